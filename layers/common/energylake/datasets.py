@@ -1,0 +1,131 @@
+"""The dataset catalog: the public dataset names and where each comes from.
+
+The names (``spp_rt`` ... ``weather``) are the contract used by the CLI, Lambda events, lake keys and tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+from energylake.errors import InvalidRequestError
+
+ErcotDatasetName = Literal["spp_rt", "spp_dam", "load_weather_zone", "load_forecast", "wind", "solar", "fuel_mix"]
+DatasetName = Literal["spp_rt", "spp_dam", "load_weather_zone", "load_forecast", "wind", "solar", "fuel_mix", "weather"]
+SourceName = Literal["ercot", "openmeteo"]
+
+ERCOT_DATASETS: tuple[ErcotDatasetName, ...] = get_args(ErcotDatasetName)
+ALL_DATASETS: tuple[DatasetName, ...] = get_args(DatasetName)
+
+
+@dataclass(frozen=True)
+class ErcotApiReport:
+    """A report of ERCOT's Public Reports API, queried by delivery/operating day."""
+
+    report_id: str  # ERCOT's report number, e.g. NP6-905-CD
+    path: str  # path under the API base URL, as in ERCOT's OpenAPI definition
+    date_from_param: str
+    date_to_param: str
+    mis_report_type_id: int  # the same report on the no-login MIS listing (recent days only)
+
+
+@dataclass(frozen=True)
+class ErcotDashboard:
+    """A no-login JSON dashboard on www.ercot.com (covers the previous and current day only)."""
+
+    name: str  # file name under /api/1/services/read/dashboards/
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: DatasetName
+    source: SourceName
+    description: str
+    api: ErcotApiReport | None = None
+    dashboard: ErcotDashboard | None = None
+
+
+CATALOG: dict[DatasetName, Dataset] = {
+    dataset.name: dataset
+    for dataset in (
+        Dataset(
+            "spp_rt",
+            "ercot",
+            "Real-time settlement point prices, 15-minute (NP6-905-CD)",
+            api=ErcotApiReport(
+                "NP6-905-CD", "/np6-905-cd/spp_node_zone_hub", "deliveryDateFrom", "deliveryDateTo", 12301
+            ),
+        ),
+        Dataset(
+            "spp_dam",
+            "ercot",
+            "Day-ahead market settlement point prices, hourly (NP4-190-CD)",
+            api=ErcotApiReport(
+                "NP4-190-CD", "/np4-190-cd/dam_stlmnt_pnt_prices", "deliveryDateFrom", "deliveryDateTo", 12331
+            ),
+        ),
+        Dataset(
+            "load_weather_zone",
+            "ercot",
+            "Actual system load by weather zone, hourly (NP6-345-CD)",
+            api=ErcotApiReport(
+                "NP6-345-CD", "/np6-345-cd/act_sys_load_by_wzn", "operatingDayFrom", "operatingDayTo", 13101
+            ),
+        ),
+        Dataset(
+            "load_forecast",
+            "ercot",
+            "Seven-day load forecast by model and weather zone (NP3-565-CD)",
+            api=ErcotApiReport(
+                "NP3-565-CD",
+                "/np3-565-cd/lf_by_model_weather_zone",
+                "deliveryDateFrom",
+                "deliveryDateTo",
+                14837,
+            ),
+        ),
+        Dataset(
+            "wind",
+            "ercot",
+            "Wind power production, hourly averaged actual and forecast (NP4-732-CD)",
+            api=ErcotApiReport(
+                "NP4-732-CD",
+                "/np4-732-cd/wpp_hrly_avrg_actl_fcast",
+                "deliveryDateFrom",
+                "deliveryDateTo",
+                13028,
+            ),
+        ),
+        Dataset(
+            "solar",
+            "ercot",
+            "Solar power production, hourly averaged actual and forecast (NP4-737-CD)",
+            api=ErcotApiReport(
+                "NP4-737-CD",
+                "/np4-737-cd/spp_hrly_avrg_actl_fcast",
+                "deliveryDateFrom",
+                "deliveryDateTo",
+                13483,
+            ),
+        ),
+        Dataset(
+            "fuel_mix",
+            "ercot",
+            "Generation by fuel, 5-minute (dashboard fuel-mix.json: the API has no fuel mix)",
+            dashboard=ErcotDashboard("fuel-mix.json"),
+        ),
+        Dataset(
+            "weather",
+            "openmeteo",
+            "Open-Meteo hourly weather at each ERCOT weather zone's representative point",
+        ),
+    )
+}
+
+
+def get_dataset(name: str) -> Dataset:
+    """The catalog entry for ``name``; an unknown name is an error listing the known ones."""
+    try:
+        return CATALOG[name]  # type: ignore[index]
+    except KeyError:
+        raise InvalidRequestError(f"unknown dataset {name!r}; known datasets: {', '.join(ALL_DATASETS)}") from None

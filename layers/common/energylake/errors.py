@@ -1,0 +1,32 @@
+"""The exceptions energylake raises: one family, each message names what went wrong and where."""
+
+from __future__ import annotations
+
+
+class EnergylakeError(Exception):
+    """Base of every error energylake raises on purpose."""
+
+
+class ConfigurationError(EnergylakeError):
+    """Settings or credentials are missing or invalid (the message names the variables to set)."""
+
+
+class InvalidRequestError(EnergylakeError, ValueError):
+    """A caller asked for something impossible: unknown dataset, end before start, bad date."""
+
+
+class FetchError(EnergylakeError):
+    """A source could not deliver a usable reply. `request` names the request (secrets removed)."""
+
+    def __init__(self, message: str, *, request: str, status_code: int | None = None) -> None:
+        super().__init__(f"{message} [request: {request}]")
+        self.request = request
+        self.status_code = status_code
+
+
+class MalformedReplyError(FetchError):
+    """A reply arrived but is not what the source promises (bad JSON, truncated zip, error body)."""
+
+
+class StorageError(EnergylakeError):
+    """The lake could not store or read an object."""

@@ -1,0 +1,206 @@
+"""One HTTP policy for every source: explicit timeouts, a client-side rate limit, and retries with
+exponential backoff and full jitter on 429/5xx/timeouts that honour ``Retry-After``.
+
+Clients build an :class:`httpx.Client` with :func:`make_client` and send every request through
+:meth:`PolicedClient.send`; after the last attempt it raises :class:`~energylake.errors.FetchError` naming the
+request (never its secrets).
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import email.utils
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import httpx
+
+from energylake.errors import FetchError
+from energylake.settings import Settings
+from energylake.sources.base import FetchStats
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# Query parameters that may carry a secret: never logged, stored or put in an error.
+_SECRET_PARAM_WORDS = ("key", "token", "password", "secret", "apikey", "signature")
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], None]
+
+
+def is_secret_param(name: str) -> bool:
+    lowered = name.lower().replace("-", "").replace("_", "")
+    return any(word in lowered for word in _SECRET_PARAM_WORDS)
+
+
+def public_params(params: dict[str, str]) -> dict[str, str]:
+    """The query parameters that are safe to store: secret-looking ones are dropped."""
+    return {name: value for name, value in params.items() if not is_secret_param(name)}
+
+
+def describe_request(request: httpx.Request) -> str:
+    """``GET https://host/path?query`` with secret query parameters removed."""
+    parts = urlsplit(str(request.url))
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query) if not is_secret_param(k)])
+    return f"{request.method} {urlunsplit((parts.scheme, parts.netloc, parts.path, query, ''))}"
+
+
+def retry_after_seconds(response: httpx.Response, now: dt.datetime | None = None) -> float | None:
+    """Seconds the server asked us to wait (``Retry-After`` as seconds or an HTTP date), if it said."""
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    now = now or dt.datetime.now(dt.UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 5
+    backoff_base_s: float = 1.0
+    backoff_max_s: float = 60.0
+    retry_statuses: frozenset[int] = RETRY_STATUSES
+
+    def delay(self, attempt: int, retry_after_s: float | None, rng: random.Random) -> float:
+        """Wait before attempt ``attempt + 1``: full jitter over an exponential cap, never less than the
+        server's ``Retry-After`` (a server that names its wait knows best, up to ``backoff_max_s``... and
+        beyond: we honour it even when longer, since retrying sooner only earns another 429)."""
+        cap = min(self.backoff_max_s, self.backoff_base_s * (2 ** (attempt - 1)))
+        jittered = rng.uniform(0, cap)
+        return max(jittered, retry_after_s) if retry_after_s is not None else jittered
+
+
+@dataclass
+class RateLimiter:
+    """At most ``per_minute`` requests in any sliding 60-second window (thread-safe)."""
+
+    per_minute: float
+    clock: Clock = time.monotonic
+    sleep: Sleep = time.sleep
+    _sent: collections.deque[float] = field(default_factory=collections.deque)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def acquire(self) -> float:
+        """Block until a request may go; returns the seconds waited."""
+        waited = 0.0
+        limit = max(1, int(self.per_minute))
+        window_s = 60.0 * limit / self.per_minute  # a fractional rate stretches the window
+        with self._lock:
+            while True:
+                now = self.clock()
+                while self._sent and now - self._sent[0] >= window_s:
+                    self._sent.popleft()
+                if len(self._sent) < limit:
+                    self._sent.append(now)
+                    return waited
+                pause = window_s - (now - self._sent[0])
+                self.sleep(pause)
+                waited += pause
+
+
+def make_timeout(settings: Settings) -> httpx.Timeout:
+    return httpx.Timeout(
+        connect=settings.http_connect_timeout_s,
+        read=settings.http_read_timeout_s,
+        write=settings.http_read_timeout_s,
+        pool=settings.http_connect_timeout_s,
+    )
+
+
+def make_client(settings: Settings, transport: httpx.BaseTransport | None = None) -> httpx.Client:
+    """An httpx client with the project's timeouts. ``transport`` swaps in the sample source or a test double."""
+    return httpx.Client(
+        timeout=make_timeout(settings),
+        transport=transport,
+        follow_redirects=True,
+        headers={"User-Agent": "energylake/0.1 (+https://github.com/energylake)"},
+    )
+
+
+def retry_policy(settings: Settings) -> RetryPolicy:
+    return RetryPolicy(
+        max_attempts=settings.http_max_attempts,
+        backoff_base_s=settings.http_backoff_base_s,
+        backoff_max_s=settings.http_backoff_max_s,
+    )
+
+
+class PolicedClient:
+    """Sends requests under one :class:`RetryPolicy` and an optional :class:`RateLimiter`."""
+
+    def __init__(
+        self,
+        client: httpx.Client,
+        *,
+        retry: RetryPolicy,
+        limiter: RateLimiter | None = None,
+        sleep: Sleep = time.sleep,
+        rng: random.Random | None = None,
+        stats: FetchStats | None = None,
+    ) -> None:
+        self.client = client
+        self.retry = retry
+        self.limiter = limiter
+        self.sleep = sleep
+        self.rng = rng or random.Random()
+        self.stats = stats if stats is not None else FetchStats()
+
+    def send(
+        self,
+        request: httpx.Request,
+        *,
+        is_retryable: Callable[[httpx.Response], bool] | None = None,
+    ) -> httpx.Response:
+        """Send ``request``, retrying transient failures. Returns the last response whatever its status when
+        it is not retryable (the caller decides what a 4xx means); raises FetchError when attempts run out."""
+        description = describe_request(request)
+        last_problem = "no attempt made"
+        for attempt in range(1, self.retry.max_attempts + 1):
+            if self.limiter is not None:
+                self.limiter.acquire()
+            self.stats.requests += 1
+            retry_after: float | None = None
+            try:
+                response = self.client.send(request)
+                response.read()
+            except httpx.TimeoutException as exc:
+                last_problem = f"timed out ({type(exc).__name__})"
+            except httpx.TransportError as exc:
+                last_problem = f"connection failed ({type(exc).__name__}: {exc})"
+            else:
+                self.stats.bytes_received += len(response.content)
+                retryable = response.status_code in self.retry.retry_statuses or (
+                    is_retryable is not None and is_retryable(response)
+                )
+                if not retryable:
+                    return response
+                if response.status_code == 429:
+                    self.stats.throttled += 1
+                retry_after = retry_after_seconds(response)
+                last_problem = f"HTTP {response.status_code}{_short_body(response)}"
+            if attempt == self.retry.max_attempts:
+                break
+            self.stats.retries += 1
+            self.sleep(self.retry.delay(attempt, retry_after, self.rng))
+        raise FetchError(
+            f"gave up after {self.retry.max_attempts} attempts; last: {last_problem}",
+            request=description,
+        )
+
+
+def _short_body(response: httpx.Response) -> str:
+    text = response.text.strip().replace("\n", " ")
+    return f": {text[:200]}" if text else ""

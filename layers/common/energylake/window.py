@@ -1,0 +1,60 @@
+"""A window of ERCOT operating days (America/Chicago calendar days), both ends inclusive."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from energylake.errors import InvalidRequestError
+
+MAX_WINDOW_DAYS = 3660  # ten years: anything longer is a typo, and a backfill should chunk it anyway
+
+
+def parse_day(text: str, *, field: str = "date") -> dt.date:
+    """Parse ``YYYY-MM-DD`` strictly; the error names the field and the bad value."""
+    try:
+        if len(text) != 10:
+            raise ValueError
+        return dt.date.fromisoformat(text)
+    except (TypeError, ValueError):
+        raise InvalidRequestError(f"{field} must be a real calendar date YYYY-MM-DD, got {text!r}") from None
+
+
+@dataclass(frozen=True, order=True)
+class Window:
+    """Operating days ``start`` .. ``end`` inclusive."""
+
+    start: dt.date
+    end: dt.date
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise InvalidRequestError(f"end {self.end} is before start {self.start}")
+        if self.days_count > MAX_WINDOW_DAYS:
+            raise InvalidRequestError(
+                f"window {self.start}..{self.end} spans {self.days_count} days; the limit is {MAX_WINDOW_DAYS}"
+            )
+
+    @classmethod
+    def parse(cls, start: str, end: str) -> Window:
+        return cls(parse_day(start, field="start"), parse_day(end, field="end"))
+
+    @property
+    def days_count(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def days(self) -> Iterator[dt.date]:
+        for offset in range(self.days_count):
+            yield self.start + dt.timedelta(days=offset)
+
+    def chunks(self, max_days: int) -> Iterator[Window]:
+        """Consecutive sub-windows of at most ``max_days`` days covering this window."""
+        chunk_start = self.start
+        while chunk_start <= self.end:
+            chunk_end = min(self.end, chunk_start + dt.timedelta(days=max_days - 1))
+            yield Window(chunk_start, chunk_end)
+            chunk_start = chunk_end + dt.timedelta(days=1)
+
+    def __str__(self) -> str:
+        return f"{self.start}..{self.end}"
