@@ -1,0 +1,22 @@
+"""FetchWeatherFunction: fetch Open-Meteo weather for every ERCOT weather zone over a window into the raw zone."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from energylake.aws import handle_fetch
+from energylake.events import FetchWeatherEvent
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+copy_config_to_registered_loggers(source_logger=logger, include={"energylake"})  # core logs as JSON too
+
+
+@logger.inject_lambda_context(log_event=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, object], context: LambdaContext) -> dict[str, object]:
+    return handle_fetch(event, FetchWeatherEvent, metrics)

@@ -1,0 +1,3 @@
+from energylake.cli import main
+
+raise SystemExit(main())
