@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import pytest
 
@@ -19,7 +20,7 @@ def test_window_days_are_inclusive_and_chunks_cover_exactly() -> None:
     # THEN the chunks tile the window with no gap or overlap
     assert [c.days_count for c in chunks] == [14, 14, 12]
     assert chunks[0].start == window.start and chunks[-1].end == window.end
-    assert all(b.start - a.end == dt.timedelta(days=1) for a, b in zip(chunks, chunks[1:], strict=False))
+    assert all(b.start - a.end == dt.timedelta(days=1) for a, b in itertools.pairwise(chunks))
     assert list(window.days())[-1] == dt.date(2024, 2, 9)
 
 
