@@ -117,7 +117,7 @@ def test_keys_cannot_escape_the_lake(lake: Storage, key: str) -> None:
 
 
 def test_reading_a_missing_object_names_it(lake: Storage) -> None:
-    with pytest.raises(StorageError, match="raw/none.json"):
+    with pytest.raises(StorageError, match=r"raw/none\.json"):
         lake.get("raw/none.json")
 
 
