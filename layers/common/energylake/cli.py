@@ -13,6 +13,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from energylake.datasets import ALL_DATASETS, get_dataset
 from energylake.errors import ConfigurationError, EnergylakeError, InvalidRequestError
@@ -25,9 +26,13 @@ from energylake.window import Window
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
+class _UsageError(Exception):
+    pass
+
+
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(EXIT_USAGE, f"energylake: error: {message}\n")
+    def error(self, message: str) -> NoReturn:
+        raise _UsageError(message)
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -122,7 +127,11 @@ def _ls(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _build_parser().parse_args(argv)
+    try:
+        args = _build_parser().parse_args(argv)
+    except _UsageError as exc:
+        print(f"energylake: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         if args.command == "fetch":

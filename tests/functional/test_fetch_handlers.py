@@ -1,0 +1,162 @@
+"""The fetch Lambdas end to end on moto S3, the real clients answered by the sample source through respx."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import boto3
+import pytest
+import respx
+from moto import mock_aws
+
+from energylake.errors import FetchError, InvalidRequestError
+from energylake.settings import Settings
+from energylake.sources.sample import SAMPLE_PASSWORD, SAMPLE_SUBSCRIPTION_KEY, SAMPLE_USERNAME, SampleServer
+from tests.conftest import REPO_ROOT
+
+BUCKET = "energylake-lake-test"
+EVENTS = REPO_ROOT / "events"
+
+
+def load_handler(name: str) -> ModuleType:
+    """Import functions/<name>/app.py under a unique module name (both handlers are called ``app``)."""
+    spec = importlib.util.spec_from_file_location(f"handler_{name}", REPO_ROOT / "functions" / name / "app.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+class FakeContext:
+    function_name = "energylake-fetch"
+    function_version = "$LATEST"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:energylake-fetch"
+    memory_limit_in_mb = 512
+    aws_request_id = "00000000-0000-0000-0000-000000000001"
+    log_group_name = "/aws/lambda/energylake-fetch"
+    log_stream_name = "stream"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 300_000
+
+
+@pytest.fixture
+def aws_lake(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A moto S3 lake and the environment a deployed function gets (sample credentials, no real waits)."""
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket=BUCKET)
+        monkeypatch.setenv("ENERGYLAKE_LAKE_URI", f"s3://{BUCKET}")
+        monkeypatch.setenv("ENERGYLAKE_ERCOT_USERNAME", SAMPLE_USERNAME)
+        monkeypatch.setenv("ENERGYLAKE_ERCOT_PASSWORD", SAMPLE_PASSWORD)
+        monkeypatch.setenv("ENERGYLAKE_ERCOT_SUBSCRIPTION_KEY", SAMPLE_SUBSCRIPTION_KEY)
+        monkeypatch.setenv("ENERGYLAKE_HTTP_BACKOFF_BASE_S", "0")
+        from energylake import aws
+
+        aws._lake.cache_clear()
+        yield s3
+        aws._lake.cache_clear()
+
+
+@pytest.fixture
+def sample_api() -> Iterator[SampleServer]:
+    """Every httpx request goes to the sample server (respx intercepts the real clients' transport)."""
+    server = SampleServer(Settings(), now=dt.datetime(2024, 11, 8, 12, tzinfo=dt.UTC), throttle_every=5)
+    with respx.mock(assert_all_called=False) as router:
+        router.route().mock(side_effect=server.handle)
+        yield server
+
+
+def raw_keys(s3: Any) -> list[str]:
+    return sorted(obj["Key"] for obj in s3.list_objects_v2(Bucket=BUCKET).get("Contents", []))
+
+
+def test_fetch_ercot_lands_each_page_and_returns_the_keys(aws_lake: Any, sample_api: SampleServer) -> None:
+    # GIVEN the sample ERCOT API and the function's sample event
+    event = json.loads((EVENTS / "fetch_ercot.json").read_text())
+    # WHEN the handler runs
+    reply = load_handler("fetch_ercot").lambda_handler(event, FakeContext())
+    # THEN every key it reports is in the raw zone, under the event's dataset and day
+    assert reply["keys"]
+    assert sorted(reply["keys"]) == raw_keys(aws_lake)
+    assert all(key.startswith(f"raw/source=ercot/dataset={event['dataset']}/date=") for key in reply["keys"])
+    assert reply["sources_used"].keys() == {"ercot-api"}
+    assert reply["retries"] >= 1  # the sample's occasional 429 went through the retry path
+
+
+def test_rerunning_the_same_event_writes_nothing_new(aws_lake: Any, sample_api: SampleServer) -> None:
+    handler = load_handler("fetch_ercot")
+    event = {"dataset": "load_weather_zone", "start": "2024-11-02", "end": "2024-11-04"}
+    first = handler.lambda_handler(event, FakeContext())
+    second = handler.lambda_handler(event, FakeContext())
+    assert second["written"] == 0
+    assert second["unchanged"] == len(first["keys"])
+    assert sorted(second["keys"]) == sorted(first["keys"]) == raw_keys(aws_lake)
+
+
+def test_fetch_weather_lands_one_reply_for_all_zones(aws_lake: Any, sample_api: SampleServer) -> None:
+    event = json.loads((EVENTS / "fetch_weather.json").read_text())
+    reply = load_handler("fetch_weather").lambda_handler(event, FakeContext())
+    assert reply["keys"] == raw_keys(aws_lake)
+    assert all(key.startswith("raw/source=openmeteo/dataset=weather/") for key in reply["keys"])
+    body = json.loads(aws_lake.get_object(Bucket=BUCKET, Key=reply["keys"][0])["Body"].read())
+    assert isinstance(body, list) and len(body) == 8
+
+
+@pytest.mark.parametrize(
+    ("handler", "event", "named"),
+    [
+        ("fetch_ercot", {"dataset": "weather", "start": "2024-11-03", "end": "2024-11-03"}, "dataset"),
+        ("fetch_ercot", {"dataset": "spp_rt", "start": "2024-11-31", "end": "2024-12-01"}, "start"),
+        ("fetch_weather", {"start": "2024-11-03"}, "end"),
+    ],
+)
+def test_a_bad_event_fails_naming_the_field_and_writes_nothing(
+    aws_lake: Any, sample_api: SampleServer, handler: str, event: dict[str, str], named: str
+) -> None:
+    with pytest.raises(InvalidRequestError, match=named):
+        load_handler(handler).lambda_handler(event, FakeContext())
+    assert raw_keys(aws_lake) == []
+    assert sample_api.requests == []
+
+
+def test_an_ercot_outage_fails_clearly_and_lands_nothing(aws_lake: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ENERGYLAKE_HTTP_MAX_ATTEMPTS", "2")
+    with respx.mock() as router:
+        router.route().respond(503, text="Service Unavailable")
+        with pytest.raises(FetchError, match="gave up after 2 attempts"):
+            load_handler("fetch_ercot").lambda_handler(
+                {"dataset": "spp_dam", "start": "2024-11-03", "end": "2024-11-03"}, FakeContext()
+            )
+    assert raw_keys(aws_lake) == []
+
+
+def test_handler_emits_fetch_metrics(
+    aws_lake: Any, sample_api: SampleServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    load_handler("fetch_ercot").lambda_handler(
+        {"dataset": "spp_dam", "start": "2024-11-03", "end": "2024-11-03"}, FakeContext()
+    )
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert emf, "no EMF metrics blob was printed"
+    names = {m["Name"] for blob in emf for d in blob["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]}
+    assert {"Requests", "Retries", "BytesReceived", "Rows", "ObjectsWritten"} <= names
+    assert emf[0]["dataset"] == "spp_dam"
+
+
+def test_every_sample_event_is_valid_for_its_function() -> None:
+    from energylake.events import FetchErcotEvent, FetchWeatherEvent, parse_event
+
+    models = {"fetch_ercot": FetchErcotEvent, "fetch_weather": FetchWeatherEvent}
+    events = sorted(Path(EVENTS).glob("fetch_*.json"))
+    assert {path.stem for path in events} == set(models)
+    for path in events:
+        parse_event(json.loads(path.read_text()), models[path.stem])
