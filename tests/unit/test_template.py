@@ -1,0 +1,404 @@
+"""template.yaml keeps its promises: runtime and layer, logging, least-privilege IAM, an encrypted private lake.
+
+The template is read with cfn-lint's decoder, which understands the short intrinsic tags (!Ref, !GetAtt, !Sub, !If)
+and returns them in their long form ({"Ref": ...}, {"Fn::GetAtt": [...]}, ...).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cfnlint.decode import decode_str  # type: ignore[import-untyped]
+
+from tests.conftest import REPO_ROOT
+
+TEMPLATE_PATH = REPO_ROOT / "template.yaml"
+EVENTS = REPO_ROOT / "events"
+
+# Each fetch function and the only raw/ prefix it may touch. A new fetch function must be added here.
+FETCH_SOURCES = {"FetchErcotFunction": "ercot", "FetchWeatherFunction": "openmeteo"}
+
+S3_OBJECT_ACTIONS = {"s3:getobject", "s3:putobject", "s3:deleteobject", "s3:getobjectversion", "s3:deleteobjectversion"}
+
+
+def _load_template() -> dict[str, Any]:
+    template, matches = decode_str(TEMPLATE_PATH.read_text())
+    assert not matches, f"template.yaml does not parse: {matches}"
+    # Plain dicts/lists/strings: the decoder's node classes carry line marks we do not need.
+    plain: dict[str, Any] = json.loads(json.dumps(template))
+    return plain
+
+
+TEMPLATE = _load_template()
+RESOURCES: dict[str, dict[str, Any]] = TEMPLATE["Resources"]
+GLOBAL_FUNCTION: dict[str, Any] = TEMPLATE.get("Globals", {}).get("Function", {})
+
+
+def _of_type(kind: str) -> dict[str, dict[str, Any]]:
+    return {name: resource for name, resource in RESOURCES.items() if resource["Type"] == kind}
+
+
+FUNCTIONS = _of_type("AWS::Serverless::Function")
+
+
+def _effective(function: str, prop: str) -> Any:
+    """A function property as deployed: its own value, else the Globals value."""
+    properties = FUNCTIONS[function]["Properties"]
+    return properties[prop] if prop in properties else GLOBAL_FUNCTION.get(prop)
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _text(value: Any) -> str:
+    """An ARN expression as one string: {"Fn::GetAtt": ["B", "Arn"]} -> "${B.Arn}", {"Fn::Sub": "x"} -> "x"."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        target = value["Fn::GetAtt"]
+        return f"${{{'.'.join(target) if isinstance(target, list) else target}}}"
+    if isinstance(value, dict) and "Ref" in value:
+        return f"${{{value['Ref']}}}"
+    if isinstance(value, dict) and "Fn::Sub" in value:
+        sub = value["Fn::Sub"]
+        return str(sub if isinstance(sub, str) else sub[0])
+    return json.dumps(value, sort_keys=True)
+
+
+def _function_statements(function: str) -> list[dict[str, Any]]:
+    """Inline statements of a function's Policies (SAM policy templates and managed policy names are not inline)."""
+    statements: list[dict[str, Any]] = []
+    for policy in _as_list(FUNCTIONS[function]["Properties"].get("Policies", [])):
+        if isinstance(policy, dict) and "Statement" in policy:
+            statements.extend(_as_list(policy["Statement"]))
+    return statements
+
+
+def _all_statements() -> Iterator[tuple[str, dict[str, Any]]]:
+    """(resource name, statement) for every policy document in the template."""
+    for name in FUNCTIONS:
+        for statement in _function_statements(name):
+            yield name, statement
+    documents = {
+        "AWS::IAM::Role": lambda p: [pol["PolicyDocument"] for pol in p.get("Policies", [])],
+        "AWS::IAM::Policy": lambda p: [p["PolicyDocument"]],
+        "AWS::IAM::ManagedPolicy": lambda p: [p["PolicyDocument"]],
+        "AWS::S3::BucketPolicy": lambda p: [p["PolicyDocument"]],
+        "AWS::SQS::QueuePolicy": lambda p: [p["PolicyDocument"]],
+        "AWS::KMS::Key": lambda p: [p["KeyPolicy"]],
+    }
+    for name, resource in RESOURCES.items():
+        extract = documents.get(resource["Type"])
+        if extract is None:
+            continue
+        for document in extract(resource.get("Properties", {})):
+            for statement in _as_list(document["Statement"]):
+                yield name, statement
+
+
+def _actions(statement: dict[str, Any]) -> set[str]:
+    return {action.lower() for action in _as_list(statement.get("Action", []))}
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Functions: runtime, architecture, tracing, logging, layer, code
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def test_the_template_declares_the_fetch_functions() -> None:
+    assert set(FETCH_SOURCES) <= set(FUNCTIONS)
+    undeclared = {name for name in FUNCTIONS if name.startswith("Fetch")} - set(FETCH_SOURCES)
+    assert not undeclared, f"add {undeclared} to FETCH_SOURCES with the source prefix it may write"
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_function_runs_python312_on_arm64_with_active_tracing(function: str) -> None:
+    assert _effective(function, "Runtime") == "python3.12"
+    assert _effective(function, "Architectures") == ["arm64"]
+    assert _effective(function, "Tracing") == "Active"
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_function_uses_the_common_layer(function: str) -> None:
+    assert {"Ref": "CommonLayer"} in _as_list(_effective(function, "Layers") or [])
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_function_logs_json_to_its_own_log_group_with_retention(function: str) -> None:
+    # LoggingConfig merges: LogFormat from Globals, LogGroup from the function.
+    logging = {**(GLOBAL_FUNCTION.get("LoggingConfig") or {}), **FUNCTIONS[function]["Properties"]["LoggingConfig"]}
+    assert logging.get("LogFormat") == "JSON"
+    group = logging.get("LogGroup")
+    assert isinstance(group, dict), f"{function}: LoggingConfig.LogGroup must !Ref a log group of this template"
+    assert "Ref" in group, f"{function}: LoggingConfig.LogGroup must be a !Ref, got {group}"
+    log_group = RESOURCES[group["Ref"]]
+    assert log_group["Type"] == "AWS::Logs::LogGroup"
+    assert log_group["Properties"].get("RetentionInDays") == {"Ref": "LogRetentionDays"}
+    assert TEMPLATE["Parameters"]["LogRetentionDays"]["Default"] == 30
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_function_code_folder_holds_the_handler(function: str) -> None:
+    properties = FUNCTIONS[function]["Properties"]
+    folder = REPO_ROOT / properties["CodeUri"]
+    module_name, _, handler_name = _effective(function, "Handler").rpartition(".")
+    module = folder / f"{module_name.replace('.', '/')}.py"
+    assert module.is_file(), f"{function}: {module.relative_to(REPO_ROOT)} does not exist"
+    defined = {
+        node.name
+        for node in ast.parse(module.read_text()).body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    }
+    assert handler_name in defined, f"{function}: {module.relative_to(REPO_ROOT)} defines no {handler_name}()"
+
+
+def test_globals_point_functions_at_the_lake_root() -> None:
+    variables = GLOBAL_FUNCTION["Environment"]["Variables"]
+    assert variables["ENERGYLAKE_LAKE_URI"] == {"Fn::Sub": "s3://${LakeBucket}/"}
+    assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "energylake"
+    assert variables["POWERTOOLS_LOG_LEVEL"] == {"Ref": "LogLevel"}
+    assert "POWERTOOLS_SERVICE_NAME" in variables
+
+
+def test_common_layer_is_built_by_sam_for_python312_arm64() -> None:
+    layer = RESOURCES["CommonLayer"]
+    assert layer["Type"] == "AWS::Serverless::LayerVersion"
+    properties = layer["Properties"]
+    assert properties["CompatibleRuntimes"] == ["python3.12"]
+    assert properties["CompatibleArchitectures"] == ["arm64"]
+    assert layer["Metadata"]["BuildMethod"] == "python3.12"
+    assert layer["Metadata"].get("BuildArchitecture") == "arm64", "without it sam build installs x86_64 wheels"
+    content = REPO_ROOT / properties["ContentUri"]
+    assert (content / "requirements.txt").is_file()
+    assert (content / "energylake" / "__init__.py").is_file()
+    assert not (content / "python").exists(), "BuildMethod python3.12 creates python/ itself: do not add one"
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Lake bucket
+# --------------------------------------------------------------------------------------------------------------------
+
+LAKE = RESOURCES["LakeBucket"]["Properties"]
+
+
+def test_lake_bucket_is_versioned() -> None:
+    assert LAKE["VersioningConfiguration"] == {"Status": "Enabled"}
+
+
+def test_lake_bucket_uses_sse_kms_with_a_bucket_key() -> None:
+    [rule] = LAKE["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    assert _text(rule["ServerSideEncryptionByDefault"]["KMSMasterKeyID"]) == "${LakeKey.Arn}"
+    assert RESOURCES["LakeKey"]["Type"] == "AWS::KMS::Key"
+    assert RESOURCES["LakeKey"]["Properties"]["EnableKeyRotation"] is True
+    assert rule["BucketKeyEnabled"] is True
+
+
+@pytest.mark.parametrize("bucket", sorted(_of_type("AWS::S3::Bucket")))
+def test_every_bucket_blocks_public_access_and_acls(bucket: str) -> None:
+    properties = RESOURCES[bucket]["Properties"]
+    block = properties["PublicAccessBlockConfiguration"]
+    assert block == dict.fromkeys(
+        ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"), True
+    )
+    assert properties["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    assert properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+
+
+@pytest.mark.parametrize("bucket", sorted(_of_type("AWS::S3::Bucket")))
+def test_every_bucket_refuses_plain_http(bucket: str) -> None:
+    policies = [
+        resource["Properties"]["PolicyDocument"]
+        for resource in _of_type("AWS::S3::BucketPolicy").values()
+        if resource["Properties"]["Bucket"] == {"Ref": bucket}
+    ]
+    assert policies, f"{bucket} has no bucket policy"
+    denials = [
+        statement
+        for document in policies
+        for statement in _as_list(document["Statement"])
+        if statement["Effect"] == "Deny"
+        and statement.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") in ("false", False)
+    ]
+    assert denials, f"{bucket}: no Deny on aws:SecureTransport=false"
+    covered = {_text(resource) for statement in denials for resource in _as_list(statement["Resource"])}
+    assert {f"${{{bucket}.Arn}}", f"${{{bucket}.Arn}}/*"} <= covered
+    assert any(_actions(statement) & {"s3:*"} for statement in denials)
+
+
+def test_raw_zone_tiers_down_and_old_versions_expire() -> None:
+    rules = {rule.get("Prefix"): rule for rule in LAKE["LifecycleConfiguration"]["Rules"]}
+    raw = rules["raw/"]
+    assert raw["Status"] == "Enabled"
+    assert {(t["StorageClass"], t["TransitionInDays"]) for t in raw["Transitions"]} == {
+        ("STANDARD_IA", 30),
+        ("GLACIER_IR", 180),
+    }
+    assert raw["NoncurrentVersionExpiration"]["NoncurrentDays"] == 365
+
+
+def test_lake_access_is_logged_to_an_expiring_sse_s3_bucket() -> None:
+    assert LAKE["LoggingConfiguration"]["DestinationBucketName"] == {"Ref": "AccessLogsBucket"}
+    logs = RESOURCES["AccessLogsBucket"]["Properties"]
+    [rule] = logs["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    assert [r["ExpirationInDays"] for r in logs["LifecycleConfiguration"]["Rules"]] == [90]
+
+
+@pytest.mark.parametrize("name", ["LakeBucket", "LakeKey"])
+def test_lake_data_and_key_survive_stack_deletion(name: str) -> None:
+    assert RESOURCES[name].get("DeletionPolicy") == "Retain"
+    assert RESOURCES[name].get("UpdateReplacePolicy") == "Retain"
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# IAM: least privilege
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def test_no_statement_allows_every_action() -> None:
+    offenders = [
+        (name, statement.get("Sid"))
+        for name, statement in _all_statements()
+        if statement["Effect"] == "Allow" and _actions(statement) & {"*", "s3:*"}
+    ]
+    assert not offenders
+
+
+def test_only_the_key_policy_uses_service_wildcards_or_star_resources() -> None:
+    # In a key policy, kms:* for the account root and Resource "*" (= this key) is the required delegation form.
+    offenders = []
+    for name, statement in _all_statements():
+        if statement["Effect"] != "Allow" or RESOURCES[name]["Type"] == "AWS::KMS::Key":
+            continue
+        if any(action.endswith(":*") for action in _actions(statement)) or "*" in _as_list(statement["Resource"]):
+            offenders.append((name, statement.get("Sid")))
+    assert not offenders
+
+
+@pytest.mark.parametrize(("function", "source"), sorted(FETCH_SOURCES.items()))
+def test_fetch_function_touches_only_its_source_prefix(function: str, source: str) -> None:
+    prefix = f"raw/source={source}/*"
+    s3_statements = [s for s in _function_statements(function) if any(a.startswith("s3:") for a in _actions(s))]
+    assert s3_statements, f"{function} has no S3 permissions"
+    for statement in s3_statements:
+        actions = _actions(statement)
+        resources = {_text(resource) for resource in _as_list(statement["Resource"])}
+        if actions & S3_OBJECT_ACTIONS:
+            assert resources == {f"${{LakeBucket.Arn}}/{prefix}"}, statement.get("Sid")
+            assert actions <= {"s3:getobject", "s3:putobject"}, "fetch only reads and writes, never deletes"
+        else:
+            assert actions == {"s3:listbucket"}, statement.get("Sid")
+            assert resources == {"${LakeBucket.Arn}"}
+            assert statement["Condition"]["StringLike"]["s3:prefix"] == prefix
+
+
+@pytest.mark.parametrize("function", sorted(FETCH_SOURCES))
+def test_fetch_function_uses_the_lake_key_only_through_s3(function: str) -> None:
+    [statement] = [s for s in _function_statements(function) if any(a.startswith("kms:") for a in _actions(s))]
+    assert _actions(statement) == {"kms:generatedatakey", "kms:decrypt"}
+    assert _text(statement["Resource"]) == "${LakeKey.Arn}"
+    assert statement["Condition"]["StringEquals"]["kms:ViaService"] == {"Fn::Sub": "s3.${AWS::Region}.amazonaws.com"}
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# ERCOT secret
+# --------------------------------------------------------------------------------------------------------------------
+
+CHOSEN_SECRET = {"Fn::If": ["CreateErcotSecret", {"Ref": "ErcotApiSecret"}, {"Ref": "ErcotSecretArn"}]}
+
+
+def test_no_secret_value_is_written_in_the_template() -> None:
+    assert "SecretString" not in json.dumps(TEMPLATE).replace("GenerateSecretString", "").replace(
+        "SecretStringTemplate", ""
+    )
+    secret = RESOURCES["ErcotApiSecret"]
+    assert secret["Condition"] == "CreateErcotSecret"
+    assert TEMPLATE["Conditions"]["CreateErcotSecret"] == {"Fn::Equals": [{"Ref": "ErcotSecretArn"}, ""]}
+    generated = secret["Properties"]["GenerateSecretString"]
+    template_keys = set(json.loads(generated["SecretStringTemplate"])) | {generated["GenerateStringKey"]}
+    assert template_keys == {"username", "password", "subscription_key"}  # the shape energylake.settings reads
+
+
+def test_only_the_ercot_fetcher_reads_the_ercot_secret() -> None:
+    readers = {
+        name: statement["Resource"]
+        for name, statement in _all_statements()
+        if any(action.startswith("secretsmanager:") for action in _actions(statement))
+    }
+    assert readers == {"FetchErcotFunction": CHOSEN_SECRET}
+    variables = FUNCTIONS["FetchErcotFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["ENERGYLAKE_ERCOT_SECRET_ARN"] == CHOSEN_SECRET
+    assert variables["ENERGYLAKE_ERCOT_REQUESTS_PER_MINUTE"] == {"Ref": "ErcotRequestsPerMinute"}
+
+
+def test_ercot_fetcher_runs_one_at_a_time() -> None:
+    assert FUNCTIONS["FetchErcotFunction"]["Properties"]["ReservedConcurrentExecutions"] == 1
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Failed asynchronous invocations
+# --------------------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("function", sorted(FETCH_SOURCES))
+def test_failed_async_fetches_land_in_an_encrypted_queue(function: str) -> None:
+    config = FUNCTIONS[function]["Properties"]["EventInvokeConfig"]
+    assert config["MaximumRetryAttempts"] == 2
+    failure = config["DestinationConfig"]["OnFailure"]
+    assert failure["Type"] == "SQS"
+    queue = RESOURCES[_text(failure["Destination"]).removeprefix("${").removesuffix(".Arn}")]
+    assert queue["Type"] == "AWS::SQS::Queue"
+    assert queue["Properties"]["SqsManagedSseEnabled"] is True
+    assert queue["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Sample events and the linter
+# --------------------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("event", sorted(path.name for path in EVENTS.glob("*.json")))
+def test_each_sample_event_names_a_function(event: str) -> None:
+    function = "".join(part.capitalize() for part in Path(event).stem.split("_")) + "Function"
+    assert function in FUNCTIONS, f"events/{event} is for {function}, which template.yaml does not declare"
+    assert isinstance(json.loads((EVENTS / event).read_text()), dict)
+
+
+def test_every_fetch_function_has_a_sample_event() -> None:
+    events = {path.stem for path in EVENTS.glob("*.json")}
+    assert {"fetch_ercot", "fetch_weather"} <= events
+
+
+@pytest.fixture(scope="session")
+def sam_validate_lint() -> subprocess.CompletedProcess[str]:
+    """One `sam validate --lint` per test session (about 6 s)."""
+    sam = shutil.which("sam", path=str(Path(sys.executable).parent)) or shutil.which("sam")
+    if sam is None:
+        pytest.fail("sam (aws-sam-cli) is not installed: `make venv` installs it")
+    environment = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1", "SAM_CLI_TELEMETRY": "0"}
+    return subprocess.run(
+        [sam, "validate", "--lint", "--template", str(TEMPLATE_PATH)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=environment,
+        cwd=REPO_ROOT,
+        timeout=300,
+    )
+
+
+def test_sam_validate_lint_passes(sam_validate_lint: subprocess.CompletedProcess[str]) -> None:
+    output = sam_validate_lint.stdout + sam_validate_lint.stderr
+    assert sam_validate_lint.returncode == 0, output
+    assert "is a valid SAM Template" in output
