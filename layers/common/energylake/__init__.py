@@ -46,7 +46,27 @@ _EXPORTS = {
     "Window": "energylake.window",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "ALL_DATASETS",
+    "ConfigurationError",
+    "DatasetName",
+    "ERCOT_DATASETS",
+    "EnergylakeError",
+    "FetchError",
+    "FetchResult",
+    "InvalidRequestError",
+    "MalformedReplyError",
+    "Settings",
+    "Storage",
+    "StorageError",
+    "Window",
+    "fetch",
+    "fetch_many",
+    "get_settings",
+    "live_connection",
+    "open_storage",
+    "sample_connection",
+]
 __version__ = "0.1.0"
 
 
