@@ -48,9 +48,9 @@ _EXPORTS = {
 
 __all__ = [
     "ALL_DATASETS",
+    "ERCOT_DATASETS",
     "ConfigurationError",
     "DatasetName",
-    "ERCOT_DATASETS",
     "EnergylakeError",
     "FetchError",
     "FetchResult",
