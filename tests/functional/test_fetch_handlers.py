@@ -59,6 +59,7 @@ def aws_lake(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         monkeypatch.setenv("ENERGYLAKE_ERCOT_PASSWORD", SAMPLE_PASSWORD)
         monkeypatch.setenv("ENERGYLAKE_ERCOT_SUBSCRIPTION_KEY", SAMPLE_SUBSCRIPTION_KEY)
         monkeypatch.setenv("ENERGYLAKE_HTTP_BACKOFF_BASE_S", "0")
+        monkeypatch.setenv("ENERGYLAKE_ERCOT_PAGE_SIZE", "500")  # several pages per day
         from energylake import aws
 
         aws._lake.cache_clear()
@@ -69,7 +70,7 @@ def aws_lake(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 @pytest.fixture
 def sample_api() -> Iterator[SampleServer]:
     """Every httpx request goes to the sample server (respx intercepts the real clients' transport)."""
-    server = SampleServer(Settings(), now=dt.datetime(2024, 11, 8, 12, tzinfo=dt.UTC), throttle_every=5)
+    server = SampleServer(Settings(), now=dt.datetime(2024, 11, 8, 12, tzinfo=dt.UTC), throttle_every=3)
     with respx.mock(assert_all_called=False) as router:
         router.route().mock(side_effect=server.handle)
         yield server
@@ -89,6 +90,7 @@ def test_fetch_ercot_lands_each_page_and_returns_the_keys(aws_lake: Any, sample_
     assert sorted(reply["keys"]) == raw_keys(aws_lake)
     assert all(key.startswith(f"raw/source=ercot/dataset={event['dataset']}/date=") for key in reply["keys"])
     assert reply["sources_used"].keys() == {"ercot-api"}
+    assert len(reply["keys"]) == 5  # 2,100 rows in pages of 500
     assert reply["retries"] >= 1  # the sample's occasional 429 went through the retry path
 
 

@@ -1,0 +1,969 @@
+"""The ERCOT part of the sample source: the B2C token endpoint, the Public Reports API, the MIS listing and
+downloads, and the fuel-mix dashboard, answering in ERCOT's exact formats with deterministic synthetic data.
+
+Determinism: every number comes from a hash of (seed, dataset, time slot, column); the same request always gets the
+same bytes. Nothing here touches a global random state.
+
+Time: all slots are built from UTC instants and then localised to America/Chicago, so the spring-forward day has 23
+hours (no hour ending 03:00, 92 quarter hours) and the fall-back day 25 hours (100 quarter hours), the repeated hour
+ending 02:00 appearing twice with ``DSTFlag`` "N" (daylight time) then "Y" (the second, standard-time occurrence).
+
+Sample publication schedule (Central wall clock), which the MIS listing and the API both follow:
+
+* NP6-905-CD real-time prices: one document per 15-minute interval, posted 5 minutes after the interval ends;
+* NP4-190-CD day-ahead prices for day D: posted on D-1 at 12:30;
+* NP6-345-CD actual load for day D: posted on D+1 at 05:00;
+* NP3-565-CD load forecast: every hour at :30, for the posting day and the 7 days after it, three models;
+* NP4-732-CD / NP4-737-CD wind / solar: every hour at :55, covering 48 hours back to 168 hours ahead (actuals only
+  for hours already over).
+
+The MIS listing covers postings from Central midnight five days before ``server.now`` up to ``server.now``.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import datetime as dt
+import functools
+import hashlib
+import hmac
+import io
+import json
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import parse_qs
+
+import httpx
+
+from energylake.datasets import CATALOG, ErcotApiReport, ErcotDatasetName
+from energylake.timeconv import CENTRAL, UTC, local_day_bounds_utc
+
+if TYPE_CHECKING:
+    from energylake.sources.sample import SampleServer
+
+MIS_LISTING_PATH = "/misapp/servlets/IceDocListJsonWS"
+MIS_DOWNLOAD_PATH = "/misdownload/servlets/mirDownload"
+FUEL_MIX_PATH = "/api/1/services/read/dashboards/fuel-mix.json"
+MIS_WINDOW_DAYS = 5
+TOKEN_LIFETIME_S = 3600
+HUBS = ("HB_BUSAVG", "HB_HOUSTON", "HB_HUBAVG", "HB_NORTH", "HB_PAN", "HB_SOUTH", "HB_WEST")
+LOAD_ZONES = ("LZ_AEN", "LZ_CPS", "LZ_HOUSTON", "LZ_LCRA", "LZ_NORTH", "LZ_RAYBN", "LZ_SOUTH", "LZ_WEST")
+RESOURCE_NODES = ("7RNCHSLR_ALL", "A4_DGR1_RN", "APPALOSA_ALL", "DC_E", "DC_L", "DC_N")  # names from real NP6-788
+FORECAST_MODELS = ("A3", "E", "M")
+IN_USE_MODEL = "E"
+FUELS = ("Coal and Lignite", "Hydro", "Natural Gas", "Nuclear", "Other", "Power Storage", "Solar", "Wind")
+FUEL_CAPACITY_MW = {
+    "Coal and Lignite": 14713,
+    "Hydro": 575,
+    "Natural Gas": 68234,
+    "Nuclear": 5268,
+    "Other": 174,
+    "Power Storage": 9514,
+    "Solar": 27167,
+    "Wind": 39533,
+}
+WEATHER_ZONE_BASE_MW = {  # API field -> a typical load, so the synthetic numbers have a realistic order
+    "coast": 12000.0,
+    "east": 1600.0,
+    "farWest": 5200.0,
+    "north": 1000.0,
+    "northC": 13000.0,
+    "southern": 3500.0,
+    "southC": 7000.0,
+    "west": 1300.0,
+}
+
+DataType = Literal["BOOLEAN", "VARCHAR", "INTEGER", "LONG", "DOUBLE", "DATE", "DATETIME", "TIME"]
+Kind = Literal["rt", "daily", "vintage"]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Report definitions
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    api_name: str  # field name in the API reply (from ERCOT's OpenAPI parameter names)
+    csv_name: str | None  # header in the MIS CSV, None when the CSV has no such column
+    label: str
+    data_type: DataType
+
+
+@dataclass(frozen=True)
+class SampleReport:
+    dataset: ErcotDatasetName
+    report_name: str
+    display_name: str
+    friendly_name: str  # MIS FriendlyName stem, e.g. WPPHRLYAVGACTNP4732
+    columns: tuple[Column, ...]
+    kind: Kind
+    api_hour_format: Literal["hh:00", "int"]  # how hourEnding is written in the API
+    csv_hour_format: Literal["hh:00", "h:00", "int", "none"]
+    posting_minute: int  # minute of the hour the documents post at (Central)
+    daily_posting: tuple[int, int] | None = None  # (day offset from the operating day, local hour) for daily reports
+
+    @property
+    def report(self) -> ErcotApiReport:
+        api = CATALOG[self.dataset].api
+        assert api is not None
+        return api
+
+
+def _c(api_name: str, csv_name: str | None, data_type: DataType, label: str = "") -> Column:
+    return Column(api_name, csv_name, label or api_name, data_type)
+
+
+_DST = _c("DSTFlag", "DSTFlag", "VARCHAR", "DST Flag")
+
+REPORTS: dict[ErcotDatasetName, SampleReport] = {
+    "spp_rt": SampleReport(
+        "spp_rt",
+        "spp_node_zone_hub",
+        "Settlement Point Prices at Resource Nodes, Hubs and Load Zones",
+        "SPPHLZNP6905",
+        (
+            _c("deliveryDate", "DeliveryDate", "DATE", "Delivery Date"),
+            _c("deliveryHour", "DeliveryHour", "INTEGER", "Delivery Hour"),
+            _c("deliveryInterval", "DeliveryInterval", "INTEGER", "Delivery Interval"),
+            _c("settlementPoint", "SettlementPointName", "VARCHAR", "Settlement Point Name"),
+            _c("settlementPointType", "SettlementPointType", "VARCHAR", "Settlement Point Type"),
+            _c("settlementPointPrice", "SettlementPointPrice", "DOUBLE", "Settlement Point Price"),
+            _DST,
+        ),
+        "rt",
+        "int",
+        "none",
+        posting_minute=5,
+    ),
+    "spp_dam": SampleReport(
+        "spp_dam",
+        "dam_stlmnt_pnt_prices",
+        "DAM Settlement Point Prices",
+        "DAMSPNP4190",
+        (
+            _c("deliveryDate", "DeliveryDate", "DATE", "Delivery Date"),
+            _c("hourEnding", "HourEnding", "VARCHAR", "Hour Ending"),
+            _c("settlementPoint", "SettlementPoint", "VARCHAR", "Settlement Point"),
+            _c("settlementPointPrice", "SettlementPointPrice", "DOUBLE", "Settlement Point Price"),
+            _DST,
+        ),
+        "daily",
+        "hh:00",
+        "hh:00",
+        posting_minute=30,
+        daily_posting=(-1, 12),
+    ),
+    "load_weather_zone": SampleReport(
+        "load_weather_zone",
+        "act_sys_load_by_wzn",
+        "Actual System Load by Weather Zone",
+        "ACTSYSLDWZNP6345",
+        (
+            _c("operatingDay", "OperDay", "DATE", "Operating Day"),
+            _c("hourEnding", "HourEnding", "VARCHAR", "Hour Ending"),
+            _c("coast", "COAST", "DOUBLE", "Coast"),
+            _c("east", "EAST", "DOUBLE", "East"),
+            _c("farWest", "FAR_WEST", "DOUBLE", "Far West"),
+            _c("north", "NORTH", "DOUBLE", "North"),
+            _c("northC", "NORTH_C", "DOUBLE", "North Central"),
+            _c("southern", "SOUTHERN", "DOUBLE", "Southern"),
+            _c("southC", "SOUTH_C", "DOUBLE", "South Central"),
+            _c("west", "WEST", "DOUBLE", "West"),
+            _c("total", "TOTAL", "DOUBLE", "Total"),
+            _DST,
+        ),
+        "daily",
+        "hh:00",
+        "hh:00",
+        posting_minute=0,
+        daily_posting=(1, 5),
+    ),
+    "load_forecast": SampleReport(
+        "load_forecast",
+        "lf_by_model_weather_zone",
+        "Seven-Day Load Forecast by Model and Weather Zone",
+        "LFMODWZNP3565",
+        (
+            _c("postedDatetime", None, "DATETIME", "Posted Datetime"),
+            _c("deliveryDate", "DeliveryDate", "DATE", "Delivery Date"),
+            _c("hourEnding", "HourEnding", "VARCHAR", "Hour Ending"),
+            _c("coast", "Coast", "DOUBLE", "Coast"),
+            _c("east", "East", "DOUBLE", "East"),
+            _c("farWest", "FarWest", "DOUBLE", "Far West"),
+            _c("north", "North", "DOUBLE", "North"),
+            _c("northCentral", "NorthCentral", "DOUBLE", "North Central"),
+            _c("southCentral", "SouthCentral", "DOUBLE", "South Central"),
+            _c("southern", "Southern", "DOUBLE", "Southern"),
+            _c("west", "West", "DOUBLE", "West"),
+            _c("systemTotal", "SystemTotal", "DOUBLE", "System Total"),
+            _c("model", "Model", "VARCHAR", "Model"),
+            _c("inUseFlag", "InUseFlag", "VARCHAR", "In Use Flag"),
+            _DST,
+        ),
+        "vintage",
+        "hh:00",
+        "h:00",
+        posting_minute=30,
+    ),
+    "wind": SampleReport(
+        "wind",
+        "wpp_hrly_avrg_actl_fcast",
+        "Wind Power Production - Hourly Averaged Actual and Forecasted Values",
+        "WPPHRLYAVGACTNP4732",
+        (
+            _c("postedDatetime", None, "DATETIME", "Posted Datetime"),
+            _c("deliveryDate", "DELIVERY_DATE", "DATE", "Delivery Date"),
+            _c("hourEnding", "HOUR_ENDING", "INTEGER", "Hour Ending"),
+            _c("genSystemWide", "SYSTEM_WIDE_GEN", "DOUBLE"),
+            _c("COPHSLSystemWide", "COP_HSL_SYSTEM_WIDE", "DOUBLE"),
+            _c("STWPFSystemWide", "STWPF_SYSTEM_WIDE", "DOUBLE"),
+            _c("WGRPPSystemWide", "WGRPP_SYSTEM_WIDE", "DOUBLE"),
+            _c("genLoadZoneSouthHouston", "GEN_LZ_SOUTH_HOUSTON", "DOUBLE"),
+            _c("COPHSLLoadZoneSouthHouston", "COP_HSL_LZ_SOUTH_HOUSTON", "DOUBLE"),
+            _c("STWPFLoadZoneSouthHouston", "STWPF_LZ_SOUTH_HOUSTON", "DOUBLE"),
+            _c("WGRPPLoadZoneSouthHouston", "WGRPP_LZ_SOUTH_HOUSTON", "DOUBLE"),
+            _c("genLoadZoneWest", "GEN_LZ_WEST", "DOUBLE"),
+            _c("COPHSLLoadZoneWest", "COP_HSL_LZ_WEST", "DOUBLE"),
+            _c("STWPFLoadZoneWest", "STWPF_LZ_WEST", "DOUBLE"),
+            _c("WGRPPLoadZoneWest", "WGRPP_LZ_WEST", "DOUBLE"),
+            _c("genLoadZoneNorth", "GEN_LZ_NORTH", "DOUBLE"),
+            _c("COPHSLLoadZoneNorth", "COP_HSL_LZ_NORTH", "DOUBLE"),
+            _c("STWPFLoadZoneNorth", "STWPF_LZ_NORTH", "DOUBLE"),
+            _c("WGRPPLoadZoneNorth", "WGRPP_LZ_NORTH", "DOUBLE"),
+            _c("HSLSystemWide", "SYSTEM_WIDE_HSL", "DOUBLE"),
+            _DST,
+        ),
+        "vintage",
+        "int",
+        "int",
+        posting_minute=55,
+    ),
+    "solar": SampleReport(
+        "solar",
+        "spp_hrly_avrg_actl_fcast",
+        "Solar Power Production - Hourly Averaged Actual and Forecasted Values",
+        "PVGRHRLYAVGACTNP4737",
+        (
+            _c("postedDatetime", None, "DATETIME", "Posted Datetime"),
+            _c("deliveryDate", "DELIVERY_DATE", "DATE", "Delivery Date"),
+            _c("hourEnding", "HOUR_ENDING", "INTEGER", "Hour Ending"),
+            _c("genSystemWide", "SYSTEM_WIDE_GEN", "DOUBLE"),
+            _c("COPHSLSystemWide", "COP_HSL_SYSTEM_WIDE", "DOUBLE"),
+            _c("STPPFSystemWide", "STPPF_SYSTEM_WIDE", "DOUBLE"),
+            _c("PVGRPPSystemWide", "PVGRPP_SYSTEM_WIDE", "DOUBLE"),
+            _c("HSLSystemWide", "SYSTEM_WIDE_HSL", "DOUBLE"),
+            _DST,
+        ),
+        "vintage",
+        "int",
+        "int",
+        posting_minute=55,
+    ),
+}
+# A report's index here is part of its sample DocIDs (see _doc_id): keep the order stable.
+_REPORT_ORDER: tuple[ErcotDatasetName, ...] = tuple(REPORTS)
+_REPORT_BY_PATH = {spec.report.path: spec for spec in REPORTS.values()}
+_REPORT_BY_RTID = {spec.report.mis_report_type_id: spec for spec in REPORTS.values()}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Time slots and deterministic noise
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One hour or quarter hour of an operating day, labelled the ERCOT way."""
+
+    day: dt.date
+    hour_ending: int  # 1..24; the fall-back day repeats 2, the spring-forward day skips 3
+    interval: int  # 1..4 for quarter hours, 0 for hours
+    dst_flag: str  # "Y" on the second (standard-time) occurrence of the repeated hour
+    start_utc: dt.datetime
+
+
+def slot_at(start_utc: dt.datetime, *, quarter: bool) -> Slot:
+    local = start_utc.astimezone(CENTRAL)
+    return Slot(
+        day=local.date(),
+        hour_ending=local.hour + 1,
+        interval=local.minute // 15 + 1 if quarter else 0,
+        dst_flag="Y" if local.fold == 1 else "N",  # fold=1 only on the repeated hour's second pass
+        start_utc=start_utc,
+    )
+
+
+def day_slots(day: dt.date, *, quarter: bool) -> list[Slot]:
+    start, end = local_day_bounds_utc(day)
+    step = dt.timedelta(minutes=15 if quarter else 60)
+    slots = []
+    instant = start
+    while instant < end:
+        slots.append(slot_at(instant, quarter=quarter))
+        instant += step
+    return slots
+
+
+def _unit(seed: int, *parts: object) -> float:
+    """A deterministic number in [0, 1) for (seed, parts)."""
+    return _units(seed, 1, *parts)[0]
+
+
+def _units(seed: int, count: int, *parts: object) -> list[float]:
+    """``count`` (<= 16) deterministic numbers in [0, 1) for (seed, parts), from one hash (fast enough for
+    the ~15,000 forecast rows of a day)."""
+    digest = hashlib.blake2b(repr((seed, *parts)).encode(), digest_size=4 * count).digest()
+    return [int.from_bytes(digest[4 * i : 4 * i + 4], "big") / 2**32 for i in range(count)]
+
+
+def _local(instant: dt.datetime) -> dt.datetime:
+    return instant.astimezone(CENTRAL)
+
+
+def _local_wall(local_day: dt.date, hour: int, minute: int) -> dt.datetime:
+    """The UTC instant of a Central wall-clock time (first occurrence when ambiguous)."""
+    return dt.datetime.combine(local_day, dt.time(hour, minute), tzinfo=CENTRAL).astimezone(UTC)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Records: rows as {api field name: python value}, built per posting
+# ---------------------------------------------------------------------------------------------------------------
+
+Record = dict[str, Any]
+
+
+def _price(seed: int, dataset: str, point: str, slot: Slot) -> float:
+    base = 15.0 + 30.0 * _unit(seed, dataset, point)
+    spread = 60.0 * _unit(seed, dataset, point, slot.start_utc.isoformat()) - 10.0
+    return round(min(5000.0, max(-250.0, base + spread)), 2)
+
+
+def _point_type(point: str) -> str:
+    if point in ("HB_BUSAVG", "HB_HUBAVG"):
+        return "AH"
+    if point.startswith("HB_"):
+        return "HU"
+    if point.startswith("LZ_"):
+        return "LZ"
+    return "RN"
+
+
+def _rt_records(seed: int, interval: Slot) -> list[Record]:
+    return [
+        {
+            "deliveryDate": interval.day,
+            "deliveryHour": interval.hour_ending,
+            "deliveryInterval": interval.interval,
+            "settlementPoint": point,
+            "settlementPointType": _point_type(point),
+            "settlementPointPrice": _price(seed, "spp_rt", point, interval),
+            "DSTFlag": interval.dst_flag,
+        }
+        for point in (*HUBS, *LOAD_ZONES, *RESOURCE_NODES)
+    ]
+
+
+def _dam_records(seed: int, day: dt.date) -> list[Record]:
+    return [
+        {
+            "deliveryDate": slot.day,
+            "hourEnding": slot.hour_ending,
+            "settlementPoint": point,
+            "settlementPointPrice": _price(seed, "spp_dam", point, slot),
+            "DSTFlag": slot.dst_flag,
+        }
+        for slot in day_slots(day, quarter=False)
+        for point in (*HUBS, *LOAD_ZONES, *RESOURCE_NODES)
+    ]
+
+
+def _zone_loads(seed: int, dataset: str, slot: Slot, *extra_key: object) -> dict[str, float]:
+    noise = _units(seed, len(WEATHER_ZONE_BASE_MW), dataset, slot.start_utc.timestamp(), *extra_key)
+    return {
+        zone: round(base * (0.8 + 0.4 * unit), 2)
+        for (zone, base), unit in zip(WEATHER_ZONE_BASE_MW.items(), noise, strict=True)
+    }
+
+
+def _load_records(seed: int, day: dt.date) -> list[Record]:
+    records = []
+    for slot in day_slots(day, quarter=False):
+        loads = _zone_loads(seed, "load_weather_zone", slot)
+        records.append(
+            {
+                "operatingDay": slot.day,
+                "hourEnding": slot.hour_ending,
+                **loads,
+                "total": round(sum(loads.values()), 2),
+                "DSTFlag": slot.dst_flag,
+            }
+        )
+    return records
+
+
+def _vintage_hours(dataset: ErcotDatasetName, posted: dt.datetime, day: dt.date | None = None) -> Iterator[Slot]:
+    """The delivery hours one posting of a forecast report covers (only those of operating day ``day`` if given)."""
+    posted_hour = posted.replace(minute=0, second=0, microsecond=0)
+    if dataset == "load_forecast":
+        first_day = _local(posted).date()
+        start, _ = local_day_bounds_utc(first_day)
+        _, end = local_day_bounds_utc(first_day + dt.timedelta(days=7))
+    else:
+        start, end = posted_hour - dt.timedelta(hours=48), posted_hour + dt.timedelta(hours=168)
+    if day is not None:
+        day_start, day_end = local_day_bounds_utc(day)
+        start, end = max(start, day_start), min(end, day_end)
+    instant = start
+    while instant < end:
+        yield slot_at(instant, quarter=False)
+        instant += dt.timedelta(hours=1)
+
+
+def _vintage_records(seed: int, dataset: ErcotDatasetName, posted: dt.datetime, day: dt.date | None) -> list[Record]:
+    """The rows of the posting at ``posted`` (UTC), restricted to operating day ``day`` when given."""
+    posted_text = _local(posted).replace(tzinfo=None).isoformat(timespec="seconds")
+    records: list[Record] = []
+    posted_key = posted.timestamp()
+    for slot in _vintage_hours(dataset, posted, day):
+        head = {"postedDatetime": posted_text, "deliveryDate": slot.day, "hourEnding": slot.hour_ending}
+        if dataset == "load_forecast":
+            for model in FORECAST_MODELS:
+                loads = _zone_loads(seed, dataset, slot, posted_key, model)
+                records.append(
+                    {
+                        **head,
+                        "coast": loads["coast"],
+                        "east": loads["east"],
+                        "farWest": loads["farWest"],
+                        "north": loads["north"],
+                        "northCentral": loads["northC"],
+                        "southCentral": loads["southC"],
+                        "southern": loads["southern"],
+                        "west": loads["west"],
+                        "systemTotal": round(sum(loads.values()), 2),
+                        "model": model,
+                        "inUseFlag": "Y" if model == IN_USE_MODEL else "N",
+                        "DSTFlag": slot.dst_flag,
+                    }
+                )
+            continue
+        over = slot.start_utc + dt.timedelta(hours=1) <= posted  # actuals exist only for hours already over
+        records.append({**head, **_generation(seed, dataset, slot, posted, actual=over), "DSTFlag": slot.dst_flag})
+    return records
+
+
+_WIND_ZONES_MW = {"SouthHouston": 4000.0, "West": 12000.0, "North": 2500.0}
+_FORECAST_PREFIXES = ("COPHSL", "STWPF", "WGRPP")
+
+
+def _generation(seed: int, dataset: str, slot: Slot, posted: dt.datetime, *, actual: bool) -> Record:
+    """Wind or solar MW columns for one hour of one posting (None = the empty CSV cell of a future actual)."""
+    hour_key = slot.start_utc.timestamp()
+    # One hash for the hour's actuals (the same in every posting), one for this posting's forecasts.
+    actual_noise = _units(seed, 4, dataset, "actual", hour_key)
+    forecast_noise = _units(seed, 12, dataset, "forecast", hour_key, posted.timestamp())
+    dark = dataset == "solar" and not 7 <= _local(slot.start_utc).hour <= 19  # no sun at night
+
+    def mw(scale: float, unit: float) -> float:
+        return 0.0 if dark else round(scale * (0.2 + 0.7 * unit), 2)
+
+    if dataset == "solar":
+        generation = mw(22000.0, actual_noise[0])
+        return {
+            "genSystemWide": generation if actual else None,
+            "COPHSLSystemWide": mw(25000.0, forecast_noise[0]),
+            "STPPFSystemWide": mw(24000.0, forecast_noise[1]),
+            "PVGRPPSystemWide": mw(23000.0, forecast_noise[2]),
+            "HSLSystemWide": round(generation * 1.05, 2) if actual else None,
+        }
+    zone_gen = {
+        zone: mw(scale, unit) for (zone, scale), unit in zip(_WIND_ZONES_MW.items(), actual_noise, strict=False)
+    }
+    zone_forecasts = {
+        (prefix, zone): mw(scale, forecast_noise[3 * p_index + z_index])
+        for p_index, prefix in enumerate(_FORECAST_PREFIXES)
+        for z_index, (zone, scale) in enumerate(_WIND_ZONES_MW.items())
+    }
+    system_gen = round(sum(zone_gen.values()), 2)
+    record: Record = {"genSystemWide": system_gen if actual else None}
+    for prefix in _FORECAST_PREFIXES:
+        record[f"{prefix}SystemWide"] = round(sum(zone_forecasts[prefix, zone] for zone in _WIND_ZONES_MW), 2)
+    for zone in _WIND_ZONES_MW:
+        record[f"genLoadZone{zone}"] = zone_gen[zone] if actual else None
+        for prefix in _FORECAST_PREFIXES:
+            record[f"{prefix}LoadZone{zone}"] = zone_forecasts[prefix, zone]
+    record["HSLSystemWide"] = round(system_gen * 1.05, 2) if actual else None
+    return record
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Publication schedule
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def postings(spec: SampleReport, start: dt.datetime, end: dt.datetime) -> list[dt.datetime]:
+    """Posting instants (UTC) of a report in [start, end]."""
+    found: list[dt.datetime] = []
+    if spec.kind == "daily":
+        assert spec.daily_posting is not None
+        _, hour = spec.daily_posting
+        day = _local(start).date() - dt.timedelta(days=1)
+        while day <= _local(end).date():
+            posted = _local_wall(day, hour, spec.posting_minute)
+            if start <= posted <= end:
+                found.append(posted)
+            day += dt.timedelta(days=1)
+        return found
+    step_minutes = 15 if spec.kind == "rt" else 60
+    step = dt.timedelta(minutes=step_minutes)
+    # Minutes past the hour are the same in UTC and Central (whole-hour offsets): walk the UTC grid.
+    instant = start.replace(minute=0, second=0, microsecond=0) + dt.timedelta(
+        minutes=spec.posting_minute % step_minutes
+    )
+    while instant < start:
+        instant += step
+    while instant <= end:
+        found.append(instant)
+        instant += step
+    return found
+
+
+def _daily_content_day(spec: SampleReport, posted: dt.datetime) -> dt.date:
+    assert spec.daily_posting is not None
+    return _local(posted).date() - dt.timedelta(days=spec.daily_posting[0])
+
+
+def _posting_records(seed: int, spec: SampleReport, posted: dt.datetime) -> list[Record]:
+    """The rows of one MIS document."""
+    if spec.kind == "rt":
+        interval_start = posted - dt.timedelta(minutes=spec.posting_minute + 15)
+        return _rt_records(seed, slot_at(interval_start, quarter=True))
+    if spec.kind == "daily":
+        day = _daily_content_day(spec, posted)
+        return _dam_records(seed, day) if spec.dataset == "spp_dam" else _load_records(seed, day)
+    return _vintage_records(seed, spec.dataset, posted, None)
+
+
+@functools.lru_cache(maxsize=32)
+def _api_day_records(seed: int, dataset: ErcotDatasetName, day: dt.date, now: dt.datetime) -> tuple[Record, ...]:
+    """Every API row of ``dataset`` for operating day ``day`` that ERCOT would have posted by ``now``."""
+    spec = REPORTS[dataset]
+    if spec.kind == "rt":
+        posted_by = now - dt.timedelta(minutes=spec.posting_minute)
+        records: list[Record] = []
+        for interval in day_slots(day, quarter=True):
+            if interval.start_utc + dt.timedelta(minutes=15) <= posted_by:
+                records += _rt_records(seed, interval)
+        return tuple(records)
+    if spec.kind == "daily":
+        assert spec.daily_posting is not None
+        posted = _local_wall(day + dt.timedelta(days=spec.daily_posting[0]), spec.daily_posting[1], spec.posting_minute)
+        if posted > now:
+            return ()
+        return tuple(_dam_records(seed, day) if dataset == "spp_dam" else _load_records(seed, day))
+    day_start, day_end = local_day_bounds_utc(day)
+    # A posting covers its own day and 7 more (load forecast) or 48 h back to 168 h ahead (wind, solar).
+    first = day_start - dt.timedelta(days=8)
+    last = min(now, day_end + dt.timedelta(hours=49))
+    rows: list[Record] = []
+    for posted in postings(spec, first, last):
+        rows += _vintage_records(seed, dataset, posted, day)
+    return tuple(rows)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Formatting
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _api_value(spec: SampleReport, column: Column, value: Any) -> Any:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if column.api_name == "hourEnding" and spec.api_hour_format == "hh:00":
+        return f"{value:02d}:00"
+    return value
+
+
+def _csv_hour(spec: SampleReport, column: Column, value: int) -> str:
+    if spec.csv_hour_format == "hh:00":
+        return f"{value:02d}:00"
+    if spec.csv_hour_format == "h:00":
+        return f"{value}:00"
+    return f"{value:02d}" if column.api_name == "deliveryHour" else str(value)
+
+
+def _csv_value(spec: SampleReport, column: Column, value: Any) -> str:
+    text: str
+    if value is None:
+        text = ""
+    elif isinstance(value, dt.date):
+        text = value.strftime("%m/%d/%Y")
+    elif column.api_name in ("hourEnding", "deliveryHour"):
+        text = _csv_hour(spec, column, value)
+    elif column.api_name == "settlementPointPrice" and spec.kind == "rt":
+        text = f"{value:12.2f}"  # ERCOT pads real-time prices to 12 characters
+    elif isinstance(value, float):
+        text = repr(value)
+    else:
+        text = str(value)
+    return text
+
+
+def _csv_bytes(spec: SampleReport, records: list[Record]) -> bytes:
+    columns = [column for column in spec.columns if column.csv_name is not None]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([column.csv_name for column in columns])
+    for record in records:
+        writer.writerow([_csv_value(spec, column, record[column.api_name]) for column in columns])
+    return buffer.getvalue().encode()
+
+
+def _zip_bytes(member: str, content: bytes, posted_local: dt.datetime) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        info = zipfile.ZipInfo(member, date_time=posted_local.timetuple()[:6])
+        info.compress_type = zipfile.ZIP_DEFLATED
+        archive.writestr(info, content)
+    return buffer.getvalue()
+
+
+def _json_response(status: int, document: Any, headers: dict[str, str] | None = None) -> httpx.Response:
+    body = json.dumps(document, separators=(",", ":")).encode()
+    return httpx.Response(status, content=body, headers={"Content-Type": "application/json", **(headers or {})})
+
+
+def _error_envelope(server: SampleServer, code: int, status: str, message: str) -> httpx.Response:
+    stamp = server.now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000+00:00")
+    return _json_response(code, {"timestamp": stamp, "code": code, "status": status, "message": message, "data": {}})
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Token endpoint (Azure AD B2C resource-owner password flow)
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _signing_key(server: SampleServer) -> bytes:
+    return hashlib.sha256(f"energylake-sample-token-{server.seed}".encode()).digest()
+
+
+def _issue_token(server: SampleServer, username: str) -> str:
+    """A JWT-shaped id token the sample can verify without remembering it (HMAC-signed with a seed key)."""
+    issued = int(server.now.timestamp())
+    header = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    claims = {"iss": "energylake-sample-b2c", "sub": username, "iat": issued, "exp": issued + TOKEN_LIFETIME_S}
+    payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
+    signature = hmac.new(_signing_key(server), f"{header}.{payload}".encode(), hashlib.sha256).digest()
+    return f"{header}.{payload}.{_b64(signature)}"
+
+
+def _token_is_valid(server: SampleServer, token: str) -> bool:
+    parts = token.split(".")
+    if len(parts) != 3:
+        return False
+    expected = hmac.new(_signing_key(server), f"{parts[0]}.{parts[1]}".encode(), hashlib.sha256).digest()
+    return hmac.compare_digest(_b64(expected), parts[2])
+
+
+def token_reply(request: httpx.Request, server: SampleServer) -> httpx.Response:
+    from energylake.sources.sample import SAMPLE_PASSWORD, SAMPLE_USERNAME
+
+    if request.method != "POST":
+        return _json_response(405, {"error": "invalid_request", "error_description": "AADB2C90055: use POST"})
+    form = {name: values[0] for name, values in parse_qs(request.content.decode()).items()}
+    client_id = server.settings.ercot_client_id
+    stamp = server.now.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+    if (
+        form.get("grant_type") != "password"
+        or form.get("client_id") != client_id
+        or form.get("response_type") != "id_token"
+        or form.get("scope") != f"openid {client_id} offline_access"
+    ):
+        return _json_response(
+            400,
+            {
+                "error": "invalid_request",
+                "error_description": f"AADB2C90117: The request is not a valid password flow request.\r\n"
+                f"Timestamp: {stamp}",
+            },
+        )
+    if form.get("username") != SAMPLE_USERNAME or form.get("password") != SAMPLE_PASSWORD:
+        return _json_response(
+            400,
+            {
+                "error": "invalid_grant",
+                "error_description": "AADB2C90225: The username or password provided in the request are invalid.\r\n"
+                f"Timestamp: {stamp}",
+            },
+        )
+    token = _issue_token(server, SAMPLE_USERNAME)
+    issued = int(server.now.timestamp())
+    return _json_response(
+        200,
+        {
+            "access_token": token,
+            "token_type": "Bearer",
+            "expires_in": str(TOKEN_LIFETIME_S),
+            "expires_on": str(issued + TOKEN_LIFETIME_S),
+            "not_before": str(issued),
+            "resource": client_id,
+            "id_token": token,
+            "id_token_expires_in": str(TOKEN_LIFETIME_S),
+            "refresh_token": "sample-refresh-" + _b64(hashlib.sha256(token.encode()).digest()[:12]),
+            "refresh_token_expires_in": "86400",
+        },
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Public Reports API
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _api_auth_problem(request: httpx.Request, server: SampleServer) -> httpx.Response | None:
+    """Azure API Management's 401 replies when the key or the bearer token is missing or wrong."""
+    from energylake.sources.sample import SAMPLE_SUBSCRIPTION_KEY
+
+    if request.headers.get("Ocp-Apim-Subscription-Key") != SAMPLE_SUBSCRIPTION_KEY:
+        return _json_response(
+            401,
+            {
+                "statusCode": 401,
+                "message": "Access denied due to missing subscription key. Make sure to include subscription key "
+                "when making requests to an API.",
+            },
+        )
+    authorization = request.headers.get("Authorization", "")
+    if not authorization.startswith("Bearer ") or not _token_is_valid(server, authorization.removeprefix("Bearer ")):
+        return _json_response(401, {"statusCode": 401, "message": "Unauthorized. Access token is missing or invalid."})
+    return None
+
+
+def _api_query(report: ErcotApiReport, params: dict[str, str]) -> tuple[dt.date, dt.date, int, int] | str:
+    """(first day, last day, page, size) of an API query, or what is wrong with it."""
+    allowed = {report.date_from_param, report.date_to_param, "page", "size", "sort", "dir"}
+    unknown = sorted(set(params) - allowed)
+    if unknown:
+        return f"Invalid query parameter(s): {', '.join(unknown)}"
+    try:
+        first = dt.date.fromisoformat(params[report.date_from_param])
+        last = dt.date.fromisoformat(params.get(report.date_to_param, params[report.date_from_param]))
+        page = int(params.get("page", "1"))
+        size = int(params.get("size", "1000"))
+    except (KeyError, ValueError):
+        return f"{report.date_from_param} (yyyy-MM-dd) is required; page and size must be integers"
+    if page < 1 or not 1 <= size <= 1_000_000 or last < first or (last - first).days > 31:
+        return "page >= 1, 1 <= size <= 1000000 and a date range of at most 31 days are required"
+    return first, last, page, size
+
+
+def api_reply(request: httpx.Request, server: SampleServer) -> httpx.Response:
+    auth_problem = _api_auth_problem(request, server)
+    if auth_problem is not None:
+        return auth_problem
+    path = request.url.path.removeprefix(httpx.URL(server.settings.ercot_api_url).path.rstrip("/"))
+    spec = _REPORT_BY_PATH.get(path)
+    if spec is None or request.method != "GET":
+        return _error_envelope(server, 404, "NOT_FOUND", f"No report at {path}")
+    report = spec.report
+    params = dict(request.url.params)
+    query = _api_query(report, params)
+    if isinstance(query, str):
+        return _error_envelope(server, 400, "BAD_REQUEST", query)
+    first, last, page, size = query
+    records: list[Record] = []
+    day = first
+    while day <= last:
+        records += _api_day_records(server.seed, spec.dataset, day, server.now)
+        day += dt.timedelta(days=1)
+    total_pages = -(-len(records) // size)
+    page_records = records[(page - 1) * size : page * size]
+    document = {
+        "_meta": {
+            "totalRecords": len(records),
+            "pageSize": size,
+            "totalPages": total_pages,
+            "currentPage": page,
+            "query": {"parameterCount": len(params), "parameters": params, "sortedBy": ""},
+        },
+        "report": {
+            "reportName": spec.report_name,
+            "reportDisplayName": spec.display_name,
+            "reportId": str(report.mis_report_type_id),
+            "reportEMIL": report.report_id,
+            "downloadLimit": 1000,
+        },
+        "fields": [
+            {
+                "name": column.api_name,
+                "label": column.label,
+                "cardinality": 0,
+                "dataType": column.data_type,
+                "searchable": True,
+                "sortable": True,
+                "hasRange": column.data_type in ("DATE", "DATETIME", "DOUBLE", "INTEGER"),
+            }
+            for column in spec.columns
+        ],
+        "data": [
+            [_api_value(spec, column, record[column.api_name]) for column in spec.columns] for record in page_records
+        ],
+    }
+    return _json_response(200, document)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# www.ercot.com: MIS listing, MIS download, fuel-mix dashboard
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def web_reply(request: httpx.Request, server: SampleServer) -> httpx.Response:
+    path = request.url.path.removeprefix(httpx.URL(server.settings.ercot_web_url).path.rstrip("/"))
+    routes: dict[str, Callable[[httpx.Request, SampleServer], httpx.Response]] = {
+        MIS_LISTING_PATH: _mis_listing,
+        MIS_DOWNLOAD_PATH: _mis_download,
+        FUEL_MIX_PATH: _fuel_mix,
+    }
+    route = routes.get(path)
+    if route is None or request.method != "GET":
+        return _json_response(404, {"error": "not found", "path": path})
+    return route(request, server)
+
+
+def _doc_id(spec: SampleReport, posted: dt.datetime, *, csv_doc: bool) -> str:
+    """A 10-digit DocID that encodes its own posting, so downloads need no server-side memory."""
+    minutes = int(posted.timestamp()) // 60
+    return str((minutes * 10 + _REPORT_ORDER.index(spec.dataset)) * 2 + (0 if csv_doc else 1))
+
+
+def _decode_doc_id(text: str) -> tuple[SampleReport, dt.datetime, bool] | None:
+    try:
+        number = int(text)
+    except ValueError:
+        return None
+    rest, kind = divmod(number, 2)
+    minutes, index = divmod(rest, 10)
+    if index >= len(_REPORT_ORDER):
+        return None
+    posted = dt.datetime.fromtimestamp(minutes * 60, UTC)
+    return REPORTS[_REPORT_ORDER[index]], posted, kind == 0
+
+
+def _mis_window(server: SampleServer) -> tuple[dt.datetime, dt.datetime]:
+    today = _local(server.now).date()
+    start, _ = local_day_bounds_utc(today - dt.timedelta(days=MIS_WINDOW_DAYS))
+    return start, server.now
+
+
+def _constructed_name(spec: SampleReport, posted: dt.datetime, seed: int, *, csv_doc: bool) -> str:
+    local = _local(posted)
+    millis = int(_unit(seed, "ms", spec.dataset, posted.isoformat()) * 1000)
+    rtid = spec.report.mis_report_type_id
+    kind = "csv" if csv_doc else "xml"
+    return f"cdr.{rtid:08d}.0000000000000000.{local:%Y%m%d.%H%M%S}{millis:03d}.{spec.friendly_name}_{kind}.zip"
+
+
+def _publish_date(posted: dt.datetime, seed: int, dataset: str) -> dt.datetime:
+    """Real postings land a few seconds after the minute."""
+    return posted + dt.timedelta(seconds=int(_unit(seed, "publish", dataset, posted.isoformat()) * 12))
+
+
+def _mis_listing(request: httpx.Request, server: SampleServer) -> httpx.Response:
+    try:
+        spec = _REPORT_BY_RTID[int(request.url.params.get("reportTypeId", ""))]
+    except (KeyError, ValueError):
+        return _json_response(200, {"ListDocsByRptTypeRes": {"DocumentList": []}})
+    start, end = _mis_window(server)
+    documents = []
+    for posted in sorted(postings(spec, start, end), reverse=True):  # newest first, like ERCOT
+        published = _local(_publish_date(posted, server.seed, spec.dataset))
+        expires = published.date() + dt.timedelta(days=7)
+        for csv_doc in (True, False):
+            size = 4000 + int(_unit(server.seed, "size", spec.dataset, posted.isoformat(), csv_doc) * 12000)
+            documents.append(
+                {
+                    "Document": {
+                        "ExpiredDate": f"{expires.isoformat()}T23:59:59-05:00",
+                        "ILMStatus": "EXT",
+                        "SecurityStatus": "P",
+                        "ContentSize": str(size),
+                        "Extension": "zip",
+                        "ReportTypeID": str(spec.report.mis_report_type_id),
+                        "Prefix": "cdr",
+                        "FriendlyName": f"{spec.friendly_name}_{'csv' if csv_doc else 'xml'}",
+                        "ConstructedName": _constructed_name(spec, posted, server.seed, csv_doc=csv_doc),
+                        "DocID": _doc_id(spec, posted, csv_doc=csv_doc),
+                        # ERCOT's quirk: the wall clock is Central, the offset is always -05:00.
+                        "PublishDate": f"{published:%Y-%m-%dT%H:%M:%S}-05:00",
+                        "ReportName": spec.display_name,
+                        "DUNS": "0000000000000000",
+                        "DocCount": "0",
+                    }
+                }
+            )
+    return _json_response(200, {"ListDocsByRptTypeRes": {"DocumentList": documents}})
+
+
+def _mis_download(request: httpx.Request, server: SampleServer) -> httpx.Response:
+    decoded = _decode_doc_id(request.url.params.get("doclookupId", ""))
+    start, end = _mis_window(server)
+    if decoded is None or not start <= decoded[1] <= end:
+        return httpx.Response(404, content=b"Document not found", headers={"Content-Type": "text/plain"})
+    spec, posted, csv_doc = decoded
+    records = _posting_records(server.seed, spec, posted)
+    local = _local(posted)
+    stem = f"cdr.{spec.report.mis_report_type_id:08d}.0000000000000000.{local:%Y%m%d.%H%M%S}.{spec.friendly_name}"
+    if csv_doc:
+        member, content = f"{stem}.csv", _csv_bytes(spec, records)
+    else:
+        rows = "".join(
+            "<row>"
+            + "".join(
+                f"<{c.api_name}>{_csv_value(spec, c, r[c.api_name]).strip()}</{c.api_name}>" for c in spec.columns
+            )
+            + "</row>"
+            for r in records
+        )
+        member, content = (
+            f"{stem}.xml",
+            f'<?xml version="1.0"?><{spec.report_name}>{rows}</{spec.report_name}>'.encode(),
+        )
+    return httpx.Response(
+        200,
+        content=_zip_bytes(member, content, local.replace(tzinfo=None)),
+        headers={"Content-Type": "application/zip"},
+    )
+
+
+def _fuel_mix(request: httpx.Request, server: SampleServer) -> httpx.Response:
+    today = _local(server.now).date()
+    start, _ = local_day_bounds_utc(today - dt.timedelta(days=1))
+    data: dict[str, dict[str, Any]] = {}
+    last_stamp = ""
+    instant = start
+    while True:
+        # ERCOT stamps the 5-minute values a few seconds before the grid (00:04:57, 00:09:57, ...).
+        stamp = instant + dt.timedelta(minutes=4, seconds=57)
+        if stamp > server.now:
+            break
+        local = _local(stamp)
+        key = f"{local:%Y-%m-%d %H:%M:%S%z}"
+        data.setdefault(local.date().isoformat(), {})[key] = {
+            fuel: {
+                "gen": round(capacity * 0.6 * _unit(server.seed, "fuel_mix", fuel, stamp.isoformat()), 1),
+                "hsl": round(capacity * 0.7 * _unit(server.seed, "fuel_mix", fuel, "hsl", stamp.isoformat()), 1),
+                "seasonalCapacity": capacity,
+            }
+            for fuel, capacity in FUEL_CAPACITY_MW.items()
+        }
+        last_stamp = key
+        instant += dt.timedelta(minutes=5)
+    return _json_response(200, {"lastUpdated": last_stamp, "types": list(FUELS), "data": data})
