@@ -121,7 +121,8 @@ def _ls(args: argparse.Namespace) -> int:
     print(f"{'source':<10} {'dataset':<18} {'objects':>7}  days")
     for (source, dataset), count in sorted(counts.items()):
         seen = sorted(days[(source, dataset)])
-        print(f"{source:<10} {dataset:<18} {count:>7}  {seen[0]}..{seen[-1]} ({len(seen)} days)")
+        plural = "" if len(seen) == 1 else "s"
+        print(f"{source:<10} {dataset:<18} {count:>7}  {seen[0]}..{seen[-1]} ({len(seen)} day{plural})")
     print(f"{len(keys)} raw objects in {lake.uri}")
     return EXIT_OK
 
