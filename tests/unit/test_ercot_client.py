@@ -23,6 +23,7 @@ from energylake.settings import ErcotCredentials, Settings
 from energylake.sources.base import FetchStats, RawReply
 from energylake.sources.ercot import ErcotAuthenticationError, ErcotClient
 from energylake.window import Window
+from tests.fakes import FakeClock
 
 PASSWORD = "pw-Sup3r-S3cret!"
 SUBSCRIPTION_KEY = "key0123456789abcdef0123456789abcd"
@@ -33,19 +34,6 @@ API = SETTINGS.ercot_api_url
 WEB = SETTINGS.ercot_web_url
 RT_PATH = "/np6-905-cd/spp_node_zone_hub"
 FIXED_NOW = dt.datetime(2024, 11, 5, 12, 0, tzinfo=dt.UTC)
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 5000.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def page(rows: list[list[Any]], *, page_number: int = 1, total_pages: int = 1) -> httpx.Response:

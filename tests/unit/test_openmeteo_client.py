@@ -25,6 +25,7 @@ from energylake.sources.openmeteo import (
 )
 from energylake.window import Window
 from energylake.zones import WEATHER_ZONES, zone_points
+from tests.fakes import FakeClock
 
 # 12:00 UTC on 2024-11-20: "today" for endpoint choice is the UTC date 2024-11-20.
 NOW = dt.datetime(2024, 11, 20, 12, 0, tzinfo=dt.UTC)
@@ -34,21 +35,6 @@ FORECAST = "https://api.open-meteo.com/v1/forecast"
 API_KEY = "om-secret-key-0123456789"
 
 Handler = Callable[[httpx.Request], httpx.Response]
-
-
-class FakeTime:
-    """A monotonic clock that only moves when the code under test sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 500.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def location(latitude: float, longitude: float, start: dt.date, end: dt.date) -> dict[str, Any]:
@@ -96,11 +82,11 @@ def recording(*handlers: Handler) -> tuple[Handler, list[httpx.Request]]:
 def make(
     handler: Handler,
     settings: Settings | None = None,
-    fake_time: FakeTime | None = None,
+    fake_time: FakeClock | None = None,
     stats: FetchStats | None = None,
     now: dt.datetime = NOW,
 ) -> OpenMeteoClient:
-    fake_time = fake_time or FakeTime()
+    fake_time = fake_time or FakeClock()
     return OpenMeteoClient(
         settings or Settings(),
         transport=httpx.MockTransport(handler),
@@ -316,7 +302,7 @@ def test_a_400_error_is_a_fetch_error_quoting_the_reason_without_retry_and_nothi
     # GIVEN Open-Meteo refuses the request
     reason = "Parameter 'start_date' is out of allowed range from 1940-01-01 to 2024-11-19"
     handler, seen = recording(lambda _r: httpx.Response(400, json={"reason": reason, "error": True}))
-    fake_time = FakeTime()
+    fake_time = FakeClock()
     yielded: list[list[RawReply]] = []
 
     def drain(client: OpenMeteoClient) -> None:
@@ -350,7 +336,7 @@ def test_a_429_is_retried_after_waiting_at_least_retry_after() -> None:
         429, headers={"Retry-After": "7"}, json={"reason": "Minutely API request limit exceeded", "error": True}
     )
     handler, seen = recording(lambda _r: limited, ok)
-    fake_time = FakeTime()
+    fake_time = FakeClock()
     stats = FetchStats()
     # WHEN fetched
     replies = fetch_all(
@@ -365,7 +351,7 @@ def test_a_429_is_retried_after_waiting_at_least_retry_after() -> None:
 
 def test_a_5xx_is_retried_then_succeeds() -> None:
     handler, seen = recording(lambda _r: httpx.Response(502, text="Bad Gateway"), ok)
-    fake_time = FakeTime()
+    fake_time = FakeClock()
     replies = fetch_all(make(handler, fake_time=fake_time), Window(dt.date(2024, 11, 2), dt.date(2024, 11, 2)))
     assert len(replies) == 1
     assert len(seen) == 2
@@ -507,7 +493,7 @@ def test_the_api_key_is_sent_but_never_stored_nor_in_errors() -> None:
 def test_the_client_side_rate_limit_spaces_requests() -> None:
     # GIVEN a limit of 1 request per minute and a window needing 2 requests
     handler, seen = recording(ok)
-    fake_time = FakeTime()
+    fake_time = FakeClock()
     settings = Settings(open_meteo_requests_per_minute=1, open_meteo_max_days_per_call=1)
     # WHEN fetched
     fetch_all(make(handler, settings, fake_time=fake_time), Window(dt.date(2024, 11, 2), dt.date(2024, 11, 3)))

@@ -30,7 +30,6 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any
 
 import httpx
@@ -41,6 +40,7 @@ from energylake.errors import ConfigurationError, FetchError, InvalidRequestErro
 from energylake.settings import ErcotCredentials, Settings
 from energylake.sources.base import Extension, FetchStats, Origin, RawReply
 from energylake.sources.http import (
+    HttpClientOwner,
     PolicedClient,
     RateLimiter,
     describe_request,
@@ -262,7 +262,7 @@ class _Token:
     renew_at: float  # on the injected monotonic clock
 
 
-class ErcotClient:
+class ErcotClient(HttpClientOwner):
     """Fetches ERCOT datasets as checked raw replies; see the module docstring for the three doors."""
 
     def __init__(
@@ -294,22 +294,6 @@ class ErcotClient:
     def __repr__(self) -> str:
         door, _ = self.source_choice
         return f"ErcotClient(door={door!r}, api={self._settings.ercot_api_url!r})"
-
-    # -- lifecycle -------------------------------------------------------------------------------------------
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> ErcotClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     @property
     def source_choice(self) -> tuple[Origin, str]:

@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Self
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
@@ -204,3 +205,18 @@ class PolicedClient:
 def _short_body(response: httpx.Response) -> str:
     text = response.text.strip().replace("\n", " ")
     return f": {text[:200]}" if text else ""
+
+
+class HttpClientOwner:
+    """``close()`` and the context-manager protocol for a source client that owns an :class:`httpx.Client`."""
+
+    _http: httpx.Client
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

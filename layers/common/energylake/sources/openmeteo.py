@@ -26,7 +26,6 @@ import random
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any, Literal
 
 import httpx
@@ -35,6 +34,7 @@ from energylake.errors import FetchError, InvalidRequestError, MalformedReplyErr
 from energylake.settings import Settings
 from energylake.sources.base import FetchStats, RawReply
 from energylake.sources.http import (
+    HttpClientOwner,
     PolicedClient,
     RateLimiter,
     describe_request,
@@ -286,7 +286,7 @@ def _refusal(response: httpx.Response, request: str) -> FetchError:
     )
 
 
-class OpenMeteoClient:
+class OpenMeteoClient(HttpClientOwner):
     """Fetches hourly weather for all ERCOT weather zones. Use as a context manager (it owns an httpx client)."""
 
     def __init__(
@@ -304,9 +304,9 @@ class OpenMeteoClient:
         self.stats = stats if stats is not None else FetchStats()
         self.points = zone_points()
         self._now = now or utc_now
-        self._client = make_client(settings, transport)
+        self._http = make_client(settings, transport)
         self._policed = PolicedClient(
-            self._client,
+            self._http,
             retry=retry_policy(settings),
             limiter=RateLimiter(settings.open_meteo_requests_per_minute, clock=clock, sleep=sleep),
             sleep=sleep,
@@ -330,7 +330,7 @@ class OpenMeteoClient:
         sent = dict(params)
         if self.settings.open_meteo_api_key is not None:
             sent["apikey"] = self.settings.open_meteo_api_key.get_secret_value()
-        http_request = self._client.build_request("GET", weather_request.url, params=sent)
+        http_request = self._http.build_request("GET", weather_request.url, params=sent)
         description = describe_request(http_request)  # secret-free: safe in errors
         response = self._policed.send(http_request)
         if response.status_code != 200:
@@ -365,17 +365,3 @@ class OpenMeteoClient:
                 "zones": ",".join(point.zone for point in self.points),
             },
         )
-
-    def close(self) -> None:
-        self._client.close()
-
-    def __enter__(self) -> OpenMeteoClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
