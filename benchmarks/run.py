@@ -173,8 +173,29 @@ def build_cases(*, tracing: bool) -> list[Case]:
     return [
         ImportCase(name="baseline: boto3", statement="import boto3"),
         ImportCase(name=BASELINE, statement="import boto3\nfrom aws_lambda_powertools import Logger"),
+        # What the handlers' mandatory Powertools trio costs before any energylake code: Tracer() builds the X-Ray
+        # recorder, whose sampler creates a botocore client at import. Shown so the handler ratio can be read
+        # against the part of it that no code of ours can remove.
+        ImportCase(
+            name="floor: boto3 + Logger, Metrics, Tracer()",
+            statement="import boto3\nfrom aws_lambda_powertools import Logger, Metrics, Tracer\nTracer()",
+            reference=BASELINE,
+            env=_lambda_env("fetch_ercot", tracing),
+        ),
         handler_import_case("fetch_ercot", tracing=tracing),
         handler_import_case("fetch_weather", tracing=tracing),
+        # Lazy imports only move cost into the first invocation; this shows the whole cold path honestly.
+        ImportCase(
+            name="handler import + first-call modules: fetch_ercot",
+            statement=(
+                "import app\nimport boto3\nimport energylake.sources.ercot, energylake.lake\n"
+                "from aws_lambda_powertools.utilities.parser import parse"
+            ),
+            paths=(FUNCTIONS / "fetch_ercot", LAYER),
+            requires=FUNCTIONS / "fetch_ercot" / "app.py",
+            reference=BASELINE,
+            env=_lambda_env("fetch_ercot", tracing),
+        ),
     ]
 
 
