@@ -112,11 +112,11 @@ def test_each_api_dataset_has_the_right_rows_per_central_day(dataset: ErcotDatas
         # ... labelled the ERCOT way: HE 02 twice on the fall-back day (second flagged Y), no HE 03 in spring
         labels = {hour_key(row) for row in rows}
         if day == dt.date(2024, 11, 3):
-            assert (2, "Y") in labels
-            assert (2, "N") in labels
-            assert {flag for _, flag in labels} == {"N", "Y"}
+            assert (2, True) in labels
+            assert (2, False) in labels
+            assert {flag for _, flag in labels} == {False, True}
         else:
-            assert {flag for _, flag in labels} == {"N"}
+            assert {flag for _, flag in labels} == {False}
         if day == dt.date(2024, 3, 10):
             assert 3 not in {hour for hour, _ in labels}
         elif dataset != "spp_rt":
@@ -143,7 +143,7 @@ def test_quarter_hours_on_the_fall_back_day_repeat_hour_two_with_the_y_flag_last
     hub = [row for row in rows_of(group) if row["settlementPoint"] == "HB_NORTH"]
     sequence = [(row["deliveryHour"], row["deliveryInterval"], row["DSTFlag"]) for row in hub]
     assert len(sequence) == 100
-    assert sequence[4:12] == [(2, i, "N") for i in (1, 2, 3, 4)] + [(2, i, "Y") for i in (1, 2, 3, 4)]
+    assert sequence[4:12] == [(2, i, False) for i in (1, 2, 3, 4)] + [(2, i, True) for i in (1, 2, 3, 4)]
 
 
 def test_same_request_same_bytes() -> None:

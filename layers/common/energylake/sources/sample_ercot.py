@@ -6,7 +6,8 @@ same bytes. Nothing here touches a global random state.
 
 Time: all slots are built from UTC instants and then localised to America/Chicago, so the spring-forward day has 23
 hours (no hour ending 03:00, 92 quarter hours) and the fall-back day 25 hours (100 quarter hours), the repeated hour
-ending 02:00 appearing twice with ``DSTFlag`` "N" (daylight time) then "Y" (the second, standard-time occurrence).
+ending 02:00 appearing twice with ``DSTFlag`` "N" (daylight time) then "Y" (the second, standard-time occurrence);
+the API writes the flag as JSON false/true, the MIS CSVs as N/Y.
 
 Sample publication schedule (Central wall clock), which the MIS listing and the API both follow:
 
@@ -117,7 +118,8 @@ def _c(api_name: str, csv_name: str | None, data_type: DataType, label: str = ""
     return Column(api_name, csv_name, label or api_name, data_type)
 
 
-_DST = _c("DSTFlag", "DSTFlag", "VARCHAR", "DST Flag")
+# The API types DSTFlag as BOOLEAN (its filter takes true|false, see the OpenAPI file); MIS CSVs write Y/N.
+_DST = _c("DSTFlag", "DSTFlag", "BOOLEAN", "DST Flag")
 
 REPORTS: dict[ErcotDatasetName, SampleReport] = {
     "spp_rt": SampleReport(
@@ -585,6 +587,8 @@ def _api_value(spec: SampleReport, column: Column, value: Any) -> Any:
         return value.isoformat()
     if column.api_name == "hourEnding" and spec.api_hour_format == "hh:00":
         return f"{value:02d}:00"
+    if column.data_type == "BOOLEAN":
+        return value == "Y"
     return value
 
 
