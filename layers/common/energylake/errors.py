@@ -30,3 +30,14 @@ class MalformedReplyError(FetchError):
 
 class StorageError(EnergylakeError):
     """The lake could not store or read an object."""
+
+
+class ParseError(EnergylakeError):
+    """A raw object cannot be turned into rows: a missing required column, an unparseable value, a local time
+    that cannot exist. The message names the object, the column and the row (1-based, as in the source)."""
+
+    def __init__(self, message: str, *, column: str | None = None, row: int | None = None) -> None:
+        where = ", ".join(part for part in (f"column {column!r}" if column else "", f"row {row}" if row else "") if part)
+        super().__init__(f"{message} ({where})" if where else message)
+        self.column = column
+        self.row = row
