@@ -66,6 +66,9 @@ LINEAGE: tuple[Column, ...] = (
     Column("source_dataset", pa.string(), "energylake dataset name the row was fetched as", nullable=False),
     Column("raw_key", pa.string(), "lake key of the raw object (one API page, MIS zip, reply) holding the row", False),
     Column("run_id", pa.string(), "id of the curation run that wrote the row", nullable=False),
+    # Silver keeps every fetch's rows (a dashboard seen twice overlaps itself); later stages keep, per natural key,
+    # the row fetched last.
+    Column("fetched_at_utc", UTC_TIMESTAMP, "when the raw object was fetched", nullable=False),
 )
 
 
