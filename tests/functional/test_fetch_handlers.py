@@ -76,8 +76,17 @@ def sample_api() -> Iterator[SampleServer]:
         yield server
 
 
-def raw_keys(s3: Any) -> list[str]:
+def lake_keys(s3: Any) -> list[str]:
     return sorted(obj["Key"] for obj in s3.list_objects_v2(Bucket=BUCKET).get("Contents", []))
+
+
+def raw_keys(s3: Any) -> list[str]:
+    """Raw data objects (manifests apart)."""
+    return [key for key in lake_keys(s3) if "/_manifests/" not in key]
+
+
+def manifest_keys(s3: Any) -> list[str]:
+    return [key for key in lake_keys(s3) if key.endswith(".manifest.json")]
 
 
 def test_fetch_ercot_lands_each_page_and_returns_the_keys(aws_lake: Any, sample_api: SampleServer) -> None:
@@ -91,6 +100,11 @@ def test_fetch_ercot_lands_each_page_and_returns_the_keys(aws_lake: Any, sample_
     assert all(key.startswith(f"raw/source=ercot/dataset={event['dataset']}/date=") for key in reply["keys"])
     assert reply["sources_used"].keys() == {"ercot-api"}
     assert len(reply["keys"]) == 5  # 2,100 rows in pages of 500
+    # AND one manifest lists the day's pages, in order: the unit the validate service curates
+    assert reply["manifests"] == manifest_keys(aws_lake)
+    manifest = json.loads(aws_lake.get_object(Bucket=BUCKET, Key=reply["manifests"][0])["Body"].read())
+    assert [member["key"] for member in manifest["members"]] == reply["keys"]
+    assert manifest["covered_days"] == ["2024-11-03"]
     assert reply["retries"] >= 1  # the sample's occasional 429 went through the retry path
 
 
@@ -102,6 +116,7 @@ def test_rerunning_the_same_event_writes_nothing_new(aws_lake: Any, sample_api: 
     assert second["written"] == 0
     assert second["unchanged"] == len(first["keys"])
     assert sorted(second["keys"]) == sorted(first["keys"]) == raw_keys(aws_lake)
+    assert second["manifests"] == first["manifests"] == manifest_keys(aws_lake)  # no second manifest either
 
 
 def test_fetch_weather_lands_one_reply_for_all_zones(aws_lake: Any, sample_api: SampleServer) -> None:
@@ -126,7 +141,7 @@ def test_a_bad_event_fails_naming_the_field_and_writes_nothing(
 ) -> None:
     with pytest.raises(InvalidRequestError, match=named):
         load_handler(handler).lambda_handler(event, FakeContext())
-    assert raw_keys(aws_lake) == []
+    assert lake_keys(aws_lake) == []
     assert sample_api.requests == []
 
 
@@ -138,7 +153,7 @@ def test_an_ercot_outage_fails_clearly_and_lands_nothing(aws_lake: Any, monkeypa
             load_handler("fetch_ercot").lambda_handler(
                 {"dataset": "spp_dam", "start": "2024-11-03", "end": "2024-11-03"}, FakeContext()
             )
-    assert raw_keys(aws_lake) == []
+    assert lake_keys(aws_lake) == []
 
 
 def test_handler_emits_fetch_metrics(

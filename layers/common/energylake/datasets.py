@@ -5,6 +5,7 @@ The names (``spp_rt`` ... ``weather``) are the contract used by the CLI, Lambda 
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Literal, get_args
 
@@ -43,6 +44,10 @@ class Dataset:
     description: str
     api: ErcotApiReport | None = None
     dashboard: ErcotDashboard | None = None
+    # Completeness: how long after an operating day ends its data is complete at the source. A day the fetch saw
+    # complete must hold every interval; an earlier fetch may be partial (reported, allowed). None: not enforced
+    # (vintaged forecasts: each posting covers a different span).
+    complete_after: dt.timedelta | None = None
 
 
 CATALOG: dict[DatasetName, Dataset] = {
@@ -55,6 +60,7 @@ CATALOG: dict[DatasetName, Dataset] = {
             api=ErcotApiReport(
                 "NP6-905-CD", "/np6-905-cd/spp_node_zone_hub", "deliveryDateFrom", "deliveryDateTo", 12301
             ),
+            complete_after=dt.timedelta(hours=1),  # the last interval posts minutes after midnight
         ),
         Dataset(
             "spp_dam",
@@ -63,6 +69,7 @@ CATALOG: dict[DatasetName, Dataset] = {
             api=ErcotApiReport(
                 "NP4-190-CD", "/np4-190-cd/dam_stlmnt_pnt_prices", "deliveryDateFrom", "deliveryDateTo", 12331
             ),
+            complete_after=dt.timedelta(0),  # published the day before
         ),
         Dataset(
             "load_weather_zone",
@@ -71,6 +78,7 @@ CATALOG: dict[DatasetName, Dataset] = {
             api=ErcotApiReport(
                 "NP6-345-CD", "/np6-345-cd/act_sys_load_by_wzn", "operatingDayFrom", "operatingDayTo", 13101
             ),
+            complete_after=dt.timedelta(days=1),  # posted the next day
         ),
         Dataset(
             "load_forecast",
@@ -113,11 +121,13 @@ CATALOG: dict[DatasetName, Dataset] = {
             "ercot",
             "Generation by fuel, 5-minute (dashboard fuel-mix.json: the API has no fuel mix)",
             dashboard=ErcotDashboard("fuel-mix.json"),
+            complete_after=dt.timedelta(minutes=10),
         ),
         Dataset(
             "weather",
             "openmeteo",
             "Open-Meteo hourly weather at each ERCOT weather zone's representative point",
+            complete_after=dt.timedelta(0),  # every requested hour is in the reply (values may be null)
         ),
     )
 }

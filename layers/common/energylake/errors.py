@@ -37,7 +37,8 @@ class ParseError(EnergylakeError):
     that cannot exist. The message names the object, the column and the row (1-based, as in the source)."""
 
     def __init__(self, message: str, *, column: str | None = None, row: int | None = None) -> None:
-        where = ", ".join(part for part in (f"column {column!r}" if column else "", f"row {row}" if row else "") if part)
+        parts = [f"column {column!r}" if column else "", f"row {row}" if row else ""]
+        where = ", ".join(part for part in parts if part)
         super().__init__(f"{message} ({where})" if where else message)
         self.column = column
         self.row = row

@@ -17,7 +17,7 @@ import httpx
 from pydantic import SecretStr
 
 from energylake.datasets import ALL_DATASETS, DatasetName, ErcotDatasetName, get_dataset
-from energylake.lake import land_raw
+from energylake.lake import land_group
 from energylake.settings import ErcotCredentials, Settings, ercot_credentials
 from energylake.sources.base import FetchStats, RawReply
 from energylake.storage import Storage
@@ -82,7 +82,8 @@ class FetchResult:
 
     dataset: DatasetName
     window: Window
-    keys: list[str] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)  # raw data objects
+    manifests: list[str] = field(default_factory=list)  # one per landed group: what curation starts from
     written: int = 0  # new objects
     unchanged: int = 0  # identical bytes were already in the lake
     bytes_landed: int = 0
@@ -96,6 +97,7 @@ class FetchResult:
             "start": self.window.start.isoformat(),
             "end": self.window.end.isoformat(),
             "keys": list(self.keys),
+            "manifests": list(self.manifests),
             "written": self.written,
             "unchanged": self.unchanged,
             "bytes": self.bytes_landed,
@@ -141,19 +143,21 @@ def fetch(dataset: str, window: Window, storage: Storage, connection: Connection
     """Fetch ``dataset`` for every operating day of ``window`` and land the replies, untouched, in the raw zone.
 
     Replies land one complete group at a time (all pages of a day), only after every reply of the group arrived
-    well-formed: a failure raises :class:`~energylake.errors.FetchError` naming the request, and leaves no partial
-    group behind. Groups landed before the failure stay (each is whole), so a rerun resumes without duplicates.
+    well-formed, and the group's manifest lands last: a failure raises :class:`~energylake.errors.FetchError` naming
+    the request and leaves no partial group behind. Groups landed before the failure stay (each is whole), so a
+    rerun resumes without duplicates.
     """
     name = get_dataset(dataset).name
     result = FetchResult(dataset=name, window=window)
     with _reply_groups(name, window, connection, result.stats) as groups:
         for group in groups:
-            for reply in group:
-                landed = land_raw(storage, reply)
-                result.keys.append(landed.key)
-                result.bytes_landed += landed.size_bytes if landed.written else 0
-                if landed.written:
+            landed = land_group(storage, group)
+            result.manifests.append(landed.manifest_key)
+            for reply, member in zip(group, landed.members, strict=True):
+                result.keys.append(member.key)
+                if member.written:
                     result.written += 1
+                    result.bytes_landed += member.size_bytes
                 else:
                     result.unchanged += 1
                 result.sources_used[reply.origin] = reply.origin_reason
