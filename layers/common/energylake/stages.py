@@ -1,17 +1,20 @@
 """The pipeline's stage functions: each is one function of (window, lake) that every runtime calls.
 
-The Lambda handlers and the CLI are thin doors into these; this issue delivers the first stage, :func:`fetch`.
+The Lambda handlers and the CLI are thin doors into these: :func:`fetch` (sources -> raw), :func:`curate` (one raw
+group -> silver or quarantine) and :func:`reprocess` (raw -> silver for a window, without fetching). Heavy modules
+(pyarrow, the parsers) load inside the functions that need them, so a fetch Lambda never pays for them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Literal, cast
+from typing import TYPE_CHECKING, Literal, cast
 
 import httpx
 from pydantic import SecretStr
@@ -22,6 +25,9 @@ from energylake.settings import ErcotCredentials, Settings, ercot_credentials
 from energylake.sources.base import FetchStats, RawReply
 from energylake.storage import Storage
 from energylake.window import Window
+
+if TYPE_CHECKING:
+    from energylake.curate import CurateResult
 
 logger = logging.getLogger(__name__)
 
@@ -183,3 +189,57 @@ def fetch_many(
     names = [get_dataset(name).name for name in datasets]
     ordered = [name for name in ALL_DATASETS if name in names]
     return [fetch(name, window, storage, connection) for name in ordered]
+
+
+# --- curate: raw group -> silver | quarantine ---------------------------------------------------------------------
+
+# How far outside a window a raw partition may hold data for it: a weather request lands under its first day and
+# covers up to 15 more; the fuel-mix dashboard lands under its newest day and covers the day before.
+_PARTITION_LOOKBACK = dt.timedelta(days=16)
+_PARTITION_LOOKAHEAD = dt.timedelta(days=1)
+
+
+def new_run_id() -> str:
+    import uuid
+
+    return f"run-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+
+
+def curate(manifest_key: str, storage: Storage, *, run_id: str | None = None) -> CurateResult:
+    """Curate one landed group (named by its manifest) into silver, or quarantine it; always writes a report."""
+    from energylake.curate import curate_manifest
+
+    return curate_manifest(storage, manifest_key, run_id=run_id or new_run_id())
+
+
+def manifests_for(window: Window, dataset: str, storage: Storage) -> list[str]:
+    """The newest manifest of every group of ``dataset`` whose covered days meet ``window``."""
+    from energylake.lake import list_manifests
+
+    entry = get_dataset(dataset)
+    found: list[str] = []
+    day = window.start - _PARTITION_LOOKBACK
+    while day <= window.end + _PARTITION_LOOKAHEAD:
+        for key in list_manifests(storage, entry.source, entry.name, day):
+            covered = json.loads(storage.get(key)).get("covered_days", [])
+            if any(window.start.isoformat() <= covered_day <= window.end.isoformat() for covered_day in covered):
+                found.append(key)
+        day += dt.timedelta(days=1)
+    return found
+
+
+def reprocess(
+    window: Window,
+    storage: Storage,
+    datasets: tuple[str, ...] | list[str] = ALL_DATASETS,
+    *,
+    run_id: str | None = None,
+) -> list[CurateResult]:
+    """Rebuild silver from raw for ``window`` without fetching: every group's newest manifest is curated again."""
+    names = [get_dataset(name).name for name in datasets]
+    run = run_id or new_run_id()
+    results = []
+    for name in [name for name in ALL_DATASETS if name in names]:
+        for manifest_key in manifests_for(window, name, storage):
+            results.append(curate(manifest_key, storage, run_id=run))
+    return results

@@ -35,6 +35,10 @@ class Storage(Protocol):
 
     def get(self, key: str) -> bytes: ...
 
+    def delete(self, key: str) -> None:
+        """Remove ``key`` (no error when it is already gone)."""
+        ...
+
     def metadata(self, key: str) -> dict[str, str]: ...
 
     def exists(self, key: str) -> bool: ...
@@ -107,6 +111,13 @@ class LocalStorage:
         if metadata is not None:
             self._write_atomic(self._meta_path(key), json.dumps(metadata, sort_keys=True).encode(), replace=True)
         self._write_atomic(self._path(key), data, replace=True)
+
+    def delete(self, key: str) -> None:
+        try:
+            self._path(key).unlink(missing_ok=True)
+            self._meta_path(key).unlink(missing_ok=True)
+        except OSError as exc:
+            raise StorageError(f"cannot delete {key!r} in {self.uri}: {exc.strerror or exc}") from exc
 
     def get(self, key: str) -> bytes:
         try:
@@ -200,6 +211,15 @@ class S3Storage:
             return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
         except ClientError as exc:
             raise StorageError(f"no object {key!r} in {self.uri}") from exc
+
+    def delete(self, key: str) -> None:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            raise StorageError(f"cannot delete s3://{self.bucket}/{self._key(key)}: {code}") from exc
 
     def metadata(self, key: str) -> dict[str, str]:
         from botocore.exceptions import ClientError

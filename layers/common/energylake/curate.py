@@ -1,0 +1,309 @@
+"""Curation: one raw group (named by its manifest) -> typed silver Parquet, or quarantine, with a quality report.
+
+The steps, for the newest manifest of a group:
+
+1. parse every member with the dataset's parser (``energylake.parse``) and add lineage columns;
+2. run the quality gate (``energylake.quality``), which keeps, rejects (with a reason) or fails rows;
+3. passed: write one Parquet file per UTC date to ``silver/dataset=<d>/date=<utc day>/<group>.parquet``;
+   failed: write the parsed rows and the report under ``quarantine/`` instead;
+4. rejected rows (if any) go to ``quarantine/.../rejected.parquet``, and the report to ``quality/...``, last.
+
+Reprocessing a group rewrites the same keys, and deletes silver files that an earlier run of the group wrote but
+this run does not (their keys are in the previous report), so the silver zone never holds a stale or duplicate
+copy of a group. Curating an older manifest than the group's newest is skipped: SQS may deliver out of order.
+
+A data problem (unparseable reply, failed check) is an outcome, not an exception: it is quarantined and reported,
+and the caller's message is done. Storage failures raise, so the caller retries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from energylake.datasets import DatasetName, get_dataset
+from energylake.errors import ParseError, StorageError
+from energylake.lake import (
+    newest_manifest,
+    quality_report_key,
+    quarantine_prefix,
+    silver_key,
+)
+from energylake.parse import ParseResult, RawObject, parse_raw
+from energylake.quality import QualityConfig, run_quality
+from energylake.schema import UTC_TIMESTAMP, silver_schema
+from energylake.storage import Storage
+from energylake.timeconv import local_day_bounds_utc
+
+logger = logging.getLogger(__name__)
+
+PARQUET_COMPRESSION = "zstd"
+
+
+@dataclass
+class CurateResult:
+    """What curating one group did."""
+
+    manifest_key: str
+    dataset: str
+    group: str
+    status: str  # "passed" | "failed" | "skipped" (a newer manifest of the group exists)
+    rows_in: int = 0
+    rows_out: int = 0
+    rows_rejected: int = 0
+    silver_keys: list[str] = field(default_factory=list)
+    report_key: str | None = None
+    quarantine_keys: list[str] = field(default_factory=list)
+    reason: str = ""
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "manifest": self.manifest_key,
+            "dataset": self.dataset,
+            "group": self.group,
+            "status": self.status,
+            "rows": {"in": self.rows_in, "out": self.rows_out, "rejected": self.rows_rejected},
+            "silver": list(self.silver_keys),
+            "report": self.report_key,
+            "quarantine": list(self.quarantine_keys),
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class Manifest:
+    key: str
+    group: str
+    dataset: DatasetName
+    day: dt.date
+    origin: str
+    fetched_at: dt.datetime
+    covered_days: tuple[dt.date, ...]
+    member_keys: tuple[str, ...]
+
+    @classmethod
+    def load(cls, storage: Storage, key: str) -> Manifest:
+        try:
+            document: dict[str, Any] = json.loads(storage.get(key))
+            return cls(
+                key=key,
+                group=str(document["group"]),
+                dataset=get_dataset(str(document["dataset"])).name,
+                day=dt.date.fromisoformat(document["date"]),
+                origin=str(document["origin"]),
+                fetched_at=dt.datetime.fromisoformat(str(document["fetched_at"]).replace("Z", "+00:00")),
+                covered_days=tuple(dt.date.fromisoformat(day) for day in document["covered_days"]),
+                member_keys=tuple(str(member["key"]) for member in document["members"]),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ParseError(f"manifest {key} is malformed: {exc}") from None
+
+
+def completeness_days(manifest: Manifest) -> tuple[list[dt.date], list[dt.date]]:
+    """(days that must be complete, days allowed to be partial) for a group, from when it was fetched.
+
+    A covered day is expected complete when, at fetch time, it had ended at least the dataset's publication lag
+    ago (``datasets.Dataset.complete_after``); a later day (today, tomorrow's forecast) may be partial.
+    """
+    lag = get_dataset(manifest.dataset).complete_after
+    if lag is None:
+        return [], list(manifest.covered_days)
+    expected, partial = [], []
+    for day in manifest.covered_days:
+        _, day_end_utc = local_day_bounds_utc(day)
+        (expected if day_end_utc + lag <= manifest.fetched_at else partial).append(day)
+    return expected, partial
+
+
+def _with_lineage(result: ParseResult, raw: RawObject, run_id: str, fetched_at: dt.datetime) -> pa.Table:
+    rows = result.table.num_rows
+    table: pa.Table = result.table
+    table = table.append_column("source_dataset", pa.array([raw.dataset] * rows, pa.string()))
+    table = table.append_column("raw_key", pa.array([raw.key] * rows, pa.string()))
+    table = table.append_column("run_id", pa.array([run_id] * rows, pa.string()))
+    return table.append_column("fetched_at_utc", pa.array([fetched_at] * rows, UTC_TIMESTAMP))
+
+
+def _fetched_at(metadata: dict[str, str], fallback: dt.datetime) -> dt.datetime:
+    stamp = metadata.get("fetched-at")
+    return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")) if stamp else fallback
+
+
+def _parquet_bytes(table: pa.Table) -> bytes:
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer, compression=PARQUET_COMPRESSION)
+    return buffer.getvalue()
+
+
+def _previous_outputs(storage: Storage, report_key: str) -> list[str]:
+    if not storage.exists(report_key):
+        return []
+    try:
+        previous: dict[str, Any] = json.loads(storage.get(report_key))
+    except ValueError:
+        return []
+    return [str(key) for key in previous.get("outputs", {}).get("silver", [])]
+
+
+def _write_silver(storage: Storage, dataset: DatasetName, group: str, table: pa.Table) -> list[str]:
+    """One Parquet file per UTC date of the table's time column, sorted by the natural key."""
+    schema = silver_schema(dataset)
+    table = table.sort_by([(name, "ascending") for name in schema.natural_key])
+    utc_days = pc.cast(pc.cast(table[schema.time_column], pa.timestamp("us")), pa.date32())
+    keys = []
+    for utc_day in pc.unique(utc_days).to_pylist():
+        day_rows = table.filter(pc.equal(utc_days, pa.scalar(utc_day, pa.date32())))
+        key = silver_key(dataset, cast(dt.date, utc_day), group)
+        storage.put(key, _parquet_bytes(day_rows), {"rows": str(day_rows.num_rows), "request-group": group})
+        keys.append(key)
+    return sorted(keys)
+
+
+def curate_manifest(
+    storage: Storage, manifest_key: str, *, run_id: str, config: QualityConfig | None = None
+) -> CurateResult:
+    """Curate the group ``manifest_key`` names (see the module docstring)."""
+    newest = newest_manifest(storage, manifest_key)
+    manifest = Manifest.load(storage, manifest_key)
+    result = CurateResult(manifest_key, manifest.dataset, manifest.group, status="skipped")
+    if newest != manifest_key:
+        result.reason = f"superseded by {newest}"
+        logger.info("skipping %s: %s", manifest_key, result.reason)
+        return result
+
+    report_key = quality_report_key(manifest.dataset, manifest.day, manifest.group)
+    outputs = _GroupOutputs(
+        report_key,
+        quarantine_prefix(manifest.dataset, manifest.day, manifest.group),
+        _previous_outputs(storage, report_key),
+    )
+    expected_days, partial_days = completeness_days(manifest)
+    context = {
+        "manifest": manifest_key,
+        "group": manifest.group,
+        "origin": manifest.origin,
+        "run_id": run_id,
+        "fetched_at": manifest.fetched_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+    tables: list[pa.Table] = []
+    rows_read = 0
+    unknown_columns: dict[str, list[str]] = {}
+    notes: list[str] = []
+    try:
+        for member_key in manifest.member_keys:
+            metadata = storage.metadata(member_key)
+            raw = RawObject(member_key, manifest.dataset, storage.get(member_key), metadata)
+            try:
+                parsed = parse_raw(raw)
+            except ParseError as exc:
+                raise ParseError(f"{member_key}: {exc}") from None
+            rows_read += parsed.rows_read
+            if parsed.unknown_columns:
+                unknown_columns[member_key] = sorted(parsed.unknown_columns)
+            notes.extend(parsed.notes)
+            tables.append(_with_lineage(parsed, raw, run_id, _fetched_at(metadata, manifest.fetched_at)))
+    except ParseError as exc:
+        report = {
+            "dataset": manifest.dataset,
+            "passed": False,
+            "error": str(exc),
+            "rows": {"in": 0, "kept": 0, "rejected": 0},
+            "checks": [{"name": "parse", "kind": "parse", "severity": "fail_object", "passed": False}],
+            "context": context,
+        }
+        result.status, result.reason = "failed", str(exc)
+        return _finish(storage, result, report, outputs, rows=None, rejected=None)
+
+    table = pa.concat_tables(tables) if tables else silver_schema(manifest.dataset).arrow_schema().empty_table()
+    outcome = run_quality(
+        manifest.dataset,
+        table,
+        expected_days=expected_days,
+        partial_days=partial_days,
+        config=config or QualityConfig(),
+        context=context,
+    )
+    report = dict(outcome.report)
+    report["source_rows_read"] = rows_read
+    report["unknown_columns"] = unknown_columns
+    report["notes"] = notes
+    result.rows_in = table.num_rows
+    result.rows_rejected = outcome.rejected.num_rows
+    if outcome.passed:
+        result.status = "passed"
+        result.rows_out = outcome.table.num_rows
+        result.silver_keys = _write_silver(storage, manifest.dataset, manifest.group, outcome.table)
+        return _finish(storage, result, report, outputs, rows=None, rejected=outcome.rejected)
+    result.status = "failed"
+    result.reason = "; ".join(
+        f"{check['name']}: {check.get('failures', '?')} failures"
+        for check in report.get("checks", [])
+        if not check.get("passed", True)
+    )
+    return _finish(storage, result, report, outputs, rows=table, rejected=outcome.rejected)
+
+
+@dataclass(frozen=True)
+class _GroupOutputs:
+    report_key: str
+    quarantine: str  # prefix
+    previous_silver: list[str]  # what the group's previous curation wrote
+
+
+def _finish(
+    storage: Storage,
+    result: CurateResult,
+    report: dict[str, Any],
+    outputs: _GroupOutputs,
+    *,
+    rows: pa.Table | None,
+    rejected: pa.Table | None,
+) -> CurateResult:
+    """Quarantine what must be, remove stale silver, then write the report (last: it marks the group done)."""
+    report_key, quarantine = outputs.report_key, outputs.quarantine
+    if rows is not None:
+        key = f"{quarantine}rows.parquet"
+        storage.put(key, _parquet_bytes(rows))
+        result.quarantine_keys.append(key)
+    if rejected is not None and rejected.num_rows:
+        key = f"{quarantine}rejected.parquet"
+        storage.put(key, _parquet_bytes(rejected))
+        result.quarantine_keys.append(key)
+    if result.status == "failed":
+        result.quarantine_keys.append(f"{quarantine}report.json")
+    written = set(result.silver_keys) | set(result.quarantine_keys)
+    for stale in sorted((set(outputs.previous_silver) | set(storage.list(quarantine))) - written):
+        _delete(storage, stale)
+    report["status"] = result.status
+    report["outputs"] = {"silver": result.silver_keys, "quarantine": result.quarantine_keys}
+    # The report is what later stages wait for: written last, after every output above.
+    body = json.dumps(report, indent=1, sort_keys=True, default=str).encode()
+    storage.put(report_key, body)
+    result.report_key = report_key
+    if result.status == "failed":
+        storage.put(f"{quarantine}report.json", body)
+    logger.info(
+        "curated %s: %s (%d in, %d out, %d rejected)",
+        result.group,
+        result.status,
+        result.rows_in,
+        result.rows_out,
+        result.rows_rejected,
+    )
+    return result
+
+
+def _delete(storage: Storage, key: str) -> None:
+    try:
+        storage.delete(key)
+    except StorageError:
+        logger.warning("could not delete stale silver object %s", key)
