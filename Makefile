@@ -37,6 +37,7 @@ test: lint typecheck validate unit
 
 demo: $(STAMP)
 	$(BIN)/energylake fetch --source sample --start $(DEMO_START) --end $(DEMO_END) --lake ./lake
+	$(BIN)/energylake reprocess --start $(DEMO_START) --end $(DEMO_END) --lake ./lake
 	$(BIN)/energylake ls --lake ./lake
 
 bench: $(STAMP)

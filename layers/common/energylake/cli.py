@@ -35,25 +35,35 @@ class _Parser(argparse.ArgumentParser):
         raise _UsageError(message)
 
 
-def _build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="energylake", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-
-    fetch = commands.add_parser("fetch", help="fetch raw ERCOT and Open-Meteo replies into the lake")
-    fetch.add_argument("--start", required=True, help="first operating day, YYYY-MM-DD (America/Chicago)")
-    fetch.add_argument("--end", required=True, help="last operating day, YYYY-MM-DD (inclusive)")
-    fetch.add_argument(
+def _window_arguments() -> argparse.ArgumentParser:
+    shared = argparse.ArgumentParser(add_help=False)
+    shared.add_argument("--start", required=True, help="first operating day, YYYY-MM-DD (America/Chicago)")
+    shared.add_argument("--end", required=True, help="last operating day, YYYY-MM-DD (inclusive)")
+    shared.add_argument(
         "--dataset",
         action="append",
         dest="datasets",
         metavar="NAME",
         help=f"repeatable; default all of: {' '.join(ALL_DATASETS)}",
     )
-    fetch.add_argument("--source", choices=("live", "sample"), default="live", help="live APIs or the offline sample")
-    fetch.add_argument("--lake", default="./lake", help="lake folder or s3://bucket/prefix (default ./lake)")
-    fetch.add_argument("--json", action="store_true", help="print the result as JSON")
+    shared.add_argument("--lake", default="./lake", help="lake folder or s3://bucket/prefix (default ./lake)")
+    shared.add_argument("--json", action="store_true", help="print the result as JSON")
+    return shared
 
-    listing = commands.add_parser("ls", help="list what the lake's raw zone holds")
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="energylake", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    window = _window_arguments()
+
+    fetch = commands.add_parser("fetch", parents=[window], help="fetch raw ERCOT and Open-Meteo replies into the lake")
+    fetch.add_argument("--source", choices=("live", "sample"), default="live", help="live APIs or the offline sample")
+
+    commands.add_parser(
+        "reprocess", parents=[window], help="curate raw -> silver for a window, without fetching (quality-gated)"
+    )
+
+    listing = commands.add_parser("ls", help="list what the lake holds: raw, silver, quality reports, quarantine")
     listing.add_argument("--lake", default="./lake")
     return parser
 
@@ -73,13 +83,18 @@ def _writable(folder: Path) -> bool:
     return os.access(folder, os.W_OK | os.X_OK)
 
 
-def _fetch(args: argparse.Namespace) -> int:
-    from energylake.stages import fetch_many, live_connection, sample_connection
-
+def _window_and_datasets(args: argparse.Namespace) -> tuple[Window, tuple[str, ...]]:
     window = Window.parse(args.start, args.end)
     datasets = tuple(args.datasets or ALL_DATASETS)
     for name in datasets:
-        get_dataset(name)  # unknown names fail before anything is fetched
+        get_dataset(name)  # unknown names fail before anything is done
+    return window, datasets
+
+
+def _fetch(args: argparse.Namespace) -> int:
+    from energylake.stages import fetch_many, live_connection, sample_connection
+
+    window, datasets = _window_and_datasets(args)
     lake = _open_lake(args.lake)
     settings = Settings()
     if args.source == "sample":
@@ -105,6 +120,30 @@ def _fetch(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _reprocess(args: argparse.Namespace) -> int:
+    from energylake.stages import reprocess
+
+    window, datasets = _window_and_datasets(args)
+    lake = _open_lake(args.lake)
+    results = reprocess(window, lake, datasets)
+    if args.json:
+        print(json.dumps([result.as_dict() for result in results], indent=2))
+    else:
+        print(f"{'dataset':<18} {'group':<22} {'status':<8} {'rows in':>8} {'out':>8} {'rejected':>8}")
+        for result in results:
+            print(
+                f"{result.dataset:<18} {result.group:<22} {result.status:<8} {result.rows_in:>8} "
+                f"{result.rows_out:>8} {result.rows_rejected:>8}"
+            )
+        for result in results:
+            if result.status == "failed":
+                print(f"quarantined {result.dataset} {result.group}: {result.reason}")
+        if not results:
+            print(f"nothing to curate: no raw groups for {window} in {lake.uri} (run energylake fetch first)")
+    failed = [result for result in results if result.status == "failed"]
+    return EXIT_FAILED if failed else EXIT_OK
+
+
 def _ls(args: argparse.Namespace) -> int:
     lake = open_storage(args.lake)
     keys = list_raw(lake)
@@ -124,6 +163,8 @@ def _ls(args: argparse.Namespace) -> int:
         plural = "" if len(seen) == 1 else "s"
         print(f"{source:<10} {dataset:<18} {count:>7}  {seen[0]}..{seen[-1]} ({len(seen)} day{plural})")
     print(f"{len(keys)} raw objects in {lake.uri}")
+    zones = {zone: len(list(lake.list(f"{zone}/"))) for zone in ("silver", "quality", "quarantine")}
+    print(", ".join(f"{zone}: {count} objects" for zone, count in zones.items()))
     return EXIT_OK
 
 
@@ -135,9 +176,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        if args.command == "fetch":
-            return _fetch(args)
-        return _ls(args)
+        commands = {"fetch": _fetch, "reprocess": _reprocess, "ls": _ls}
+        return commands[args.command](args)
     except (InvalidRequestError, ConfigurationError) as exc:
         print(f"energylake: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -148,9 +148,7 @@ def land_group(storage: Storage, replies: list[RawReply]) -> LandedGroup:
         "origin": first.origin,
         "fetched_at": fetched_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "covered_days": _covered_days(replies),
-        "members": [
-            {"key": landed.key, "sha256": landed.sha256, "size": landed.size_bytes} for landed in members
-        ],
+        "members": [{"key": landed.key, "sha256": landed.sha256, "size": landed.size_bytes} for landed in members],
     }
     key = f"{manifest_prefix}{fetched_at.strftime('%Y%m%dT%H%M%S%fZ')}-{member_hash}{MANIFEST_SUFFIX}"
     written = storage.put_new(key, json.dumps(manifest, indent=1).encode(), {"request-group": group})
