@@ -1,0 +1,279 @@
+"""Parser throughput: energylake's spp_rt parsers against the common pandas way and the bare-decode floors.
+
+    .venv/bin/python benchmarks/parse_bench.py [--days 10] [--points 1000] [--repeats 3]
+
+The input is generated (same rows for every contender, in the same run): ``days`` Central operating days from
+2024-10-28 (so the 25-hour 2024-11-03 is inside) x ``points`` settlement points x 96 quarter hours (100 on the
+fall-back day): 964,000 rows by default, as ERCOT's API pages of 100,000 rows (JSON) and as MIS-style CSV.
+
+Contenders, JSON: pandas (json.loads, DataFrame from rows, to_datetime, tz_localize with the DST flag), the floor
+(orjson.loads alone: no Python parser of this format can beat decoding it), energylake's parser. CSV: pandas
+read_csv + tz_localize, the floor (pyarrow.csv.read_csv alone), energylake's CSV parser. Targets (issue 3):
+JSON >= 2x pandas and within 1.5x of the orjson floor; CSV >= 1.5x pandas and within 1.5x of pyarrow's bare read;
+peak memory for 1,000,000 rows under 4x the Arrow table it produces (measured in a child process by peak RSS).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import io
+import json
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+CENTRAL = ZoneInfo("America/Chicago")
+FIRST_DAY = dt.date(2024, 10, 28)
+PAGE_ROWS = 100_000
+JSON_FIELDS = [
+    "deliveryDate",
+    "deliveryHour",
+    "deliveryInterval",
+    "settlementPoint",
+    "settlementPointType",
+    "settlementPointPrice",
+    "DSTFlag",
+]
+CSV_HEADER = (
+    "DeliveryDate,DeliveryHour,DeliveryInterval,SettlementPointName,SettlementPointType,SettlementPointPrice,DSTFlag"
+)
+
+
+def quarter_hours(day: dt.date) -> list[tuple[int, int, bool]]:
+    """(delivery hour, interval, repeated) for each real quarter hour of a Central day, in order."""
+    start = dt.datetime.combine(day, dt.time(0), tzinfo=CENTRAL).astimezone(dt.UTC)
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=CENTRAL).astimezone(dt.UTC)
+    labels, seen = [], set()
+    moment = start
+    while moment < end:
+        local = moment.astimezone(CENTRAL)
+        hour, interval = local.hour + 1, local.minute // 15 + 1
+        repeated = (hour, interval) in seen
+        seen.add((hour, interval))
+        labels.append((hour, interval, repeated))
+        moment += dt.timedelta(minutes=15)
+    return labels
+
+
+def generate_rows(days: int, points: int) -> list[list[object]]:
+    names = [f"{'HB' if n < 7 else 'LZ' if n < 15 else 'RN'}_{n:04d}" for n in range(points)]
+    kinds = ["HU" if n < 7 else "LZ" if n < 15 else "RN" for n in range(points)]
+    rows: list[list[object]] = []
+    for offset in range(days):
+        day = FIRST_DAY + dt.timedelta(days=offset)
+        iso = day.isoformat()
+        for hour, interval, repeated in quarter_hours(day):
+            for n in range(points):
+                price = round(20 + (n % 37) * 0.7 + hour * 1.3 + interval * 0.11, 2)
+                rows.append([iso, hour, interval, names[n], kinds[n], price, repeated])
+    return rows
+
+
+def json_pages(rows: list[list[object]]) -> list[bytes]:
+    pages = []
+    total_pages = -(-len(rows) // PAGE_ROWS)
+    for page in range(total_pages):
+        chunk = rows[page * PAGE_ROWS : (page + 1) * PAGE_ROWS]
+        document = {
+            "_meta": {
+                "totalRecords": len(rows),
+                "pageSize": PAGE_ROWS,
+                "totalPages": total_pages,
+                "currentPage": page + 1,
+            },
+            "report": {"reportEMIL": "NP6-905-CD"},
+            "fields": [{"name": name, "label": name} for name in JSON_FIELDS],
+            "data": chunk,
+        }
+        pages.append(json.dumps(document, separators=(",", ":")).encode())
+    return pages
+
+
+def csv_bytes(rows: list[list[object]]) -> bytes:
+    lines = [CSV_HEADER]
+    for date, hour, interval, name, kind, price, repeated in rows:
+        month_day_year = f"{date[5:7]}/{date[8:10]}/{date[0:4]}"  # type: ignore[index]
+        lines.append(f"{month_day_year},{hour},{interval},{name},{kind},{price},{'Y' if repeated else 'N'}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+# --- contenders ------------------------------------------------------------------------------------------------
+
+
+def pandas_json(pages: list[bytes]) -> int:
+    import pandas as pd
+
+    total = 0
+    for body in pages:
+        document = json.loads(body)
+        frame = pd.DataFrame(document["data"], columns=[f["name"] for f in document["fields"]])
+        local = (
+            pd.to_datetime(frame["deliveryDate"])
+            + pd.to_timedelta(frame["deliveryHour"] - 1, unit="h")
+            + pd.to_timedelta((frame["deliveryInterval"] - 1) * 15, unit="min")
+        )
+        # tz_localize's `ambiguous` takes True for DST (the first occurrence): ERCOT's flag marks the second.
+        start = local.dt.tz_localize("America/Chicago", ambiguous=~frame["DSTFlag"].astype(bool).to_numpy(),
+                                     nonexistent="raise").dt.tz_convert("UTC")  # fmt: skip
+        frame["interval_start_utc"] = start
+        total += len(frame)
+    return total
+
+
+def orjson_floor(pages: list[bytes]) -> int:
+    import orjson
+
+    return sum(len(orjson.loads(body)["data"]) for body in pages)
+
+
+def energylake_json(pages: list[bytes]) -> int:
+    from energylake.parse import RawObject
+    from energylake.parse.ercot import parse
+
+    total = 0
+    for number, body in enumerate(pages):
+        raw = RawObject(f"bench/page-{number}.json", "spp_rt", body, {"source-used": "ercot-api"})
+        total += parse(raw).table.num_rows
+    return total
+
+
+def pandas_csv(body: bytes) -> int:
+    import pandas as pd
+
+    frame = pd.read_csv(io.BytesIO(body))
+    local = (
+        pd.to_datetime(frame["DeliveryDate"], format="%m/%d/%Y")
+        + pd.to_timedelta(frame["DeliveryHour"] - 1, unit="h")
+        + pd.to_timedelta((frame["DeliveryInterval"] - 1) * 15, unit="min")
+    )
+    start = local.dt.tz_localize("America/Chicago", ambiguous=(frame["DSTFlag"] == "N").to_numpy(),
+                                 nonexistent="raise").dt.tz_convert("UTC")  # fmt: skip
+    frame["interval_start_utc"] = start
+    return len(frame)
+
+
+def pyarrow_csv_floor(body: bytes) -> int:
+    import pyarrow.csv as pacsv
+
+    return int(pacsv.read_csv(io.BytesIO(body)).num_rows)
+
+
+def energylake_csv(body: bytes) -> int:
+    from energylake.parse.ercot import parse_csv_bytes
+
+    return int(parse_csv_bytes("spp_rt", body).table.num_rows)
+
+
+def time_it(function: Callable[[], int], repeats: int) -> tuple[float, int]:
+    seconds, rows = [], 0
+    for _ in range(repeats):
+        started = time.perf_counter()
+        rows = function()
+        seconds.append(time.perf_counter() - started)
+    return statistics.median(seconds), rows
+
+
+# Peak memory runs in a child process, so each measurement starts from a clean heap.
+_MEMORY_PROBE = """
+import io, json, resource, sys, zipfile
+sys.path.insert(0, sys.argv[1])
+from benchmarks import parse_bench as bench
+rows = bench.generate_rows(int(sys.argv[2]), int(sys.argv[3]))
+kind = sys.argv[4]
+payload = bench.json_pages(rows) if kind == "json" else bench.csv_bytes(rows)
+del rows
+import pyarrow, energylake.parse.ercot  # imports are not the parser's memory
+from energylake.parse import RawObject
+from energylake.parse.ercot import parse, parse_csv_bytes
+import pyarrow as pa
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+if kind == "json":
+    tables = [parse(RawObject(f"p{i}", "spp_rt", body, {"source-used": "ercot-api"})).table
+              for i, body in enumerate(payload)]
+    table = pa.concat_tables(tables)
+else:
+    table = parse_csv_bytes("spp_rt", payload).table
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(json.dumps({"peak_delta": after - before, "table_bytes": table.nbytes, "rows": table.num_rows}))
+"""
+
+
+def peak_memory(kind: str, days: int, points: int) -> dict[str, float]:
+    completed = subprocess.run(
+        [sys.executable, "-c", _MEMORY_PROBE, str(REPO_ROOT), str(days), str(points), kind],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    figures: dict[str, float] = json.loads(completed.stdout.strip().splitlines()[-1])
+    return figures
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--days", type=int, default=10)
+    parser.add_argument("--points", type=int, default=1000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+
+    rows = generate_rows(args.days, args.points)
+    pages, csv_body = json_pages(rows), csv_bytes(rows)
+    count = len(rows)
+    del rows
+    results: dict[str, dict[str, float]] = {}
+    contenders: list[tuple[str, Callable[[], int]]] = [
+        ("json: pandas baseline", lambda: pandas_json(pages)),
+        ("json: orjson.loads floor", lambda: orjson_floor(pages)),
+        ("json: energylake", lambda: energylake_json(pages)),
+        ("csv: pandas baseline", lambda: pandas_csv(csv_body)),
+        ("csv: pyarrow.csv floor", lambda: pyarrow_csv_floor(csv_body)),
+        ("csv: energylake", lambda: energylake_csv(csv_body)),
+    ]
+    for name, function in contenders:
+        seconds, produced = time_it(function, args.repeats)
+        results[name] = {"seconds": seconds, "rows": produced, "rows_per_s": produced / seconds}
+
+    def ratio(a: str, b: str) -> float:
+        return results[a]["rows_per_s"] / results[b]["rows_per_s"]
+
+    verdicts = {
+        "json vs pandas (>= 2.0x)": (ratio("json: energylake", "json: pandas baseline"), 2.0, "min"),
+        "json floor / energylake (<= 1.5x)": (ratio("json: orjson.loads floor", "json: energylake"), 1.5, "max"),
+        "csv vs pandas (>= 1.5x)": (ratio("csv: energylake", "csv: pandas baseline"), 1.5, "min"),
+        "csv floor / energylake (<= 1.5x)": (ratio("csv: pyarrow.csv floor", "csv: energylake"), 1.5, "max"),
+    }
+    memory = {}
+    mem_days = max(1, round(1_000_000 / (96 * args.points)))  # about 1,000,000 rows
+    for kind in ("json", "csv"):
+        figures = peak_memory(kind, mem_days, args.points)
+        memory[kind] = figures
+        verdicts[f"{kind} peak memory / table (<= 4x), {int(figures['rows']):,} rows"] = (
+            figures["peak_delta"] / figures["table_bytes"],
+            4.0,
+            "max",
+        )
+
+    if args.json:
+        print(json.dumps({"rows": count, "results": results, "memory": memory,
+                          "verdicts": {k: v[0] for k, v in verdicts.items()}}, indent=2))  # fmt: skip
+        return 0
+    print(f"spp_rt parsing, {count:,} rows ({args.days} days x {args.points} points), median of {args.repeats}")
+    print(f"{'contender':<28} {'seconds':>8} {'M rows/s':>9}")
+    for name, figures in results.items():
+        print(f"{name:<28} {figures['seconds']:>8.3f} {figures['rows_per_s'] / 1e6:>9.2f}")
+    print()
+    for name, (value, target, kind) in verdicts.items():
+        ok = value >= target if kind == "min" else value <= target
+        print(f"{name:<48} {value:>6.2f}x  {'PASS' if ok else 'FAIL'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

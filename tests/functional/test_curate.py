@@ -1,0 +1,164 @@
+"""Curation end to end on a local lake: sample replies -> raw groups -> silver Parquet or quarantine, with reports."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+
+from energylake.lake import land_group, list_manifests
+from energylake.schema import SPP, WEATHER
+from energylake.settings import Settings
+from energylake.sources.base import RawReply
+from energylake.stages import curate, fetch, reprocess, sample_connection
+from energylake.storage import LocalStorage, Storage
+from energylake.timeconv import local_day_bounds_utc
+from energylake.window import Window
+
+AFTER_WINDOW = dt.datetime(2024, 11, 8, 12, tzinfo=dt.UTC)
+FALL_BACK = Window(dt.date(2024, 11, 2), dt.date(2024, 11, 4))
+
+
+@pytest.fixture
+def lake(tmp_path: Path) -> LocalStorage:
+    return LocalStorage(tmp_path / "lake")
+
+
+def fetch_sample(lake: Storage, dataset: str, window: Window, now: dt.datetime = AFTER_WINDOW) -> list[str]:
+    return fetch(dataset, window, lake, sample_connection(Settings(), now=now, throttle_every=0)).manifests
+
+
+def silver_table(lake: LocalStorage, dataset: str) -> pa.Table:
+    files = sorted((lake.root / "silver" / f"dataset={dataset}").rglob("*.parquet"))
+    return pa.concat_tables(pq.read_table(f) for f in files)
+
+
+def rows_on_local_day(table: pa.Table, day: dt.date, time_column: str = "interval_start_utc") -> pa.Table:
+    start, end = local_day_bounds_utc(day)
+    times = table[time_column]
+    mask = pc.and_(pc.greater_equal(times, pa.scalar(start)), pc.less(times, pa.scalar(end)))
+    return table.filter(mask)
+
+
+def test_spp_rt_over_the_fall_back_day_curates_to_100_quarter_hours_per_point(lake: LocalStorage) -> None:
+    # GIVEN three days of real-time prices landed from the sample API
+    fetch_sample(lake, "spp_rt", FALL_BACK)
+    # WHEN the window is reprocessed
+    results = reprocess(FALL_BACK, lake, ["spp_rt"], run_id="run-1")
+    # THEN every group passed, rows reconcile, and the DST day has 100 unique quarter hours per settlement point
+    assert [r.status for r in results] == ["passed"] * 3
+    assert all(r.rows_in == r.rows_out + r.rows_rejected for r in results)
+    table = silver_table(lake, "spp_rt")
+    assert table.schema.equals(SPP.arrow_schema(), check_metadata=False)
+    fall_back = rows_on_local_day(table, dt.date(2024, 11, 3))
+    per_point = fall_back.group_by("settlement_point").aggregate([("interval_start_utc", "count_distinct")])
+    assert set(per_point["interval_start_utc_count_distinct"].to_pylist()) == {100}
+    assert set(table["market"].to_pylist()) == {"RT15"}
+    assert set(table["run_id"].to_pylist()) == {"run-1"}
+    assert all(key.startswith("raw/source=ercot/dataset=spp_rt/") for key in set(table["raw_key"].to_pylist()))
+
+
+def test_silver_is_partitioned_by_utc_date_and_named_after_the_group(lake: LocalStorage) -> None:
+    manifests = fetch_sample(lake, "spp_dam", Window(dt.date(2024, 11, 3), dt.date(2024, 11, 3)))
+    result = curate(manifests[0], lake, run_id="r")
+    # A Central day spans two UTC dates: 05:00Z on the 3rd to 06:00Z on the 4th.
+    assert [key.split("/")[2] for key in result.silver_keys] == ["date=2024-11-03", "date=2024-11-04"]
+    assert all(key.endswith(f"/{result.group}.parquet") for key in result.silver_keys)
+    report = json.loads(lake.get(result.report_key or ""))
+    assert report["status"] == "passed"
+    assert report["outputs"]["silver"] == result.silver_keys
+
+
+def test_reprocessing_replaces_instead_of_adding(lake: LocalStorage) -> None:
+    fetch_sample(lake, "load_weather_zone", FALL_BACK)
+    reprocess(FALL_BACK, lake, ["load_weather_zone"], run_id="first")
+    before = sorted(lake.list("silver/"))
+    first = silver_table(lake, "load_weather_zone").drop_columns(["run_id"])
+    reprocess(FALL_BACK, lake, ["load_weather_zone"], run_id="second")
+    assert sorted(lake.list("silver/")) == before
+    second = silver_table(lake, "load_weather_zone")
+    assert set(second["run_id"].to_pylist()) == {"second"}
+    assert second.drop_columns(["run_id"]).equals(first)
+
+
+def test_load_by_weather_zone_has_25_hours_per_zone_on_the_fall_back_day(lake: LocalStorage) -> None:
+    fetch_sample(lake, "load_weather_zone", FALL_BACK)
+    reprocess(FALL_BACK, lake, ["load_weather_zone"])
+    day = rows_on_local_day(silver_table(lake, "load_weather_zone"), dt.date(2024, 11, 3))
+    counts = day.group_by("weather_zone").aggregate([("interval_start_utc", "count_distinct")])
+    assert dict(zip(counts["weather_zone"].to_pylist(), counts["interval_start_utc_count_distinct"].to_pylist(),
+                    strict=True)) == {zone: 25 for zone in counts["weather_zone"].to_pylist()}  # fmt: skip
+    assert len(counts) == 8
+
+
+def test_weather_curates_every_zone_and_hour(lake: LocalStorage) -> None:
+    fetch_sample(lake, "weather", FALL_BACK)
+    results = reprocess(FALL_BACK, lake, ["weather"])
+    assert {r.status for r in results} == {"passed"}
+    table = silver_table(lake, "weather")
+    assert table.schema.equals(WEATHER.arrow_schema(), check_metadata=False)
+    day = rows_on_local_day(table, dt.date(2024, 11, 3), "time_utc")
+    assert day.num_rows == 8 * 25
+
+
+def test_a_later_manifest_supersedes_an_earlier_one(lake: LocalStorage) -> None:
+    day = Window(dt.date(2024, 11, 3), dt.date(2024, 11, 3))
+    old = fetch_sample(lake, "fuel_mix", day, now=dt.datetime(2024, 11, 4, 12, tzinfo=dt.UTC))[0]
+    new = fetch_sample(lake, "fuel_mix", day, now=dt.datetime(2024, 11, 4, 13, tzinfo=dt.UTC))[0]
+    assert old != new
+    assert curate(old, lake).status == "skipped"
+    assert curate(new, lake).status == "passed"
+
+
+def test_a_day_fetched_before_it_ended_passes_as_partial(lake: LocalStorage) -> None:
+    during = dt.datetime(2024, 11, 3, 20, tzinfo=dt.UTC)  # 14:00 Central on the fall-back day
+    manifests = fetch_sample(lake, "spp_rt", Window(dt.date(2024, 11, 3), dt.date(2024, 11, 3)), now=during)
+    result = curate(manifests[0], lake)
+    report = json.loads(lake.get(result.report_key or ""))
+    assert result.status == "passed"
+    assert report["partial_days"] == ["2024-11-03"]
+
+
+def _corrupt_group(lake: Storage, manifest_key: str) -> str:
+    """Land a newer version of the group whose single member is not JSON."""
+    manifest = json.loads(lake.get(manifest_key))
+    member = manifest["members"][0]["key"]
+    meta = lake.metadata(member)
+    reply = RawReply(
+        source="ercot",
+        dataset="spp_dam",
+        day=dt.date.fromisoformat(manifest["date"]),
+        origin="ercot-api",
+        origin_reason=meta["source-reason"],
+        method="GET",
+        url=meta["request-url"],
+        params=json.loads(meta["request-params"]),
+        status_code=200,
+        body=b'{"_meta": {"totalPages": 1}, "data": [["2024-11-03", "01:00", "HB_NORTH", "not-a-price", false]]',
+        extension="json",
+        fetched_at=dt.datetime(2024, 11, 9, tzinfo=dt.UTC),
+    )
+    return land_group(lake, [dataclasses.replace(reply)]).manifest_key
+
+
+def test_an_unparseable_group_is_quarantined_and_its_old_silver_removed(lake: LocalStorage) -> None:
+    day = Window(dt.date(2024, 11, 3), dt.date(2024, 11, 3))
+    good = curate(fetch_sample(lake, "spp_dam", day)[0], lake)
+    assert good.status == "passed" and good.silver_keys
+    bad_manifest = _corrupt_group(lake, good.manifest_key)
+    # WHEN the newer (broken) version of the same group is curated
+    bad = curate(bad_manifest, lake)
+    # THEN it is quarantined with a report naming the problem, and the group's silver is gone (no stale copy)
+    assert bad.status == "failed"
+    assert bad.group == good.group
+    assert not list(lake.list("silver/dataset=spp_dam/"))
+    report = json.loads(lake.get(bad.report_key or ""))
+    assert report["status"] == "failed"
+    assert any(key.endswith("report.json") for key in bad.quarantine_keys)
+    assert list_manifests(lake, "ercot", "spp_dam", dt.date(2024, 11, 3)) == [bad_manifest]
