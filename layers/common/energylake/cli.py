@@ -35,8 +35,8 @@ class _Parser(argparse.ArgumentParser):
         raise _UsageError(message)
 
 
-def _window_arguments() -> argparse.ArgumentParser:
-    shared = argparse.ArgumentParser(add_help=False)
+def _window_arguments() -> _Parser:
+    shared = _Parser(add_help=False)
     shared.add_argument("--start", required=True, help="first operating day, YYYY-MM-DD (America/Chicago)")
     shared.add_argument("--end", required=True, help="last operating day, YYYY-MM-DD (inclusive)")
     shared.add_argument(
@@ -52,7 +52,9 @@ def _window_arguments() -> argparse.ArgumentParser:
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="energylake", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser: argparse.ArgumentParser = _Parser(
+        prog="energylake", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     window = _window_arguments()
 

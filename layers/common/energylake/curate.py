@@ -116,7 +116,8 @@ def completeness_days(manifest: Manifest) -> tuple[list[dt.date], list[dt.date]]
     lag = get_dataset(manifest.dataset).complete_after
     if lag is None:
         return [], list(manifest.covered_days)
-    expected, partial = [], []
+    expected: list[dt.date] = []
+    partial: list[dt.date] = []
     for day in manifest.covered_days:
         _, day_end_utc = local_day_bounds_utc(day)
         (expected if day_end_utc + lag <= manifest.fetched_at else partial).append(day)
@@ -212,9 +213,10 @@ def curate_manifest(
             notes.extend(parsed.notes)
             tables.append(_with_lineage(parsed, raw, run_id, _fetched_at(metadata, manifest.fetched_at)))
     except ParseError as exc:
-        report = {
+        report: dict[str, Any] = {
             "dataset": manifest.dataset,
             "passed": False,
+            "failed_because": [f"parse failed: {exc}"],
             "error": str(exc),
             "rows": {"in": 0, "kept": 0, "rejected": 0},
             "checks": [{"name": "parse", "kind": "parse", "severity": "fail_object", "passed": False}],
@@ -244,11 +246,7 @@ def curate_manifest(
         result.silver_keys = _write_silver(storage, manifest.dataset, manifest.group, outcome.table)
         return _finish(storage, result, report, outputs, rows=None, rejected=outcome.rejected)
     result.status = "failed"
-    result.reason = "; ".join(
-        f"{check['name']}: {check.get('failures', '?')} failures"
-        for check in report.get("checks", [])
-        if not check.get("passed", True)
-    )
+    result.reason = "; ".join(str(reason) for reason in report.get("failed_because", [])) or "quality checks failed"
     return _finish(storage, result, report, outputs, rows=table, rejected=outcome.rejected)
 
 

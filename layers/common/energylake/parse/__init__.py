@@ -37,7 +37,7 @@ class RawObject:
 @dataclass
 class ParseResult:
     table: pa.Table  # silver columns minus lineage, one row per source row/value
-    rows_read: int  # source rows (a wide source row may become several long rows: rows_read <= table rows)
+    rows_read: int  # source rows: a wide row may become several long rows; rows outside the request may be dropped
     unknown_columns: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # things worth a line in the quality report
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 import orjson
 import pyarrow as pa
@@ -98,12 +98,14 @@ class Location:
         return f"location {self.index} ({self.latitude},{self.longitude})"
 
 
-def parse_locations(document: bytes | Any, *, variables: Sequence[str] | None = None) -> list[Location]:
+def parse_locations(
+    document: bytes | Any, *, variables: Sequence[str] | None = None, require: bool = True
+) -> list[Location]:
     """Read every location object of an Open-Meteo reply (bytes or already-decoded JSON).
 
     ``variables``: the hourly variables to read into each table (all of them when None); one that is missing is a
-    ParseError naming it. Times become UTC instants: ISO times minus the reply's ``utc_offset_seconds``, epoch
-    seconds as they are. Arrays of another length than ``time`` are a ParseError.
+    ParseError naming it (``require=False``: it is just not read). Times become UTC instants: ISO times minus the
+    reply's ``utc_offset_seconds``, epoch seconds as they are. Arrays of another length than ``time`` are a ParseError.
     """
     payload = _decode(document) if isinstance(document, bytes | bytearray | memoryview) else document
     if isinstance(payload, dict):
@@ -116,19 +118,20 @@ def parse_locations(document: bytes | Any, *, variables: Sequence[str] | None = 
         raise ParseError(f"expected a JSON list of locations or one location object, got {type(payload).__name__}")
     if not objects:
         raise ParseError("the reply holds no location")
-    return [_location(index, obj, variables) for index, obj in enumerate(objects)]
+    return [_location(index, obj, variables, require) for index, obj in enumerate(objects)]
 
 
 def parse(raw: RawObject) -> ParseResult:
     """Parse one Open-Meteo reply (the ``weather`` dataset) into silver rows, lineage columns excluded."""
-    locations = parse_locations(raw.body, variables=HOURLY_VARIABLES)
+    locations = parse_locations(raw.body, variables=HOURLY_VARIABLES, require=False)
+    for location in locations:
+        _check_contract(location)
     zones = _assign_zones(locations, raw.metadata.get("x-zones"))
     unknown: list[str] = []
     other_blocks: list[str] = []
     tables: list[pa.Table] = []
     rows_read = 0
     for location, zone in zip(locations, zones, strict=True):
-        _check_contract(location)
         rows_read += location.table.num_rows
         unknown.extend(name for name in location.variables if name not in VARIABLE_COLUMNS and name not in unknown)
         other_blocks.extend(block for block in location.other_blocks if block not in other_blocks)
@@ -153,7 +156,7 @@ def _decode(body: bytes | bytearray | memoryview) -> Any:
         raise ParseError(f"Open-Meteo reply is not JSON ({exc})") from None
 
 
-def _location(index: int, obj: Any, wanted: Sequence[str] | None) -> Location:
+def _location(index: int, obj: Any, wanted: Sequence[str] | None, require: bool) -> Location:
     where = f"location {index}"
     if not isinstance(obj, dict):
         raise ParseError(f"{where} is not a JSON object but {type(obj).__name__}")
@@ -178,7 +181,9 @@ def _location(index: int, obj: Any, wanted: Sequence[str] | None) -> Location:
     columns: dict[str, pa.Array] = {"time_utc": _times(times, offset, units.get("time"), where)}
     for name in to_read:
         values = hourly.get(name)
-        if values is None and name not in hourly:
+        if name not in hourly:
+            if not require:
+                continue
             raise ParseError(f"{where} lacks the hourly variable {name}{_suffix_hint(name, names)}", column=name)
         if not isinstance(values, list):
             raise ParseError(f"{where}: hourly.{name} is not an array", column=name)
@@ -199,7 +204,7 @@ def _location(index: int, obj: Any, wanted: Sequence[str] | None) -> Location:
     )
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
