@@ -46,6 +46,8 @@ _EPOCH_NAIVE = dt.datetime(1970, 1, 1)
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 _ONE_US = dt.timedelta(microseconds=1)
 _US_PER_HOUR = 3_600_000_000
+_US_PER_DAY = 24 * _US_PER_HOUR
+_US_PER_QUARTER = _US_PER_HOUR // 4
 _MAX_HOUR_ENDING = 25  # only meaningful with sequential numbering on a fall-back day
 
 
@@ -66,9 +68,10 @@ class LocalTimeError(EnergylakeError, ValueError):
         self.label = label
         self.row = row
 
-    def at_row(self, row: int) -> LocalTimeError:
-        """The same error (same class) for row ``row`` of an array."""
-        return type(self)(f"row {row}: {self.reason}", day=self.day, label=self.label, row=row)
+    def at_row(self, row: int, written: str = "") -> LocalTimeError:
+        """The same error (same class) for row ``row`` of an array; ``written``: the row's values as given."""
+        suffix = f" [row {row} as written: {written}]" if written else ""
+        return type(self)(f"row {row}: {self.reason}{suffix}", day=self.day, label=self.label, row=row)
 
 
 class NonexistentLocalTime(LocalTimeError):  # noqa: N818 - name fixed by the parsers' API
@@ -399,13 +402,13 @@ def _day_ordinals(days: Any) -> Any:
 
     kind = days.type
     if pa.types.is_date32(kind) or pa.types.is_date64(kind):
-        return pc.cast(pc.cast(days, pa.date32()), pa.int64())
+        return pc.cast(pc.cast(pc.cast(days, pa.date32()), pa.int32()), pa.int64())
     if pa.types.is_timestamp(kind):
         if kind.tz is not None:
             raise ValueError(f"days must be dates or naive timestamps, not {kind} (which calendar day is that?)")
         as_date = pc.cast(days, pa.date32())
         midnight = pc.equal(pc.cast(as_date, kind), days)
-        return pc.cast(pc.if_else(midnight, as_date, pa.scalar(None, pa.date32())), pa.int64())
+        return pc.cast(pc.cast(pc.if_else(midnight, as_date, pa.scalar(None, pa.date32())), pa.int32()), pa.int64())
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
         return _map_unique(
             days, _or_none(lambda text: parse_delivery_date(text).toordinal() - _EPOCH_ORDINAL), pa.int64()
@@ -514,17 +517,20 @@ def _scalar_quarter_start(day_value: Any, hour_value: Any, interval_value: Any, 
     return quarter_hour_interval_utc(day, hour.hour, interval, repeated)[0]
 
 
-def _row_error(row: int, recompute: Callable[[], object], fallback: LocalTimeError | None) -> LocalTimeError:
-    """The error of row ``row``, recomputed from its original values so the message shows the label as written."""
+def _row_error(
+    row: int, values: dict[str, Any | None], recompute: Callable[[], object], fallback: LocalTimeError | None
+) -> LocalTimeError:
+    """The error of row ``row``, recomputed from its original values (named in the message as written)."""
+    written = ", ".join(f"{name}={(None if array is None else array[row].as_py())!r}" for name, array in values.items())
     try:
         recompute()
     except LocalTimeError as error:
-        return error.at_row(row)
+        return error.at_row(row, written)
     except (ValueError, OverflowError) as error:
-        return LocalTimeError(f"row {row}: {error}", row=row)
-    if fallback is not None:
-        return fallback.at_row(row)
-    return LocalTimeError(f"row {row}: cannot convert this label", row=row)  # pragma: no cover - defensive
+        return LocalTimeError(str(error)).at_row(row, written)
+    if fallback is not None:  # pragma: no cover - the scalar path raises whenever the array path failed
+        return fallback.at_row(row, written)
+    return LocalTimeError("cannot convert this label").at_row(row, written)  # pragma: no cover - defensive
 
 
 def _resolve_unique(keys: Any, compute: Callable[[int], int]) -> tuple[Any, Callable[[int], LocalTimeError | None]]:
@@ -581,6 +587,56 @@ def _pyval(array: Any | None, row: int) -> Any:
     return None if array is None else array[row].as_py()
 
 
+def _day_shifts(day_ordinals: Any) -> tuple[Any, Any, Any]:
+    """Per row, with one Python step per DISTINCT day: (shift at the day's local midnight, shift at the next local
+    midnight, day is simple), where shift = UTC - wall clock in microseconds (+6 h in CST) and a simple day has one
+    offset from midnight to midnight (no DST change, not ambiguous at midnight). Null where the day is null."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    encoded = pc.dictionary_encode(day_ordinals)
+    midnight_shift: dict[int, int | None] = {}
+
+    def shift_at_midnight(ordinal: int) -> int | None:
+        if ordinal not in midnight_shift:
+            try:
+                midnight = dt.datetime.combine(dt.date.fromordinal(ordinal + _EPOCH_ORDINAL), dt.time(0), CENTRAL)
+                midnight_shift[ordinal] = -(midnight.utcoffset() or dt.timedelta(0)) // _ONE_US
+            except (ValueError, OverflowError):
+                midnight_shift[ordinal] = None
+        return midnight_shift[ordinal]
+
+    # A day whose two midnights have the same offset has no change in between (Central time changes at 02:00; a
+    # change exactly at a midnight makes the two offsets differ too). fold=0 at midnight, as local_day_bounds_utc.
+    starts = [shift_at_midnight(ordinal) for ordinal in encoded.dictionary.to_pylist()]
+    ends = [shift_at_midnight(ordinal + 1) for ordinal in encoded.dictionary.to_pylist()]
+    simple = [
+        None if first is None or last is None else first == last for first, last in zip(starts, ends, strict=True)
+    ]
+    return (
+        pc.take(pa.array(starts, pa.int64()), encoded.indices),
+        pc.take(pa.array(ends, pa.int64()), encoded.indices),
+        pc.take(pa.array(simple, pa.bool_()), encoded.indices),
+    )
+
+
+def _fast_then_exact(simple: Any, fast: Any, keys: Any, compute: Callable[[int], int]) -> tuple[Any, Any]:
+    """Rows where ``simple`` is true take ``fast`` (pure array arithmetic); the others (DST days, flagged rows,
+    anything invalid) are resolved exactly, once per distinct key, by ``compute``."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    simple = pc.fill_null(simple, False)
+    slow, error_of = _resolve_unique(pc.if_else(simple, pa.scalar(None, pa.int64()), keys), compute)
+    return pc.if_else(simple, fast, slow), error_of
+
+
+def _between(values: Any, low: Any, high: Any) -> Any:
+    import pyarrow.compute as pc
+
+    return pc.and_(pc.greater_equal(values, low), pc.less_equal(values, high))
+
+
 def hour_ending_starts_utc(
     days: pa.Array, hours: pa.Array, repeated: pa.Array | None = None, *, sequential: bool = False
 ) -> pa.Array:
@@ -591,10 +647,16 @@ def hour_ending_starts_utc(
     * ``hours``: integers, or strings as :func:`parse_hour_ending` reads them (``"01:00"``, ``"24:00"``,
       ``"02:00 DST"`` -> repeated).
     * ``repeated``: booleans or strings as :func:`parse_dst_flag` reads them (``"Y"``/``"N"``/``""``); null = no flag.
-      A ``"DST"`` hour label counts as Y; it contradicts an explicit N.
+      A ``"DST"`` hour label counts as Y; it contradicts an explicit N. Files that mark ONLY the second occurrence
+      in the label (Native Load archive: ``"02:00"`` then ``"02:00 DST"``) mean "unmarked = N": pass
+      ``repeated=pc.match_substring(hours, "DST", ignore_case=True)``; without it the unmarked ``"02:00"`` on the
+      fall-back day is (rightly) ambiguous.
 
     Arrays or ChunkedArrays of equal length. Any bad row (null, unparseable, nonexistent, ambiguous...) raises the
-    matching :class:`LocalTimeError` for the FIRST such row, with ``.row`` set (0-based) and named in the message."""
+    matching :class:`LocalTimeError` for the FIRST such row, with ``.row`` set (0-based) and named in the message.
+
+    Speed: ordinary days are pure array arithmetic after one Python step per distinct day; rows on DST days (and
+    rows flagged Y, and bad rows) go through the scalar function once per distinct label."""
     import pyarrow.compute as pc
 
     days = _as_array(days, "days")
@@ -608,6 +670,17 @@ def hour_ending_starts_utc(
     # key = day * 512 + hour * 4 + flag  (hour in 0..127, flag in 0..2): injective, null when any part is invalid
     keys = pc.add(pc.add(pc.multiply(day_ordinals, 512), pc.multiply(hour_values, 4)), flag_codes)
 
+    shift_start, shift_end, simple_day = _day_shifts(day_ordinals)
+    unflagged_y = pc.less(flag_codes, 2)
+    hour_offset = pc.multiply(pc.subtract(hour_values, 1), _US_PER_HOUR)
+    day_start = pc.add(pc.multiply(day_ordinals, _US_PER_DAY), shift_start)
+    if sequential:
+        day_hours = pc.add(pc.divide(pc.subtract(shift_end, shift_start), _US_PER_HOUR), 24)
+        simple = pc.and_(unflagged_y, _between(hour_values, 1, day_hours))
+    else:
+        simple = pc.and_(pc.and_(simple_day, unflagged_y), _between(hour_values, 1, 24))
+    fast = pc.add(day_start, hour_offset)
+
     def compute(key: int) -> int:
         day_ordinal, rest = divmod(key, 512)
         hour, flag = divmod(rest, 4)
@@ -615,11 +688,12 @@ def hour_ending_starts_utc(
         repeated_flag = (None, False, True)[flag]
         return _to_us(hour_ending_interval_utc(day, hour, repeated_flag, sequential=sequential)[0])
 
-    starts, error_of = _resolve_unique(keys, compute)
+    starts, error_of = _fast_then_exact(simple, fast, keys, compute)
     row = _first_bad_row(starts)
     if row is not None:
         raise _row_error(
             row,
+            {"days": days, "hours": hours, "repeated": flags},
             lambda: _scalar_hour_start(days[row].as_py(), hours[row].as_py(), _pyval(flags, row), sequential),
             error_of(row),
         )
@@ -631,7 +705,7 @@ def quarter_hour_starts_utc(
 ) -> pa.Array:
     """Vectorised :func:`quarter_hour_interval_utc`: UTC starts (``timestamp[us, tz=UTC]``; add 15 minutes for the
     ends) of rows labelled (day, delivery hour, delivery interval, repeated flag). ``days``/``hours``/``repeated``
-    as in :func:`hour_ending_starts_utc`; ``intervals``: integers 1..4 (or digit strings). Errors as there."""
+    as in :func:`hour_ending_starts_utc`; ``intervals``: integers 1..4 (or digit strings). Errors and speed as there."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -649,14 +723,24 @@ def quarter_hour_starts_utc(
         interval_values = _map_unique(intervals, _or_none(lambda text: int(text.strip())), pa.int64())
     else:
         raise TypeError(f"intervals must be an integer or string array, not {intervals.type}")
-    interval_ok = pc.and_(pc.greater_equal(interval_values, 0), pc.less(interval_values, 8))
-    interval_values = pc.if_else(interval_ok, interval_values, pa.scalar(None, pa.int64()))
+    interval_values = pc.if_else(_between(interval_values, 0, 7), interval_values, pa.scalar(None, pa.int64()))
     flag_codes = _flag_codes(flags, label_repeated)
     # key = day * 4096 + hour * 32 + interval * 4 + flag  (hour 0..127, interval 0..7, flag 0..2)
     keys = pc.add(
         pc.add(pc.multiply(day_ordinals, 4096), pc.multiply(hour_values, 32)),
         pc.add(pc.multiply(interval_values, 4), flag_codes),
     )
+
+    shift_start, _, simple_day = _day_shifts(day_ordinals)
+    simple = pc.and_(
+        pc.and_(simple_day, pc.less(flag_codes, 2)),
+        pc.and_(_between(hour_values, 1, 24), _between(interval_values, 1, 4)),
+    )
+    local_us = pc.add(
+        pc.add(pc.multiply(day_ordinals, _US_PER_DAY), pc.multiply(pc.subtract(hour_values, 1), _US_PER_HOUR)),
+        pc.multiply(pc.subtract(interval_values, 1), _US_PER_QUARTER),
+    )
+    fast = pc.add(local_us, shift_start)
 
     def compute(key: int) -> int:
         day_ordinal, rest = divmod(key, 4096)
@@ -665,11 +749,12 @@ def quarter_hour_starts_utc(
         day = dt.date.fromordinal(day_ordinal + _EPOCH_ORDINAL)
         return _to_us(quarter_hour_interval_utc(day, hour, interval, (None, False, True)[flag])[0])
 
-    starts, error_of = _resolve_unique(keys, compute)
+    starts, error_of = _fast_then_exact(simple, fast, keys, compute)
     row = _first_bad_row(starts)
     if row is not None:
         raise _row_error(
             row,
+            {"days": days, "hours": hours, "intervals": intervals, "repeated": flags},
             lambda: _scalar_quarter_start(
                 days[row].as_py(), hours[row].as_py(), intervals[row].as_py(), _pyval(flags, row)
             ),
@@ -686,8 +771,8 @@ def local_wallclock_array_to_utc(
     decides ambiguous rows where it is set, otherwise ``ambiguous`` does. Bad rows raise as in
     :func:`hour_ending_starts_utc` (first offending row, ``.row``).
 
-    The UTC offset is resolved once per distinct wall-clock HOUR (Central time changes offset only on whole hours
-    since 1883), so even a million distinct timestamps cost one Python step per distinct hour."""
+    Speed: rows on ordinary days are array arithmetic after one Python step per distinct day; rows on DST days are
+    resolved once per distinct wall-clock HOUR (Central time has changed offset only on whole hours since 1883)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -704,6 +789,10 @@ def local_wallclock_array_to_utc(
     flag_codes = _flag_codes(flags, pa.scalar(0, pa.int64()))
     keys = pc.add(pc.multiply(hour_index, 4), flag_codes)
 
+    day_ordinals = pc.cast(pc.cast(pc.cast(local_us, pa.date32()), pa.int32()), pa.int64())
+    shift_start, _, simple_day = _day_shifts(day_ordinals)
+    simple = pc.and_(simple_day, pc.less(flag_codes, 2))
+
     def compute(key: int) -> int:
         hour, flag = divmod(key, 4)
         naive = _EPOCH_NAIVE + hour * _HOUR
@@ -712,19 +801,20 @@ def local_wallclock_array_to_utc(
         start = _resolve(naive, repeated_flag, ambiguous, naive.date(), label)
         last = naive + _HOUR - _ONE_US
         end = _resolve(last, repeated_flag, ambiguous, naive.date(), label)
-        offset = _to_us(start) - (naive - _EPOCH_NAIVE) // _ONE_US
-        if _to_us(end) - (last - _EPOCH_NAIVE) // _ONE_US != offset:  # pragma: no cover - only before 1884
+        shift = _to_us(start) - (naive - _EPOCH_NAIVE) // _ONE_US
+        if _to_us(end) - (last - _EPOCH_NAIVE) // _ONE_US != shift:  # pragma: no cover - only before 1884
             raise LocalTimeError(f"{label}: the UTC offset changes inside this hour (unsupported)", label=label)
-        return offset
+        return shift
 
-    offsets, error_of = _resolve_unique(keys, compute)
-    row = _first_bad_row(offsets, must_be_valid=local)
+    shifts, error_of = _fast_then_exact(simple, shift_start, keys, compute)
+    row = _first_bad_row(shifts, must_be_valid=local)
     if row is not None:
         raise _row_error(
             row,
+            {"local": local, "repeated": flags},
             lambda: local_wallclock_to_utc(
                 local_us[row].as_py(), repeated=parse_dst_flag(_pyval(flags, row)), ambiguous=ambiguous
             ),
             error_of(row),
         )
-    return _utc_timestamps(pc.add(micros, offsets))
+    return _utc_timestamps(pc.add(micros, shifts))
