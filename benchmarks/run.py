@@ -5,12 +5,14 @@
     .venv/bin/python benchmarks/run.py --only fetch_ercot --repeats 15
 
 Each case is measured ``--repeats`` times (default 7) and reported as the median; a case may name a reference case
-measured in the same run and a target ratio to it, which gives PASS/FAIL. Benchmarks report, they do not gate: the
-exit code is 0 whatever the verdicts (2 only for bad arguments).
+measured in the same run and a target ratio to it, and/or an absolute target (in its unit), which give PASS/FAIL.
+Benchmarks report, they do not gate: the exit code is 0 whatever the verdicts (2 only for bad arguments).
 
 Add a case by appending to :func:`build_cases` (an :class:`ImportCase`, or any object with the :class:`Case` shape,
 e.g. a parser throughput case reporting MB/s). Imports are measured against the layer's own dependencies plus boto3
-(``--site layer``, built once into ~/.cache/energylake with uv), i.e. what a Lambda cold start imports.
+(``--site layer``, built once into ~/.cache/energylake with uv), i.e. what a Lambda cold start imports; a case that
+names extra layers (``layers=("data",)``) also gets that layer's requirements, built into a site of its own, as
+Lambda extracts every layer of a function into /opt/python.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from typing import Literal, Protocol
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LAYER = REPO_ROOT / "layers" / "common"
+# Layers that hold only requirements.txt (no code), by the name a case lists in ``layers``.
+REQUIREMENT_LAYERS = {"data": REPO_ROOT / "layers" / "data"}
 FUNCTIONS = REPO_ROOT / "functions"
 
 DEFAULT_REPEATS = 7
@@ -52,6 +56,7 @@ class Result:
     reference: str | None = None
     ratio: float | None = None
     target_ratio: float | None = None
+    target: float | None = None  # absolute, in ``unit``
     verdict: Verdict = "-"
     detail: str = ""
 
@@ -65,6 +70,9 @@ class Runtime:
     flags: tuple[str, ...]
     site: tuple[Path, ...] = ()  # appended after a case's own paths (the layer's dependencies + boto3)
     note: str = ""
+    # Sites of the requirement-only layers (REQUIREMENT_LAYERS), or why one could not be built. Empty for the venv,
+    # which already holds every layer's requirements.
+    layer_sites: dict[str, Path | str] = field(default_factory=dict)
 
 
 class CaseError(Exception):
@@ -76,6 +84,7 @@ class Case(Protocol):
     unit: str
     reference: str | None  # name of another case in the same run to compare with
     target_ratio: float | None  # PASS when median / reference median < target_ratio
+    target: float | None  # PASS when median < target (in ``unit``); with target_ratio too, both must hold
 
     def missing(self) -> str | None:
         """Why the case cannot run at all (e.g. the handler file does not exist yet), or None."""
@@ -114,8 +123,10 @@ class ImportCase:
     requires: Path | None = None  # reported as "missing" when this file does not exist
     reference: str | None = None
     target_ratio: float | None = None
+    target: float | None = None
     env: dict[str, str] = field(default_factory=dict)
     unit: str = "ms"
+    layers: tuple[str, ...] = ()  # requirement-only layers the function also has (keys of REQUIREMENT_LAYERS)
 
     def missing(self) -> str | None:
         if self.requires is not None and not self.requires.is_file():
@@ -123,7 +134,14 @@ class ImportCase:
         return None
 
     def sample(self, runtime: Runtime) -> float:
-        paths = [*map(str, self.paths), *map(str, runtime.site)]
+        layer_sites = []
+        for layer in self.layers:
+            site = runtime.layer_sites.get(layer)
+            if isinstance(site, str):
+                raise CaseError(site)
+            if site is not None:
+                layer_sites.append(str(site))
+        paths = [*map(str, self.paths), *layer_sites, *map(str, runtime.site)]
         command = [runtime.python, *runtime.flags, "-c", _PROBE, str(REPO_ROOT), self.statement, *paths]
         completed = subprocess.run(
             command, capture_output=True, text=True, check=False, env={**_base_env(), **self.env}
@@ -155,8 +173,10 @@ def _lambda_env(function: str, tracing: bool) -> dict[str, str]:
     return {"LAMBDA_TASK_ROOT": str(FUNCTIONS / function), "AWS_LAMBDA_FUNCTION_NAME": f"benchmark-{function}"}
 
 
-def handler_import_case(function: str, *, tracing: bool, target_ratio: float = 1.5) -> ImportCase:
-    """Import of ``functions/<function>/app.py`` with only the layer folder and the function folder added."""
+def handler_import_case(
+    function: str, *, tracing: bool, target_ratio: float = 1.5, layers: tuple[str, ...] = ()
+) -> ImportCase:
+    """Import of ``functions/<function>/app.py`` with only the layer folder(s) and the function folder added."""
     return ImportCase(
         name=f"handler import: {function}",
         statement="import app",
@@ -165,6 +185,7 @@ def handler_import_case(function: str, *, tracing: bool, target_ratio: float = 1
         reference=BASELINE,
         target_ratio=target_ratio,
         env=_lambda_env(function, tracing),
+        layers=layers,
     )
 
 
@@ -196,6 +217,22 @@ def build_cases(*, tracing: bool) -> list[Case]:
             reference=BASELINE,
             env=_lambda_env("fetch_ercot", tracing),
         ),
+        # ValidateFunction has the data layer too (pyarrow, orjson). Its handler import stays light (pyarrow loads on
+        # the first record); the whole cold path, parsers and Parquet writer included, has an absolute budget: a
+        # validate cold start must stay well inside the queue's batching rhythm.
+        handler_import_case("validate", tracing=tracing, layers=("data",)),
+        ImportCase(
+            name="handler import + first-call modules: validate",
+            statement=(
+                "import app\nimport boto3\nimport energylake.curate, energylake.parse.ercot\nimport pyarrow.parquet"
+            ),
+            paths=(FUNCTIONS / "validate", LAYER),
+            requires=FUNCTIONS / "validate" / "app.py",
+            reference=BASELINE,
+            target=1500.0,
+            env=_lambda_env("validate", tracing),
+            layers=("data",),
+        ),
     ]
 
 
@@ -213,24 +250,52 @@ def layer_runtime(python: str) -> Runtime:
     the package registry) and the interpreter runs with -S, so nothing from the development venv (rich, awscrt,
     click...) can make an import look slower, or faster, than on Lambda.
     """
-    requirements = (LAYER / "requirements.txt").read_text()
     version = _interpreter_version(python)
-    digest = hashlib.sha256(f"{requirements}\n{version}\n{platform.machine()}".encode()).hexdigest()[:12]
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "energylake" / f"bench-site-{digest}"
+    site = _build_site(python, version, "bench-site", LAYER / "requirements.txt", extra=("boto3",))
+    if isinstance(site, str):
+        return Runtime("venv", python, ("-I",), note=f"layer site could not be built ({site}); using the venv")
+    # Requirement-only layers are built here too (no sample may include an install); one that cannot be built only
+    # turns the cases that need it into errors.
+    layer_sites = {
+        name: _build_site(python, version, f"bench-site-{name}", folder / "requirements.txt")
+        for name, folder in REQUIREMENT_LAYERS.items()
+    }
+    failed = {
+        name: f"{name} layer site could not be built ({site})"
+        for name, site in layer_sites.items()
+        if isinstance(site, str)
+    }
+    return Runtime(
+        "layer",
+        python,
+        ("-I", "-S"),
+        (site,),
+        note=f"layer site {site}"
+        + "".join(f" + {name} layer {path}" for name, path in layer_sites.items() if name not in failed),
+        layer_sites={**layer_sites, **failed},
+    )
+
+
+def _build_site(python: str, version: str, prefix: str, requirements: Path, extra: Sequence[str] = ()) -> Path | str:
+    """A folder holding exactly ``requirements`` (+ ``extra``), installed once for this interpreter and machine into
+    the cache (rebuilt when the requirements change); the installer's last error line when it cannot be built."""
+    # ``prefix`` names the site (and so its ``extra``); the digest tracks what changes its content.
+    text = requirements.read_text()
+    digest = hashlib.sha256(f"{text}\n{version}\n{platform.machine()}".encode()).hexdigest()[:12]
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "energylake" / f"{prefix}-{digest}"
     if not (cache / ".complete").exists():
         uv = shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which("uv")
         installer = [uv, "pip", "install", "--python", python] if uv else [python, "-m", "pip", "install", "-q"]
         completed = subprocess.run(
-            [*installer, "--target", str(cache), "-r", str(LAYER / "requirements.txt"), "boto3"],
+            [*installer, "--target", str(cache), "-r", str(requirements), *extra],
             capture_output=True,
             text=True,
             check=False,
         )
         if completed.returncode != 0:
-            reason = (completed.stderr.strip().splitlines() or ["installer failed"])[-1]
-            return Runtime("venv", python, ("-I",), note=f"layer site could not be built ({reason}); using the venv")
+            return (completed.stderr.strip().splitlines() or ["installer failed"])[-1]
         (cache / ".complete").touch()
-    return Runtime("layer", python, ("-I", "-S"), (cache,), note=f"layer site {cache}")
+    return cache
 
 
 def venv_runtime(python: str) -> Runtime:
@@ -241,7 +306,9 @@ def run_cases(cases: Sequence[Case], repeats: int, runtime: Runtime) -> list[Res
     """Round-robin: round r samples every case once, so a burst of load elsewhere on the machine hits all cases alike
     and the ratios stay meaningful. Round 0 is a warm-up (it writes the .pyc caches) and is not recorded."""
     results = {
-        case.name: Result(case.name, "ok", case.unit, reference=case.reference, target_ratio=case.target_ratio)
+        case.name: Result(
+            case.name, "ok", case.unit, reference=case.reference, target_ratio=case.target_ratio, target=case.target
+        )
         for case in cases
     }
     for case in cases:
@@ -269,26 +336,35 @@ def run_cases(cases: Sequence[Case], repeats: int, runtime: Runtime) -> list[Res
 def _compare(results: list[Result]) -> list[Result]:
     by_name = {result.name: result for result in results}
     for result in results:
-        reference = by_name.get(result.reference or "")
-        if result.median is None or reference is None or not reference.median:
+        if result.median is None:
             continue
-        result.ratio = result.median / reference.median
-        if result.target_ratio is not None:
-            result.verdict = "PASS" if result.ratio < result.target_ratio else "FAIL"
+        reference = by_name.get(result.reference or "")
+        if reference is not None and reference.median:
+            result.ratio = result.median / reference.median
+        checks = []
+        if result.target_ratio is not None and result.ratio is not None:
+            checks.append(result.ratio < result.target_ratio)
+        if result.target is not None:
+            checks.append(result.median < result.target)
+        if checks:
+            result.verdict = "PASS" if all(checks) else "FAIL"
     return results
 
 
 def format_table(results: Sequence[Result]) -> str:
-    header = f"{'case':<34} {'median':>10} {'min':>9} {'max':>9} {'ratio':>7} {'target':>7}  verdict"
+    width = max([34, *(len(r.name) for r in results)])
+    header = f"{'case':<{width}} {'median':>10} {'min':>9} {'max':>9} {'ratio':>7} {'target':>7}  verdict"
     lines = [header, "-" * len(header)]
     for r in results:
         if r.status != "ok" or r.median is None:
-            lines.append(f"{r.name:<34} {r.status:>10}  {r.detail}")
+            lines.append(f"{r.name:<{width}} {r.status:>10}  {r.detail}")
             continue
         ratio = f"{r.ratio:.2f}x" if r.ratio is not None else "-"
-        target = f"<{r.target_ratio:g}x" if r.target_ratio is not None else "-"
+        targets = [f"<{r.target_ratio:g}x"] if r.target_ratio is not None else []
+        targets += [f"<{r.target:g}{r.unit}"] if r.target is not None else []
+        target = ",".join(targets) or "-"
         lines.append(
-            f"{r.name:<34} {r.median:>7.1f} {r.unit:<2} {min(r.samples):>6.1f} {r.unit:<2}"
+            f"{r.name:<{width}} {r.median:>7.1f} {r.unit:<2} {min(r.samples):>6.1f} {r.unit:<2}"
             f" {max(r.samples):>6.1f} {r.unit:<2} {ratio:>7} {target:>7}  {r.verdict}"
         )
     return "\n".join(lines)

@@ -51,9 +51,15 @@ FUNCTIONS = _of_type("AWS::Serverless::Function")
 
 
 def _effective(function: str, prop: str) -> Any:
-    """A function property as deployed: its own value, else the Globals value."""
+    """A function property as deployed: its own value, else the Globals value; for a list (Layers) both, Globals
+    first, because SAM concatenates Globals lists with the function's (checked with samtranslator)."""
     properties = FUNCTIONS[function]["Properties"]
-    return properties[prop] if prop in properties else GLOBAL_FUNCTION.get(prop)
+    if prop not in properties:
+        return GLOBAL_FUNCTION.get(prop)
+    own, shared = properties[prop], GLOBAL_FUNCTION.get(prop)
+    if isinstance(own, list) and isinstance(shared, list):
+        return shared + own
+    return own
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -131,6 +137,13 @@ def test_function_runs_python312_on_arm64_with_active_tracing(function: str) -> 
 @pytest.mark.parametrize("function", sorted(FUNCTIONS))
 def test_function_uses_the_common_layer(function: str) -> None:
     assert {"Ref": "CommonLayer"} in _as_list(_effective(function, "Layers") or [])
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_function_declares_each_layer_once(function: str) -> None:
+    # A layer in Globals and again in the function would be attached twice (Lambda refuses the update).
+    layers = [json.dumps(layer, sort_keys=True) for layer in _as_list(_effective(function, "Layers") or [])]
+    assert len(layers) == len(set(layers)), f"{function}: {layers}"
 
 
 @pytest.mark.parametrize("function", sorted(FUNCTIONS))
@@ -361,6 +374,180 @@ def test_failed_async_fetches_land_in_an_encrypted_queue(function: str) -> None:
     assert queue["Type"] == "AWS::SQS::Queue"
     assert queue["Properties"]["SqsManagedSseEnabled"] is True
     assert queue["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Validate stage: manifest notifications -> queue (+ DLQ) -> ValidateFunction
+# --------------------------------------------------------------------------------------------------------------------
+
+QUEUES = _of_type("AWS::SQS::Queue")
+VALIDATE = FUNCTIONS["ValidateFunction"]["Properties"]
+[VALIDATE_EVENT] = [event["Properties"] for event in VALIDATE["Events"].values() if event["Type"] == "SQS"]
+VALIDATE_QUEUE = RESOURCES["ValidateQueue"]["Properties"]
+CURATED_ZONES = ("silver", "quality", "quarantine")
+# The bucket name as LakeBucket spells it (a plain string in ValidateQueuePolicy: see the cycle note in template.yaml).
+LAKE_BUCKET_NAME = LAKE["BucketName"]["Fn::Sub"]
+
+
+def test_validate_function_is_fed_by_the_validate_queue_with_partial_batch_failures() -> None:
+    assert VALIDATE["CodeUri"] == "functions/validate/"
+    assert _text(VALIDATE_EVENT["Queue"]) == "${ValidateQueue.Arn}"
+    assert VALIDATE_EVENT["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert 1 <= VALIDATE_EVENT["BatchSize"] <= 10
+    assert VALIDATE_EVENT["MaximumBatchingWindowInSeconds"] <= 10
+
+
+def test_validate_queue_stays_invisible_for_six_function_timeouts() -> None:
+    # AWS: visibility timeout >= 6 x the function timeout (+ the batching window), or a message reappears while
+    # a throttled or slow batch still holds it.
+    timeout = _effective("ValidateFunction", "Timeout")
+    assert isinstance(timeout, int) and timeout >= 60
+    assert VALIDATE_QUEUE["VisibilityTimeout"] >= 6 * timeout + VALIDATE_EVENT["MaximumBatchingWindowInSeconds"]
+
+
+def test_validate_queue_redrives_to_its_dead_letter_queue() -> None:
+    redrive = VALIDATE_QUEUE["RedrivePolicy"]
+    assert _text(redrive["deadLetterTargetArn"]) == "${ValidateDeadLetterQueue.Arn}"
+    assert 3 <= int(redrive["maxReceiveCount"]) <= 10
+    dead = RESOURCES["ValidateDeadLetterQueue"]["Properties"]
+    assert dead["MessageRetentionPeriod"] == 14 * 24 * 3600
+    # A dead-lettered message keeps its first enqueue time: the DLQ must keep messages longer than the source.
+    assert VALIDATE_QUEUE.get("MessageRetentionPeriod", 4 * 24 * 3600) < dead["MessageRetentionPeriod"]
+
+
+@pytest.mark.parametrize("queue", sorted(QUEUES))
+def test_every_queue_is_encrypted_at_rest(queue: str) -> None:
+    properties = QUEUES[queue]["Properties"]
+    assert properties.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in properties
+
+
+def test_only_new_manifests_under_raw_notify_the_validate_queue() -> None:
+    [config] = LAKE["NotificationConfiguration"]["QueueConfigurations"]
+    assert config["Event"] == "s3:ObjectCreated:*"
+    assert _text(config["Queue"]) == "${ValidateQueue.Arn}"
+    rules = {rule["Name"]: rule["Value"] for rule in config["Filter"]["S3Key"]["Rules"]}
+    assert rules == {"prefix": "raw/", "suffix": ".manifest.json"}
+    assert set(LAKE["NotificationConfiguration"]) == {"QueueConfigurations"}
+
+
+def test_only_the_lake_bucket_of_this_account_may_send_to_the_validate_queue() -> None:
+    policy = RESOURCES["ValidateQueuePolicy"]["Properties"]
+    assert policy["Queues"] == [{"Ref": "ValidateQueue"}]
+    [statement] = policy["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert statement["Principal"] == {"Service": "s3.amazonaws.com"}
+    assert _actions(statement) == {"sqs:sendmessage"}
+    assert _text(statement["Resource"]) == "${ValidateQueue.Arn}"
+    source_arn = statement["Condition"]["ArnLike"]["aws:SourceArn"]["Fn::Sub"]
+    assert source_arn == [f"arn:${{AWS::Partition}}:s3:::{LAKE_BUCKET_NAME[0]}", LAKE_BUCKET_NAME[1]]
+    assert statement["Condition"]["StringEquals"]["aws:SourceAccount"] == {"Ref": "AWS::AccountId"}
+    # S3 tests the destination when the notification is set: the policy must exist before the bucket is configured.
+    assert RESOURCES["LakeBucket"]["DependsOn"] in ("ValidateQueuePolicy", ["ValidateQueuePolicy"])
+
+
+def test_lake_bucket_name_is_valid_for_any_stack() -> None:
+    # Lower case only (a stack name may have capitals), at most 63 characters with the longest stage and region.
+    template, variables = LAKE_BUCKET_NAME
+    assert "${AWS::StackName}" not in template
+    longest = (
+        template.replace("${Stage}", max(TEMPLATE["Parameters"]["Stage"]["AllowedValues"], key=len))
+        .replace("${AWS::AccountId}", "123456789012")
+        .replace("${AWS::Region}", "ap-southeast-2")
+        .replace("${StackSuffix}", "50e2416294e0")
+    )
+    assert "${" not in longest and len(longest) <= 63 and longest == longest.lower()
+    assert set(variables) == {"StackSuffix"}
+
+
+def test_validate_function_uses_the_common_and_data_layers() -> None:
+    assert _effective("ValidateFunction", "Layers") == [{"Ref": "CommonLayer"}, {"Ref": "DataLayer"}]
+    layer = RESOURCES["DataLayer"]
+    assert layer["Type"] == "AWS::Serverless::LayerVersion"
+    assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
+    assert layer["Metadata"] == {"BuildMethod": "python3.12", "BuildArchitecture": "arm64"}
+    content = REPO_ROOT / layer["Properties"]["ContentUri"]
+    requirements = (content / "requirements.txt").read_text()
+    assert "pyarrow" in requirements and "orjson" in requirements
+    assert not (content / "python").exists(), "BuildMethod python3.12 creates python/ itself: do not add one"
+
+
+@pytest.mark.parametrize("function", sorted(set(FUNCTIONS) - {"ValidateFunction"}))
+def test_only_the_validate_function_carries_the_data_layer(function: str) -> None:
+    assert {"Ref": "DataLayer"} not in _as_list(_effective(function, "Layers") or [])
+
+
+def test_validate_function_reads_raw_and_writes_only_the_curated_zones() -> None:
+    s3_statements = [
+        s for s in _function_statements("ValidateFunction") if any(a.startswith("s3:") for a in _actions(s))
+    ]
+    readable, writable = set(), set()
+    for statement in s3_statements:
+        assert statement["Effect"] == "Allow"
+        actions = _actions(statement)
+        resources = {_text(resource) for resource in _as_list(statement["Resource"])}
+        if actions == {"s3:listbucket"}:
+            assert resources == {"${LakeBucket.Arn}"}
+            prefixes = set(_as_list(statement["Condition"]["StringLike"]["s3:prefix"]))
+            assert prefixes == {"raw/*", *(f"{zone}/*" for zone in CURATED_ZONES)}
+            continue
+        assert actions <= {"s3:getobject", "s3:putobject", "s3:deleteobject"}, statement.get("Sid")
+        if "s3:getobject" in actions:
+            readable |= resources
+        if actions & {"s3:putobject", "s3:deleteobject"}:
+            writable |= resources
+    zones = {f"${{LakeBucket.Arn}}/{zone}/*" for zone in CURATED_ZONES}
+    assert writable == zones, "ValidateFunction writes silver/, quality/, quarantine/ and nothing else (never raw/)"
+    assert readable == zones | {"${LakeBucket.Arn}/raw/*"}
+
+
+def test_validate_function_uses_the_lake_key_only_through_s3() -> None:
+    [statement] = [
+        s for s in _function_statements("ValidateFunction") if any(a.startswith("kms:") for a in _actions(s))
+    ]
+    assert _actions(statement) == {"kms:generatedatakey", "kms:decrypt"}
+    assert _text(statement["Resource"]) == "${LakeKey.Arn}"
+    assert statement["Condition"]["StringEquals"]["kms:ViaService"] == {"Fn::Sub": "s3.${AWS::Region}.amazonaws.com"}
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Alarms
+# --------------------------------------------------------------------------------------------------------------------
+
+ALARMS = _of_type("AWS::CloudWatch::Alarm")
+DEAD_LETTER_QUEUES = sorted(name for name in QUEUES if "DeadLetter" in name)
+
+
+def test_the_dead_letter_queues_are_the_ones_failures_go_to() -> None:
+    targets = {_text(VALIDATE_QUEUE["RedrivePolicy"]["deadLetterTargetArn"])} | {
+        _text(FUNCTIONS[f]["Properties"]["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]["Destination"])
+        for f in FETCH_SOURCES
+    }
+    assert targets == {f"${{{name}.Arn}}" for name in DEAD_LETTER_QUEUES}
+
+
+@pytest.mark.parametrize("queue", DEAD_LETTER_QUEUES)
+def test_a_message_in_a_dead_letter_queue_raises_an_alarm(queue: str) -> None:
+    watching = [
+        alarm["Properties"]
+        for alarm in ALARMS.values()
+        if {"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}} in alarm["Properties"]["Dimensions"]
+    ]
+    assert len(watching) == 1, f"no alarm on {queue}"
+    [alarm] = watching
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
+    assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanThreshold", 0)
+    assert alarm["EvaluationPeriods"] == 1
+    assert alarm["AlarmActions"] == [{"Ref": "AlertTopic"}]
+
+
+def test_alerts_go_to_a_topic_cloudwatch_can_publish_to() -> None:
+    topic = RESOURCES["AlertTopic"]["Properties"]
+    # Not alias/aws/sns: its key policy does not let CloudWatch encrypt, so alarm notifications would be lost.
+    assert topic["KmsMasterKeyId"] == {"Ref": "AlertsKey"}
+    statements = RESOURCES["AlertsKey"]["Properties"]["KeyPolicy"]["Statement"]
+    [cloudwatch] = [s for s in statements if s["Principal"] == {"Service": "cloudwatch.amazonaws.com"}]
+    assert _actions(cloudwatch) == {"kms:decrypt", "kms:generatedatakey*"}
+    assert RESOURCES["AlertsKey"]["Properties"]["EnableKeyRotation"] is True
 
 
 # --------------------------------------------------------------------------------------------------------------------
