@@ -42,6 +42,7 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/parse_bench.py
 
 clean:
 	rm -rf $(VENV) .aws-sam lake .mypy_cache .ruff_cache
