@@ -227,3 +227,117 @@ def silver_schema(dataset: DatasetName) -> TableSchema:
 
 def empty_table(schema: TableSchema) -> pa.Table:
     return schema.arrow_schema().empty_table()
+
+
+# --- gold: hourly energy-weather tables built by Spark (energylake.gold) -------------------------------------------
+
+HUBS: tuple[str, ...] = ("HB_HOUSTON", "HB_NORTH", "HB_SOUTH", "HB_WEST", "HB_PAN")
+HUB_AVERAGE = "HB_HUBAVG"
+# Degree hours use 65 °F (18.333 °C), the US convention for cooling/heating degree days.
+DEGREE_BASE_C = 18.333333
+
+
+def _hour() -> tuple[Column, ...]:
+    return (
+        Column("interval_start_utc", UTC_TIMESTAMP, "start of the hour", nullable=False),
+        Column("interval_end_utc", UTC_TIMESTAMP, "end of the hour (exclusive)", nullable=False),
+        Column("operating_day", pa.date32(), "ERCOT operating day (America/Chicago) the hour belongs to", False),
+        Column("hour_ending", pa.int8(), "ERCOT hour ending label 1..24 (the repeated fall-back hour twice)", False),
+        Column(
+            "repeated_hour", pa.bool_(), "True for the second (standard-time) occurrence of the fall-back hour", False
+        ),
+    )
+
+
+ENERGY_WEATHER_HOURLY = TableSchema(
+    name="energy_weather_hourly",
+    description=(
+        "One row per weather zone and UTC hour: the zone's load and its weather. Alignment: instantaneous weather "
+        "(temperature, dew point, humidity, wind, cloud cover) is the mean of Open-Meteo's values at the hour's start "
+        "and end; preceding-hour weather (radiation, precipitation) is Open-Meteo's value stamped at the hour's end, "
+        "which describes exactly [start, end). A side that is missing gives NULLs and a false has_* flag."
+    ),
+    columns=(
+        Column("weather_zone", pa.string(), "ERCOT weather zone", nullable=False),
+        *_hour(),
+        Column("load_mw", pa.float64(), "the zone's average load over the hour", unit="MW"),
+        Column("temperature_2m_c", pa.float64(), "air temperature at 2 m", unit="°C"),
+        Column("dew_point_2m_c", pa.float64(), "dew point at 2 m", unit="°C"),
+        Column("relative_humidity_2m_pct", pa.float64(), "relative humidity", unit="%"),
+        Column("wind_speed_100m_ms", pa.float64(), "wind speed at 100 m", unit="m/s"),
+        Column("shortwave_radiation_wm2", pa.float64(), "horizontal irradiance, hour mean", unit="W/m2"),
+        Column("cloud_cover_pct", pa.float64(), "total cloud cover", unit="%"),
+        Column("precipitation_mm", pa.float64(), "precipitation over the hour", unit="mm"),
+        Column("cooling_degree_hours", pa.float64(), "max(0, temperature - 18.33 °C) for one hour", unit="°C·h"),
+        Column("heating_degree_hours", pa.float64(), "max(0, 18.33 °C - temperature) for one hour", unit="°C·h"),
+        Column("has_load", pa.bool_(), "the load side is present", nullable=False),
+        Column("has_weather", pa.bool_(), "the weather side is present (both ends of the hour)", nullable=False),
+    ),
+    natural_key=("weather_zone", "interval_start_utc"),
+    time_column="interval_start_utc",
+    interval_minutes=60,
+)
+
+
+def _hub_price_columns() -> tuple[Column, ...]:
+    columns: list[Column] = []
+    for market, description in (("rt", "real-time price, mean of the hour's 15-minute prices"), ("dam", "DAM price")):
+        columns.append(Column(f"{market}_price_hub_avg_usd_mwh", pa.float64(), f"{HUB_AVERAGE} {description}", True,
+                              "USD/MWh"))  # fmt: skip
+        for hub in HUBS:
+            columns.append(Column(f"{market}_price_{hub.lower()}_usd_mwh", pa.float64(), f"{hub} {description}",
+                                  True, "USD/MWh"))  # fmt: skip
+    return tuple(columns)
+
+
+SYSTEM_HOURLY = TableSchema(
+    name="system_hourly",
+    description="One row per UTC hour: system load, wind and solar (actual and forecast), hub prices, weather",
+    columns=(
+        *_hour(),
+        Column("load_mw", pa.float64(), "total load: the sum of the 8 weather zones", unit="MW"),
+        Column("load_zones", pa.int8(), "how many weather zones reported load for the hour", nullable=False),
+        Column(
+            "load_forecast_mw",
+            pa.float64(),
+            "ERCOT's system forecast: the latest in-use vintage posted before the hour",
+            unit="MW",
+        ),
+        Column("wind_generation_mw", pa.float64(), "actual system-wide wind generation", unit="MW"),
+        Column("wind_forecast_mw", pa.float64(), "STWPF: the latest vintage posted before the hour", unit="MW"),
+        Column("solar_generation_mw", pa.float64(), "actual system-wide solar generation", unit="MW"),
+        Column("solar_forecast_mw", pa.float64(), "STPPF: the latest vintage posted before the hour", unit="MW"),
+        Column("net_load_mw", pa.float64(), "load - wind generation - solar generation", unit="MW"),
+        *_hub_price_columns(),
+        Column("load_weighted_temperature_c", pa.float64(), "zone temperatures weighted by zone load", unit="°C"),
+        Column("has_load", pa.bool_(), "all 8 zones reported load", nullable=False),
+        Column("has_prices", pa.bool_(), "the hub average has both RT and DAM prices", nullable=False),
+        Column("has_renewables", pa.bool_(), "wind and solar actuals are present", nullable=False),
+        Column("has_weather", pa.bool_(), "every zone has weather", nullable=False),
+    ),
+    natural_key=("interval_start_utc",),
+    time_column="interval_start_utc",
+    interval_minutes=60,
+)
+
+ERCOT_SPP_HOURLY = TableSchema(
+    name="ercot_spp_hourly",
+    description="One row per settlement point and UTC hour: RT 15-minute price statistics and the DAM price",
+    columns=(
+        Column("settlement_point", pa.string(), "settlement point name", nullable=False),
+        Column("settlement_point_type", pa.string(), "ERCOT type code"),
+        *_hour(),
+        Column("rt_price_mean_usd_mwh", pa.float64(), "mean of the hour's RT 15-minute prices", unit="USD/MWh"),
+        Column("rt_price_min_usd_mwh", pa.float64(), "lowest RT 15-minute price", unit="USD/MWh"),
+        Column("rt_price_max_usd_mwh", pa.float64(), "highest RT 15-minute price", unit="USD/MWh"),
+        Column("rt_intervals", pa.int8(), "how many 15-minute prices the hour had (4 when complete)", nullable=False),
+        Column("dam_price_usd_mwh", pa.float64(), "day-ahead price", unit="USD/MWh"),
+    ),
+    natural_key=("settlement_point", "interval_start_utc"),
+    time_column="interval_start_utc",
+    interval_minutes=60,
+)
+
+GOLD_TABLES: dict[str, TableSchema] = {
+    table.name: table for table in (ENERGY_WEATHER_HOURLY, SYSTEM_HOURLY, ERCOT_SPP_HOURLY)
+}
