@@ -81,12 +81,28 @@ def _text(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
 
 
+def _branches(value: Any) -> list[Any]:
+    """The values a (possibly conditional) item can take: both branches of an Fn::If, none for AWS::NoValue."""
+    if isinstance(value, dict) and "Fn::If" in value:
+        _, when_true, when_false = value["Fn::If"]
+        return _branches(when_true) + _branches(when_false)
+    if value == {"Ref": "AWS::NoValue"}:
+        return []
+    return [value]
+
+
+def _statements(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """A policy document's statements, conditional ones (Fn::If) included with every branch."""
+    return [branch for item in _as_list(document["Statement"]) for branch in _branches(item)]
+
+
 def _function_statements(function: str) -> list[dict[str, Any]]:
     """Inline statements of a function's Policies (SAM policy templates and managed policy names are not inline)."""
     statements: list[dict[str, Any]] = []
-    for policy in _as_list(FUNCTIONS[function]["Properties"].get("Policies", [])):
-        if isinstance(policy, dict) and "Statement" in policy:
-            statements.extend(_as_list(policy["Statement"]))
+    for item in _as_list(FUNCTIONS[function]["Properties"].get("Policies", [])):
+        for policy in _branches(item):
+            if isinstance(policy, dict) and "Statement" in policy:
+                statements.extend(_statements(policy))
     return statements
 
 
@@ -108,7 +124,7 @@ def _all_statements() -> Iterator[tuple[str, dict[str, Any]]]:
         if extract is None:
             continue
         for document in extract(resource.get("Properties", {})):
-            for statement in _as_list(document["Statement"]):
+            for statement in _statements(document):
                 yield name, statement
 
 
@@ -288,11 +304,20 @@ def test_no_statement_allows_every_action() -> None:
     assert not offenders
 
 
+def _is_namespaced_put_metric_data(statement: dict[str, Any]) -> bool:
+    # cloudwatch:PutMetricData has no resource-level permissions: "*" is its only form, scoped by a namespace condition.
+    return _actions(statement) == {"cloudwatch:putmetricdata"} and bool(
+        statement.get("Condition", {}).get("StringEquals", {}).get("cloudwatch:namespace")
+    )
+
+
 def test_only_the_key_policy_uses_service_wildcards_or_star_resources() -> None:
     # In a key policy, kms:* for the account root and Resource "*" (= this key) is the required delegation form.
     offenders = []
     for name, statement in _all_statements():
         if statement["Effect"] != "Allow" or RESOURCES[name]["Type"] == "AWS::KMS::Key":
+            continue
+        if _is_namespaced_put_metric_data(statement):
             continue
         if any(action.endswith(":*") for action in _actions(statement)) or "*" in _as_list(statement["Resource"]):
             offenders.append((name, statement.get("Sid")))
@@ -471,9 +496,18 @@ def test_validate_function_uses_the_common_and_data_layers() -> None:
     assert not (content / "python").exists(), "BuildMethod python3.12 creates python/ itself: do not add one"
 
 
-@pytest.mark.parametrize("function", sorted(set(FUNCTIONS) - {"ValidateFunction"}))
-def test_only_the_validate_function_carries_the_data_layer(function: str) -> None:
+# The functions that import pyarrow: ValidateFunction parses and writes Parquet; LoadRedshiftFunction reads the
+# warehouse model, which takes its columns from schema.py (pyarrow types).
+DATA_LAYER_FUNCTIONS = {"ValidateFunction", "LoadRedshiftFunction"}
+
+
+@pytest.mark.parametrize("function", sorted(set(FUNCTIONS) - DATA_LAYER_FUNCTIONS))
+def test_only_the_functions_that_need_pyarrow_carry_the_data_layer(function: str) -> None:
     assert {"Ref": "DataLayer"} not in _as_list(_effective(function, "Layers") or [])
+
+
+def test_load_redshift_uses_the_common_and_data_layers() -> None:
+    assert _effective("LoadRedshiftFunction", "Layers") == [{"Ref": "CommonLayer"}, {"Ref": "DataLayer"}]
 
 
 def test_validate_function_reads_raw_and_writes_only_the_curated_zones() -> None:
@@ -589,3 +623,324 @@ def test_sam_validate_lint_passes(sam_validate_lint: subprocess.CompletedProcess
     output = sam_validate_lint.stdout + sam_validate_lint.stderr
     assert sam_validate_lint.returncode == 0, output
     assert "is a valid SAM Template" in output
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Gold stage: the Glue job, its role, the Data Catalog
+# --------------------------------------------------------------------------------------------------------------------
+
+GOLD_JOB = RESOURCES["BuildGoldJob"]["Properties"]
+WRITE_ACTIONS = {"s3:putobject", "s3:deleteobject", "s3:deleteobjectversion", "s3:putobjectacl", "s3:restoreobject"}
+
+
+def _role_statements(role: str) -> list[dict[str, Any]]:
+    properties = RESOURCES[role]["Properties"]
+    return [
+        statement for policy in properties.get("Policies", []) for statement in _statements(policy["PolicyDocument"])
+    ]
+
+
+def test_gold_job_runs_the_gold_script_on_glue_5_with_two_g1x_workers() -> None:
+    assert GOLD_JOB["GlueVersion"] in ("5.0", "5.1")
+    assert (GOLD_JOB["WorkerType"], GOLD_JOB["NumberOfWorkers"]) == ("G.1X", 2)
+    assert GOLD_JOB["Command"]["Name"] == "glueetl"
+    assert GOLD_JOB["Command"]["ScriptLocation"] == {"Fn::Sub": "s3://${LakeBucket}/${GlueScriptKey}"}
+    assert TEMPLATE["Parameters"]["GlueScriptKey"]["Default"] == "artifacts/glue/build_gold.py"
+    assert (REPO_ROOT / "glue").is_dir()
+    assert _text(GOLD_JOB["Role"]) == "${BuildGoldJobRole.Arn}"
+    # One run at a time: TriggerGlueFunction relies on it (two runs would replace the same partitions).
+    assert GOLD_JOB["ExecutionProperty"]["MaxConcurrentRuns"] == 1
+    assert GOLD_JOB["SecurityConfiguration"] == {"Ref": "BuildGoldSecurityConfiguration"}
+
+
+def test_gold_job_default_arguments() -> None:
+    arguments = GOLD_JOB["DefaultArguments"]
+    assert arguments["--lake"] == {"Fn::Sub": "s3://${LakeBucket}/"}
+    assert arguments["--extra-py-files"] == {"Fn::Sub": "s3://${LakeBucket}/${GluePackageKey}"}
+    assert arguments["--enable-metrics"] == "true"
+    assert arguments["--job-bookmark-option"] == "job-bookmark-disable"
+    assert arguments["--conf"] == "spark.sql.sources.partitionOverwriteMode=dynamic"
+
+
+@pytest.mark.parametrize("parameter", ["GlueScriptKey", "GluePackageKey"])
+def test_glue_artifacts_live_where_the_job_role_may_read(parameter: str) -> None:
+    definition = TEMPLATE["Parameters"][parameter]
+    assert definition["AllowedPattern"].startswith("^artifacts/glue/")
+    assert definition["Default"].startswith("artifacts/glue/")
+
+
+def test_gold_job_role_is_assumed_by_glue_only() -> None:
+    [trust] = RESOURCES["BuildGoldJobRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "glue.amazonaws.com"}
+    assert trust["Condition"]["StringEquals"]["aws:SourceAccount"] == {"Ref": "AWS::AccountId"}
+
+
+def test_gold_job_role_reads_silver_and_writes_only_gold() -> None:
+    readable, writable, listable = set(), set(), set()
+    for statement in _role_statements("BuildGoldJobRole"):
+        assert statement["Effect"] == "Allow"
+        actions = _actions(statement)
+        resources = {_text(resource) for resource in _as_list(statement["Resource"])}
+        s3_actions = {action for action in actions if action.startswith("s3:")}
+        if not s3_actions:
+            continue
+        assert s3_actions == actions, f"{statement.get('Sid')}: mixes S3 with other services"
+        if actions == {"s3:listbucket"}:
+            assert resources == {"${LakeBucket.Arn}"}
+            listable |= set(_as_list(statement["Condition"]["StringLike"]["s3:prefix"]))
+            continue
+        assert actions <= {"s3:getobject"} | WRITE_ACTIONS, statement.get("Sid")
+        if "s3:getobject" in actions:
+            readable |= resources
+        if actions & WRITE_ACTIONS:
+            writable |= resources
+    assert writable == {"${LakeBucket.Arn}/gold/*"}, "the gold job writes gold/ and nothing else"
+    assert readable == {f"${{LakeBucket.Arn}}/{zone}/*" for zone in ("silver", "gold", "artifacts/glue")}
+    assert listable == {"silver/*", "gold/*", "artifacts/glue/*"}
+
+
+def test_gold_job_role_uses_the_lake_key_only_through_s3_and_logs_only_to_glue_groups() -> None:
+    statements = _role_statements("BuildGoldJobRole")
+    [kms] = [s for s in statements if any(a.startswith("kms:") for a in _actions(s))]
+    assert _actions(kms) == {"kms:generatedatakey", "kms:decrypt"}
+    assert _text(kms["Resource"]) == "${LakeKey.Arn}"
+    assert kms["Condition"]["StringEquals"]["kms:ViaService"] == {"Fn::Sub": "s3.${AWS::Region}.amazonaws.com"}
+    [logs] = [s for s in statements if any(a.startswith("logs:") for a in _actions(s))]
+    assert all(":log-group:/aws-glue/jobs/" in _text(resource) for resource in _as_list(logs["Resource"]))
+    [metrics] = [s for s in statements if any(a.startswith("cloudwatch:") for a in _actions(s))]
+    assert _is_namespaced_put_metric_data(metrics)
+    assert metrics["Condition"]["StringEquals"]["cloudwatch:namespace"] == "Glue"
+
+
+def test_gold_job_encrypts_its_s3_writes_with_the_lake_key() -> None:
+    configuration = RESOURCES["BuildGoldSecurityConfiguration"]["Properties"]["EncryptionConfiguration"]
+    [s3] = configuration["S3Encryptions"]
+    assert s3["S3EncryptionMode"] == "SSE-KMS"
+    assert _text(s3["KmsKeyArn"]) == "${LakeKey.Arn}"
+
+
+CATALOG_TABLES = {
+    resource["Properties"]["TableInput"]["Name"]: resource["Properties"]
+    for resource in _of_type("AWS::Glue::Table").values()
+}
+
+
+def _hive_type(arrow_type: Any) -> str:
+    import pyarrow as pa
+
+    simple = {
+        pa.string(): "string",
+        pa.float64(): "double",
+        pa.bool_(): "boolean",
+        pa.date32(): "date",
+        pa.int8(): "tinyint",
+        pa.int16(): "smallint",
+        pa.int32(): "int",
+        pa.int64(): "bigint",
+    }
+    if pa.types.is_timestamp(arrow_type):
+        return "timestamp"
+    return simple[arrow_type]
+
+
+def _catalog_expectations() -> list[tuple[str, str, Any]]:
+    """(catalog table name, lake location under the bucket, schema.py table) for every silver dataset and gold table."""
+    from energylake.schema import GOLD_TABLES, SILVER_TABLES
+
+    silver = [(f"silver_{name}", f"silver/dataset={name}", schema) for name, schema in SILVER_TABLES.items()]
+    gold = [(f"gold_{name}", f"gold/{name}", schema) for name, schema in GOLD_TABLES.items()]
+    return silver + gold
+
+
+CATALOG_EXPECTATIONS = _catalog_expectations()
+
+
+def test_the_catalog_has_a_table_per_silver_dataset_and_gold_table_and_nothing_else() -> None:
+    assert set(CATALOG_TABLES) == {name for name, _, _ in CATALOG_EXPECTATIONS}
+    database = RESOURCES["LakeDatabase"]["Properties"]["DatabaseInput"]
+    assert database["Name"] == {"Fn::Sub": "energylake_${Stage}"}
+    assert all(table["DatabaseName"] == {"Ref": "LakeDatabase"} for table in CATALOG_TABLES.values())
+
+
+@pytest.mark.parametrize(("name", "location", "schema"), CATALOG_EXPECTATIONS, ids=[e[0] for e in CATALOG_EXPECTATIONS])
+def test_catalog_table_columns_are_schema_py_columns(name: str, location: str, schema: Any) -> None:
+    descriptor = CATALOG_TABLES[name]["TableInput"]["StorageDescriptor"]
+    columns = [(column["Name"], column["Type"]) for column in descriptor["Columns"]]
+    assert columns == [(column.name, _hive_type(column.type)) for column in schema.columns], (
+        f"{name}: regenerate its Columns from schema.py {schema.name}"
+    )
+
+
+@pytest.mark.parametrize(("name", "location", "schema"), CATALOG_EXPECTATIONS, ids=[e[0] for e in CATALOG_EXPECTATIONS])
+def test_catalog_table_is_parquet_partitioned_by_a_projected_date(name: str, location: str, schema: Any) -> None:
+    table = CATALOG_TABLES[name]["TableInput"]
+    descriptor = table["StorageDescriptor"]
+    assert table["TableType"] == "EXTERNAL_TABLE"
+    assert descriptor["Location"] == {"Fn::Sub": f"s3://${{LakeBucket}}/{location}/"}
+    assert (
+        descriptor["SerdeInfo"]["SerializationLibrary"] == "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+    )
+    assert descriptor["InputFormat"] == "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
+    assert [(key["Name"], key["Type"]) for key in table["PartitionKeys"]] == [("date", "string")]
+    parameters = table["Parameters"]
+    assert parameters["classification"] == "parquet"
+    assert parameters["projection.enabled"] == "true"
+    assert parameters["projection.date.type"] == "date"
+    assert parameters["projection.date.format"] == "yyyy-MM-dd"
+    assert parameters["projection.date.range"] == "2015-01-01,NOW"
+    # ${!date} is !Sub's escape for a literal ${date}: the placeholder projection fills in.
+    assert parameters["storage.location.template"] == {"Fn::Sub": f"s3://${{LakeBucket}}/{location}/date=${{!date}}/"}
+
+
+def test_no_crawler_is_needed() -> None:
+    assert not _of_type("AWS::Glue::Crawler"), "partitions are projected (see the LakeDatabase comment)"
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# TriggerGlueFunction and LoadRedshiftFunction
+# --------------------------------------------------------------------------------------------------------------------
+
+GOLD_JOB_ARN = {"Fn::Sub": "arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:job/${BuildGoldJob}"}
+
+
+def test_trigger_glue_may_only_start_and_watch_the_gold_job() -> None:
+    [statement] = _function_statements("TriggerGlueFunction")
+    assert _actions(statement) == {"glue:startjobrun", "glue:getjobrun", "glue:getjobruns"}
+    assert statement["Resource"] == GOLD_JOB_ARN
+    variables = FUNCTIONS["TriggerGlueFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["ENERGYLAKE_GLUE_JOB_NAME"] == {"Ref": "BuildGoldJob"}
+
+
+def test_load_redshift_only_lists_the_loadable_zones() -> None:
+    # It checks which date prefixes exist; Redshift reads the objects through the COPY role.
+    statements = _function_statements("LoadRedshiftFunction")
+    s3_statements = [s for s in statements if any(a.startswith("s3:") for a in _actions(s))]
+    [listing] = s3_statements
+    assert _actions(listing) == {"s3:listbucket"}
+    assert _text(listing["Resource"]) == "${LakeBucket.Arn}"
+    assert set(listing["Condition"]["StringLike"]["s3:prefix"]) == {"silver/*", "gold/*"}
+    assert not [s for s in statements if any(a.startswith("kms:") for a in _actions(s))]
+
+
+def _conditional_statements(function: str) -> dict[str, list[dict[str, Any]]]:
+    """Statements guarded by Fn::If at the top of a Statement list, by condition name."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for policy in _as_list(FUNCTIONS[function]["Properties"]["Policies"]):
+        for item in _as_list(policy.get("Statement", [])):
+            if isinstance(item, dict) and "Fn::If" in item:
+                condition, when_true, when_false = item["Fn::If"]
+                assert when_false == {"Ref": "AWS::NoValue"}
+                found.setdefault(condition, []).append(when_true)
+    return found
+
+
+def test_load_redshift_gets_database_credentials_only_for_the_configured_warehouse() -> None:
+    guarded = _conditional_statements("LoadRedshiftFunction")
+    assert set(guarded) == {"RedshiftIsServerless", "RedshiftIsProvisioned"}
+    [serverless] = guarded["RedshiftIsServerless"]
+    assert _actions(serverless) == {"redshift-serverless:getcredentials", "redshift-serverless:getworkgroup"}
+    created, existing = serverless["Resource"]["Fn::If"][1:]
+    assert serverless["Resource"]["Fn::If"][0] == "CreateServerlessWarehouse"
+    assert created == {"Fn::GetAtt": ["WarehouseWorkgroup", "Workgroup.WorkgroupArn"]}
+    assert _text(existing).endswith(":workgroup/*") and "${AWS::AccountId}" in _text(existing)
+    provisioned = {action for statement in guarded["RedshiftIsProvisioned"] for action in _actions(statement)}
+    assert provisioned == {"redshift:getclustercredentials", "redshift:describeclusters"}
+    resources = {_text(r) for s in guarded["RedshiftIsProvisioned"] for r in _as_list(s["Resource"])}
+    assert all("${RedshiftClusterId}" in resource for resource in resources)
+    # Every Redshift permission is conditional: a stack without a warehouse grants none.
+    unguarded = [s for s in _function_statements("LoadRedshiftFunction") if any("redshift" in a for a in _actions(s))]
+    assert len(unguarded) == len(guarded["RedshiftIsServerless"]) + len(guarded["RedshiftIsProvisioned"])
+
+
+def test_load_redshift_configuration_comes_from_the_parameters() -> None:
+    properties = FUNCTIONS["LoadRedshiftFunction"]["Properties"]
+    variables = properties["Environment"]["Variables"]
+    copy_role = {
+        "Fn::If": ["CreateCopyRole", {"Fn::GetAtt": ["WarehouseCopyRole", "Arn"]}, {"Ref": "RedshiftCopyRoleArn"}]
+    }
+    assert variables["ENERGYLAKE_REDSHIFT_COPY_ROLE_ARN"] == copy_role
+    assert variables["ENERGYLAKE_REDSHIFT_MODE"] == {"Ref": "RedshiftMode"}
+    assert variables["ENERGYLAKE_REDSHIFT_WORKGROUP"] == {
+        "Fn::If": ["CreateServerlessWarehouse", {"Ref": "WarehouseWorkgroup"}, {"Ref": "RedshiftWorkgroup"}]
+    }
+    for variable, parameter in (
+        ("ENERGYLAKE_REDSHIFT_CLUSTER_ID", "RedshiftClusterId"),
+        ("ENERGYLAKE_REDSHIFT_DB_USER", "RedshiftDbUser"),
+        ("ENERGYLAKE_REDSHIFT_DATABASE", "RedshiftDatabase"),
+        ("ENERGYLAKE_REDSHIFT_SCHEMA_NAME", "RedshiftSchema"),
+    ):
+        assert variables[variable] == {"Ref": parameter}
+    # The variables are the ones the loader's settings read.
+    from energylake.redshift_loader import RedshiftSettings
+
+    fields = {f"ENERGYLAKE_REDSHIFT_{name.upper()}" for name in RedshiftSettings.model_fields}
+    assert set(variables) <= fields
+    assert properties["VpcConfig"]["Fn::If"][0] == "LoadInVpc"
+    assert properties["VpcConfig"]["Fn::If"][2] == {"Ref": "AWS::NoValue"}
+    requirements = (REPO_ROOT / properties["CodeUri"] / "requirements.txt").read_text()
+    assert "redshift_connector" in requirements and "sqlglot" in requirements
+
+
+def test_conditions_are_wired() -> None:
+    conditions = TEMPLATE["Conditions"]
+    assert conditions["CreateServerlessWarehouse"] == {"Fn::Equals": [{"Ref": "CreateRedshiftServerless"}, "true"]}
+    assert conditions["RedshiftIsServerless"] == {"Fn::Equals": [{"Ref": "RedshiftMode"}, "serverless"]}
+    assert conditions["RedshiftIsProvisioned"] == {"Fn::Equals": [{"Ref": "RedshiftMode"}, "provisioned"]}
+    assert conditions["CreateCopyRole"] == {
+        "Fn::And": [{"Condition": "CreateServerlessWarehouse"}, {"Fn::Equals": [{"Ref": "RedshiftCopyRoleArn"}, ""]}]
+    }
+    assert RESOURCES["WarehouseNamespace"]["Condition"] == "CreateServerlessWarehouse"
+    assert RESOURCES["WarehouseWorkgroup"]["Condition"] == "CreateServerlessWarehouse"
+    assert RESOURCES["WarehouseCopyRole"]["Condition"] == "CreateCopyRole"
+    assert TEMPLATE["Parameters"]["RedshiftMode"]["AllowedValues"] == ["serverless", "provisioned", "none"]
+    assert TEMPLATE["Parameters"]["RedshiftMode"]["Default"] == "none"
+    assert set(TEMPLATE["Rules"]) >= {"CreatedWarehouseIsServerless", "ExistingWarehouseNeedsCopyRole"}
+
+
+def test_created_namespace_keeps_its_admin_password_out_of_the_template() -> None:
+    namespace = RESOURCES["WarehouseNamespace"]["Properties"]
+    assert namespace["ManageAdminPassword"] is True
+    assert "AdminUserPassword" not in namespace
+    copy_role = {
+        "Fn::If": ["CreateCopyRole", {"Fn::GetAtt": ["WarehouseCopyRole", "Arn"]}, {"Ref": "RedshiftCopyRoleArn"}]
+    }
+    assert namespace["IamRoles"] == [copy_role]
+    assert RESOURCES["WarehouseWorkgroup"]["Properties"]["PubliclyAccessible"] is False
+    assert RESOURCES["WarehouseWorkgroup"]["Properties"]["NamespaceName"] == {"Ref": "WarehouseNamespace"}
+
+
+def test_copy_role_only_reads_the_loadable_zones() -> None:
+    trust = RESOURCES["WarehouseCopyRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert {service for s in trust for service in _as_list(s["Principal"]["Service"])} == {
+        "redshift.amazonaws.com",
+        "redshift-serverless.amazonaws.com",
+    }
+    for statement in _role_statements("WarehouseCopyRole"):
+        actions = _actions(statement)
+        assert not actions & WRITE_ACTIONS
+        assert actions <= {"s3:getobject", "s3:listbucket", "kms:decrypt"}, statement.get("Sid")
+        if "s3:getobject" in actions:
+            assert {_text(r) for r in _as_list(statement["Resource"])} == {
+                f"${{LakeBucket.Arn}}/{zone}/*" for zone in ("silver", "gold")
+            }
+
+
+def test_only_the_gold_job_and_validate_write_curated_zones() -> None:
+    # No role or function other than the gold job writes gold/, and none but ValidateFunction writes silver/.
+    for name, statement in _all_statements():
+        if statement["Effect"] != "Allow" or not _actions(statement) & WRITE_ACTIONS:
+            continue
+        resources = {_text(resource) for resource in _as_list(statement["Resource"])}
+        if any("/gold/" in resource for resource in resources):
+            assert name == "BuildGoldJobRole", (name, statement.get("Sid"))
+        if any("/silver/" in resource for resource in resources):
+            assert name == "ValidateFunction", (name, statement.get("Sid"))
+
+
+def test_every_function_has_a_sample_event() -> None:
+    events = {path.stem for path in EVENTS.glob("*.json")}
+    expected = {
+        "".join(f"_{c.lower()}" if c.isupper() else c for c in name.removesuffix("Function")).lstrip("_")
+        for name in FUNCTIONS
+    }
+    assert expected <= events, f"missing events/{sorted(expected - events)}.json"

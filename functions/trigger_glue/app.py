@@ -1,0 +1,19 @@
+"""TriggerGlueFunction: start the gold Glue job for a window of operating days (or return its active run)."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from energylake.glue_jobs import TriggerResult, handle_trigger_glue
+
+logger = Logger()
+tracer = Tracer()
+copy_config_to_registered_loggers(source_logger=logger, include={"energylake"})  # core logs as JSON too
+
+
+@logger.inject_lambda_context(log_event=True)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, object], context: LambdaContext) -> TriggerResult:
+    return handle_trigger_glue(event)

@@ -1,0 +1,197 @@
+"""TriggerGlueFunction on moto Glue: start the gold job for a window, reuse the run still active for that window.
+
+moto runs go SUCCEEDED at once by default; tests that need a run to stay active hold it in STARTING with moto's
+state manager (a ``manual`` transition that advances only after many reads).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from collections.abc import Iterator
+from types import ModuleType
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from moto.moto_api import state_manager
+
+from energylake.errors import ConfigurationError, InvalidRequestError
+from energylake.events import parse_event
+from energylake.glue_jobs import (
+    ACTIVE_STATES,
+    GlueJobBusyError,
+    TriggerGlueEvent,
+    get_glue_settings,
+    get_run_state,
+    handle_trigger_glue,
+)
+from tests.conftest import REPO_ROOT
+
+REGION = "us-east-1"
+JOB = "energylake-test-build-gold"
+LAKE = "s3://energylake-lake-test/"
+SAMPLE_EVENT = REPO_ROOT / "events" / "trigger_glue.json"
+WEEK = {"start": "2024-11-01", "end": "2024-11-07"}
+
+
+class FakeContext:
+    function_name = "energylake-trigger-glue"
+    function_version = "$LATEST"
+    invoked_function_arn = f"arn:aws:lambda:{REGION}:123456789012:function:energylake-trigger-glue"
+    memory_limit_in_mb = 256
+    aws_request_id = "00000000-0000-0000-0000-000000000003"
+    log_group_name = "/aws/lambda/energylake-trigger-glue"
+    log_stream_name = "stream"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+def load_handler() -> ModuleType:
+    """Import functions/trigger_glue/app.py under its own module name (every handler module is called ``app``)."""
+    path = REPO_ROOT / "functions" / "trigger_glue" / "app.py"
+    spec = importlib.util.spec_from_file_location("handler_trigger_glue", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def glue(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A moto Glue with the gold job as template.yaml declares it (one run at a time), and the function's env."""
+    monkeypatch.setenv("ENERGYLAKE_GLUE_JOB_NAME", JOB)
+    monkeypatch.setenv("ENERGYLAKE_LAKE_URI", LAKE)
+    get_glue_settings.cache_clear()
+    with mock_aws():
+        client = boto3.client("glue", region_name=REGION)
+        client.create_job(
+            Name=JOB,
+            Role="arn:aws:iam::123456789012:role/energylake-glue",
+            Command={"Name": "glueetl", "ScriptLocation": f"{LAKE}artifacts/glue/build_gold.py"},
+            GlueVersion="5.1",
+            WorkerType="G.1X",
+            NumberOfWorkers=2,
+            ExecutionProperty={"MaxConcurrentRuns": 1},
+            DefaultArguments={"--lake": LAKE},
+        )
+        yield client
+    get_glue_settings.cache_clear()
+
+
+@pytest.fixture
+def runs_stay_active() -> Iterator[None]:
+    """Runs stay STARTING (the state advances only after 10,000 reads) until the test ends."""
+    state_manager.set_transition(model_name="glue::job_run", transition={"progression": "manual", "times": 10_000})
+    yield
+    state_manager.unset_transition(model_name="glue::job_run")
+
+
+def _runs(glue: Any) -> list[dict[str, Any]]:
+    runs: list[dict[str, Any]] = glue.get_job_runs(JobName=JOB)["JobRuns"]
+    return runs
+
+
+def test_the_handler_starts_the_job_with_the_window_and_the_lake(glue: Any) -> None:
+    # GIVEN no run of the gold job
+    handler = load_handler()
+
+    # WHEN the function is invoked with a window
+    result = handler.lambda_handler(dict(WEEK), FakeContext())
+
+    # THEN one run started with the job script's arguments, and the reply says which
+    assert result["job_name"] == JOB
+    assert result["reused"] is False
+    assert result["job_run_id"].startswith("jr_")
+    [run] = _runs(glue)
+    assert run["Id"] == result["job_run_id"]
+    assert run["Arguments"] == {"--start": "2024-11-01", "--end": "2024-11-07", "--lake": LAKE}
+    assert result["state"] == glue.get_job_run(JobName=JOB, RunId=result["job_run_id"])["JobRun"]["JobRunState"]
+    json.dumps(result)  # the reply is plain JSON for the state machine
+
+
+def test_a_second_trigger_while_the_run_is_active_returns_the_same_run(glue: Any, runs_stay_active: None) -> None:
+    # GIVEN a run for the window that is still starting
+    first = handle_trigger_glue(dict(WEEK))
+    assert first["state"] in ACTIVE_STATES
+
+    # WHEN the same window is triggered again (a state machine retry, a duplicate schedule)
+    second = handle_trigger_glue(dict(WEEK))
+
+    # THEN it is the same run, flagged as reused, and no second run exists
+    assert second == {**first, "reused": True, "state": second["state"]}
+    assert second["state"] in ACTIVE_STATES
+    assert [run["Id"] for run in _runs(glue)] == [first["job_run_id"]]
+
+
+def test_another_window_while_a_run_is_active_is_refused_as_busy(glue: Any, runs_stay_active: None) -> None:
+    # GIVEN an active run for one window (the job allows one run at a time)
+    handle_trigger_glue(dict(WEEK))
+
+    # WHEN another window is triggered
+    # THEN Glue refuses it and the error says to retry later, naming the job and the window
+    with pytest.raises(GlueJobBusyError, match=rf"{JOB} is busy.*2024-11-08\.\.2024-11-09"):
+        handle_trigger_glue({"start": "2024-11-08", "end": "2024-11-09"})
+    assert len(_runs(glue)) == 1
+
+
+def test_after_the_run_succeeded_a_new_trigger_starts_a_new_run(glue: Any) -> None:
+    # GIVEN a finished run for the window (moto runs succeed at once)
+    first = handle_trigger_glue(dict(WEEK))
+    assert get_run_state(JOB, first["job_run_id"], glue=glue) == "SUCCEEDED"
+
+    # WHEN the window is triggered again (a rebuild after late data)
+    second = handle_trigger_glue(dict(WEEK))
+
+    # THEN a new run starts
+    assert second["reused"] is False
+    assert second["job_run_id"] != first["job_run_id"]
+    assert len(_runs(glue)) == 2
+
+
+def test_the_event_may_name_another_lake(glue: Any) -> None:
+    result = handle_trigger_glue({**WEEK, "lake": "s3://other-lake/prefix"})
+    [run] = _runs(glue)
+    assert run["Id"] == result["job_run_id"]
+    assert run["Arguments"]["--lake"] == "s3://other-lake/prefix/"
+
+
+@pytest.mark.parametrize(
+    ("event", "names"),
+    [
+        ({"start": "2024-11-07", "end": "2024-11-01"}, "end 2024-11-01 is before start 2024-11-07"),
+        ({"start": "2024-11-01", "end": "2024-11-31"}, "end: .*must be a real calendar date"),
+        ({"end": "2024-11-07"}, "start: Field required"),
+        ({"start": 20241101, "end": "2024-11-07"}, "start: .*must be a date string"),
+        ({**WEEK, "lake": "./lake"}, "lake: .*must be an s3://"),
+        ({**WEEK, "dataset": "spp_rt"}, "dataset: Extra inputs are not permitted"),
+    ],
+)
+def test_a_bad_event_names_the_field_and_starts_nothing(glue: Any, event: dict[str, Any], names: str) -> None:
+    with pytest.raises(InvalidRequestError, match=names):
+        handle_trigger_glue(event)
+    assert _runs(glue) == []
+
+
+def test_without_a_job_name_the_error_names_the_variable(glue: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ENERGYLAKE_GLUE_JOB_NAME")
+    get_glue_settings.cache_clear()
+    with pytest.raises(ConfigurationError, match="ENERGYLAKE_GLUE_JOB_NAME"):
+        handle_trigger_glue(dict(WEEK))
+    assert _runs(glue) == []
+
+
+def test_the_sample_event_is_a_valid_trigger_glue_event() -> None:
+    event = parse_event(json.loads(SAMPLE_EVENT.read_text()), TriggerGlueEvent)
+    assert str(event.window()) == "2024-11-01..2024-11-07"
+    assert event.lake is None
+
+
+def test_the_sample_event_starts_a_run(glue: Any) -> None:
+    result = load_handler().lambda_handler(json.loads(SAMPLE_EVENT.read_text()), FakeContext())
+    assert result["reused"] is False
+    assert [run["Id"] for run in _runs(glue)] == [result["job_run_id"]]
