@@ -19,11 +19,16 @@ The scalar functions are plain Python (zoneinfo only). The vectorised ``*_starts
 functions take pyarrow arrays and import pyarrow lazily: ``import energylake.timeconv`` never loads pyarrow (the
 fetch Lambdas import this module without the data layer). They resolve each DISTINCT label once and map the results
 back with ``take``, so a million rows cost a few array kernels plus a Python loop over the (few) distinct labels.
+``hour_ending_starts_utc`` / ``quarter_hour_starts_utc`` first try runs: ERCOT files are sorted by time, so the
+label is constant over long stretches of rows; when there are few runs (<= 1/16 of the rows) each run is resolved
+once (cached by label) and spread back with a run-end decode. Both paths give the same values and the same error
+(class, message, row) for the first bad row; ChunkedArrays are read chunk by chunk on the runs path.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
@@ -374,6 +379,15 @@ def _as_array(values: Any, name: str) -> Any:
     return values
 
 
+def _column(values: Any, name: str) -> Any:
+    """Like :func:`_as_array` but a ChunkedArray stays chunked (the runs path reads it chunk by chunk)."""
+    import pyarrow as pa
+
+    if not isinstance(values, pa.Array | pa.ChunkedArray):
+        raise TypeError(f"{name} must be a pyarrow Array or ChunkedArray, not {type(values).__name__}")
+    return values
+
+
 def _map_unique(values: Any, func: Callable[[Any], int | None], out_type: Any) -> Any:
     """Apply ``func`` to each distinct non-null value once; nulls (and values ``func`` maps to None) give null."""
     import pyarrow as pa
@@ -637,6 +651,277 @@ def _between(values: Any, low: Any, high: Any) -> Any:
     return pc.and_(pc.greater_equal(values, low), pc.less_equal(values, high))
 
 
+# Runs: ERCOT files are sorted by time, so (day, hour, interval, flag) stays constant over long stretches of rows
+# (one per settlement point). Run-end encoding each column is a cheap linear scan; when the merged runs are few, each
+# run is resolved once in Python (once per distinct label, cached) and spread back with a run-end decode: no per-row
+# key arithmetic, hashing or take. Unsorted or high-cardinality input (too many runs) uses the array path instead.
+
+_RUNS_MIN_LIMIT = 256
+_RUNS_ROWS_PER_RUN = 16  # use runs when there are at most len / 16 of them (Python per run vs ~10 kernels per row)
+_RUN_TYPES = ("date", "string", "integer", "boolean")
+_MISSING = object()
+
+
+def _runs_type_ok(array: Any | None, kinds: tuple[str, ...]) -> bool:
+    import pyarrow as pa
+
+    if array is None:
+        return True
+    kind = array.type
+    checks = {
+        "date": pa.types.is_date32(kind) or pa.types.is_date64(kind),
+        "string": pa.types.is_string(kind) or pa.types.is_large_string(kind),
+        "integer": pa.types.is_integer(kind),
+        "boolean": pa.types.is_boolean(kind),
+    }
+    return any(checks[name] for name in kinds)
+
+
+def _changes(column: Any) -> Any:
+    """Per row 1..n-1: does the value differ from the previous row's (null-aware: null = null, null != value)."""
+    import pyarrow.compute as pc
+
+    length = len(column)
+    current, previous = column.slice(1), column.slice(0, length - 1)
+    changed = pc.not_equal(current, previous)
+    if column.null_count:
+        changed = pc.coalesce(changed, pc.xor(pc.is_null(current), pc.is_null(previous)))
+    return changed
+
+
+def _values_at(column: Any, rows: list[int]) -> list[Any]:
+    """The Python values of ``column`` at the (ascending) ``rows``; a ChunkedArray is read chunk by chunk (a take
+    on a ChunkedArray would concatenate it)."""
+    import pyarrow as pa
+
+    if not isinstance(column, pa.ChunkedArray):
+        return list(column.take(pa.array(rows, pa.int64())).to_pylist())
+    picked = []
+    position, count, chunk_start = 0, len(rows), 0
+    for chunk in column.chunks:
+        chunk_end = chunk_start + len(chunk)
+        local: list[int] = []
+        while position < count and rows[position] < chunk_end:
+            local.append(rows[position] - chunk_start)
+            position += 1
+        if local:
+            picked.append(chunk.take(pa.array(local, pa.int64())))
+        chunk_start = chunk_end
+    return list(pa.concat_arrays(picked).to_pylist()) if picked else []
+
+
+def _merged_runs(columns: list[Any | None], length: int) -> tuple[list[int], list[list[Any]]] | None:
+    """(run ends, and per column its value in each run) over the runs where every column is constant, or None
+    when there are too many runs to be worth it (or a value has no Python equivalent). ``None`` columns give
+    ``None`` values. Finding the runs is one comparison of each column with itself shifted by a row (no hashing)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    limit = max(_RUNS_MIN_LIMIT, length // _RUNS_ROWS_PER_RUN)
+    present = [column for column in columns if column is not None]
+    changed: Any = None
+    for column in present:
+        try:
+            column_changes = _changes(column)
+        except (pa.ArrowNotImplementedError, pa.ArrowInvalid, pa.ArrowTypeError):  # pragma: no cover - defensive
+            return None
+        changed = column_changes if changed is None else pc.or_(changed, column_changes)
+        if (pc.sum(changed).as_py() or 0) >= limit:
+            return None
+    if changed is None:  # pragma: no cover - there is always a day column
+        return None
+    # changed[i] compares rows i + 1 and i: a run starts at i + 1
+    boundaries = [index + 1 for index in pc.indices_nonzero(changed).to_pylist()]
+    merged = [*boundaries, length]
+    first_rows = [0, *boundaries]
+    per_column: list[list[Any]] = []
+    for column in columns:
+        if column is None:
+            per_column.append([None] * len(merged))
+            continue
+        try:
+            per_column.append(_values_at(column, first_rows))
+        except (ValueError, OverflowError):  # e.g. a date32 outside Python's date range: the array path judges it
+            return None
+    return merged, per_column
+
+
+def _starts_by_runs(
+    columns: dict[str, Any | None], start_of: Callable[..., int], recompute: Callable[[int], object]
+) -> Any | None:
+    """Per-row int64 UTC starts (microseconds) computed once per run of identical labels, or None (use the array
+    path). A failing label raises the error of its first row, recomputed by ``recompute(row)`` as the array path
+    does."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arrays = list(columns.values())
+    length = _check_lengths(**columns)
+    if length == 0:
+        return None
+    found = _merged_runs(arrays, length)
+    if found is None:
+        return None
+    ends, per_column = found
+    cache: dict[tuple[Any, ...], int] = {}
+    results: list[int] = []
+    for run, key in enumerate(zip(*per_column, strict=True)):
+        value = cache.get(key, _MISSING)
+        if value is _MISSING:
+            try:
+                value = start_of(*key)
+            except (ValueError, OverflowError) as error:
+                row = ends[run - 1] if run else 0
+                fallback = error if isinstance(error, LocalTimeError) else LocalTimeError(str(error))
+                raise _row_error(row, columns, functools.partial(recompute, row), fallback) from None
+            cache[key] = value
+        results.append(value)  # type: ignore[arg-type]
+    encoded = pa.RunEndEncodedArray.from_arrays(pa.array(ends, pa.int32()), pa.array(results, pa.int64()))
+    return pc.run_end_decode(encoded)
+
+
+def _hour_starts_by_runs(days: Any, hours: Any, flags: Any | None, sequential: bool) -> Any | None:
+    """:func:`hour_ending_starts_utc` by runs (int64 microseconds), or None when the array path must do it."""
+    if not (
+        _runs_type_ok(days, ("date", "string"))
+        and _runs_type_ok(hours, ("integer", "string"))
+        and _runs_type_ok(flags, ("boolean", "string"))
+    ):
+        return None
+    day_info = _day_info_cache()
+
+    def start_of(day_value: Any, hour_value: Any, flag_value: Any) -> int:
+        info = day_info(day_value)
+        hour = _quick_hour(hour_value)
+        if info is not None and hour is not None and _quick_unflagged(flag_value):
+            ordinal, shift, next_shift = info
+            if sequential:
+                fits = 1 <= hour <= (next_shift - shift) // _US_PER_HOUR + 24
+            else:
+                fits = shift == next_shift and 1 <= hour <= 24
+            if fits:
+                return ordinal * _US_PER_DAY + shift + (hour - 1) * _US_PER_HOUR
+        return _to_us(_scalar_hour_start(day_value, hour_value, flag_value, sequential))
+
+    def recompute(row: int) -> object:
+        return _scalar_hour_start(days[row].as_py(), hours[row].as_py(), _pyval(flags, row), sequential)
+
+    return _starts_by_runs({"days": days, "hours": hours, "repeated": flags}, start_of, recompute)
+
+
+def _quarter_starts_by_runs(days: Any, hours: Any, intervals: Any, flags: Any | None) -> Any | None:
+    """:func:`quarter_hour_starts_utc` by runs (int64 microseconds), or None when the array path must do it."""
+    if not (
+        _runs_type_ok(days, ("date", "string"))
+        and _runs_type_ok(hours, ("integer", "string"))
+        and _runs_type_ok(intervals, ("integer", "string"))
+        and _runs_type_ok(flags, ("boolean", "string"))
+    ):
+        return None
+    day_info = _day_info_cache()
+    hour_starts: dict[tuple[Any, Any, Any], int | None] = {}
+
+    def hour_start(day_value: Any, hour_value: Any, flag_value: Any) -> int | None:
+        """Start of interval 1 of the hour, exactly (None if it fails): Central time changes offset only on whole
+        hours, so the hour's four intervals are 15 minutes apart and exist (or repeat) together."""
+        key = (day_value, hour_value, flag_value)
+        if key not in hour_starts:
+            try:
+                hour_starts[key] = _to_us(_scalar_quarter_start(day_value, hour_value, 1, flag_value))
+            except (ValueError, OverflowError):
+                hour_starts[key] = None
+        return hour_starts[key]
+
+    def start_of(day_value: Any, hour_value: Any, interval_value: Any, flag_value: Any) -> int:
+        info = day_info(day_value)
+        hour = _quick_hour(hour_value)
+        interval = _quick_interval(interval_value)
+        if info is not None and hour is not None and interval is not None and 1 <= interval <= 4 and 1 <= hour <= 24:
+            if info[1] == info[2] and _quick_unflagged(flag_value):
+                return info[0] * _US_PER_DAY + info[1] + (hour - 1) * _US_PER_HOUR + (interval - 1) * _US_PER_QUARTER
+            first = hour_start(day_value, hour_value, flag_value)
+            if first is not None:
+                return first + (interval - 1) * _US_PER_QUARTER
+        return _to_us(_scalar_quarter_start(day_value, hour_value, interval_value, flag_value))
+
+    def recompute(row: int) -> object:
+        return _scalar_quarter_start(days[row].as_py(), hours[row].as_py(), intervals[row].as_py(), _pyval(flags, row))
+
+    return _starts_by_runs(
+        {"days": days, "hours": hours, "intervals": intervals, "repeated": flags}, start_of, recompute
+    )
+
+
+_DayInfo = tuple[int, int, int]  # (days since 1970-01-01, shift at local midnight, shift at the next midnight)
+
+
+def _day_info_cache() -> Callable[[Any], _DayInfo | None]:
+    """day value (date or ERCOT date string) -> (ordinal, shift at its midnight, shift at the next), None if the
+    value is not a plain valid day (the exact scalar path then judges it). shift = UTC - wall clock in us."""
+    cache: dict[Any, _DayInfo | None] = {}
+
+    def shift(day: dt.date) -> int:
+        midnight = dt.datetime.combine(day, dt.time(0), CENTRAL)
+        return -(midnight.utcoffset() or dt.timedelta(0)) // _ONE_US
+
+    def info(value: Any) -> _DayInfo | None:
+        found = cache.get(value, _MISSING)
+        if found is _MISSING:
+            try:
+                day = value if type(value) is dt.date else parse_delivery_date(value)
+                found = (day.toordinal() - _EPOCH_ORDINAL, shift(day), shift(day + dt.timedelta(days=1)))
+            except (ValueError, OverflowError, TypeError):
+                found = None
+            cache[value] = found
+        return found  # type: ignore[return-value]
+
+    return info
+
+
+def _quick_hour(value: Any) -> int | None:
+    """An unmarked hour label as an int (``7``, ``"07"``), else None (the exact scalar path judges it)."""
+    if type(value) is int:
+        return value
+    if type(value) is str:
+        found = _QUICK_HOURS.get(value, _MISSING)
+        if found is _MISSING:
+            try:
+                parsed = parse_hour_ending(value)
+                found = None if parsed.repeated else parsed.hour
+            except ValueError:
+                found = None
+            if len(_QUICK_HOURS) < 4096:
+                _QUICK_HOURS[value] = found
+        return found  # type: ignore[return-value]
+    return None
+
+
+_QUICK_HOURS: dict[str, int | None] = {}
+
+
+def _quick_interval(value: Any) -> int | None:
+    if type(value) is int:
+        return value
+    if type(value) is str:
+        try:
+            return int(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def _quick_unflagged(value: Any) -> bool:
+    """Whether a flag value means 'not the repeated occurrence' (no flag or N), as the array path reads it."""
+    if value is None or value is False:
+        return True
+    if type(value) is str:
+        try:
+            return parse_dst_flag(value) is not True
+        except ValueError:
+            return False
+    return False
+
+
 def hour_ending_starts_utc(
     days: pa.Array, hours: pa.Array, repeated: pa.Array | None = None, *, sequential: bool = False
 ) -> pa.Array:
@@ -659,11 +944,18 @@ def hour_ending_starts_utc(
     rows flagged Y, and bad rows) go through the scalar function once per distinct label."""
     import pyarrow.compute as pc
 
-    days = _as_array(days, "days")
-    hours = _as_array(hours, "hours")
-    flags = None if repeated is None else _as_array(repeated, "repeated")
+    days = _column(days, "days")
+    hours = _column(hours, "hours")
+    flags = None if repeated is None else _column(repeated, "repeated")
     _check_lengths(days=days, hours=hours, repeated=flags)
 
+    by_runs = _hour_starts_by_runs(days, hours, flags, sequential)
+    if by_runs is not None:
+        return _utc_timestamps(by_runs)
+
+    days = _as_array(days, "days")
+    hours = _as_array(hours, "hours")
+    flags = None if flags is None else _as_array(flags, "repeated")
     day_ordinals = _day_ordinals(days)
     hour_values, label_repeated = _hour_codes(hours, "hours")
     flag_codes = _flag_codes(flags, label_repeated)
@@ -709,12 +1001,20 @@ def quarter_hour_starts_utc(
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    days = _column(days, "days")
+    hours = _column(hours, "hours")
+    intervals = _column(intervals, "intervals")
+    flags = None if repeated is None else _column(repeated, "repeated")
+    _check_lengths(days=days, hours=hours, intervals=intervals, repeated=flags)
+
+    by_runs = _quarter_starts_by_runs(days, hours, intervals, flags)
+    if by_runs is not None:
+        return _utc_timestamps(by_runs)
+
     days = _as_array(days, "days")
     hours = _as_array(hours, "hours")
     intervals = _as_array(intervals, "intervals")
-    flags = None if repeated is None else _as_array(repeated, "repeated")
-    _check_lengths(days=days, hours=hours, intervals=intervals, repeated=flags)
-
+    flags = None if flags is None else _as_array(flags, "repeated")
     day_ordinals = _day_ordinals(days)
     hour_values, label_repeated = _hour_codes(hours, "hours")
     if pa.types.is_integer(intervals.type):

@@ -44,8 +44,13 @@ Decisions
 
 Performance: columnar throughout. API pages are decoded with orjson (garbage collection paused while the page's
 Python objects exist), transposed once with ``zip(*data)`` and turned into one Arrow array per column; CSVs are read
-by ``pyarrow.csv`` with every column as string and converted with ``pyarrow.compute``. Low-cardinality text (dates,
-hour labels, flags, posting times) is parsed once per distinct value and spread back with ``take``.
+by ``pyarrow.csv`` with every column as string except settlement point prices (float64, parsed by the reader; any
+value it rejects sends the whole file through the all-string read, whose converters name the column and row), and
+converted with ``pyarrow.compute``. Columns stay chunked as read where the converter allows it (no contiguous copy).
+Text that needs no trimming (checked by a min/max over its bytes) is used as it is. Sorted low-cardinality columns
+(dates, flags; in timeconv the whole time label) are parsed once per run of equal values, found by comparing the
+column with itself shifted by a row, and spread back with a run-end decode; other low-cardinality text (hour labels,
+posting times, unsorted files) is parsed once per distinct value and spread back with ``take``.
 """
 
 from __future__ import annotations
@@ -232,29 +237,67 @@ def parse_csv_bytes(
     if not header:
         raise ParseError(f"{label}: empty CSV (no header line)")
     generated = [f"c{index}" for index in range(len(header))]
-    bad_rows: list[str] = []
+    types = [pa.string()] * len(header)
+    numeric_keys = _CSV_FLOAT_KEYS.get(dataset, frozenset())
+    for index, name in enumerate(header):
+        if _key(name) in numeric_keys:
+            types[index] = pa.float64()
+    table = None
+    if any(kind != pa.string() for kind in types):
+        # Typed read: pyarrow parses these numbers while reading (trimming spaces exactly as the string path's
+        # trim + cast). Anything it rejects (a blank or bad value, a broken row) is re-read as text below, where
+        # the converters name the column and row of the first bad value.
+        try:
+            table = _read_csv(csv_bytes, generated, types, None)
+        except (pa.ArrowInvalid, ValueError):
+            table = None
+    if table is None:
+        bad_rows: list[str] = []
 
-    def invalid_row(row: Any) -> str:
-        bad_rows.append(str(row.text))
-        return "error"
+        def invalid_row(row: Any) -> str:
+            bad_rows.append(str(row.text))
+            return "error"
 
-    try:
-        table = pacsv.read_csv(
-            io.BytesIO(csv_bytes),
-            read_options=pacsv.ReadOptions(column_names=generated, skip_rows=1),
-            parse_options=pacsv.ParseOptions(invalid_row_handler=invalid_row),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(generated, pa.string()),
-                null_values=[""],
-                strings_can_be_null=True,  # an empty cell is a null (the converters then judge it)
-            ),
-        )
-    except (pa.ArrowInvalid, ValueError) as exc:
-        row = _csv_data_row(csv_bytes, bad_rows[0]) if bad_rows else None
-        raise ParseError(f"{label}: unreadable CSV ({exc})", row=row) from None
-    chunks = [table.column(index).combine_chunks() for index in range(table.num_columns)]
-    source = _Columns(header, chunks.__getitem__, table.num_rows, label)
+        try:
+            table = _read_csv(csv_bytes, generated, [pa.string()] * len(header), invalid_row)
+        except (pa.ArrowInvalid, ValueError) as exc:
+            row = _csv_data_row(csv_bytes, bad_rows[0]) if bad_rows else None
+            raise ParseError(f"{label}: unreadable CSV ({exc})", row=row) from None
+    num_rows = table.num_rows
+    pending: list[pa.ChunkedArray | None] = list(table.columns)
+    del table
+    combined: dict[int, pa.Array] = {}
+
+    def column(index: int) -> pa.Array:
+        # Combined on first use only; the chunked original is dropped then (one copy of a column alive, not two).
+        if index not in combined:
+            chunked = pending[index]
+            assert chunked is not None
+            combined[index] = _whole(chunked)
+            pending[index] = None
+        return combined[index]
+
+    def column_chunked(index: int) -> pa.Array | pa.ChunkedArray:
+        chunked = pending[index]
+        return combined[index] if chunked is None else chunked
+
+    source = _Columns(header, column, num_rows, label, column_chunked)
     return _parse_columns(dataset, source, posted_at=posted_at)
+
+
+def _read_csv(
+    csv_bytes: bytes, names: list[str], types: list[pa.DataType], invalid_row: Callable[[Any], str] | None
+) -> pa.Table:
+    return pacsv.read_csv(
+        io.BytesIO(csv_bytes),
+        read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
+        parse_options=pacsv.ParseOptions(invalid_row_handler=invalid_row),
+        convert_options=pacsv.ConvertOptions(
+            column_types=dict(zip(names, types, strict=True)),
+            null_values=[""],
+            strings_can_be_null=True,  # an empty cell is a null (the converters then judge it)
+        ),
+    )
 
 
 def parse_fuel_mix_dashboard(body: bytes, *, what: str = "ERCOT fuel-mix dashboard") -> ParseResult:
@@ -324,26 +367,36 @@ def _key(name: str) -> str:
 class _Columns:
     """The columns of one source table, found by any accepted spelling; remembers which ones were used."""
 
-    def __init__(self, names: Sequence[str], get: Callable[[int], pa.Array], num_rows: int, what: str) -> None:
+    def __init__(
+        self,
+        names: Sequence[str],
+        get: Callable[[int], pa.Array],
+        num_rows: int,
+        what: str,
+        get_chunked: Callable[[int], pa.Array | pa.ChunkedArray] | None = None,
+    ) -> None:
         self.names = [name.strip() for name in names]
         self.num_rows = num_rows
         self.what = what
         self._get = get
+        self._get_chunked = get_chunked or get
         self._by_key: dict[str, int] = {}
         for index, name in enumerate(self.names):
             self._by_key.setdefault(_key(name), index)
         self._used: set[int] = set()
 
-    def find(self, *aliases: str) -> tuple[str, pa.Array] | None:
+    def find(self, *aliases: str, chunked: bool = False) -> tuple[str, pa.Array] | None:
+        """(name as written, values) of the first alias present. ``chunked=True``: the values may be a
+        ChunkedArray (for converters that take one: no copy into one contiguous array)."""
         for alias in aliases:
             index = self._by_key.get(_key(alias))
             if index is not None:
                 self._used.add(index)
-                return self.names[index], self._get(index)
+                return self.names[index], (self._get_chunked if chunked else self._get)(index)
         return None
 
-    def require(self, logical: str, *aliases: str) -> tuple[str, pa.Array]:
-        found = self.find(*aliases)
+    def require(self, logical: str, *aliases: str, chunked: bool = False) -> tuple[str, pa.Array]:
+        found = self.find(*aliases, chunked=chunked)
         if found is None:
             raise ParseError(
                 f"{self.what}: required column {logical!r} is missing (accepted spellings: {', '.join(aliases)}; "
@@ -418,12 +471,26 @@ def _is_text(array: pa.Array) -> bool:
     return bool(pa.types.is_string(array.type) or pa.types.is_large_string(array.type))
 
 
-def _text(array: pa.Array) -> pa.Array:
-    """Trimmed strings; empty -> null. Any scalar type is written as text first."""
+def _whole(array: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """One contiguous array (a ChunkedArray is combined; a single chunk is used as it is)."""
+    if isinstance(array, pa.ChunkedArray):
+        return array.chunk(0) if array.num_chunks == 1 else array.combine_chunks()
+    return array
+
+
+def _text(array: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """Trimmed strings; empty -> null. Any scalar type is written as text first. A ChunkedArray whose chunks are
+    all clean is returned as it is; otherwise the result is one Array."""
     if pa.types.is_null(array.type):
         return pa.nulls(len(array), pa.string())
+    if isinstance(array, pa.ChunkedArray):
+        if _is_text(array) and array.num_chunks and all(_surely_clean(chunk) for chunk in array.chunks):
+            return array
+        array = _whole(array)
     if not _is_text(array):
         array = array.cast(pa.string())
+    if _surely_clean(array):
+        return array  # no value can need trimming and none is blank: no hashing, no copy
     encoded = pc.dictionary_encode(array)
     values = pc.utf8_trim_whitespace(encoded.dictionary)
     blank = pc.equal(values, "")
@@ -431,6 +498,35 @@ def _text(array: pa.Array) -> pa.Array:
         return array  # already clean (the usual case for API pages): no copy
     values = pc.if_else(blank, pa.scalar(None, pa.string()), values)
     return values.take(encoded.indices)
+
+
+def _surely_clean(array: pa.Array) -> bool:
+    """True when no value of a (string) array is null or empty or starts or ends with a space, control or non-ASCII
+    byte: then trimming changes nothing. False means "maybe not clean" (the exact path decides). Cheap: a min/max
+    over the text bytes (no byte <= space or >= DEL anywhere), else over each value's first and last byte."""
+    if array.null_count or not len(array):
+        return False
+    if not pc.min_max(pc.binary_length(array))["min"].as_py():
+        return False
+    offset_type = pa.int64() if pa.types.is_large_string(array.type) else pa.int32()
+    _, offset_buffer, data_buffer = array.buffers()
+    if offset_buffer is None or data_buffer is None:  # pragma: no cover - a non-empty string array has both
+        return False
+    offsets = pa.Array.from_buffers(offset_type, len(array) + 1, [None, offset_buffer], offset=array.offset)
+    first, last = offsets[0].as_py(), offsets[len(array)].as_py()
+    text_bytes = pa.Array.from_buffers(pa.uint8(), last - first, [None, data_buffer], offset=first)
+    if _printable_ascii(text_bytes):
+        return True
+    data = pa.Array.from_buffers(pa.uint8(), data_buffer.size, [None, data_buffer])
+    firsts = data.take(offsets.slice(0, len(array)))
+    lasts = data.take(pc.subtract(offsets.slice(1), 1))
+    return _printable_ascii(firsts) and _printable_ascii(lasts)
+
+
+def _printable_ascii(octets: pa.Array) -> bool:
+    """Every byte is printable ASCII other than space (0x21..0x7E)."""
+    low_high = pc.min_max(octets)
+    return bool(low_high["min"].as_py() > 0x20 and low_high["max"].as_py() < 0x7F)
 
 
 def _require_values(name: str, array: pa.Array, what: str) -> None:
@@ -492,6 +588,58 @@ def _ints(name: str, array: pa.Array, what: str) -> pa.Array:
     return result
 
 
+_RUNS_ROWS_PER_RUN = 16  # parse per run (not per distinct value) when there are at most len / 16 runs
+
+
+def _map_runs(
+    array: pa.Array | pa.ChunkedArray, parse_one: Callable[[str], Any], out_type: pa.DataType
+) -> pa.Array | None:
+    """:func:`_map_unique` for sorted columns (dates, flags in an ERCOT file): find the runs of equal values (one
+    comparison of the column with itself shifted by a row: no hashing), parse each distinct value once, spread the
+    results with a run-end decode. None when there are too many runs or a value does not parse (the dictionary
+    path then names the first bad row)."""
+    length = len(array)
+    if length < 2:
+        return None
+    current, previous = array.slice(1), array.slice(0, length - 1)
+    changed = pc.not_equal(current, previous)
+    if array.null_count:
+        changed = pc.coalesce(changed, pc.xor(pc.is_null(current), pc.is_null(previous)))
+    if (pc.sum(changed).as_py() or 0) >= max(256, length // _RUNS_ROWS_PER_RUN):
+        return None
+    boundaries = [index + 1 for index in pc.indices_nonzero(changed).to_pylist()]
+    parsed: dict[str | None, Any] = {}
+    values: list[Any] = []
+    for raw_value in _values_at(array, [0, *boundaries]):
+        if raw_value not in parsed:
+            value = raw_value.strip() if raw_value is not None else ""
+            try:
+                parsed[raw_value] = parse_one(value) if value else None
+            except (ValueError, TypeError):
+                return None
+        values.append(parsed[raw_value])
+    run_ends = pa.array([*boundaries, length], pa.int32())
+    return pc.run_end_decode(pa.RunEndEncodedArray.from_arrays(run_ends, pa.array(values, out_type)))
+
+
+def _values_at(array: pa.Array | pa.ChunkedArray, rows: list[int]) -> list[Any]:
+    """Python values at ascending ``rows``; a ChunkedArray is read chunk by chunk (its take would concatenate)."""
+    if not isinstance(array, pa.ChunkedArray):
+        return list(array.take(pa.array(rows, pa.int64())).to_pylist())
+    picked = []
+    position, count, chunk_start = 0, len(rows), 0
+    for chunk in array.chunks:
+        chunk_end = chunk_start + len(chunk)
+        local: list[int] = []
+        while position < count and rows[position] < chunk_end:
+            local.append(rows[position] - chunk_start)
+            position += 1
+        if local:
+            picked.append(chunk.take(pa.array(local, pa.int64())))
+        chunk_start = chunk_end
+    return list(pa.concat_arrays(picked).to_pylist()) if picked else []
+
+
 def _map_unique(
     name: str, array: pa.Array, parse_one: Callable[[str], Any], out_type: pa.DataType, what: str
 ) -> pa.Array:
@@ -500,6 +648,10 @@ def _map_unique(
         return pa.nulls(len(array), out_type)
     if not _is_text(array):
         array = array.cast(pa.string())
+    by_runs = _map_runs(array, parse_one, out_type)
+    if by_runs is not None:
+        return by_runs
+    array = _whole(array)
     encoded = pc.dictionary_encode(array)
     values: list[Any] = []
     for position, raw_value in enumerate(encoded.dictionary.to_pylist()):
@@ -571,7 +723,7 @@ def _flags(name: str, array: pa.Array, what: str) -> pa.Array:
 def _repeated(flag: pa.Array | None, marker: pa.Array | None) -> pa.Array | None:
     """Which rows are the second (standard-time) pass of the repeated fall-back hour, if the source says."""
     if flag is not None:
-        return flag if marker is None else pc.coalesce(flag, marker)
+        return flag if marker is None else pc.coalesce(_whole(flag), marker)
     if marker is not None:
         # A layout that marks the repeated hour in its label (``02:00 DST``): unmarked labels are first passes.
         return pc.fill_null(marker, False)
@@ -697,6 +849,12 @@ _HOUR_ENDING = ("hourEnding", "HourEnding", "Hour Ending", "HOUR_ENDING")
 _DST_FLAG = ("DSTFlag", "RepeatedHourFlag", "Repeated Hour Flag", "repeatHourFlag", "DST")
 _POSTED = ("postedDatetime", "PostedDatetime", "Posted Datetime", "PostDatetime", "PublishDate")
 _TOTALS = ("total", "systemTotal", "ERCOT", "SystemTotal", "Total")
+_SPP_PRICE = ("settlementPointPrice", "SettlementPointPrice", "Settlement Point Price")
+# CSV columns read as float64 by pyarrow itself (only columns that _floats converts whatever the layout)
+_CSV_FLOAT_KEYS: dict[str, frozenset[str]] = {
+    "spp_rt": frozenset(_key(alias) for alias in _SPP_PRICE),
+    "spp_dam": frozenset(_key(alias) for alias in _SPP_PRICE),
+}
 
 
 def _parse_columns(dataset: DatasetName, source: _Columns, *, posted_at: dt.datetime | None) -> ParseResult:
@@ -734,31 +892,37 @@ def _point_type_from_name(points: pa.Array) -> pa.Array:
 
 def _spp(dataset: DatasetName, source: _Columns) -> pa.Table:
     what = source.what
-    date_name, date_values = source.require("delivery date", *_DATE)
+    # chunked=True: these converters (and timeconv) take a CSV's ChunkedArrays as they are, no contiguous copy
+    date_name, date_values = source.require("delivery date", *_DATE, chunked=True)
     days = _dates(date_name, date_values, what)
     point_name, point_values = source.require(
-        "settlement point", "settlementPoint", "SettlementPointName", "SettlementPoint", "Settlement Point"
+        "settlement point",
+        "settlementPoint",
+        "SettlementPointName",
+        "SettlementPoint",
+        "Settlement Point",
+        chunked=True,
     )
     points = _text(point_values)
     _require_values(point_name, points, what)
-    price_name, price_values = source.require(
-        "settlement point price", "settlementPointPrice", "SettlementPointPrice", "Settlement Point Price"
-    )
+    price_name, price_values = source.require("settlement point price", *_SPP_PRICE, chunked=True)
     prices = _floats(price_name, price_values, what, required=True)
-    flag_column = source.find(*_DST_FLAG)
+    flag_column = source.find(*_DST_FLAG, chunked=True)
     flags = _flags(*flag_column, what) if flag_column else None
-    type_column = source.find("settlementPointType", "SettlementPointType", "Settlement Point Type")
+    type_column = source.find("settlementPointType", "SettlementPointType", "Settlement Point Type", chunked=True)
     point_types = _text(type_column[1]) if type_column else pa.nulls(len(points), pa.string())
     if point_types.null_count:
-        point_types = pc.coalesce(point_types, _point_type_from_name(points))
+        point_types = pc.coalesce(_whole(point_types), _whole(_point_type_from_name(points)))
     if dataset == "spp_rt":
-        hour_name, hours = source.require("delivery hour", "deliveryHour", "DeliveryHour", "Delivery Hour")
+        hour_name, hours = source.require(
+            "delivery hour", "deliveryHour", "DeliveryHour", "Delivery Hour", chunked=True
+        )
         interval_name, intervals = source.require(
-            "delivery interval", "deliveryInterval", "DeliveryInterval", "Delivery Interval"
+            "delivery interval", "deliveryInterval", "DeliveryInterval", "Delivery Interval", chunked=True
         )
         # Integers or digit strings ("01"): timeconv reads both, once per distinct value, and names a bad row.
-        hours = hours if _is_text(hours) else _ints(hour_name, hours, what)
-        intervals = intervals if _is_text(intervals) else _ints(interval_name, intervals, what)
+        hours = hours if _is_text(hours) else _ints(hour_name, _whole(hours), what)
+        intervals = intervals if _is_text(intervals) else _ints(interval_name, _whole(intervals), what)
         try:
             starts = timeconv.quarter_hour_starts_utc(days, hours, intervals, flags)
         except ValueError as exc:
