@@ -71,16 +71,12 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from energylake import timeconv
-from energylake.datasets import DatasetName
+from energylake.datasets import ERCOT_DATASETS, DatasetName
 from energylake.errors import InvalidRequestError, ParseError
 from energylake.parse import ParseResult, RawObject
 from energylake.schema import (
-    FUEL_MIX,
     LINEAGE,
-    LOAD_FORECAST,
-    LOAD_WEATHER_ZONE,
-    RENEWABLE_PRODUCTION,
-    SPP,
+    SILVER_TABLES,
     UTC_TIMESTAMP,
     TableSchema,
 )
@@ -98,24 +94,7 @@ __all__ = [
 
 T = TypeVar("T")
 
-ERCOT_PARSED_DATASETS: tuple[DatasetName, ...] = (
-    "spp_rt",
-    "spp_dam",
-    "load_weather_zone",
-    "load_forecast",
-    "wind",
-    "solar",
-    "fuel_mix",
-)
-_SCHEMAS: dict[str, TableSchema] = {
-    "spp_rt": SPP,
-    "spp_dam": SPP,
-    "load_weather_zone": LOAD_WEATHER_ZONE,
-    "load_forecast": LOAD_FORECAST,
-    "wind": RENEWABLE_PRODUCTION,
-    "solar": RENEWABLE_PRODUCTION,
-    "fuel_mix": FUEL_MIX,
-}
+ERCOT_PARSED_DATASETS: tuple[DatasetName, ...] = ERCOT_DATASETS
 _LINEAGE_NAMES = frozenset(column.name for column in LINEAGE)
 TOTAL_TOLERANCE_MW = 1.0
 FUEL_MIX_SNAP_NOTE_S = 30
@@ -134,7 +113,7 @@ def output_schema(dataset: DatasetName) -> pa.Schema:
 
 
 def _schema_of(dataset: str) -> TableSchema:
-    schema = _SCHEMAS.get(dataset)
+    schema = SILVER_TABLES.get(dataset) if dataset in ERCOT_PARSED_DATASETS else None
     if schema is None:
         raise InvalidRequestError(
             f"no ERCOT parser for dataset {dataset!r}; ERCOT datasets: {', '.join(ERCOT_PARSED_DATASETS)}"
