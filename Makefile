@@ -43,6 +43,7 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/parse_bench.py
+	$(BIN)/python benchmarks/warehouse_bench.py --days 30 --points 200  # quick; full year: no options
 
 clean:
 	rm -rf $(VENV) .aws-sam lake .mypy_cache .ruff_cache

@@ -1,0 +1,179 @@
+"""The warehouse model: tables mirror schema.py, every table has its keys and physical design, views are sound."""
+
+from __future__ import annotations
+
+import re
+
+import pyarrow as pa
+import pytest
+import sqlglot
+from sqlglot import exp
+from sqlglot.optimizer.qualify import qualify
+
+from energylake import schema
+from energylake.warehouse import model
+from energylake.warehouse.model import (
+    LOADED_AT,
+    WAREHOUSE,
+    Migration,
+    WarehouseColumn,
+    WarehouseModel,
+    duckdb_type,
+    redshift_type,
+)
+
+EXPECTED_SOURCES = {
+    "ercot_spp": ("silver", ("spp_rt", "spp_dam"), schema.SPP),
+    "ercot_load_by_weather_zone": ("silver", ("load_weather_zone",), schema.LOAD_WEATHER_ZONE),
+    "weather_hourly": ("silver", ("weather",), schema.WEATHER),
+    "ercot_load_forecast": ("silver", ("load_forecast",), schema.LOAD_FORECAST),
+    "ercot_wind_solar": ("silver", ("wind", "solar"), schema.RENEWABLE_PRODUCTION),
+    "ercot_fuel_mix": ("silver", ("fuel_mix",), schema.FUEL_MIX),
+    "energy_weather_hourly": ("gold", ("energy_weather_hourly",), schema.ENERGY_WEATHER_HOURLY),
+    "system_hourly": ("gold", ("system_hourly",), schema.SYSTEM_HOURLY),
+    "ercot_spp_hourly": ("gold", ("ercot_spp_hourly",), schema.ERCOT_SPP_HOURLY),
+}
+LINEAGE = ("source_dataset", "raw_key", "run_id", "fetched_at_utc")
+IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def test_the_public_table_names_and_their_sources() -> None:
+    assert set(WAREHOUSE.table_names) == set(EXPECTED_SOURCES)
+    for table in WAREHOUSE.tables:
+        zone, sources, contract = EXPECTED_SOURCES[table.name]
+        assert (table.zone, table.sources, table.contract) == (zone, sources, contract)
+        for source in sources:
+            if zone == "silver":
+                assert schema.SILVER_TABLES[source] is contract  # type: ignore[index]
+            else:
+                assert schema.GOLD_TABLES[source] is contract
+
+
+@pytest.mark.parametrize("table", WAREHOUSE.tables, ids=lambda t: t.name)
+def test_columns_are_the_schema_columns_plus_loaded_at(table: model.WarehouseTable) -> None:
+    contract = table.contract
+    assert table.column_names == (*contract.column_names, LOADED_AT)
+    for column in table.columns[:-1]:
+        source = contract.column(column.name)
+        assert (column.type, column.nullable) == (source.type, source.nullable)
+    loaded = table.columns[-1]
+    assert loaded.type == schema.UTC_TIMESTAMP and not loaded.nullable
+    if table.zone == "silver":  # lineage travels into the warehouse for traceability
+        assert set(LINEAGE) <= set(table.column_names)
+        assert table.dedupe_order == ("fetched_at_utc", "raw_key")
+    assert all(IDENTIFIER.match(name) for name in table.column_names)
+
+
+@pytest.mark.parametrize("table", WAREHOUSE.tables, ids=lambda t: t.name)
+def test_every_table_has_a_natural_key_and_a_physical_design_with_a_reason(table: model.WarehouseTable) -> None:
+    assert table.natural_key == table.contract.natural_key
+    # the DuckDB loader's insert fast path and both MERGEs' window predicates rely on it
+    assert table.time_column in table.natural_key
+    assert table.natural_key and set(table.natural_key) <= set(table.column_names)
+    assert all(not table.contract.column(k).nullable for k in table.natural_key)
+    d = table.distribution
+    assert d.style in ("KEY", "ALL", "EVEN", "AUTO")
+    assert (d.distkey is not None) == (d.style == "KEY")
+    if d.distkey:
+        assert d.distkey in table.column_names
+    assert d.sortkey and set(d.sortkey) <= set(table.column_names)
+    assert d.sortkey[0] == table.time_column  # every table is read by time range first
+    assert d.reason.strip() and "\n" not in d.reason and len(d.reason) <= 120
+    assert table.freshness in table.column_names
+
+
+def test_the_physical_choices_named_in_the_design() -> None:
+    spp = WAREHOUSE.table("ercot_spp").distribution
+    assert (spp.style, spp.distkey, spp.sortkey) == ("KEY", "settlement_point", ("interval_start_utc",))
+    assert WAREHOUSE.table("system_hourly").distribution.style == "ALL"
+    assert WAREHOUSE.table("ercot_spp_hourly").distribution.distkey == "settlement_point"
+
+
+@pytest.mark.parametrize(
+    ("arrow_type", "duck", "red"),
+    [
+        (schema.UTC_TIMESTAMP, "TIMESTAMPTZ", "TIMESTAMPTZ"),
+        (pa.string(), "VARCHAR", "VARCHAR(256)"),
+        (pa.float64(), "DOUBLE", "DOUBLE PRECISION"),
+        (pa.int8(), "SMALLINT", "SMALLINT"),
+        (pa.bool_(), "BOOLEAN", "BOOLEAN"),
+        (pa.date32(), "DATE", "DATE"),
+    ],
+)
+def test_type_mapping(arrow_type: pa.DataType, duck: str, red: str) -> None:
+    column = WarehouseColumn("c", arrow_type, True, "")
+    assert (duckdb_type(column), redshift_type(column)) == (duck, red)
+
+
+def test_string_widths_and_non_utc_timestamps() -> None:
+    spp = WAREHOUSE.table("ercot_spp")
+    widths = {c.name: redshift_type(c) for c in spp.columns}
+    assert widths["market"] == "VARCHAR(8)" and widths["settlement_point"] == "VARCHAR(64)"
+    assert widths["raw_key"] == "VARCHAR(1024)"
+    with pytest.raises(TypeError, match="UTC"):
+        duckdb_type(WarehouseColumn("t", pa.timestamp("us", tz="America/Chicago"), True, ""))
+    with pytest.raises(TypeError, match="no Redshift type"):
+        redshift_type(WarehouseColumn("l", pa.list_(pa.int8()), True, ""))
+
+
+def test_migrations_are_validated_and_a_newer_version_adds_a_nullable_column() -> None:
+    newer = WAREHOUSE.with_column("ercot_spp", WarehouseColumn("note", pa.string(), True, "x"), "add note")
+    assert newer.version == WAREHOUSE.version + 1
+    assert newer.table("ercot_spp").column_names[-2:] == ("note", LOADED_AT)
+    assert newer.migrations[-1].add_columns == (("ercot_spp", "note"),)
+    with pytest.raises(ValueError, match="nullable"):
+        WAREHOUSE.with_column("ercot_spp", WarehouseColumn("bad", pa.string(), False, "x"), "add bad")
+    with pytest.raises(ValueError, match="without gaps"):
+        WarehouseModel(WAREHOUSE.tables, WAREHOUSE.views, (Migration(2, "x"),))
+    with pytest.raises(ValueError, match="unknown table"):
+        WarehouseModel(WAREHOUSE.tables, WAREHOUSE.views, (Migration(1, "x", (("nope", "c"),)),))
+    with pytest.raises(KeyError, match="no table"):
+        WAREHOUSE.table("nope")
+
+
+def _sqlglot_type(column: WarehouseColumn) -> str:
+    return duckdb_type(column)
+
+
+def test_views_reference_only_existing_tables_and_columns() -> None:
+    """Qualify every view with sqlglot against the model's tables (and the views defined before it)."""
+    catalog: dict[str, dict[str, str]] = {
+        t.name: {c.name: _sqlglot_type(c) for c in t.columns} for t in WAREHOUSE.tables
+    }
+    expected = {
+        "v_load_temperature_sensitivity",
+        "v_price_spikes",
+        "v_wind_vs_wind_speed",
+        "v_wind_vs_wind_speed_binned",
+        "v_solar_vs_irradiance",
+        "v_solar_vs_irradiance_binned",
+        "v_peak_hours_by_month",
+        "v_data_freshness",
+    }
+    assert {v.name for v in WAREHOUSE.views} == expected
+    for view in WAREHOUSE.views:
+        tree = sqlglot.parse_one(view.sql, read="duckdb")
+        ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+        referenced = {t.name for t in tree.find_all(exp.Table)} - ctes
+        assert referenced <= set(catalog), f"{view.name} references unknown {referenced - set(catalog)}"
+        # raises OptimizeError on any column that no table, view or CTE in scope provides
+        qualified = qualify(tree, schema=catalog, dialect="duckdb", validate_qualify_columns=True)
+        outputs = qualified.named_selects
+        assert len(outputs) == len(set(outputs)) and all(IDENTIFIER.match(name) for name in outputs)
+        catalog[view.name] = dict.fromkeys(outputs, "DOUBLE")
+        assert view.description.strip()
+
+
+def test_views_avoid_constructs_redshift_lacks() -> None:
+    for view in WAREHOUSE.views:
+        text = view.sql.upper()
+        for construct in ("REGR_", "FILTER (", "QUALIFY", "::", "CORR("):
+            assert construct not in text, f"{view.name} uses {construct}"
+
+
+def test_data_freshness_lists_every_table_and_dataset() -> None:
+    sql = next(v.sql for v in WAREHOUSE.views if v.name == "v_data_freshness")
+    for table in WAREHOUSE.tables:
+        assert f"FROM {table.name}" in sql
+        for source in table.sources:
+            assert f"'{source}' AS dataset" in sql
