@@ -43,7 +43,8 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/parse_bench.py
-	$(BIN)/python benchmarks/warehouse_bench.py --days 30 --points 200  # quick; full year: no options
+	$(BIN)/python benchmarks/warehouse_bench.py
+	$(BIN)/python benchmarks/spark_bench.py
 
 clean:
 	rm -rf $(VENV) .aws-sam lake .mypy_cache .ruff_cache
