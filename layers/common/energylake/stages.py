@@ -243,3 +243,22 @@ def reprocess(
         for manifest_key in manifests_for(window, name, storage):
             results.append(curate(manifest_key, storage, run_id=run))
     return results
+
+
+# --- gold (Spark) and the warehouse ------------------------------------------------------------------------------
+
+
+def build_gold(window: Window, lake_uri: str) -> dict[str, int]:
+    """Build the gold tables for ``window`` with a local Spark session (on AWS the Glue job calls gold directly)."""
+    from energylake.gold import build_gold as build, local_spark_session
+
+    return build(local_spark_session(), lake_uri, window.start, window.end)
+
+
+def load_warehouse(
+    window: Window, lake_uri: str, warehouse_path: str, tables: tuple[str, ...] | list[str] | None = None
+) -> dict[str, int]:
+    """Upsert the window's silver and gold rows into the local DuckDB warehouse (rows written per table)."""
+    from energylake.warehouse.duckdb import load
+
+    return load(lake_uri, warehouse_path, window.start, window.end, tables)

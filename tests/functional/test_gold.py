@@ -1,0 +1,662 @@
+"""Gold tables on local Spark: the transforms on small hand-built DataFrames, then end to end on a sample-source lake.
+
+One Spark session serves every test (the ``spark`` fixture of tests/functional/conftest.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+
+pytest.importorskip("pyspark", reason="pyspark is not installed (pip install -e '.[spark]')")
+
+from pyspark.sql import DataFrame, SparkSession
+
+from energylake import gold
+from energylake.schema import (
+    DEGREE_BASE_C,
+    GOLD_TABLES,
+    LOAD_FORECAST,
+    LOAD_WEATHER_ZONE,
+    RENEWABLE_PRODUCTION,
+    SILVER_TABLES,
+    SPP,
+    SYSTEM_HOURLY,
+    WEATHER,
+    TableSchema,
+)
+from energylake.settings import Settings
+from energylake.stages import fetch, reprocess, sample_connection
+from energylake.storage import LocalStorage
+from energylake.timeconv import local_day_bounds_utc
+from energylake.window import Window
+from energylake.zones import WEATHER_ZONES
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+UTC = dt.UTC
+HOUR = dt.timedelta(hours=1)
+FETCHED = dt.datetime(2024, 11, 8, 12, tzinfo=UTC)
+FALL_BACK_DAY = dt.date(2024, 11, 3)
+SPRING_FORWARD_DAY = dt.date(2024, 3, 10)
+FALL_BACK_WINDOW = Window(dt.date(2024, 11, 2), dt.date(2024, 11, 4))
+GOLD_DATASETS = ("spp_rt", "spp_dam", "load_weather_zone", "wind", "solar", "load_forecast", "weather")
+
+
+# --- helpers: silver-shaped DataFrames with lineage defaults ----------------------------------------------------
+
+
+def _lineage(**row: Any) -> dict[str, Any]:
+    return {"source_dataset": "test", "raw_key": "raw/a", "run_id": "run", "fetched_at_utc": FETCHED, **row}
+
+
+def silver_df(spark: SparkSession, table: TableSchema, rows: list[dict[str, Any]]) -> DataFrame:
+    schema = gold.spark_schema(table)
+    return spark.createDataFrame(
+        [tuple(_lineage(**row).get(name) for name in schema.fieldNames()) for row in rows], schema
+    )
+
+
+def hours_of(day: dt.date) -> list[dt.datetime]:
+    start, end = local_day_bounds_utc(day)
+    return [start + n * HOUR for n in range(int((end - start) / HOUR))]
+
+
+def load_rows(hours: list[dt.datetime], zones: tuple[str, ...] = WEATHER_ZONES, mw: float = 1000.0) -> list[dict]:
+    return [
+        {"weather_zone": zone, "interval_start_utc": h, "interval_end_utc": h + HOUR, "load_mw": mw}
+        for zone in zones
+        for h in hours
+    ]
+
+
+def weather_rows(times: list[dt.datetime], zones: tuple[str, ...] = WEATHER_ZONES, **values: float) -> list[dict]:
+    return [{"weather_zone": zone, "time_utc": t, **values} for zone in zones for t in times]
+
+
+def rows(df: DataFrame, *order: str) -> list[dict[str, Any]]:
+    return [row.asDict() for row in (df.orderBy(*order) if order else df).collect()]
+
+
+def empty(spark: SparkSession, table: TableSchema) -> DataFrame:
+    return spark.createDataFrame([], gold.spark_schema(table))
+
+
+def day_bounds(day: dt.date) -> dict[str, dt.datetime]:
+    start, end = local_day_bounds_utc(day)
+    return {"start_utc": start, "end_utc": end}
+
+
+# --- types --------------------------------------------------------------------------------------------------------
+
+
+def test_spark_schemas_follow_the_contracts_column_for_column() -> None:
+    # GIVEN every silver and gold contract WHEN converted to Spark schemas
+    for table in (*SILVER_TABLES.values(), *GOLD_TABLES.values()):
+        schema = gold.spark_schema(table)
+        # THEN names, order, nullability and types follow the pyarrow contract
+        assert schema.fieldNames() == list(table.column_names)
+        assert [f.nullable for f in schema.fields] == [c.nullable for c in table.columns]
+    types = {f.name: f.dataType.simpleString() for f in gold.spark_schema(SYSTEM_HOURLY).fields}
+    assert (types["interval_start_utc"], types["operating_day"], types["hour_ending"], types["load_zones"]) == (
+        "timestamp",
+        "date",
+        "tinyint",
+        "tinyint",
+    )
+    assert gold.spark_type(pa.timestamp("us")).simpleString() == "timestamp_ntz"
+    with pytest.raises(TypeError, match="no Spark type"):
+        gold.spark_type(pa.dictionary(pa.int8(), pa.string()))
+
+
+def test_the_build_range_is_the_whole_utc_dates_the_window_touches() -> None:
+    # GIVEN the operating days 2024-11-02..2024-11-04 (Central)  WHEN the build range is computed
+    build = gold.build_range(dt.date(2024, 11, 2), dt.date(2024, 11, 4))
+    # THEN it covers the UTC dates 11-02..11-05 entirely, around the window's Central bounds
+    assert build.dates == tuple(dt.date(2024, 11, d) for d in (2, 3, 4, 5))
+    assert (build.start_utc, build.end_utc) == (
+        dt.datetime(2024, 11, 2, tzinfo=UTC),
+        dt.datetime(2024, 11, 6, tzinfo=UTC),
+    )
+    assert build.window_start_utc == dt.datetime(2024, 11, 2, 5, tzinfo=UTC)
+    assert build.window_end_utc == dt.datetime(2024, 11, 5, 6, tzinfo=UTC)
+    assert build.hours == 96
+
+
+# --- hours and DST ------------------------------------------------------------------------------------------------
+
+
+def test_fall_back_day_has_25_hours_per_zone_with_hour_ending_2_repeated_once(spark: SparkSession) -> None:
+    # GIVEN load and weather for every zone over the fall-back day
+    hours = hours_of(FALL_BACK_DAY)
+    load = silver_df(spark, LOAD_WEATHER_ZONE, load_rows(hours))
+    weather = silver_df(spark, WEATHER, weather_rows([*hours, hours[-1] + HOUR], temperature_2m_c=20.0))
+    # WHEN the zone table is built for that day's hours
+    out = rows(
+        gold.energy_weather_hourly(load, weather, **day_bounds(FALL_BACK_DAY)), "weather_zone", "interval_start_utc"
+    )
+    # THEN 8 x 25 rows, all on 2024-11-03; HE 2 twice per zone, the second (07:00Z, UTC-6) flagged repeated
+    assert len(out) == 8 * 25
+    coast = [r for r in out if r["weather_zone"] == "COAST"]
+    assert [r["hour_ending"] for r in coast] == [1, 2, 2, *range(3, 25)]
+    assert [r["interval_start_utc"] for r in coast if r["repeated_hour"]] == [dt.datetime(2024, 11, 3, 7)]
+    assert {r["operating_day"] for r in out} == {FALL_BACK_DAY}
+    assert all(r["has_load"] and r["has_weather"] for r in out)
+
+
+def test_spring_forward_day_has_23_hours_and_no_hour_ending_3(spark: SparkSession) -> None:
+    # GIVEN no data at all WHEN the zone table is built for the spring-forward day
+    out = rows(
+        gold.energy_weather_hourly(
+            empty(spark, LOAD_WEATHER_ZONE), empty(spark, WEATHER), **day_bounds(SPRING_FORWARD_DAY)
+        ),
+        "weather_zone",
+        "interval_start_utc",
+    )
+    # THEN every zone still has all 23 hours (NULL sides, false flags), labelled without HE 3 and never repeated
+    assert len(out) == 8 * 23
+    assert [r["hour_ending"] for r in out if r["weather_zone"] == "WEST"] == [1, 2, *range(4, 25)]
+    assert not any(r["repeated_hour"] or r["has_load"] or r["has_weather"] for r in out)
+    assert {r["operating_day"] for r in out} == {SPRING_FORWARD_DAY}
+    assert all(r["load_mw"] is None and r["temperature_2m_c"] is None for r in out)
+
+
+# --- energy_weather_hourly ------------------------------------------------------------------------------------------
+
+
+def test_a_missing_zone_keeps_its_rows_with_null_load(spark: SparkSession) -> None:
+    # GIVEN load from 7 zones (no FAR_WEST) for a day
+    hours = hours_of(dt.date(2024, 7, 1))
+    present = tuple(zone for zone in WEATHER_ZONES if zone != "FAR_WEST")
+    load = silver_df(spark, LOAD_WEATHER_ZONE, load_rows(hours, present))
+    # WHEN the zone and system tables are built
+    zone_rows = rows(
+        gold.energy_weather_hourly(load, empty(spark, WEATHER), **day_bounds(dt.date(2024, 7, 1))), "interval_start_utc"
+    )
+    system = rows(
+        gold.system_hourly(
+            load,
+            empty(spark, WEATHER),
+            empty(spark, SPP),
+            empty(spark, RENEWABLE_PRODUCTION),
+            empty(spark, LOAD_FORECAST),
+            **day_bounds(dt.date(2024, 7, 1)),
+        )
+    )
+    # THEN FAR_WEST has all 24 rows with NULL load and has_load false; the system sums 7 zones but is not complete
+    far_west = [r for r in zone_rows if r["weather_zone"] == "FAR_WEST"]
+    assert len(far_west) == 24 and all(r["load_mw"] is None and not r["has_load"] for r in far_west)
+    assert all(r["has_load"] for r in zone_rows if r["weather_zone"] != "FAR_WEST")
+    assert len(system) == 24
+    assert {(r["load_mw"], r["load_zones"], r["has_load"], r["net_load_mw"]) for r in system} == {
+        (7000.0, 7, False, None)
+    }
+
+
+def test_late_weather_gives_null_weather_and_a_false_flag_for_the_last_hours(spark: SparkSession) -> None:
+    # GIVEN weather stamped up to 20:00Z only (the archive has not caught up), load for every hour
+    day = dt.date(2024, 7, 1)  # CDT: hours 05:00Z .. 04:00Z next day
+    hours = hours_of(day)
+    stamps = [t for t in [*hours, hours[-1] + HOUR] if t <= dt.datetime(2024, 7, 1, 20, tzinfo=UTC)]
+    weather = silver_df(spark, WEATHER, weather_rows(stamps, temperature_2m_c=30.0, shortwave_radiation_wm2=500.0))
+    load = silver_df(spark, LOAD_WEATHER_ZONE, load_rows(hours))
+    # WHEN the zone table is built
+    out = rows(gold.energy_weather_hourly(load, weather, **day_bounds(day)), "interval_start_utc")
+    by_start = {(r["weather_zone"], r["interval_start_utc"]): r for r in out}
+    # THEN hours ending by 20:00Z have weather; from the 20:00Z hour on (end missing) it is NULL and flagged
+    full = by_start[("EAST", dt.datetime(2024, 7, 1, 19))]
+    assert (full["has_weather"], full["temperature_2m_c"], full["shortwave_radiation_wm2"]) == (True, 30.0, 500.0)
+    late = [r for r in out if r["interval_start_utc"] >= dt.datetime(2024, 7, 1, 20)]
+    assert len(late) == 8 * 9
+    assert all(
+        not r["has_weather"]
+        and r["temperature_2m_c"] is None
+        and r["cooling_degree_hours"] is None
+        and r["shortwave_radiation_wm2"] is None
+        and r["has_load"]
+        for r in late
+    )
+
+
+def test_instantaneous_weather_is_the_mean_of_both_ends_and_radiation_comes_from_the_end(spark: SparkSession) -> None:
+    # GIVEN COAST weather at 12:00Z and 13:00Z with different values
+    start = dt.datetime(2024, 7, 1, 12, tzinfo=UTC)
+    values = [
+        {
+            "temperature_2m_c": 28.0,
+            "dew_point_2m_c": 20.0,
+            "relative_humidity_2m_pct": 60.0,
+            "wind_speed_100m_ms": 4.0,
+            "cloud_cover_pct": 10.0,
+            "shortwave_radiation_wm2": 100.0,
+            "precipitation_mm": 0.0,
+        },
+        {
+            "temperature_2m_c": 30.0,
+            "dew_point_2m_c": 22.0,
+            "relative_humidity_2m_pct": 50.0,
+            "wind_speed_100m_ms": 6.0,
+            "cloud_cover_pct": 30.0,
+            "shortwave_radiation_wm2": 300.0,
+            "precipitation_mm": 1.5,
+        },
+    ]
+    weather = silver_df(
+        spark, WEATHER, [{"weather_zone": "COAST", "time_utc": start + n * HOUR, **v} for n, v in enumerate(values)]
+    )
+    # WHEN the 12:00Z hour is built
+    out = rows(
+        gold.energy_weather_hourly(
+            empty(spark, LOAD_WEATHER_ZONE), weather, start_utc=start, end_utc=start + HOUR
+        ).where("weather_zone = 'COAST'")
+    )
+    # THEN instantaneous values are means of 12:00 and 13:00; radiation/precipitation are the 13:00 values
+    (row,) = out
+    assert (row["temperature_2m_c"], row["dew_point_2m_c"], row["relative_humidity_2m_pct"]) == (29.0, 21.0, 55.0)
+    assert (row["wind_speed_100m_ms"], row["cloud_cover_pct"]) == (5.0, 20.0)
+    assert (row["shortwave_radiation_wm2"], row["precipitation_mm"]) == (300.0, 1.5)
+    assert row["has_weather"] and not row["has_load"] and row["load_mw"] is None
+    assert row["cooling_degree_hours"] == pytest.approx(29.0 - DEGREE_BASE_C)
+    assert row["heating_degree_hours"] == 0.0
+
+
+def test_degree_hours_split_at_the_base_temperature(spark: SparkSession) -> None:
+    # GIVEN a cold hour (8.333 C) in NORTH and a mild one (exactly the base) in WEST
+    start = dt.datetime(2024, 1, 15, 12, tzinfo=UTC)
+    weather = silver_df(
+        spark,
+        WEATHER,
+        [
+            *weather_rows([start, start + HOUR], ("NORTH",), temperature_2m_c=DEGREE_BASE_C - 10),
+            *weather_rows([start, start + HOUR], ("WEST",), temperature_2m_c=DEGREE_BASE_C),
+        ],
+    )
+    # WHEN built
+    out = {
+        r["weather_zone"]: r
+        for r in rows(
+            gold.energy_weather_hourly(empty(spark, LOAD_WEATHER_ZONE), weather, start_utc=start, end_utc=start + HOUR)
+        )
+    }
+    # THEN heating degree hours are 10 for NORTH, both are 0 at the base, NULL where there is no temperature
+    assert (out["NORTH"]["heating_degree_hours"], out["NORTH"]["cooling_degree_hours"]) == (pytest.approx(10.0), 0.0)
+    assert (out["WEST"]["heating_degree_hours"], out["WEST"]["cooling_degree_hours"]) == (0.0, 0.0)
+    assert (out["COAST"]["heating_degree_hours"], out["COAST"]["cooling_degree_hours"]) == (None, None)
+
+
+def test_transforms_refuse_a_session_that_is_not_in_utc(spark: SparkSession) -> None:
+    # GIVEN the session time zone set to Chicago
+    spark.conf.set("spark.sql.session.timeZone", "America/Chicago")
+    try:
+        # WHEN a transform is built THEN it refuses (its hour labels would be wrong)
+        with pytest.raises(ValueError, match="timeZone=UTC"):
+            gold.ercot_spp_hourly(empty(spark, SPP))
+    finally:
+        spark.conf.set("spark.sql.session.timeZone", "UTC")
+
+
+# --- ercot_spp_hourly -----------------------------------------------------------------------------------------------
+
+
+def _spp(market: str, point: str, start: dt.datetime, price: float, point_type: str | None = "HU") -> dict[str, Any]:
+    minutes = 15 if market == "RT15" else 60
+    return {
+        "market": market,
+        "settlement_point": point,
+        "settlement_point_type": point_type,
+        "interval_start_utc": start,
+        "interval_end_utc": start + dt.timedelta(minutes=minutes),
+        "price_usd_mwh": price,
+    }
+
+
+def test_rt_statistics_and_interval_counts_per_point_and_hour(spark: SparkSession) -> None:
+    # GIVEN HB_NORTH with 4 RT prices in the 12:00Z hour, 3 in the 13:00Z hour, DAM for both hours;
+    #       LZ_WEST with only a DAM price (type only in DAM)
+    h12 = dt.datetime(2024, 7, 1, 12, tzinfo=UTC)
+    quarter = dt.timedelta(minutes=15)
+    spp = silver_df(
+        spark,
+        SPP,
+        [
+            *[_spp("RT15", "HB_NORTH", h12 + n * quarter, p) for n, p in enumerate([10.0, 20.0, 30.0, 40.0])],
+            *[_spp("RT15", "HB_NORTH", h12 + HOUR + n * quarter, p) for n, p in enumerate([-5.0, 5.0, 9.0])],
+            _spp("DAM", "HB_NORTH", h12, 22.0),
+            _spp("DAM", "HB_NORTH", h12 + HOUR, 8.0),
+            _spp("DAM", "LZ_WEST", h12, 31.0, "LZ"),
+        ],
+    )
+    # WHEN the hourly table is built
+    out = {(r["settlement_point"], r["interval_start_utc"].hour): r for r in rows(gold.ercot_spp_hourly(spp))}
+    # THEN mean/min/max/count per hour, the DAM price beside them, and a DAM-only point with 0 RT intervals
+    assert len(out) == 3
+    first = out[("HB_NORTH", 12)]
+    assert (first["rt_price_mean_usd_mwh"], first["rt_price_min_usd_mwh"], first["rt_price_max_usd_mwh"]) == (
+        25.0,
+        10.0,
+        40.0,
+    )
+    assert (first["rt_intervals"], first["dam_price_usd_mwh"], first["settlement_point_type"]) == (4, 22.0, "HU")
+    second = out[("HB_NORTH", 13)]
+    assert (second["rt_price_mean_usd_mwh"], second["rt_intervals"]) == (pytest.approx(3.0), 3)
+    assert second["interval_end_utc"] == dt.datetime(2024, 7, 1, 14)
+    dam_only = out[("LZ_WEST", 12)]
+    assert (dam_only["rt_intervals"], dam_only["rt_price_mean_usd_mwh"], dam_only["dam_price_usd_mwh"]) == (
+        0,
+        None,
+        31.0,
+    )
+    assert dam_only["settlement_point_type"] == "LZ"
+    assert (first["operating_day"], first["hour_ending"], first["repeated_hour"]) == (dt.date(2024, 7, 1), 8, False)
+
+
+# --- system_hourly --------------------------------------------------------------------------------------------------
+
+
+def _forecast(
+    model: str, posted: dt.datetime, start: dt.datetime, mw: float, *, in_use: bool = True, zone_type: str = "SYSTEM"
+) -> dict[str, Any]:
+    return {
+        "model": model,
+        "in_use": in_use,
+        "posted_at_utc": posted,
+        "zone_type": zone_type,
+        "zone": "ERCOT" if zone_type == "SYSTEM" else "COAST",
+        "interval_start_utc": start,
+        "interval_end_utc": start + HOUR,
+        "load_forecast_mw": mw,
+    }
+
+
+def _renewable(
+    resource: str,
+    posted: dt.datetime,
+    start: dt.datetime,
+    *,
+    generation: float | None = None,
+    forecast: float | None = None,
+    region: str = "SYSTEM",
+) -> dict[str, Any]:
+    return {
+        "resource": resource,
+        "region": region,
+        "posted_at_utc": posted,
+        "interval_start_utc": start,
+        "interval_end_utc": start + HOUR,
+        "generation_mw": generation,
+        "forecast_mw": forecast,
+    }
+
+
+def test_forecasts_come_from_the_latest_vintage_posted_before_the_hour(spark: SparkSession) -> None:
+    # GIVEN vintages for the 12:00Z hour: in-use E posted 09:30 and 10:30 (latest before), 12:00 (at the start: too
+    #       late) and 13:30 (after); model A3 not in use posted 11:30; a WEATHER zone row posted 11:00
+    h = dt.datetime(2024, 7, 1, 12, tzinfo=UTC)
+    forecast = silver_df(
+        spark,
+        LOAD_FORECAST,
+        [
+            _forecast("E", h - dt.timedelta(hours=2, minutes=30), h, 50_000.0),
+            _forecast("E", h - dt.timedelta(hours=1, minutes=30), h, 51_000.0),
+            _forecast("E", h, h, 59_000.0),
+            _forecast("E", h + dt.timedelta(hours=1, minutes=30), h, 60_000.0),
+            _forecast("A3", h - dt.timedelta(minutes=30), h, 40_000.0, in_use=False),
+            _forecast("E", h - HOUR, h, 1_000.0, zone_type="WEATHER"),
+        ],
+    )
+    # AND wind/solar vintages: forecasts posted before and after the hour; actuals in two later vintages
+    renewable = silver_df(
+        spark,
+        RENEWABLE_PRODUCTION,
+        [
+            _renewable("WIND", h - 2 * HOUR, h, forecast=9_000.0),
+            _renewable("WIND", h - HOUR, h, forecast=9_500.0),
+            _renewable("WIND", h + HOUR, h, generation=9_800.0, forecast=9_700.0),
+            _renewable("WIND", h + 2 * HOUR, h, generation=9_900.0, forecast=9_600.0),
+            _renewable("WIND", h - HOUR, h, forecast=1.0, region="LZ_WEST"),
+            _renewable("SOLAR", h - HOUR, h, forecast=4_000.0),
+            _renewable("SOLAR", h + HOUR, h, generation=4_100.0),
+        ],
+    )
+    load = silver_df(spark, LOAD_WEATHER_ZONE, load_rows([h], mw=7_000.0))
+    # WHEN the system table is built for that hour
+    (row,) = rows(
+        gold.system_hourly(
+            load, empty(spark, WEATHER), empty(spark, SPP), renewable, forecast, start_utc=h, end_utc=h + HOUR
+        )
+    )
+    # THEN the in-use SYSTEM vintage posted last before 12:00Z wins; actuals come from the latest vintage carrying them
+    assert row["load_forecast_mw"] == 51_000.0
+    assert (row["wind_forecast_mw"], row["wind_generation_mw"]) == (9_500.0, 9_900.0)
+    assert (row["solar_forecast_mw"], row["solar_generation_mw"]) == (4_000.0, 4_100.0)
+    assert (row["load_mw"], row["load_zones"], row["has_load"], row["has_renewables"]) == (56_000.0, 8, True, True)
+    assert row["net_load_mw"] == 56_000.0 - 9_900.0 - 4_100.0
+    assert not row["has_prices"] and not row["has_weather"]
+
+
+def test_hub_prices_load_weighted_temperature_and_flags(spark: SparkSession) -> None:
+    # GIVEN RT and DAM prices for every hub and the hub average; COAST at 30 C with 3000 MW, the rest at 10 C/1000 MW
+    h = dt.datetime(2024, 7, 1, 12, tzinfo=UTC)
+    quarter = dt.timedelta(minutes=15)
+    prices = []
+    for n, point in enumerate(("HB_HUBAVG", "HB_HOUSTON", "HB_NORTH", "HB_SOUTH", "HB_WEST", "HB_PAN", "LZ_WEST")):
+        prices += [_spp("RT15", point, h + q * quarter, 10.0 * n + q) for q in range(4)]
+        prices.append(_spp("DAM", point, h, 100.0 + n))
+    spp = silver_df(spark, SPP, prices)
+    others = tuple(zone for zone in WEATHER_ZONES if zone != "COAST")
+    load = silver_df(spark, LOAD_WEATHER_ZONE, [*load_rows([h], ("COAST",), 3000.0), *load_rows([h], others)])
+    weather = silver_df(
+        spark,
+        WEATHER,
+        [
+            *weather_rows([h, h + HOUR], ("COAST",), temperature_2m_c=30.0),
+            *weather_rows([h, h + HOUR], others, temperature_2m_c=10.0),
+        ],
+    )
+    # WHEN the system table is built
+    (row,) = rows(
+        gold.system_hourly(
+            load,
+            weather,
+            spp,
+            empty(spark, RENEWABLE_PRODUCTION),
+            empty(spark, LOAD_FORECAST),
+            start_utc=h,
+            end_utc=h + HOUR,
+        )
+    )
+    # THEN each hub column is that hub's hourly RT mean / DAM price, hub_avg is HB_HUBAVG
+    assert (row["rt_price_hub_avg_usd_mwh"], row["dam_price_hub_avg_usd_mwh"]) == (1.5, 100.0)
+    assert (row["rt_price_hb_houston_usd_mwh"], row["dam_price_hb_houston_usd_mwh"]) == (11.5, 101.0)
+    assert (row["rt_price_hb_pan_usd_mwh"], row["dam_price_hb_pan_usd_mwh"]) == (51.5, 105.0)
+    assert row["has_prices"] and row["has_weather"] and row["has_load"] and not row["has_renewables"]
+    # AND the temperature is weighted by zone load: (30*3000 + 7*10*1000) / 10000
+    assert row["load_weighted_temperature_c"] == pytest.approx(16.0)
+    assert row["net_load_mw"] is None
+    assert list(row) == list(SYSTEM_HOURLY.column_names)
+
+
+# --- dedupe ---------------------------------------------------------------------------------------------------------
+
+
+def test_dedupe_keeps_the_latest_fetch_then_the_greatest_raw_key(spark: SparkSession) -> None:
+    # GIVEN one natural key seen in three fetches, and another key twice at the same fetch time
+    h = dt.datetime(2024, 11, 3, 12, tzinfo=UTC)
+    early, late = FETCHED - HOUR, FETCHED
+    load = silver_df(
+        spark,
+        LOAD_WEATHER_ZONE,
+        [
+            {**load_rows([h], ("COAST",), 1.0)[0], "fetched_at_utc": early, "raw_key": "raw/z"},
+            {**load_rows([h], ("COAST",), 2.0)[0], "fetched_at_utc": late, "raw_key": "raw/a"},
+            {**load_rows([h], ("COAST",), 3.0)[0], "fetched_at_utc": early, "raw_key": "raw/b"},
+            {**load_rows([h], ("EAST",), 4.0)[0], "fetched_at_utc": late, "raw_key": "raw/a"},
+            {**load_rows([h], ("EAST",), 5.0)[0], "fetched_at_utc": late, "raw_key": "raw/b"},
+        ],
+    )
+    # WHEN deduplicated on the table's natural key
+    out = rows(gold.latest_per_key(load, LOAD_WEATHER_ZONE.natural_key), "weather_zone")
+    # THEN the latest fetch wins, and among equal fetch times the greatest raw key
+    assert [(r["weather_zone"], r["load_mw"]) for r in out] == [("COAST", 2.0), ("EAST", 5.0)]
+
+
+# --- end to end on a sample lake ------------------------------------------------------------------------------------
+
+
+def read_gold(lake: Path, table: str) -> pa.Table:
+    root = lake / "gold" / table
+    parts = []
+    for path in sorted(root.glob("date=*/*.parquet")):
+        part = pq.read_table(path)
+        parts.append(part.append_column("date", pa.array([path.parent.name[5:]] * part.num_rows, pa.string())))
+    return pa.concat_tables(parts)
+
+
+def snapshot(lake: Path) -> dict[str, list[dict[str, Any]]]:
+    return {
+        table: sorted(read_gold(lake, table).to_pylist(), key=lambda r: [str(r[k]) for k in schema.natural_key])
+        for table, schema in GOLD_TABLES.items()
+    }
+
+
+@pytest.fixture(scope="module")
+def sample_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Silver for 2024-11-02..04 from the sample source (every dataset gold reads)."""
+    root = tmp_path_factory.mktemp("gold") / "lake"
+    storage = LocalStorage(root)
+    connection = sample_connection(Settings(), now=dt.datetime(2024, 11, 8, 12, tzinfo=UTC), throttle_every=0)
+    for dataset in GOLD_DATASETS:
+        fetch(dataset, FALL_BACK_WINDOW, storage, connection)
+    results = reprocess(FALL_BACK_WINDOW, storage, list(GOLD_DATASETS), run_id="gold-test")
+    assert {r.status for r in results} == {"passed"}
+    return root
+
+
+@pytest.fixture(scope="module")
+def built_lake(sample_lake: Path, spark: SparkSession) -> tuple[Path, dict[str, int]]:
+    counts = gold.build_gold(spark, str(sample_lake), FALL_BACK_WINDOW.start, FALL_BACK_WINDOW.end)
+    return sample_lake, counts
+
+
+def test_end_to_end_the_fall_back_day_has_25_hours_in_every_table(built_lake: tuple[Path, dict[str, int]]) -> None:
+    # GIVEN gold built from the sample silver of 2024-11-02..04
+    lake, counts = built_lake
+    tables = {name: read_gold(lake, name) for name in GOLD_TABLES}
+    # THEN each table matches its contract (plus the date partition) and the returned counts
+    for name, table in tables.items():
+        contract = GOLD_TABLES[name].arrow_schema()
+        written = table.drop_columns(["date"]).schema
+        assert [(f.name, f.type) for f in written] == [(f.name, f.type) for f in contract], name
+        assert table.num_rows == counts[name]
+    # AND the build covers whole UTC dates 11-02..11-05: 96 hours x 8 zones, one file per partition
+    assert counts["energy_weather_hourly"] == 96 * 8 and counts["system_hourly"] == 96
+    assert sorted(p.name for p in (lake / "gold" / "system_hourly").glob("date=*")) == [
+        f"date=2024-11-0{d}" for d in (2, 3, 4, 5)
+    ]
+    assert all(len(list(p.glob("*.parquet"))) == 1 for p in (lake / "gold" / "system_hourly").glob("date=*"))
+    zone_day = tables["energy_weather_hourly"].filter(
+        pc.equal(tables["energy_weather_hourly"]["operating_day"], pa.scalar(FALL_BACK_DAY))
+    )
+    assert zone_day.num_rows == 8 * 25
+    assert pc.all(zone_day["has_load"]).as_py() and pc.all(zone_day["has_weather"]).as_py()
+    assert sorted(pc.unique(zone_day["weather_zone"]).to_pylist()) == sorted(WEATHER_ZONES)
+    system = tables["system_hourly"]
+    system_day = system.filter(pc.equal(system["operating_day"], pa.scalar(FALL_BACK_DAY)))
+    assert system_day.num_rows == 25
+    assert pc.sum(system_day["repeated_hour"]).as_py() == 1
+    assert pc.all(system_day["has_load"]).as_py() and pc.all(system_day["has_prices"]).as_py()
+    assert pc.all(system_day["has_renewables"]).as_py()
+    assert pc.min(system_day["load_forecast_mw"]).as_py() is not None
+    spp_day = tables["ercot_spp_hourly"].filter(
+        pc.equal(tables["ercot_spp_hourly"]["operating_day"], pa.scalar(FALL_BACK_DAY))
+    )
+    assert set(pc.unique(spp_day["rt_intervals"]).to_pylist()) == {4}
+    assert spp_day.num_rows == 25 * len(pc.unique(spp_day["settlement_point"]))
+
+
+def test_end_to_end_rebuild_after_silver_is_deleted_leaves_no_stale_rows(
+    built_lake: tuple[Path, dict[str, int]], spark: SparkSession, tmp_path: Path
+) -> None:
+    # GIVEN a copy of the built lake whose silver loses all zone load on UTC date 11-04 and every price
+    #       on UTC date 11-05
+    lake = tmp_path / "lake"
+    shutil.copytree(built_lake[0], lake)
+    for path in (lake / "silver" / "dataset=load_weather_zone" / "date=2024-11-04").glob("*.parquet"):
+        path.unlink()
+    for dataset in ("spp_rt", "spp_dam"):
+        shutil.rmtree(lake / "silver" / f"dataset={dataset}" / "date=2024-11-05")
+    # WHEN only the last operating day is rebuilt (its UTC dates are 11-04 and 11-05)
+    counts = gold.build_gold(spark, str(lake), dt.date(2024, 11, 4), dt.date(2024, 11, 4))
+    # THEN the 11-04 partition has no load left, the price partition of 11-05 is gone, and 11-03 is untouched
+    zones = read_gold(lake, "energy_weather_hourly")
+    on_04 = zones.filter(pc.equal(zones["date"], "2024-11-04"))
+    assert on_04.num_rows == 24 * 8 and not pc.any(on_04["has_load"]).as_py()
+    assert pc.all(zones.filter(pc.equal(zones["date"], "2024-11-03"))["has_load"]).as_py()
+    assert not (lake / "gold" / "ercot_spp_hourly" / "date=2024-11-05").exists()
+    prices = read_gold(lake, "ercot_spp_hourly")
+    assert sorted(set(prices["date"].to_pylist())) == ["2024-11-02", "2024-11-03", "2024-11-04"]
+    system = read_gold(lake, "system_hourly")
+    on_05 = system.filter(pc.equal(system["date"], "2024-11-05"))
+    assert on_05.num_rows == 24 and not pc.any(on_05["has_prices"]).as_py()
+    assert counts == {
+        "energy_weather_hourly": 2 * 24 * 8,
+        "system_hourly": 48,
+        "ercot_spp_hourly": prices.filter(pc.equal(prices["date"], "2024-11-04")).num_rows,
+    }
+
+
+# --- the Glue entry, local mode -------------------------------------------------------------------------------------
+
+
+def run_entry(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "ENERGYLAKE_SPARK_MASTER": "local[2]"}
+    return subprocess.run(
+        [sys.executable, str(REPO_ROOT / "glue" / "build_gold.py"), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env=env,
+    )
+
+
+def test_glue_entry_rerun_prints_json_counts_and_rewrites_identical_rows(
+    built_lake: tuple[Path, dict[str, int]],
+) -> None:
+    # GIVEN a built lake
+    lake, counts = built_lake
+    before = snapshot(lake)
+    # WHEN the same window is built again through the job entry in local mode (a fresh process and Spark session)
+    done = run_entry("--start", "2024-11-02", "--end", "2024-11-04", "--lake", str(lake))
+    # THEN it exits 0 and prints the rows written per table as JSON: the same counts as the first build
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report == {"start": "2024-11-02", "end": "2024-11-04", "lake": str(lake), "rows": counts}
+    # AND the partitions hold exactly the same rows as before, every natural key once (replaced, not appended)
+    after = snapshot(lake)
+    assert after == before
+    for name, schema in GOLD_TABLES.items():
+        keys = [tuple(r[k] for k in schema.natural_key) for r in after[name]]
+        assert len(keys) == len(set(keys)), name
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "message"),
+    [("2024-11-04", "2024-11-03", "before start"), ("2024-13-01", "2024-11-03", "start must be a real")],
+)
+def test_glue_entry_rejects_a_bad_window_with_exit_2(tmp_path: Path, start: str, end: str, message: str) -> None:
+    # GIVEN a window that cannot be WHEN the entry runs THEN exit 2, a message naming the problem, nothing written
+    done = run_entry("--start", start, "--end", end, "--lake", str(tmp_path / "lake"))
+    assert done.returncode == 2
+    assert message in done.stderr and "bad window" in done.stderr
+    assert not (tmp_path / "lake").exists()
