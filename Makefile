@@ -38,6 +38,8 @@ test: lint typecheck validate unit
 demo: $(STAMP)
 	$(BIN)/energylake fetch --source sample --start $(DEMO_START) --end $(DEMO_END) --lake ./lake
 	$(BIN)/energylake reprocess --start $(DEMO_START) --end $(DEMO_END) --lake ./lake
+	$(BIN)/energylake gold --start $(DEMO_START) --end $(DEMO_END) --lake ./lake
+	$(BIN)/energylake load --start $(DEMO_START) --end $(DEMO_END) --lake ./lake
 	$(BIN)/energylake ls --lake ./lake
 
 bench: $(STAMP)

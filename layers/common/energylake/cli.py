@@ -64,6 +64,9 @@ def _build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "reprocess", parents=[window], help="curate raw -> silver for a window, without fetching (quality-gated)"
     )
+    commands.add_parser("gold", parents=[window], help="build the hourly gold tables from silver with local Spark")
+    load = commands.add_parser("load", parents=[window], help="upsert silver and gold into the DuckDB warehouse")
+    load.add_argument("--warehouse", help="DuckDB file (default <lake>/warehouse.duckdb)")
 
     listing = commands.add_parser("ls", help="list what the lake holds: raw, silver, quality reports, quarantine")
     listing.add_argument("--lake", default="./lake")
@@ -146,6 +149,32 @@ def _reprocess(args: argparse.Namespace) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
+def _gold(args: argparse.Namespace) -> int:
+    from energylake.stages import build_gold
+
+    window = Window.parse(args.start, args.end)
+    _open_lake(args.lake)
+    counts = build_gold(window, args.lake)
+    print(json.dumps(counts, indent=2) if args.json else ", ".join(f"{name}: {n} rows" for name, n in counts.items()))
+    return EXIT_OK
+
+
+def _load(args: argparse.Namespace) -> int:
+    from energylake.stages import load_warehouse
+
+    window, _ = _window_and_datasets(args)
+    _open_lake(args.lake)
+    warehouse = args.warehouse or str(Path(args.lake) / "warehouse.duckdb")
+    counts = load_warehouse(window, args.lake, warehouse)
+    if args.json:
+        print(json.dumps(counts, indent=2))
+    else:
+        for name, rows in counts.items():
+            print(f"{name:<28} {rows:>10} rows written")
+        print(f"warehouse: {warehouse}")
+    return EXIT_OK
+
+
 def _ls(args: argparse.Namespace) -> int:
     lake = open_storage(args.lake)
     keys = list_raw(lake)
@@ -178,7 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        commands = {"fetch": _fetch, "reprocess": _reprocess, "ls": _ls}
+        commands = {"fetch": _fetch, "reprocess": _reprocess, "gold": _gold, "load": _load, "ls": _ls}
         return commands[args.command](args)
     except (InvalidRequestError, ConfigurationError) as exc:
         print(f"energylake: error: {exc}", file=sys.stderr)

@@ -228,6 +228,7 @@ def local_spark_session(master: str | None = None, *, app_name: str = "energylak
         .config("spark.ui.showConsoleProgress", "false")
         .getOrCreate()
     )
+    spark.sparkContext.setLogLevel("ERROR")  # Spark's INFO/WARN chatter would bury the CLI's own output
     configure_session(spark)
     return spark
 

@@ -250,7 +250,8 @@ def reprocess(
 
 def build_gold(window: Window, lake_uri: str) -> dict[str, int]:
     """Build the gold tables for ``window`` with a local Spark session (on AWS the Glue job calls gold directly)."""
-    from energylake.gold import build_gold as build, local_spark_session
+    from energylake.gold import build_gold as build
+    from energylake.gold import local_spark_session
 
     return build(local_spark_session(), lake_uri, window.start, window.end)
 
