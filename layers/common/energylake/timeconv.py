@@ -689,7 +689,7 @@ def _changes(column: Any) -> Any:
     return changed
 
 
-def _values_at(column: Any, rows: list[int]) -> list[Any]:
+def values_at(column: Any, rows: list[int]) -> list[Any]:
     """The Python values of ``column`` at the (ascending) ``rows``; a ChunkedArray is read chunk by chunk (a take
     on a ChunkedArray would concatenate it)."""
     import pyarrow as pa
@@ -740,7 +740,7 @@ def _merged_runs(columns: list[Any | None], length: int) -> tuple[list[int], lis
             per_column.append([None] * len(merged))
             continue
         try:
-            per_column.append(_values_at(column, first_rows))
+            per_column.append(values_at(column, first_rows))
         except (ValueError, OverflowError):  # e.g. a date32 outside Python's date range: the array path judges it
             return None
     return merged, per_column

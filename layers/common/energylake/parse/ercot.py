@@ -589,7 +589,7 @@ def _map_runs(
     boundaries = [index + 1 for index in pc.indices_nonzero(changed).to_pylist()]
     parsed: dict[str | None, Any] = {}
     values: list[Any] = []
-    for raw_value in _values_at(array, [0, *boundaries]):
+    for raw_value in timeconv.values_at(array, [0, *boundaries]):
         if raw_value not in parsed:
             value = raw_value.strip() if raw_value is not None else ""
             try:
@@ -599,24 +599,6 @@ def _map_runs(
         values.append(parsed[raw_value])
     run_ends = pa.array([*boundaries, length], pa.int32())
     return pc.run_end_decode(pa.RunEndEncodedArray.from_arrays(run_ends, pa.array(values, out_type)))
-
-
-def _values_at(array: pa.Array | pa.ChunkedArray, rows: list[int]) -> list[Any]:
-    """Python values at ascending ``rows``; a ChunkedArray is read chunk by chunk (its take would concatenate)."""
-    if not isinstance(array, pa.ChunkedArray):
-        return list(array.take(pa.array(rows, pa.int64())).to_pylist())
-    picked = []
-    position, count, chunk_start = 0, len(rows), 0
-    for chunk in array.chunks:
-        chunk_end = chunk_start + len(chunk)
-        local: list[int] = []
-        while position < count and rows[position] < chunk_end:
-            local.append(rows[position] - chunk_start)
-            position += 1
-        if local:
-            picked.append(chunk.take(pa.array(local, pa.int64())))
-        chunk_start = chunk_end
-    return list(pa.concat_arrays(picked).to_pylist()) if picked else []
 
 
 def _map_unique(
