@@ -1,8 +1,12 @@
 """The ERCOT part of the sample source: the B2C token endpoint, the Public Reports API, the MIS listing and
 downloads, and the fuel-mix dashboard, answering in ERCOT's exact formats with deterministic synthetic data.
 
-Determinism: every number comes from a hash of (seed, dataset, time slot, column); the same request always gets the
-same bytes. Nothing here touches a global random state.
+Numbers: every price, load and generation figure comes from the shared synthetic world of
+:mod:`energylake.sources.sample_world` (the same weather the Open-Meteo sample reports drives the zone loads, wind
+and solar; prices follow net load; forecasts are the actuals plus an error growing with lead time).
+
+Determinism: every number is a pure function of (seed, time slot, ...); the same request always gets the same
+bytes. Nothing here touches a global random state.
 
 Time: all slots are built from UTC instants and then localised to America/Chicago, so the spring-forward day has 23
 hours (no hour ending 03:00, 92 quarter hours) and the fall-back day 25 hours (100 quarter hours), the repeated hour
@@ -40,7 +44,9 @@ from urllib.parse import parse_qs
 import httpx
 
 from energylake.datasets import CATALOG, ErcotApiReport, ErcotDatasetName
+from energylake.sources import sample_world as world
 from energylake.timeconv import CENTRAL, UTC, local_day_bounds_utc
+from energylake.zones import WeatherZone
 
 if TYPE_CHECKING:
     from energylake.sources.sample import SampleServer
@@ -66,15 +72,15 @@ FUEL_CAPACITY_MW = {
     "Solar": 27167,
     "Wind": 39533,
 }
-WEATHER_ZONE_BASE_MW = {  # API field -> a typical load, so the synthetic numbers have a realistic order
-    "coast": 12000.0,
-    "east": 1600.0,
-    "farWest": 5200.0,
-    "north": 1000.0,
-    "northC": 13000.0,
-    "southern": 3500.0,
-    "southC": 7000.0,
-    "west": 1300.0,
+WEATHER_ZONE_FIELDS: dict[str, WeatherZone] = {  # NP6-345-CD API field -> weather zone of the sample world
+    "coast": "COAST",
+    "east": "EAST",
+    "farWest": "FAR_WEST",
+    "north": "NORTH",
+    "northC": "NORTH_CENTRAL",
+    "southern": "SOUTHERN",
+    "southC": "SOUTH_CENTRAL",
+    "west": "WEST",
 }
 
 DataType = Literal["BOOLEAN", "VARCHAR", "INTEGER", "LONG", "DOUBLE", "DATE", "DATETIME", "TIME"]
@@ -339,9 +345,9 @@ Record = dict[str, Any]
 
 
 def _price(seed: int, dataset: str, point: str, slot: Slot) -> float:
-    base = 15.0 + 30.0 * _unit(seed, dataset, point)
-    spread = 60.0 * _unit(seed, dataset, point, slot.start_utc.isoformat()) - 10.0
-    return round(min(5000.0, max(-250.0, base + spread)), 2)
+    if dataset == "spp_rt":
+        return world.rt_price(seed, point, slot.start_utc)
+    return world.dam_price(seed, point, slot.start_utc)
 
 
 def _point_type(point: str) -> str:
@@ -383,18 +389,23 @@ def _dam_records(seed: int, day: dt.date) -> list[Record]:
     ]
 
 
-def _zone_loads(seed: int, dataset: str, slot: Slot, *extra_key: object) -> dict[str, float]:
-    noise = _units(seed, len(WEATHER_ZONE_BASE_MW), dataset, slot.start_utc.timestamp(), *extra_key)
+def _zone_loads(seed: int, slot: Slot, forecast: tuple[dt.datetime, str] | None = None) -> dict[str, float]:
+    """Actual load per API zone field, or the forecast ``(posted, model)`` of it."""
+    hour = world.grid_at(seed, slot.start_utc)
+    factors = [1.0] * len(WEATHER_ZONE_FIELDS)
+    if forecast is not None:
+        posted, model = forecast
+        factors = world.load_forecast_factor(seed, model, posted, slot.start_utc, len(WEATHER_ZONE_FIELDS))
     return {
-        zone: round(base * (0.8 + 0.4 * unit), 2)
-        for (zone, base), unit in zip(WEATHER_ZONE_BASE_MW.items(), noise, strict=True)
+        field: round(hour.zone(zone) * factor, 2)
+        for (field, zone), factor in zip(WEATHER_ZONE_FIELDS.items(), factors, strict=True)
     }
 
 
 def _load_records(seed: int, day: dt.date) -> list[Record]:
     records = []
     for slot in day_slots(day, quarter=False):
-        loads = _zone_loads(seed, "load_weather_zone", slot)
+        loads = _zone_loads(seed, slot)
         records.append(
             {
                 "operatingDay": slot.day,
@@ -429,12 +440,11 @@ def _vintage_records(seed: int, dataset: ErcotDatasetName, posted: dt.datetime, 
     """The rows of the posting at ``posted`` (UTC), restricted to operating day ``day`` when given."""
     posted_text = _local(posted).replace(tzinfo=None).isoformat(timespec="seconds")
     records: list[Record] = []
-    posted_key = posted.timestamp()
     for slot in _vintage_hours(dataset, posted, day):
         head = {"postedDatetime": posted_text, "deliveryDate": slot.day, "hourEnding": slot.hour_ending}
         if dataset == "load_forecast":
             for model in FORECAST_MODELS:
-                loads = _zone_loads(seed, dataset, slot, posted_key, model)
+                loads = _zone_loads(seed, slot, (posted, model))
                 records.append(
                     {
                         **head,
@@ -458,43 +468,42 @@ def _vintage_records(seed: int, dataset: ErcotDatasetName, posted: dt.datetime, 
     return records
 
 
-_WIND_ZONES_MW = {"SouthHouston": 4000.0, "West": 12000.0, "North": 2500.0}
 _FORECAST_PREFIXES = ("COPHSL", "STWPF", "WGRPP")
+# Forecast flavours relative to the hour's expected output: COP high sustained limit (resources' own, a little
+# optimistic), the short-term forecast itself, and the P80-style generation resource probability forecast.
+_FORECAST_SCALES = {"COPHSL": 1.04, "STWPF": 1.0, "WGRPP": 0.86, "STPPF": 1.0, "PVGRPP": 0.88}
 
 
 def _generation(seed: int, dataset: str, slot: Slot, posted: dt.datetime, *, actual: bool) -> Record:
     """Wind or solar MW columns for one hour of one posting (None = the empty CSV cell of a future actual)."""
-    hour_key = slot.start_utc.timestamp()
-    # One hash for the hour's actuals (the same in every posting), one for this posting's forecasts.
-    actual_noise = _units(seed, 4, dataset, "actual", hour_key)
-    forecast_noise = _units(seed, 12, dataset, "forecast", hour_key, posted.timestamp())
-    dark = dataset == "solar" and not 7 <= _local(slot.start_utc).hour <= 19  # no sun at night
-
-    def mw(scale: float, unit: float) -> float:
-        return 0.0 if dark else round(scale * (0.2 + 0.7 * unit), 2)
-
+    hour = world.grid_at(seed, slot.start_utc)
     if dataset == "solar":
-        generation = mw(22000.0, actual_noise[0])
-        return {
-            "genSystemWide": generation if actual else None,
-            "COPHSLSystemWide": mw(25000.0, forecast_noise[0]),
-            "STPPFSystemWide": mw(24000.0, forecast_noise[1]),
-            "PVGRPPSystemWide": mw(23000.0, forecast_noise[2]),
-            "HSLSystemWide": round(generation * 1.05, 2) if actual else None,
+        installed = world.SOLAR_INSTALLED_MW
+        factors = world.renewable_forecast_factor(seed, dataset, posted, slot.start_utc, 3)
+        forecasts = {
+            prefix: round(min(installed, hour.solar * _FORECAST_SCALES[prefix] * factor), 2)
+            for prefix, factor in zip(("COPHSL", "STPPF", "PVGRPP"), factors, strict=True)
         }
-    zone_gen = {
-        zone: mw(scale, unit) for (zone, scale), unit in zip(_WIND_ZONES_MW.items(), actual_noise, strict=False)
-    }
+        return {
+            "genSystemWide": hour.solar if actual else None,
+            "COPHSLSystemWide": forecasts["COPHSL"],
+            "STPPFSystemWide": forecasts["STPPF"],
+            "PVGRPPSystemWide": forecasts["PVGRPP"],
+            "HSLSystemWide": round(hour.solar * 1.05, 2) if actual else None,
+        }
+    regions = list(world.WIND_REGIONS)
+    factors = world.renewable_forecast_factor(seed, dataset, posted, slot.start_utc, len(regions))
+    zone_gen = dict(zip(regions, hour.wind_region, strict=True))
     zone_forecasts = {
-        (prefix, zone): mw(scale, forecast_noise[3 * p_index + z_index])
-        for p_index, prefix in enumerate(_FORECAST_PREFIXES)
-        for z_index, (zone, scale) in enumerate(_WIND_ZONES_MW.items())
+        (prefix, zone): round(min(world.WIND_REGIONS[zone][0], zone_gen[zone] * factor * _FORECAST_SCALES[prefix]), 2)
+        for prefix in _FORECAST_PREFIXES
+        for zone, factor in zip(regions, factors, strict=True)
     }
     system_gen = round(sum(zone_gen.values()), 2)
     record: Record = {"genSystemWide": system_gen if actual else None}
     for prefix in _FORECAST_PREFIXES:
-        record[f"{prefix}SystemWide"] = round(sum(zone_forecasts[prefix, zone] for zone in _WIND_ZONES_MW), 2)
-    for zone in _WIND_ZONES_MW:
+        record[f"{prefix}SystemWide"] = round(sum(zone_forecasts[prefix, zone] for zone in regions), 2)
+    for zone in regions:
         record[f"genLoadZone{zone}"] = zone_gen[zone] if actual else None
         for prefix in _FORECAST_PREFIXES:
             record[f"{prefix}LoadZone{zone}"] = zone_forecasts[prefix, zone]
@@ -947,6 +956,15 @@ def _mis_download(request: httpx.Request, server: SampleServer) -> httpx.Respons
     )
 
 
+def _fuel_hsl(fuel: str, generation: float, capacity: float) -> float:
+    """High sustained limit: what the online units could give (wind/solar: what the weather allows)."""
+    if fuel in ("Wind", "Solar"):
+        return generation * 1.05
+    if fuel == "Power Storage":
+        return capacity * 0.6
+    return min(capacity, max(generation * 1.12, generation + 0.05 * capacity))
+
+
 def _fuel_mix(request: httpx.Request, server: SampleServer) -> httpx.Response:
     today = _local(server.now).date()
     start, _ = local_day_bounds_utc(today - dt.timedelta(days=1))
@@ -960,10 +978,11 @@ def _fuel_mix(request: httpx.Request, server: SampleServer) -> httpx.Response:
             break
         local = _local(stamp)
         key = f"{local:%Y-%m-%d %H:%M:%S%z}"
+        mix = world.fuel_mix_at(server.seed, stamp)
         data.setdefault(local.date().isoformat(), {})[key] = {
             fuel: {
-                "gen": round(capacity * 0.6 * _unit(server.seed, "fuel_mix", fuel, stamp.isoformat()), 1),
-                "hsl": round(capacity * 0.7 * _unit(server.seed, "fuel_mix", fuel, "hsl", stamp.isoformat()), 1),
+                "gen": round(mix[fuel], 1),
+                "hsl": round(_fuel_hsl(fuel, mix[fuel], capacity), 1),
                 "seasonalCapacity": capacity,
             }
             for fuel, capacity in FUEL_CAPACITY_MW.items()

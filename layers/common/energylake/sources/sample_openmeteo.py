@@ -7,10 +7,13 @@ endpoints), ``wind_speed_unit`` (kmh, ms, mph, kn) and ``timezone``. Replies are
 ``timezone`` is answered in GMT too (documented simplification; energylake only ever asks for GMT). Bad or
 missing parameters get HTTP 400 ``{"reason": "...", "error": true}`` like the real API.
 
-Values are a pure function of (seed, latitude, longitude, hour): a seasonal + diurnal temperature cycle that
-cools northward and dries westward, a few slow "weather systems" moving eastward, clouds and rain from them,
-clear-sky radiation attenuated by clouds (the mean of the PRECEDING hour, as Open-Meteo defines it) and a
-nocturnal low-level jet at 100 m. No global random state: the same request always gives the same bytes, and
+Values come from the shared synthetic world of :mod:`energylake.sources.sample_world` -- the same weather that
+drives the ERCOT sample's zone loads, wind and solar (a grid cell within 0.3 degrees of a weather zone's point gets
+exactly that zone's weather): a seasonal + diurnal temperature cycle that cools northward and dries westward,
+smooth multi-day "weather systems" moving eastward, clouds and rain from them, clear-sky radiation attenuated by
+clouds (radiation and precipitation stamped HH:00 are the mean/sum of the PRECEDING hour, as Open-Meteo defines
+them) and a nocturnal low-level jet at 100 m. A pure function of (seed, latitude, longitude, hour); no global
+random state: the same request always gives the same bytes, and
 the same hour has the same values whichever request asks for it.
 """
 
@@ -19,17 +22,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from energylake.sources import sample_world as world
+
 if TYPE_CHECKING:
     from energylake.sources.sample import SampleServer
 
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 ARCHIVE_FIRST_DAY = dt.date(1940, 1, 1)
 HISTORICAL_FORECAST_FIRST_DAY = dt.date(2022, 1, 1)
 FORECAST_MAX_PAST_DAYS = 92
@@ -224,8 +227,7 @@ def _location(
     # Like the real API: the reply names the grid cell used, not the point asked for.
     cell_latitude = round(round(latitude / grid) * grid, 6)
     cell_longitude = round(round(longitude / grid) * grid, 6)
-    weather = _Weather(seed, cell_latitude, cell_longitude)
-    hours = [weather.at(moment) for moment in times]
+    hours = [_hour(seed, cell_latitude, cell_longitude, moment) for moment in times]
     hourly: dict[str, list[Any]] = {"time": [moment.strftime("%Y-%m-%dT%H:%M") for moment in times]}
     units: dict[str, str] = {"time": "iso8601"}
     for name in variables:
@@ -266,107 +268,22 @@ def _mix(*parts: float) -> int:
     return state
 
 
-def _noise(*parts: float) -> float:
-    """Uniform in [-1, 1), a pure function of the parts."""
-    return _mix(*parts) / 2**63 - 1.0
-
-
-class _Weather:
-    """The synthetic climate of one grid cell."""
-
-    # Periods (hours) of the slow oscillations standing in for passing weather systems.
-    _PERIODS = (61.0, 109.0, 157.0, 233.0)
-
-    def __init__(self, seed: int, latitude: float, longitude: float) -> None:
-        self.seed = seed
-        self.latitude = latitude
-        self.longitude = longitude
-        # Phases depend on the seed only (not the place): all of Texas shares the same weather systems...
-        phases = random.Random(seed)
-        self.phases = [[phases.uniform(0, 2 * math.pi) for _ in self._PERIODS] for _channel in range(4)]
-        # ...reaching eastern points later, as fronts move west to east.
-        self.lag_hours = (longitude + 100.0) * -3.0
-        self.dryness = max(0.0, -longitude - 95.0)  # 0 on the coast, ~7 in the Far West
-
-    def _system(self, channel: int, hours: float) -> float:
-        """A smooth signal in about [-1, 1] for weather channel ``channel``."""
-        total = sum(
-            math.sin(2 * math.pi * (hours - self.lag_hours) / period + phase)
-            for period, phase in zip(self._PERIODS, self.phases[channel], strict=True)
-        )
-        return total / 2.0
-
-    def at(self, moment: dt.datetime) -> _Hour:
-        hours = (moment - _EPOCH).total_seconds() / 3600
-        day_of_year = moment.timetuple().tm_yday
-        solar_hour = (moment.hour + self.longitude / 15.0) % 24  # local solar time
-        noise = _noise(self.seed, self.latitude, self.longitude, hours, 1)
-
-        # Temperature: warmer south, bigger seasonal and daily swings inland and north.
-        annual_mean = 21.0 - 0.9 * (self.latitude - 29.5) - 0.15 * self.dryness
-        seasonal_amplitude = 8.5 + 0.8 * (self.latitude - 29.5)
-        seasonal = -math.cos(2 * math.pi * (day_of_year - 17) / 365.25) * seasonal_amplitude
-        diurnal_amplitude = 4.5 + 0.5 * self.dryness
-        diurnal = diurnal_amplitude * math.cos(2 * math.pi * (solar_hour - 15.0) / 24)
-        synoptic = self._system(0, hours)
-        temperature = annual_mean + seasonal + diurnal + 4.0 * synoptic + 0.4 * noise
-
-        # Moisture: humid coast, dry west; the air dries in the afternoon and behind fronts.
-        depression = 3.0 + 1.6 * self.dryness + 0.6 * (diurnal + diurnal_amplitude) - 2.5 * self._system(1, hours)
-        dew_point = temperature - max(0.2, depression)
-        humidity = min(100.0, max(1.0, 100.0 * _vapour_pressure(dew_point) / _vapour_pressure(temperature)))
-
-        # Clouds and rain follow the moist phase of the weather systems.
-        wetness = self._system(1, hours) - 0.08 * self.dryness
-        cloud = min(100.0, max(0.0, 45.0 + 55.0 * wetness + 12.0 * _noise(self.seed, self.latitude, hours, 2)))
-        rain_strength = wetness - 0.6 + 0.2 * _noise(self.seed, self.longitude, hours, 3)
-        precipitation = 4.0 * rain_strength if cloud > 80.0 and rain_strength > 0 else 0.0
-
-        # Radiation: Open-Meteo's value at HH:00 is the mean of the preceding hour, so use the sun at HH-1:30.
-        sine_elevation = _sine_solar_elevation(self.latitude, self.longitude, moment - dt.timedelta(minutes=30))
-        cloud_factor = 1.0 - 0.75 * (cloud / 100.0) ** 3.4
-        if sine_elevation > 0:
-            shortwave = 1098.0 * sine_elevation * math.exp(-0.057 / sine_elevation) * cloud_factor
-            air_mass = 1.0 / max(sine_elevation, 0.05)
-            direct_normal = 1361.0 * 0.7 ** (air_mass**0.678) * (1.0 - cloud / 100.0) ** 1.5
-        else:
-            shortwave = direct_normal = 0.0
-
-        # Wind: windier west and in fronts; a stable night decouples 100 m from the surface (low-level jet).
-        wind_10m = max(
-            0.2,
-            3.2 + 0.25 * self.dryness + 2.0 * abs(self._system(2, hours)) + 0.8 * max(0.0, diurnal / 5) + 0.4 * noise,
-        )
-        shear_exponent = 0.14 if sine_elevation > 0 else 0.32
-        wind_100m = wind_10m * 10.0**shear_exponent
-        direction = (170.0 + 110.0 * self._system(3, hours) + 15.0 * noise) % 360.0
-
-        vapour = humidity / 100.0 * _vapour_pressure(temperature)
-        apparent = temperature + 0.33 * vapour - 0.7 * wind_10m - 4.0
-        return _Hour(
-            temperature_2m=temperature,
-            relative_humidity_2m=humidity,
-            dew_point_2m=dew_point,
-            apparent_temperature=apparent,
-            cloud_cover=cloud,
-            precipitation=precipitation,
-            shortwave_radiation=shortwave,
-            direct_normal_irradiance=direct_normal,
-            wind_speed_10m=wind_10m,
-            wind_speed_100m=wind_100m,
-            wind_direction_100m=direction,
-        )
-
-
-def _vapour_pressure(celsius: float) -> float:
-    """Saturation vapour pressure in hPa (Magnus formula)."""
-    return 6.1094 * math.exp(17.625 * celsius / (243.04 + celsius))
-
-
-def _sine_solar_elevation(latitude: float, longitude: float, moment: dt.datetime) -> float:
-    day_of_year = moment.timetuple().tm_yday
-    declination = math.radians(23.44) * math.sin(2 * math.pi * (284 + day_of_year) / 365.0)
-    solar_hour = moment.hour + moment.minute / 60 + longitude / 15.0
-    hour_angle = math.radians(15.0 * (solar_hour - 12.0))
-    lat = math.radians(latitude)
-    return math.sin(lat) * math.sin(declination) + math.cos(lat) * math.cos(declination) * math.cos(hour_angle)
+def _hour(seed: int, latitude: float, longitude: float, moment: dt.datetime) -> _Hour:
+    """Open-Meteo's view of the world at ``moment``: instantaneous values at ``moment``, radiation and
+    precipitation of the hour before it."""
+    model_latitude, model_longitude = world.model_point(latitude, longitude)
+    now = world.weather_at(seed, model_latitude, model_longitude, moment)
+    before = world.weather_at(seed, model_latitude, model_longitude, moment - dt.timedelta(hours=1))
+    return _Hour(
+        temperature_2m=now.temperature_2m,
+        relative_humidity_2m=now.relative_humidity_2m,
+        dew_point_2m=now.dew_point_2m,
+        apparent_temperature=now.apparent_temperature,
+        cloud_cover=now.cloud_cover,
+        precipitation=before.precipitation,
+        shortwave_radiation=before.shortwave_radiation,
+        direct_normal_irradiance=before.direct_normal_irradiance,
+        wind_speed_10m=now.wind_speed_10m,
+        wind_speed_100m=now.wind_speed_100m,
+        wind_direction_100m=now.wind_direction_100m,
+    )
