@@ -1,7 +1,9 @@
-"""Regenerate events/validate.json after the sample source changes: its manifest key embeds the sample bytes hash.
+"""Regenerate events/validate.json after the sample source changes: its manifest key embeds a hash of the sample bytes.
 
 .venv/bin/python scripts/regenerate_validate_event.py
 """
+
+from __future__ import annotations
 
 import datetime as dt
 import hashlib
@@ -9,31 +11,35 @@ import json
 import sys
 import tempfile
 import urllib.parse
+from pathlib import Path
 
-from energylake.settings import Settings
-from energylake.stages import fetch, sample_connection
-from energylake.storage import LocalStorage
-from energylake.window import Window
+REPO_ROOT = Path(__file__).resolve().parents[1]
+EVENT = REPO_ROOT / "events" / "validate.json"
+sys.path.insert(0, str(REPO_ROOT))
 
-sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[1]))
-from tests.functional.test_validate_service import SAMPLE_NOW
+from energylake.settings import Settings  # noqa: E402
+from energylake.stages import fetch, sample_connection  # noqa: E402
+from energylake.storage import LocalStorage  # noqa: E402
+from energylake.window import Window  # noqa: E402
+from tests.functional.test_validate_service import SAMPLE_NOW  # noqa: E402  (the clock the event test uses)
 
-lake = LocalStorage(__import__("pathlib").Path(tempfile.mkdtemp()))
-[manifest] = fetch(
-    "spp_rt",
-    Window(dt.date(2024, 11, 3), dt.date(2024, 11, 3)),
-    lake,
-    sample_connection(Settings(), now=SAMPLE_NOW, throttle_every=0),
-).manifests
-size = len(lake.get(manifest))
-p = str(__import__("pathlib").Path(__file__).resolve().parents[1] / "events" / "validate.json")
-event = json.load(open(p))
-record = event["Records"][0]
-body = json.loads(record["body"])
-body["Records"][0]["s3"]["object"]["key"] = urllib.parse.quote(manifest, safe="/")
-body["Records"][0]["s3"]["object"]["size"] = size
-record["body"] = json.dumps(body, separators=(",", ":"))
-record["md5OfBody"] = hashlib.md5(record["body"].encode()).hexdigest()
-json.dump(event, open(p, "w"), indent=2)
-open(p, "a").write("\n")
-print(manifest, size)
+
+def main() -> None:
+    lake = LocalStorage(Path(tempfile.mkdtemp()))
+    day = Window(dt.date(2024, 11, 3), dt.date(2024, 11, 3))
+    connection = sample_connection(Settings(), now=SAMPLE_NOW, throttle_every=0)
+    [manifest] = fetch("spp_rt", day, lake, connection).manifests
+    event = json.loads(EVENT.read_text())
+    record = event["Records"][0]
+    body = json.loads(record["body"])
+    body["Records"][0]["s3"]["object"]["key"] = urllib.parse.quote(manifest, safe="/")
+    body["Records"][0]["s3"]["object"]["size"] = len(lake.get(manifest))
+    record["body"] = json.dumps(body, separators=(",", ":"))
+    # SQS's md5OfBody is MD5 by definition: a checksum, not security.
+    record["md5OfBody"] = hashlib.md5(record["body"].encode(), usedforsecurity=False).hexdigest()
+    EVENT.write_text(json.dumps(event, indent=2) + "\n")
+    print(manifest)
+
+
+if __name__ == "__main__":
+    main()
