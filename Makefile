@@ -36,11 +36,9 @@ unit: $(STAMP)
 test: lint typecheck validate unit
 
 demo: $(STAMP)
-	$(BIN)/energylake fetch --source sample --start $(DEMO_START) --end $(DEMO_END) --lake ./lake
-	$(BIN)/energylake reprocess --start $(DEMO_START) --end $(DEMO_END) --lake ./lake
-	$(BIN)/energylake gold --start $(DEMO_START) --end $(DEMO_END) --lake ./lake
-	$(BIN)/energylake load --start $(DEMO_START) --end $(DEMO_END) --lake ./lake
-	$(BIN)/energylake ls --lake ./lake
+	$(BIN)/energylake run --source sample --start $(DEMO_START) --end $(DEMO_END) --lake ./lake
+	@echo "dashboard: $(CURDIR)/lake/dashboard.html"
+	@echo "warehouse: $(CURDIR)/lake/warehouse.duckdb"
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

@@ -45,7 +45,7 @@ def test_system_load_is_in_plausible_ranges_by_season() -> None:
     assert 40_000 <= statistics.mean(mild) <= 55_000
     assert max(mild) < max(summer)
     assert 42_000 <= statistics.mean(winter) <= 60_000
-    # COAST and NORTH_CENTRAL are the big zones, NORTH the smallest (FAR_WEST carries Permian oil-field load); every zone within the quality gate.
+    # COAST and NORTH_CENTRAL are the big zones, NORTH the smallest (FAR_WEST carries oil-field load); all in range.
     hours = hours_of(dt.date(2024, 7, 1), 31)
     means = {zone: statistics.mean(hour.zone(zone) for hour in hours) for zone in WEATHER_ZONES}
     assert sorted(means, key=means.__getitem__)[-2:] in (["COAST", "NORTH_CENTRAL"], ["NORTH_CENTRAL", "COAST"])
