@@ -45,6 +45,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/parse_bench.py
 	$(BIN)/python benchmarks/warehouse_bench.py
 	$(BIN)/python benchmarks/spark_bench.py
+	$(BIN)/python benchmarks/pipeline_bench.py
 
 clean:
 	rm -rf $(VENV) .aws-sam lake .mypy_cache .ruff_cache
