@@ -19,11 +19,11 @@ the same hour has the same values whichever request asks for it.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -46,25 +46,8 @@ class _BadRequestError(Exception):
     """A request the real API would refuse with HTTP 400; the message is its ``reason``."""
 
 
-@dataclass(frozen=True)
-class _Hour:
-    """Everything about one location and one hour, in SI units (wind in m/s)."""
-
-    temperature_2m: float
-    relative_humidity_2m: float
-    dew_point_2m: float
-    apparent_temperature: float
-    cloud_cover: float
-    precipitation: float
-    shortwave_radiation: float
-    direct_normal_irradiance: float
-    wind_speed_10m: float
-    wind_speed_100m: float
-    wind_direction_100m: float
-
-
 # name -> (unit label, how to round/convert a value given the wind factor)
-_VARIABLES: dict[str, tuple[str, Callable[[_Hour, float], float | int]]] = {
+_VARIABLES: dict[str, tuple[str, Callable[[world.Weather, float], float | int]]] = {
     "temperature_2m": ("°C", lambda h, _w: round(h.temperature_2m, 1)),
     "relative_humidity_2m": ("%", lambda h, _w: round(h.relative_humidity_2m)),
     "dew_point_2m": ("°C", lambda h, _w: round(h.dew_point_2m, 1)),
@@ -268,22 +251,16 @@ def _mix(*parts: float) -> int:
     return state
 
 
-def _hour(seed: int, latitude: float, longitude: float, moment: dt.datetime) -> _Hour:
+def _hour(seed: int, latitude: float, longitude: float, moment: dt.datetime) -> world.Weather:
     """Open-Meteo's view of the world at ``moment``: instantaneous values at ``moment``, radiation and
     precipitation of the hour before it."""
     model_latitude, model_longitude = world.model_point(latitude, longitude)
     now = world.weather_at(seed, model_latitude, model_longitude, moment)
     before = world.weather_at(seed, model_latitude, model_longitude, moment - dt.timedelta(hours=1))
-    return _Hour(
-        temperature_2m=now.temperature_2m,
-        relative_humidity_2m=now.relative_humidity_2m,
-        dew_point_2m=now.dew_point_2m,
-        apparent_temperature=now.apparent_temperature,
-        cloud_cover=now.cloud_cover,
+    # Open-Meteo stamps radiation and precipitation at the END of the hour they describe.
+    return dataclasses.replace(
+        now,
         precipitation=before.precipitation,
         shortwave_radiation=before.shortwave_radiation,
         direct_normal_irradiance=before.direct_normal_irradiance,
-        wind_speed_10m=now.wind_speed_10m,
-        wind_speed_100m=now.wind_speed_100m,
-        wind_direction_100m=now.wind_direction_100m,
     )
