@@ -568,61 +568,91 @@ def _when(ts: dt.datetime) -> str:
     return _central(ts).strftime("%b %d %H:%M %Z")
 
 
-def _chart_wind(wh: str) -> tuple[str, str]:
-    rows = _rows(
-        wh,
-        "SELECT interval_start_utc AS t, mean_wind_speed_100m_ms AS x, wind_generation_mw AS y "
-        "FROM v_wind_vs_wind_speed ORDER BY interval_start_utc",
-    )
-    bins = _rows(
-        wh,
-        "SELECT wind_speed_bin_ms + (wind_speed_bin_end_ms - wind_speed_bin_ms) / 2 AS x, "
-        "mean_wind_generation_mw AS y FROM v_wind_vs_wind_speed_binned ORDER BY 1",
-    )
+@dataclass(frozen=True)
+class _GenerationChart:
+    """Generation against the weather that drives it: hourly points from one view, bin means from its twin."""
+
+    chart: int  # index into CHARTS
+    view: str
+    x_column: str
+    y_column: str
+    bin_start: str
+    bin_end: str
+    bin_mean: str
+    x_label: str
+    y_label: str
+    colour: str
+    point_label: str
+    bin_label: str
+    unit_x: str
+    caption: str
+
+
+def _chart_generation(wh: str, spec: _GenerationChart) -> tuple[str, str]:
+    # The identifiers come from the two constant specs below, never from input.
+    points_sql = f"SELECT interval_start_utc AS t, {spec.x_column} AS x, {spec.y_column} AS y FROM {spec.view}"  # noqa: S608
+    bin_x = f"{spec.bin_start} + ({spec.bin_end} - {spec.bin_start}) / 2"
+    bins_sql = f"SELECT {bin_x} AS x, {spec.bin_mean} AS y FROM {spec.view}_binned ORDER BY 1"  # noqa: S608
+    rows = _rows(wh, f"{points_sql} ORDER BY interval_start_utc")
+    bins = _rows(wh, bins_sql)
     svg = _scatter_with_bins(
-        CHARTS[3][1],
+        CHARTS[spec.chart][1],
         [(float(r["x"]), float(r["y"]), _when(r["t"])) for r in rows],
         [(float(b["x"]), float(b["y"])) for b in bins],
-        x_label="mean 100 m wind speed of the weather zones (m/s)",
-        y_label="wind generation (MW)",
-        colour=PALETTE[0],
-        point_label="hourly system wind generation",
-        bin_label="mean per 1 m/s bin",
-        unit_x="m/s",
+        x_label=spec.x_label,
+        y_label=spec.y_label,
+        colour=spec.colour,
+        point_label=spec.point_label,
+        bin_label=spec.bin_label,
+        unit_x=spec.unit_x,
         unit_y="MW",
     )
-    return (
-        svg,
-        "System-wide actual wind generation against the weather zones' mean 100 m wind speed (v_wind_vs_wind_speed).",
+    return svg, spec.caption
+
+
+def _chart_wind(wh: str) -> tuple[str, str]:
+    return _chart_generation(
+        wh,
+        _GenerationChart(
+            chart=3,
+            view="v_wind_vs_wind_speed",
+            x_column="mean_wind_speed_100m_ms",
+            y_column="wind_generation_mw",
+            bin_start="wind_speed_bin_ms",
+            bin_end="wind_speed_bin_end_ms",
+            bin_mean="mean_wind_generation_mw",
+            x_label="mean 100 m wind speed of the weather zones (m/s)",
+            y_label="wind generation (MW)",
+            colour=PALETTE[0],
+            point_label="hourly system wind generation",
+            bin_label="mean per 1 m/s bin",
+            unit_x="m/s",
+            caption="System-wide actual wind generation against the weather zones' mean 100 m wind speed "
+            "(v_wind_vs_wind_speed).",
+        ),
     )
 
 
 def _chart_solar(wh: str) -> tuple[str, str]:
-    rows = _rows(
+    return _chart_generation(
         wh,
-        "SELECT interval_start_utc AS t, mean_shortwave_radiation_wm2 AS x, solar_generation_mw AS y "
-        "FROM v_solar_vs_irradiance ORDER BY interval_start_utc",
-    )
-    bins = _rows(
-        wh,
-        "SELECT irradiance_bin_wm2 + (irradiance_bin_end_wm2 - irradiance_bin_wm2) / 2 AS x, "
-        "mean_solar_generation_mw AS y FROM v_solar_vs_irradiance_binned ORDER BY 1",
-    )
-    svg = _scatter_with_bins(
-        CHARTS[4][1],
-        [(float(r["x"]), float(r["y"]), _when(r["t"])) for r in rows],
-        [(float(b["x"]), float(b["y"])) for b in bins],
-        x_label="mean shortwave irradiance of the weather zones (W/m²)",
-        y_label="solar generation (MW)",
-        colour=PALETTE[1],
-        point_label="hourly system solar generation",
-        bin_label="mean per 50 W/m² bin",
-        unit_x="W/m²",
-        unit_y="MW",
-    )
-    return (
-        svg,
-        "System-wide actual solar generation against the zones' mean shortwave radiation (v_solar_vs_irradiance).",
+        _GenerationChart(
+            chart=4,
+            view="v_solar_vs_irradiance",
+            x_column="mean_shortwave_radiation_wm2",
+            y_column="solar_generation_mw",
+            bin_start="irradiance_bin_wm2",
+            bin_end="irradiance_bin_end_wm2",
+            bin_mean="mean_solar_generation_mw",
+            x_label="mean shortwave irradiance of the weather zones (W/m²)",
+            y_label="solar generation (MW)",
+            colour=PALETTE[1],
+            point_label="hourly system solar generation",
+            bin_label="mean per 50 W/m² bin",
+            unit_x="W/m²",
+            caption="System-wide actual solar generation against the zones' mean shortwave radiation "
+            "(v_solar_vs_irradiance).",
+        ),
     )
 
 
