@@ -32,6 +32,8 @@ from energylake.redshift_loader import (
     RedshiftSettings,
     WarehouseLoadError,
     connect_kwargs,
+    emit_freshness,
+    freshness_sql,
     get_redshift_settings,
     handle_load_redshift,
     load_window,
@@ -70,6 +72,8 @@ class RecordingConnection:
 
     fail_when: Callable[[str], bool] = lambda sql: False
     rowcount: int = 7
+    # What a SELECT returns (the freshness query after the loads): (dataset, minutes behind) rows.
+    select_rows: list[tuple[str, int | None]] = field(default_factory=lambda: [("spp_rt", 21), ("weather", None)])
     log: list[str] = field(default_factory=list)
     autocommit: bool = True  # the driver's default is False; the loader must set it off itself
 
@@ -103,6 +107,11 @@ class RecordingCursor:
             raise StatementFailedError(f"ERROR: statement failed: {operation.split(chr(10), maxsplit=1)[0][:60]}")
         self.rowcount = self.connection.rowcount
         return self
+
+    def fetchall(self) -> list[tuple[str, int | None]]:
+        last = self.connection.statements[-1]
+        assert last.lstrip().upper().startswith("SELECT"), f"fetchall after a non-SELECT: {last[:60]}"
+        return list(self.connection.select_rows)
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -189,6 +198,7 @@ def test_a_load_migrates_once_then_runs_one_transaction_per_table(s3: Any) -> No
         "<commit>",
         *_expected_load("ercot_load_by_weather_zone"),
         *_expected_load("energy_weather_hourly"),
+        *_FRESHNESS,
         "<close>",
     ]
     assert connection.log == expected
@@ -198,7 +208,7 @@ def test_a_load_migrates_once_then_runs_one_transaction_per_table(s3: Any) -> No
 def test_each_table_transaction_is_begin_copy_per_prefix_merge_end(s3: Any) -> None:
     connection = RecordingConnection()
     _load(connection, s3, ["ercot_load_by_weather_zone"])
-    statements = connection.statements[len(_ddl()) :]
+    statements = connection.statements[len(_ddl()) : -1]  # the last one reads the freshness view
 
     first_words = [" ".join(statement.split()[:2]) for statement in statements]
     # Operating days Nov 1..7 (Central) span UTC Nov 1 05:00 .. Nov 8 06:00: UTC date partitions Nov 1..8.
@@ -228,11 +238,42 @@ def test_a_missing_day_is_not_copied(s3: Any) -> None:
     result = _load(connection, s3, ["ercot_spp"])
 
     missing = f"{LAKE}silver/dataset=spp_dam/date=2024-11-08/"
-    assert connection.statements[len(_ddl()) :] == _expected_load("ercot_spp", missing=(missing,))
+    assert connection.statements[len(_ddl()) : -1] == _expected_load("ercot_spp", missing=(missing,))
     assert not any(missing in statement for statement in connection.statements)
     assert result["tables"] == [
         {"table": "ercot_spp", "status": "loaded", "prefixes": 15, "rows": {"COPY": 105, "MERGE": 7}}
     ]
+
+
+# After the loads: one read of the freshness view (committed: autocommit is off).
+_FRESHNESS = [freshness_sql("energylake"), "<commit>"]
+
+
+def test_the_load_reports_each_datasets_freshness_for_the_alarm(s3: Any) -> None:
+    # GIVEN the freshness view reports spp_rt 21 minutes behind and weather with no rows
+    connection = RecordingConnection(select_rows=[("spp_rt", 21), ("weather", None)])
+
+    # WHEN a table is loaded
+    result = _load(connection, s3, ["ercot_spp"])
+
+    # THEN the result carries the minutes per dataset that has rows (the DataFreshnessMinutes metric's values)
+    assert result["freshness_minutes"] == {"spp_rt": 21}
+
+
+def test_freshness_becomes_one_metric_per_dataset(capsys: pytest.CaptureFixture[str]) -> None:
+    from aws_lambda_powertools import Metrics
+
+    # WHEN two datasets' freshness is emitted
+    emit_freshness(Metrics(namespace="energylake", service="energylake"), {"spp_rt": 21, "weather": 75})
+
+    # THEN two EMF blobs, each with its dataset dimension (what the template's freshness alarm selects on)
+    blobs = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(blob["dataset"], blob["DataFreshnessMinutes"]) for blob in blobs] == [
+        ("spp_rt", [21.0]),
+        ("weather", [75.0]),
+    ]
+    assert all(blob["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "energylake" for blob in blobs)
+    assert all(set(blob["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0]) == {"dataset", "service"} for blob in blobs)
 
 
 def test_a_table_with_nothing_in_the_window_is_skipped(s3: Any) -> None:
@@ -242,7 +283,7 @@ def test_a_table_with_nothing_in_the_window_is_skipped(s3: Any) -> None:
     result = _load(connection, s3, ["ercot_fuel_mix"])
 
     # THEN no transaction is opened for it (only the migration ran)
-    assert connection.log == [*_ddl(), "<commit>", "<close>"]
+    assert connection.log == [*_ddl(), "<commit>", *_FRESHNESS, "<close>"]
     assert result["tables"] == [{"table": "ercot_fuel_mix", "status": "no_data", "prefixes": 0, "rows": {}}]
 
 

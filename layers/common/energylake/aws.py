@@ -23,6 +23,11 @@ def _lake(uri: str) -> Storage:
     return open_storage(uri)
 
 
+def lake_storage() -> Storage:
+    """The configured lake (``ENERGYLAKE_LAKE_URI``), one per warm Lambda."""
+    return _lake(get_settings().lake_uri)
+
+
 def handle_fetch(
     event: object, model: type[FetchErcotEvent] | type[FetchWeatherEvent], metrics: Metrics
 ) -> dict[str, object]:
@@ -31,7 +36,7 @@ def handle_fetch(
 
     request = parse_event(event, model)
     settings = get_settings()
-    result = fetch(request.dataset, request.window(), _lake(settings.lake_uri), live_connection(settings))
+    result = fetch(request.dataset, request.window(), lake_storage(), live_connection(settings))
     metrics.add_dimension(name="dataset", value=result.dataset)
     metrics.add_metric(name="Requests", unit=MetricUnit.Count, value=result.stats.requests)
     metrics.add_metric(name="Retries", unit=MetricUnit.Count, value=result.stats.retries)

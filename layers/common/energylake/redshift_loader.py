@@ -57,6 +57,9 @@ __all__ = [
     "WarehouseLoadError",
     "WarehouseTableName",
     "connect_kwargs",
+    "emit_freshness",
+    "freshness_from_rows",
+    "freshness_sql",
     "existing_prefixes",
     "get_redshift_settings",
     "handle_load_redshift",
@@ -181,6 +184,8 @@ def connect_kwargs(settings: RedshiftSettings) -> dict[str, Any]:
 
 
 class DbCursor(Protocol):
+    def fetchall(self) -> Any: ...
+
     rowcount: int
 
     def execute(self, operation: str, args: Any = ...) -> Any: ...
@@ -267,6 +272,40 @@ class LoadResult(TypedDict):
     window_end_utc: str
     schema: str
     tables: list[TableLoad]
+    # Per dataset: whole minutes between now and the newest interval the warehouse holds (v_data_freshness), the
+    # figure the DataFreshnessMinutes metric and its alarm watch. Datasets with no rows are absent.
+    freshness_minutes: dict[str, int]
+
+
+def freshness_sql(schema_name: str | None) -> str:
+    """Per dataset, the freshest of its tables in the ``v_data_freshness`` view (Redshift and DuckDB alike)."""
+    view = f"{schema_name}.v_data_freshness" if schema_name else "v_data_freshness"
+    return (
+        f"SELECT dataset, MIN(minutes_behind) AS minutes_behind FROM {view} "
+        "WHERE newest_utc IS NOT NULL GROUP BY dataset ORDER BY dataset"
+    )
+
+
+def freshness_from_rows(rows: Iterable[Sequence[Any]]) -> dict[str, int]:
+    return {str(dataset): int(minutes) for dataset, minutes in rows if minutes is not None}
+
+
+def emit_freshness(metrics: Any, freshness: dict[str, int]) -> None:
+    """One ``DataFreshnessMinutes`` EMF metric per dataset (dimension ``dataset``), which the freshness alarm watches.
+
+    A separate metrics object per dataset: EMF dimensions apply to a whole blob, not to one value.
+    """
+    from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+    for dataset, minutes in sorted(freshness.items()):
+        with single_metric(
+            name="DataFreshnessMinutes",
+            unit=MetricUnit.Count,
+            value=minutes,
+            namespace=getattr(metrics, "namespace", None),
+            default_dimensions={**getattr(metrics, "default_dimensions", {}), "dataset": dataset},
+        ) as metric:
+            del metric  # the context manager flushes the blob on exit
 
 
 class LoadRedshiftEvent(WindowEvent):
@@ -326,6 +365,7 @@ def load_window(
         window_end_utc=end_utc.isoformat(),
         schema=schema_name,
         tables=[],
+        freshness_minutes={},
     )
     connection = connect()
     try:
@@ -357,6 +397,10 @@ def load_window(
                 "loaded %s for %s from %d of %d prefixes: %s", table, window, len(prefixes), len(candidates), rows
             )
             result["tables"].append(TableLoad(table=table, status="loaded", prefixes=len(prefixes), rows=rows))
+        cursor = connection.cursor()
+        cursor.execute(freshness_sql(schema_name))
+        result["freshness_minutes"] = freshness_from_rows(cursor.fetchall() or [])
+        connection.commit()  # a read, but with autocommit off it opened a transaction
     finally:
         connection.close()
     return result
@@ -391,7 +435,12 @@ def _default_s3_client() -> Any:
 
 
 def handle_load_redshift(
-    event: object, *, connect: Connect | None = None, s3: Any | None = None, lake_uri: str | None = None
+    event: object,
+    *,
+    connect: Connect | None = None,
+    s3: Any | None = None,
+    lake_uri: str | None = None,
+    metrics: Any | None = None,
 ) -> LoadResult:
     """LoadRedshiftFunction's body: validate the event, then :func:`load_window` with the configured warehouse."""
     from energylake.settings import get_settings
@@ -399,7 +448,7 @@ def handle_load_redshift(
     request = parse_event(event, LoadRedshiftEvent)
     settings = get_redshift_settings()
     role = settings.require_copy_role()
-    return load_window(
+    result = load_window(
         request.window(),
         request.table_names(),
         connect=connect or (lambda: redshift_connect(settings)),
@@ -408,3 +457,6 @@ def handle_load_redshift(
         schema_name=settings.schema_name,
         s3=s3,
     )
+    if metrics is not None:
+        emit_freshness(metrics, result["freshness_minutes"])
+    return result

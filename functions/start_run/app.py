@@ -1,0 +1,19 @@
+"""StartRunFunction: the schedules' target; starts the pipeline under a name made from the scheduled time."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from energylake.orchestration import StartedRun, start_scheduled_run
+
+logger = Logger()
+tracer = Tracer()
+copy_config_to_registered_loggers(source_logger=logger, include={"energylake"})  # core logs as JSON too
+
+
+@logger.inject_lambda_context(log_event=True)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, object], context: LambdaContext) -> StartedRun:
+    return start_scheduled_run(event)
