@@ -102,8 +102,17 @@ class OrchestrationSettings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_orchestration_settings() -> OrchestrationSettings:
-    """Resolved once per process (Lambda cold start)."""
-    return OrchestrationSettings()
+    """Resolved once per process (Lambda cold start); a bad value names its variable."""
+    from pydantic import ValidationError
+
+    try:
+        return OrchestrationSettings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"ENERGYLAKE_{'_'.join(map(str, error['loc'])).upper() or 'SETTINGS'}: {error['msg']}"
+            for error in exc.errors()
+        )
+        raise ConfigurationError(f"invalid orchestration settings: {problems}") from None
 
 
 # --- plan ---------------------------------------------------------------------------------------------------------
@@ -237,7 +246,7 @@ class PlanEvent(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     mode: Literal["pipeline", "backfill"]
-    input: dict[str, Any]
+    input: Any = None  # validated by plan(), so its errors say "invalid pipeline input" (or backfill)
 
 
 def plan(
@@ -291,7 +300,9 @@ def _parse(execution_input: object, model: type[InputModel], what: str) -> Input
     try:
         return parse_event(execution_input, model)
     except InvalidRequestError as exc:
-        raise InvalidRequestError(str(exc).replace("invalid event", f"invalid {what} input", 1)) from None
+        message = str(exc).replace("invalid event", f"invalid {what} input", 1)
+        # Whole-input problems: pydantic labels them "event: Value error, ..."; the input is not an "event" here.
+        raise InvalidRequestError(message.replace(": event: Value error, ", ": ")) from None
 
 
 def handle_plan(event: object) -> RunPlan | BackfillPlan:
@@ -449,11 +460,21 @@ def start_scheduled_run(event: object, *, sfn: Any | None = None, state_machine_
             "scheduled_time": request.scheduled_time.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         }
     )
+    # Step Functions answers a repeated StartExecution of a RUNNING execution (same name and input) with that
+    # execution, so look first: any execution of this name means the trigger is a duplicate.
+    existing_arn = f"{arn.replace(':stateMachine:', ':execution:', 1)}:{name}"
+    try:
+        client.describe_execution(executionArn=existing_arn)
+    except client.exceptions.ExecutionDoesNotExist:
+        pass
+    else:
+        logger.info("execution %s already exists: a duplicated trigger, nothing started", name)
+        return StartedRun(execution_name=name, execution_arn=existing_arn, started=False)
     try:
         started = client.start_execution(stateMachineArn=arn, name=name, input=execution_input)
-    except client.exceptions.ExecutionAlreadyExists:
+    except client.exceptions.ExecutionAlreadyExists:  # a concurrent duplicate won the race
         logger.info("execution %s already exists: a duplicated trigger, nothing started", name)
-        return StartedRun(execution_name=name, execution_arn=None, started=False)
+        return StartedRun(execution_name=name, execution_arn=existing_arn, started=False)
     return StartedRun(execution_name=name, execution_arn=str(started["executionArn"]), started=True)
 
 

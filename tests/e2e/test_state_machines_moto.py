@@ -1,0 +1,228 @@
+"""The state machines EXECUTED on moto, driving the real handlers (see tests/e2e/sfn_stack.py for what stands in).
+
+(a) happy path over a window with a DST day; (b) ERCOT keeps failing; (c) a quality failure stops the run before
+Glue; (d) the same input twice gives the same warehouse rows; (e) a bad input fails at the first state; (f) the
+backfill machine over a multi-day window.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.sfn_stack import BUCKET, Stack, moto_stack
+
+pytest.importorskip("pyspark", reason="pyspark is not installed (pip install -e '.[spark]')")
+
+# Operating days 2024-11-02..04: 2024-11-03 is the fall-back day (25 hours).
+DST_WINDOW = {"start": "2024-11-02", "end": "2024-11-04"}
+ALL_TABLES = (
+    "ercot_spp",
+    "ercot_load_by_weather_zone",
+    "weather_hourly",
+    "ercot_load_forecast",
+    "ercot_wind_solar",
+    "ercot_fuel_mix",
+    "energy_weather_hourly",
+    "system_hourly",
+    "ercot_spp_hourly",
+)
+
+
+@pytest.fixture(scope="class")
+def happy_module() -> Iterator[tuple[Stack, dict[str, Any]]]:
+    """One stack shared by (a) and (d) (class-scoped: two moto stacks cannot be alive at once): the happy-path
+    execution runs once, (d) reruns it."""
+    with pytest.MonkeyPatch.context() as monkeypatch, moto_stack(monkeypatch) as stack:
+        first = stack.execute("pipeline", DST_WINDOW, name="happy-first")
+        yield stack, first
+
+
+@pytest.fixture
+def happy(happy_module: tuple[Stack, dict[str, Any]], monkeypatch: pytest.MonkeyPatch) -> tuple[Stack, dict[str, Any]]:
+    happy_module[0].apply_environment(monkeypatch)
+    return happy_module
+
+
+def _error(description: dict[str, Any]) -> tuple[str, str]:
+    return description.get("error", ""), description.get("cause", "")
+
+
+class TestHappyPath:
+    """(a) then (d), on one stack."""
+
+    def test_a_happy_path_over_a_dst_window_succeeds_and_fills_the_warehouse(
+        self, happy: tuple[Stack, dict[str, Any]]
+    ) -> None:
+        stack, execution = happy
+
+        # THEN the execution succeeded through every stage, in order
+        assert execution["status"] == "SUCCEEDED", _error(execution)
+        entered = stack.entered_states(execution["executionArn"])
+        stages = ["PlanRun", "Fetch", "CheckQuality", "StartGold", "GetGoldRun", "LoadWarehouse", "Summarize"]
+        assert list(dict.fromkeys(state for state in entered if state in stages)) == stages
+        # ... every dataset was fetched: 7 ERCOT datasets one at a time, weather alongside
+        assert sorted(call["dataset"] for call in stack.calls("FetchErcotFunction")) == sorted(
+            ["spp_rt", "spp_dam", "load_weather_zone", "load_forecast", "wind", "solar", "fuel_mix"]
+        )
+        assert len(stack.calls("FetchWeatherFunction")) == 1
+        # ... the summary says what was done
+        summary = json.loads(execution["output"])
+        assert summary["status"] == "SUCCEEDED"
+        assert (summary["start"], summary["end"]) == ("2024-11-02", "2024-11-04")
+        assert summary["quality"]["status"] == "passed" and summary["quality"]["groups"] == summary["quality"]["passed"]
+        assert summary["quality"]["groups"] > 0
+        assert summary["warehouse"]["freshness_minutes"]["spp_rt"] > 0
+        # ... gold was built once, for the window
+        assert [str(window) for window in stack.gold_builds] == ["2024-11-02..2024-11-04"]
+        # ... the warehouse holds every table, and the fall-back day has 25 hours, each once
+        for table in ALL_TABLES:
+            if table != "ercot_fuel_mix":  # the fuel-mix dashboard only covers the days before the sample's "now"
+                assert stack.warehouse_rows(table), f"{table} is empty"
+        system = stack.warehouse_rows("system_hourly")
+        names = stack.columns("system_hourly")
+        starts = [row[names.index("interval_start_utc")] for row in system]
+        assert len(starts) == len(set(starts)) == 24 + 25 + 24
+        # ... and nobody was alerted
+        assert stack.alerts() == []
+
+    def test_d_the_same_input_twice_gives_the_same_warehouse_rows(self, happy: tuple[Stack, dict[str, Any]]) -> None:
+        stack, first = happy
+        assert first["status"] == "SUCCEEDED", _error(first)
+        before = {table: stack.warehouse_rows(table) for table in ALL_TABLES}
+        raw_before = sorted(stack.lake.list("raw/"))
+
+        # WHEN the same input runs again (a console rerun)
+        second = stack.execute("pipeline", DST_WINDOW, name="happy-rerun")
+
+        # THEN it succeeds, lands nothing new (identical bytes) and the warehouse holds exactly the same rows
+        assert second["status"] == "SUCCEEDED", _error(second)
+        assert sorted(stack.lake.list("raw/")) == raw_before
+        after = {table: stack.warehouse_rows(table) for table in ALL_TABLES}
+        assert after == before
+        assert sum(len(rows) for rows in after.values()) > 0
+
+
+def test_b_ercot_failing_retries_then_alerts_and_fails_with_nothing_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
+    with moto_stack(monkeypatch) as stack:
+        # GIVEN ERCOT answers every request with HTTP 500
+        def ercot_down(request: httpx.Request, response: httpx.Response) -> httpx.Response:
+            if "ercot" in request.url.host:
+                return httpx.Response(500, json={"statusCode": 500, "message": "Internal Server Error"})
+            return response
+
+        stack.reply_hook = ercot_down
+
+        # WHEN the pipeline runs
+        execution = stack.execute("pipeline", {**DST_WINDOW, "datasets": ["spp_rt", "weather"]}, name="ercot-down")
+
+        # THEN it FAILED with the fetch's error ...
+        assert execution["status"] == "FAILED"
+        error, cause = _error(execution)
+        assert error == "FetchError"
+        assert "500" in cause or "spp_rt" in cause
+        # ... after the state machine retried the fetch (the client also retried each request)
+        assert len(stack.calls("FetchErcotFunction")) == 3  # 1 + Retry MaxAttempts 2 on FetchError
+        # ... the alert topic was told which execution failed and why
+        [alert] = stack.alerts()
+        assert alert["Subject"] == "energylake pipeline failed"
+        assert "ercot-down" in alert["Message"] and "FetchError" in alert["Message"]
+        # ... and nothing reached Glue or the warehouse
+        assert stack.calls("TriggerGlueFunction") == [] and stack.calls("LoadRedshiftFunction") == []
+        assert not stack.warehouse_path.exists()
+        assert stack.glue.get_job_runs(JobName="energylake-test-gold")["JobRuns"] == []
+
+
+def test_c_a_quality_failure_stops_the_run_before_glue(monkeypatch: pytest.MonkeyPatch) -> None:
+    with moto_stack(monkeypatch) as stack:
+        # GIVEN ERCOT real-time prices that are all impossible (a sentinel far beyond the 10,000 USD/MWh cap): too
+        # many bad rows to reject one by one, so the group fails
+        def bad_price(request: httpx.Request, response: httpx.Response) -> httpx.Response:
+            if "spp_node_zone_hub" not in request.url.path or response.status_code != 200:
+                return response
+            document = json.loads(response.content)
+            column = [field["name"] for field in document["fields"]].index("settlementPointPrice")
+            for row in document["data"]:
+                row[column] = 999_999.0
+            return httpx.Response(200, json=document, headers={"Content-Type": "application/json"})
+
+        stack.reply_hook = bad_price
+
+        # WHEN the pipeline runs
+        execution = stack.execute("pipeline", {**DST_WINDOW, "datasets": ["spp_rt"]}, name="bad-prices")
+
+        # THEN the quality gate failed the run, naming the quarantined group and the check
+        assert execution["status"] == "FAILED"
+        error, cause = _error(execution)
+        assert error == "QualityGateFailedError"
+        assert "dataset=spp_rt" in cause and "quarantined" in cause
+        assert list(stack.lake.list("quarantine/dataset=spp_rt/"))
+        # ... before Glue: no job run, no gold, no warehouse; the alert went out
+        assert stack.calls("TriggerGlueFunction") == []
+        assert stack.glue.get_job_runs(JobName="energylake-test-gold")["JobRuns"] == []
+        assert not stack.warehouse_path.exists()
+        assert [alert["Subject"] for alert in stack.alerts()] == ["energylake pipeline failed"]
+
+
+@pytest.mark.parametrize(
+    ("execution_input", "named"),
+    [
+        ({"start": "2024-02-30", "end": "2024-03-01"}, "start"),
+        ({"start": "2024-11-07", "end": "2024-11-01"}, "before start"),
+        ({"start": "2024-11-01", "end": "2024-11-02", "datasets": ["spp_rt", "gas"]}, "datasets"),
+        ({"start": "2024-11-01"}, "both start and end"),
+        ({"schedule": "hourly", "scheduled_time": "2024-11-03T07:15:00Z"}, "schedule"),
+        (["2024-11-01", "2024-11-02"], "input"),
+    ],
+)
+def test_e_a_bad_input_fails_at_the_first_state_with_a_clear_cause(
+    monkeypatch: pytest.MonkeyPatch, execution_input: Any, named: str
+) -> None:
+    with moto_stack(monkeypatch) as stack:
+        execution = stack.execute("pipeline", execution_input, name="bad-input")
+
+        # THEN it FAILED with the validation error, whose message names what is wrong ...
+        assert execution["status"] == "FAILED"
+        error, cause = _error(execution)
+        assert error == "InvalidRequestError"
+        message = json.loads(cause)["errorMessage"]
+        assert message.startswith("invalid pipeline input") and named in message
+        # ... at the first state: nothing was fetched
+        assert [name for name, _ in stack.invocations if name != "ValidateFunction"] == ["PlanRunFunction"]
+        entered = stack.entered_states(execution["executionArn"])
+        assert entered == ["PlanRun", "InputRejected", "NotifyFailure", "Failed"]
+        assert list(stack.lake.list("raw/")) == []
+        [alert] = stack.alerts()
+        assert "InvalidRequestError" in alert["Message"]
+
+
+def test_f_the_backfill_machine_runs_a_multi_day_window_in_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    with moto_stack(monkeypatch) as stack:
+        # WHEN a 5-day backfill runs in 2-day chunks
+        execution = stack.execute(
+            "backfill",
+            {"start": "2024-10-31", "end": "2024-11-04", "chunk_days": 2, "datasets": ["spp_rt", "weather"]},
+            name="backfill-5-days",
+        )
+
+        # THEN it succeeded; each chunk was fetched separately, and gold + the warehouse ran once for the window
+        assert execution["status"] == "SUCCEEDED", _error(execution)
+        windows = sorted((call["start"], call["end"]) for call in stack.calls("FetchErcotFunction"))
+        assert windows == [("2024-10-31", "2024-11-01"), ("2024-11-02", "2024-11-03"), ("2024-11-04", "2024-11-04")]
+        assert [str(window) for window in stack.gold_builds] == ["2024-10-31..2024-11-04"]
+        assert len(stack.calls("LoadRedshiftFunction")) == 1
+        # ... the map's result summary was written to S3 under backfill-results/
+        summary = json.loads(execution["output"])
+        written = summary["chunk_results"]["ResultWriterDetails"]
+        assert written["Bucket"] == BUCKET and written["Key"].startswith("backfill-results/")
+        assert stack.lake.exists(written["Key"])
+        # ... and the warehouse holds every hour of the five days (the 25-hour fall-back day included)
+        spp = stack.warehouse_rows("ercot_spp")
+        assert spp
+        [(hours,)] = stack.query("SELECT COUNT(DISTINCT interval_start_utc) FROM system_hourly")
+        assert hours == 24 * 4 + 25
+        assert stack.alerts() == []
