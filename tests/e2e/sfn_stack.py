@@ -302,7 +302,7 @@ def _definition(name: str, substitutions: dict[str, str]) -> str:
 
 
 def _clear_caches() -> None:
-    from energylake import aws, glue_jobs, orchestration, redshift_loader, settings, validate
+    from energylake import aws, glue_jobs, orchestration, redshift_loader, settings
 
     for cached in (
         settings.get_settings,
@@ -312,7 +312,6 @@ def _clear_caches() -> None:
         orchestration.get_orchestration_settings,
         orchestration._default_sfn_client,
         redshift_loader._default_s3_client,
-        validate._lake,
     ):
         cached.cache_clear()
 

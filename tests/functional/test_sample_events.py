@@ -25,7 +25,7 @@ from aws_lambda_powertools.utilities.parser.models import S3Model
 from moto import mock_aws
 
 from energylake import aws as aws_module
-from energylake import orchestration, redshift_loader, validate
+from energylake import orchestration, redshift_loader
 from energylake.events import FetchErcotEvent, FetchWeatherEvent, parse_event
 from energylake.glue_jobs import TriggerGlueEvent, get_glue_settings
 from energylake.lake import is_manifest_key
@@ -95,7 +95,6 @@ def invoke(stem: str, event: dict[str, Any]) -> Any:
 def _clear_caches() -> None:
     for cached in (
         aws_module._lake,
-        validate._lake,
         get_glue_settings,
         get_redshift_settings,
         get_orchestration_settings,

@@ -99,11 +99,11 @@ def wiring(monkeypatch: pytest.MonkeyPatch) -> Iterator[Wiring]:
             Bucket=BUCKET, NotificationConfiguration={"QueueConfigurations": [notification]}
         )
         monkeypatch.setenv("ENERGYLAKE_LAKE_URI", f"s3://{BUCKET}")
-        from energylake import validate
+        from energylake import aws
 
-        validate._lake.cache_clear()
+        aws._lake.cache_clear()
         yield Wiring(s3, sqs, queue_url, queue_arn(sqs, queue_url), dlq_url, S3Storage(BUCKET, client=s3))
-        validate._lake.cache_clear()
+        aws._lake.cache_clear()
 
 
 def queue_arn(sqs: Any, url: str) -> str:
@@ -388,11 +388,11 @@ def sample_event(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[dict[str, An
         s3 = boto3.client("s3", region_name=REGION)
         s3.create_bucket(Bucket=bucket)
         monkeypatch.setenv("ENERGYLAKE_LAKE_URI", f"s3://{bucket}/")
-        from energylake import validate
+        from energylake import aws
 
-        validate._lake.cache_clear()
+        aws._lake.cache_clear()
         yield event, S3Storage(bucket, client=s3)
-        validate._lake.cache_clear()
+        aws._lake.cache_clear()
 
 
 def test_the_sample_event_curates_the_manifest_it_names(sample_event: tuple[dict[str, Any], S3Storage]) -> None:

@@ -58,9 +58,9 @@ __all__ = [
     "WarehouseTableName",
     "connect_kwargs",
     "emit_freshness",
+    "existing_prefixes",
     "freshness_from_rows",
     "freshness_sql",
-    "existing_prefixes",
     "get_redshift_settings",
     "handle_load_redshift",
     "load_window",
@@ -280,8 +280,8 @@ class LoadResult(TypedDict):
 def freshness_sql(schema_name: str | None) -> str:
     """Per dataset, the freshest of its tables in the ``v_data_freshness`` view (Redshift and DuckDB alike)."""
     view = f"{schema_name}.v_data_freshness" if schema_name else "v_data_freshness"
-    return (
-        f"SELECT dataset, MIN(minutes_behind) AS minutes_behind FROM {view} "
+    return (  # schema_name is a checked identifier (RedshiftSettings), not user text
+        f"SELECT dataset, MIN(minutes_behind) AS minutes_behind FROM {view} "  # noqa: S608
         "WHERE newest_utc IS NOT NULL GROUP BY dataset ORDER BY dataset"
     )
 

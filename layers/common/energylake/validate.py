@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import logging
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus, urlsplit
 
@@ -39,11 +38,11 @@ from aws_lambda_powertools.utilities.parser.models.s3 import (
 )
 from pydantic import ValidationError
 
+from energylake.aws import lake_storage
 from energylake.errors import ConfigurationError, InvalidRequestError
 from energylake.lake import is_manifest_key
-from energylake.settings import get_settings
 from energylake.stages import curate
-from energylake.storage import Storage, open_storage
+from energylake.storage import Storage
 
 if TYPE_CHECKING:
     from aws_lambda_powertools import Metrics
@@ -82,15 +81,9 @@ class S3Notification(S3Model):
     Records: list[_Record]  # type: ignore[assignment]
 
 
-@lru_cache(maxsize=4)
-def _lake(uri: str) -> Storage:
-    # One storage (and its boto3 client) per warm Lambda.
-    return open_storage(uri)
-
-
 def validate_record(record: SQSRecord, metrics: Metrics | None = None) -> list[dict[str, object]]:
     """:func:`handle_validate_record` against the configured lake (``ENERGYLAKE_LAKE_URI``)."""
-    return handle_validate_record(record, _lake(get_settings().lake_uri), metrics=metrics)
+    return handle_validate_record(record, lake_storage(), metrics=metrics)
 
 
 def handle_validate_record(
