@@ -226,3 +226,29 @@ def test_f_the_backfill_machine_runs_a_multi_day_window_in_chunks(monkeypatch: p
         [(hours,)] = stack.query("SELECT COUNT(DISTINCT interval_start_utc) FROM system_hourly")
         assert hours == 24 * 4 + 25
         assert stack.alerts() == []
+
+
+def test_a_failed_glue_run_alerts_and_fails_before_the_warehouse(monkeypatch: pytest.MonkeyPatch) -> None:
+    from unittest import mock
+
+    from moto.glue.models import FakeJobRun
+
+    with (
+        moto_stack(monkeypatch) as stack,
+        # GIVEN every Glue job run ends FAILED (moto's runs otherwise succeed at once)
+        mock.patch.object(FakeJobRun, "status", new_callable=mock.PropertyMock, return_value="FAILED"),
+    ):
+        # WHEN the pipeline runs
+        execution = stack.execute("pipeline", {**DST_WINDOW, "datasets": ["spp_rt"]}, name="glue-fails")
+
+        # THEN the poll loop saw the failure: the execution FAILED naming the job run and its state ...
+        assert execution["status"] == "FAILED"
+        error, cause = _error(execution)
+        assert error == "GlueJobFailed"
+        [run] = stack.glue.get_job_runs(JobName="energylake-test-gold")["JobRuns"]
+        assert run["Id"] in cause and "FAILED" in cause
+        # ... the warehouse was never loaded, and the alert went out
+        assert stack.calls("LoadRedshiftFunction") == []
+        assert not stack.warehouse_path.exists()
+        [alert] = stack.alerts()
+        assert "GlueJobFailed" in alert["Message"]
