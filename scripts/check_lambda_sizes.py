@@ -1,0 +1,70 @@
+"""After `sam build`: does every function fit Lambda's unzipped size limit together with its layers?
+
+Lambda refuses a function whose code plus all its layers exceeds 262,144,000 bytes unzipped (250 MiB in AWS's
+words); `sam build` does not check it, so a layer that grows (pyarrow is ~150 MB) would only fail at deploy time.
+This reads the built template (.aws-sam/build/template.yaml), sums each function's folder and its layers' folders,
+and fails when one is over the limit or within the warning margin of it (printed, not fatal).
+
+    python scripts/check_lambda_sizes.py [BUILD_DIR]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+LIMIT_BYTES = 262_144_000  # Lambda: function + layers, unzipped
+WARN_MARGIN_BYTES = 10_000_000
+
+
+def _folder_size(path: Path) -> int:
+    return sum(item.stat().st_size for item in path.rglob("*") if item.is_file() and not item.is_symlink())
+
+
+def _layer_names(function: dict[str, Any], global_layers: list[Any]) -> list[str]:
+    """Logical ids of the function's layers (Globals first, as SAM concatenates them); only !Ref layers of the stack."""
+    layers = list(global_layers) + list(function.get("Properties", {}).get("Layers", []) or [])
+    names = []
+    for layer in layers:
+        if isinstance(layer, dict) and "Ref" in layer:
+            names.append(str(layer["Ref"]))
+    return names
+
+
+def main(build_dir: Path) -> int:
+    from cfnlint.decode import decode_str  # type: ignore[import-untyped]
+
+    template_path = build_dir / "template.yaml"
+    if not template_path.is_file():
+        print(f"check_lambda_sizes: {template_path} not found (run sam build first)", file=sys.stderr)
+        return 2
+    template, matches = decode_str(template_path.read_text())
+    if matches:
+        print(f"check_lambda_sizes: cannot parse {template_path}: {matches}", file=sys.stderr)
+        return 2
+    resources: dict[str, Any] = template["Resources"]
+    global_layers = template.get("Globals", {}).get("Function", {}).get("Layers", []) or []
+    failed = False
+    for name, resource in sorted(resources.items()):
+        if resource.get("Type") != "AWS::Serverless::Function":
+            continue
+        code = build_dir / name
+        total = _folder_size(code)
+        parts = [f"code {total / 1e6:.1f} MB"]
+        for layer in _layer_names(resource, global_layers):
+            size = _folder_size(build_dir / layer)
+            total += size
+            parts.append(f"{layer} {size / 1e6:.1f} MB")
+        headroom = LIMIT_BYTES - total
+        status = "ok"
+        if headroom < 0:
+            status, failed = "OVER THE LIMIT", True
+        elif headroom < WARN_MARGIN_BYTES:
+            status = f"warning: only {headroom / 1e6:.1f} MB left"
+        print(f"{name}: {total / 1e6:.1f} MB of {LIMIT_BYTES / 1e6:.1f} MB ({', '.join(parts)}): {status}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(".aws-sam/build")))

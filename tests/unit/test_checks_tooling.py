@@ -1,0 +1,212 @@
+"""The template checks are wired into `make test`, and their helper scripts behave (python3.12 lookup, size check)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+
+MAKEFILE = (REPO_ROOT / "Makefile").read_text()
+WITH_PYTHON312 = REPO_ROOT / "scripts" / "with-python312.sh"
+CHECK_SIZES = REPO_ROOT / "scripts" / "check_lambda_sizes.py"
+
+
+def _prerequisites(target: str) -> list[str]:
+    match = re.search(rf"^{re.escape(target)}:([^\n=]*)$", MAKEFILE, flags=re.MULTILINE)
+    assert match, f"the Makefile has no {target} target"
+    return match.group(1).split()
+
+
+def _recipe(target: str) -> str:
+    match = re.search(rf"^{re.escape(target)}:[^\n]*\n((?:\t[^\n]*\n|[^\n\S]*\n)*)", MAKEFILE, flags=re.MULTILINE)
+    assert match, f"the Makefile has no {target} target"
+    return match.group(1)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Makefile wiring
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def test_make_test_runs_the_template_checks() -> None:
+    assert _prerequisites("test") == ["lint", "typecheck", "checks", "unit"]
+    assert _prerequisites("checks") == ["validate", "cfn-lint", "checkov", "build"]
+
+
+def test_validate_runs_sam_validate_lint() -> None:
+    assert "sam validate --lint --template template.yaml" in _recipe("validate")
+
+
+def test_cfn_lint_runs_the_serverless_rules() -> None:
+    assert "cfn-lint template.yaml --append-rules cfn_lint_serverless.rules" in _recipe("cfn-lint")
+
+
+def test_checkov_is_pinned_in_its_own_venv_and_runs_offline() -> None:
+    version = re.search(r"^CHECKOV_VERSION := (\S+)$", MAKEFILE, flags=re.MULTILINE)
+    assert version and re.fullmatch(r"\d+\.\d+\.\d+", version.group(1)), "pin an exact checkov version"
+    assert "CHECKOV_VENV := .tools/checkov" in MAKEFILE
+    # The stamp names the version: changing the pin rebuilds the venv.
+    assert "CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)" in MAKEFILE
+    install = _recipe("$(CHECKOV_STAMP)")
+    assert "uv venv" in install and "'checkov==$(CHECKOV_VERSION)'" in install
+    run = _recipe("checkov")
+    assert "BC_SKIP_MAPPING=TRUE" in run
+    assert "checkov -f template.yaml --framework cloudformation --compact --quiet" in run
+    assert "--soft-fail" not in run and "--skip-check" not in run, "skips belong in the template, with reasons"
+
+
+def test_build_uses_python312_and_checks_sizes() -> None:
+    recipe = _recipe("build")
+    assert "scripts/with-python312.sh $(BIN)/sam build --template template.yaml" in recipe
+    assert "scripts/check_lambda_sizes.py" in recipe
+
+
+def test_build_output_is_not_committed() -> None:
+    ignored = (REPO_ROOT / ".gitignore").read_text().split()
+    assert {".aws-sam/", ".tools/", ".venv/"} <= set(ignored)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# scripts/with-python312.sh
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def _run_with_python312(tmp_path: Path, path: str, *command: str) -> subprocess.CompletedProcess[str]:
+    environment = {
+        "PATH": path,
+        "HOME": str(tmp_path / "home"),
+        "PYTHON312_PYENV_ROOTS": str(tmp_path / "no-pyenv"),
+    }
+    return subprocess.run(
+        ["/bin/bash", str(WITH_PYTHON312), *command],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=environment,
+        timeout=60,
+    )
+
+
+def _fake_python(folder: Path, name: str = "python3.12", *, answers_312: bool = True) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    fake = folder / name
+    fake.write_text(f"#!/bin/sh\nexit {0 if answers_312 else 1}\n")
+    fake.chmod(0o755)
+    return fake
+
+
+def test_with_python312_puts_the_interpreter_found_on_path_first(tmp_path: Path) -> None:
+    fake = _fake_python(tmp_path / "bin")
+    # What the command sees (the script removes its private folder when the command ends).
+    probe = 'p="$(command -v python3.12)"; readlink "$p"; ls "$(dirname "$p")"'
+    result = _run_with_python312(tmp_path, f"{tmp_path / 'bin'}:/usr/bin:/bin", "sh", "-c", probe)
+    assert result.returncode == 0, result.stderr
+    target, *neighbours = result.stdout.split()
+    assert Path(target) == fake
+    # Only python3.12 is added: the interpreter's neighbours never shadow the caller's tools.
+    assert neighbours == ["python3.12"]
+
+
+def test_with_python312_finds_a_pyenv_version(tmp_path: Path) -> None:
+    _fake_python(tmp_path / "pyenv" / "versions" / "3.12.4" / "bin")
+    result = subprocess.run(
+        ["/bin/bash", str(WITH_PYTHON312), "sh", "-c", "command -v python3.12"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHON312_PYENV_ROOTS": str(tmp_path / "pyenv")},
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "pyenv/versions/3.12.4/bin/python3.12" in result.stderr
+
+
+def test_with_python312_refuses_an_interpreter_of_another_version(tmp_path: Path) -> None:
+    _fake_python(tmp_path / "bin", answers_312=False)
+    result = _run_with_python312(tmp_path, f"{tmp_path / 'bin'}:/usr/bin:/bin", "true")
+    if "using" in result.stderr:  # a real python3.12 elsewhere on this machine's /usr/bin
+        pytest.skip("this machine has a python3.12 in /usr/bin")
+    assert result.returncode == 1
+
+
+def test_with_python312_says_what_to_do_when_there_is_none(tmp_path: Path) -> None:
+    if any(Path(folder, "python3.12").exists() for folder in ("/usr/bin", "/bin")):
+        pytest.skip("this machine has a python3.12 in /usr/bin")
+    result = _run_with_python312(tmp_path, "/usr/bin:/bin", "true")
+    assert result.returncode == 1
+    assert "no python3.12 interpreter found" in result.stderr
+    assert "uv python install 3.12" in result.stderr
+
+
+def test_with_python312_passes_the_command_exit_status(tmp_path: Path) -> None:
+    _fake_python(tmp_path / "bin")
+    result = _run_with_python312(tmp_path, f"{tmp_path / 'bin'}:/usr/bin:/bin", "sh", "-c", "exit 7")
+    assert result.returncode == 7
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# scripts/check_lambda_sizes.py
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def _build_dir(tmp_path: Path, sizes: dict[str, int]) -> Path:
+    build = tmp_path / "build"
+    for name, size in sizes.items():
+        (build / name).mkdir(parents=True)
+        with (build / name / "blob").open("wb") as blob:
+            blob.truncate(size)  # sparse: no disk used
+    template = {
+        "Globals": {"Function": {"Layers": [{"Ref": "CommonLayer"}]}},
+        "Resources": {
+            "SmallFunction": {"Type": "AWS::Serverless::Function", "Properties": {}},
+            "BigFunction": {"Type": "AWS::Serverless::Function", "Properties": {"Layers": [{"Ref": "DataLayer"}]}},
+            "CommonLayer": {"Type": "AWS::Serverless::LayerVersion", "Properties": {}},
+            "DataLayer": {"Type": "AWS::Serverless::LayerVersion", "Properties": {}},
+        },
+    }
+    (build / "template.yaml").write_text(json.dumps(template))
+    return build
+
+
+def _check_sizes(build: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    """Run the script's main() in-process (cfn-lint, which it parses with, is already imported by the other tests)."""
+    spec = importlib.util.spec_from_file_location("check_lambda_sizes", CHECK_SIZES)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    status = module.main(build)
+    captured = capsys.readouterr()
+    return status, captured.out + captured.err
+
+
+def test_size_check_passes_functions_within_the_limit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    build = _build_dir(
+        tmp_path, {"SmallFunction": 1_000, "BigFunction": 1_000, "CommonLayer": 50_000_000, "DataLayer": 150_000_000}
+    )
+    status, output = _check_sizes(build, capsys)
+    assert status == 0, output
+    assert "BigFunction: 200.0 MB" in output
+
+
+def test_size_check_fails_a_function_over_the_limit_with_its_layers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    build = _build_dir(
+        tmp_path,
+        {"SmallFunction": 1_000, "BigFunction": 60_000_000, "CommonLayer": 50_000_000, "DataLayer": 160_000_000},
+    )
+    status, output = _check_sizes(build, capsys)
+    assert status == 1
+    assert "BigFunction: 270.0 MB" in output and "OVER THE LIMIT" in output
+    assert "SmallFunction: 50.0 MB" in output
+
+
+def test_size_check_needs_a_build(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status, output = _check_sizes(tmp_path / "missing", capsys)
+    assert status == 2 and "run sam build first" in output
