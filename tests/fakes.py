@@ -2,6 +2,19 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+from types import ModuleType
+from typing import Any
+
+from tests.conftest import REPO_ROOT
+
+FUNCTIONS_DIR = REPO_ROOT / "functions"
+FAKE_REGION = "us-east-1"
+FAKE_ACCOUNT = "123456789012"
+# The S3 key filter of the lake bucket's queue notification (template.yaml LakeBucket): manifests landed in raw/.
+MANIFEST_KEY_FILTER = [{"Name": "prefix", "Value": "raw/"}, {"Name": "suffix", "Value": ".manifest.json"}]
+
 
 class FakeClock:
     """A monotonic clock that only moves when the code under test sleeps (so no test waits for real)."""
@@ -19,3 +32,58 @@ class FakeClock:
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         self.now += seconds
+
+
+def load_handler(folder: str, *, fresh: bool = False) -> ModuleType:
+    """``functions/<folder>/app.py``, imported as Lambda loads it, under the module name ``handler_<folder>``.
+
+    Every handler file is called ``app.py``, so each gets its own name. The module is imported once and cached in
+    ``sys.modules`` (as in a warm Lambda); ``fresh=True`` imports it again (a cold start: new module-level state).
+    """
+    name = f"handler_{folder}"
+    if not fresh and name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, FUNCTIONS_DIR / folder / "app.py")
+    assert spec and spec.loader, f"no handler at functions/{folder}/app.py"
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module
+
+
+class FakeContext:
+    """A stand-in for the LambdaContext the runtime passes a handler (what Powertools reads from it)."""
+
+    function_version = "$LATEST"
+    memory_limit_in_mb = 512
+    aws_request_id = "00000000-0000-0000-0000-000000000001"
+    log_stream_name = "stream"
+
+    def __init__(self, function_name: str = "energylake-test") -> None:
+        self.function_name = function_name
+        self.invoked_function_arn = f"arn:aws:lambda:{FAKE_REGION}:{FAKE_ACCOUNT}:function:{function_name}"
+        self.log_group_name = f"/aws/lambda/{function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 300_000
+
+
+def notify_queue_of_manifests(s3: Any, bucket: str, queue_arn: str) -> None:
+    """Have ``bucket`` notify the queue of every manifest created under raw/, as template.yaml's LakeBucket does."""
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket,
+        NotificationConfiguration={
+            "QueueConfigurations": [
+                {
+                    "Id": "validate-manifests",
+                    "QueueArn": queue_arn,
+                    "Events": ["s3:ObjectCreated:*"],
+                    "Filter": {"Key": {"FilterRules": MANIFEST_KEY_FILTER}},
+                }
+            ]
+        },
+    )

@@ -22,10 +22,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import importlib.util
 import json
 import re
-import sys
 import tempfile
 import threading
 import time
@@ -33,7 +31,6 @@ import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 from unittest import mock
 
@@ -48,6 +45,7 @@ from energylake.sources.sample import SAMPLE_PASSWORD, SAMPLE_SUBSCRIPTION_KEY, 
 from energylake.storage import Storage, open_storage
 from energylake.window import Window
 from tests.conftest import REPO_ROOT
+from tests.fakes import FakeContext, load_handler, notify_queue_of_manifests
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -67,33 +65,6 @@ FUNCTIONS = {
     "ValidateFunction": "validate",
 }
 ReplyHook = Callable[[httpx.Request, httpx.Response], httpx.Response]
-
-
-def load_handler(folder: str) -> ModuleType:
-    name = f"sfn_handler_{folder}"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "functions" / folder / "app.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-class FakeContext:
-    function_version = "$LATEST"
-    memory_limit_in_mb = 512
-    aws_request_id = "00000000-0000-0000-0000-00000000c0de"
-    log_stream_name = "stream"
-
-    def __init__(self, function_name: str) -> None:
-        self.function_name = function_name
-        self.invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function_name}"
-        self.log_group_name = f"/aws/lambda/{function_name}"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 300_000
 
 
 def shorten_retries(node: Any) -> Any:
@@ -333,26 +304,7 @@ def moto_stack(monkeypatch: Any, *, gate_max_polls: int = 120) -> Iterator[Stack
         validate_queue_arn = sqs.get_queue_attributes(QueueUrl=validate_queue_url, AttributeNames=["QueueArn"])[
             "Attributes"
         ]["QueueArn"]
-        s3.put_bucket_notification_configuration(
-            Bucket=BUCKET,
-            NotificationConfiguration={
-                "QueueConfigurations": [
-                    {
-                        "Id": "validate-manifests",
-                        "QueueArn": validate_queue_arn,
-                        "Events": ["s3:ObjectCreated:*"],
-                        "Filter": {
-                            "Key": {
-                                "FilterRules": [
-                                    {"Name": "prefix", "Value": "raw/"},
-                                    {"Name": "suffix", "Value": ".manifest.json"},
-                                ]
-                            }
-                        },
-                    }
-                ]
-            },
-        )
+        notify_queue_of_manifests(s3, BUCKET, validate_queue_arn)
         topic_arn = sns.create_topic(Name="alerts")["TopicArn"]
         alert_queue_url = sqs.create_queue(QueueName="alerts-inbox")["QueueUrl"]
         alert_queue_arn = sqs.get_queue_attributes(QueueUrl=alert_queue_url, AttributeNames=["QueueArn"])["Attributes"][

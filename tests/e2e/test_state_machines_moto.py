@@ -14,23 +14,14 @@ from typing import Any
 import httpx
 import pytest
 
+from energylake.redshift_loader import WAREHOUSE_TABLES
 from tests.e2e.sfn_stack import BUCKET, Stack, moto_stack
 
 pytest.importorskip("pyspark", reason="pyspark is not installed (pip install -e '.[spark]')")
 
 # Operating days 2024-11-02..04: 2024-11-03 is the fall-back day (25 hours).
 DST_WINDOW = {"start": "2024-11-02", "end": "2024-11-04"}
-ALL_TABLES = (
-    "ercot_spp",
-    "ercot_load_by_weather_zone",
-    "weather_hourly",
-    "ercot_load_forecast",
-    "ercot_wind_solar",
-    "ercot_fuel_mix",
-    "energy_weather_hourly",
-    "system_hourly",
-    "ercot_spp_hourly",
-)
+ALL_TABLES = WAREHOUSE_TABLES
 
 
 @pytest.fixture(scope="class")

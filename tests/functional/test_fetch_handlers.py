@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import boto3
@@ -20,32 +17,10 @@ from energylake.errors import FetchError, InvalidRequestError
 from energylake.settings import Settings
 from energylake.sources.sample import SAMPLE_PASSWORD, SAMPLE_SUBSCRIPTION_KEY, SAMPLE_USERNAME, SampleServer
 from tests.conftest import REPO_ROOT
+from tests.fakes import FakeContext, load_handler
 
 BUCKET = "energylake-lake-test"
 EVENTS = REPO_ROOT / "events"
-
-
-def load_handler(name: str) -> ModuleType:
-    """Import functions/<name>/app.py under a unique module name (both handlers are called ``app``)."""
-    spec = importlib.util.spec_from_file_location(f"handler_{name}", REPO_ROOT / "functions" / name / "app.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-class FakeContext:
-    function_name = "energylake-fetch"
-    function_version = "$LATEST"
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:energylake-fetch"
-    memory_limit_in_mb = 512
-    aws_request_id = "00000000-0000-0000-0000-000000000001"
-    log_group_name = "/aws/lambda/energylake-fetch"
-    log_stream_name = "stream"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 300_000
 
 
 @pytest.fixture
@@ -93,7 +68,7 @@ def test_fetch_ercot_lands_each_page_and_returns_the_keys(aws_lake: Any, sample_
     # GIVEN the sample ERCOT API and the function's sample event
     event = json.loads((EVENTS / "fetch_ercot.json").read_text())
     # WHEN the handler runs
-    reply = load_handler("fetch_ercot").lambda_handler(event, FakeContext())
+    reply = load_handler("fetch_ercot").lambda_handler(event, FakeContext("energylake-fetch"))
     # THEN every key it reports is in the raw zone, under the event's dataset and day
     assert reply["keys"]
     assert sorted(reply["keys"]) == raw_keys(aws_lake)
@@ -111,8 +86,8 @@ def test_fetch_ercot_lands_each_page_and_returns_the_keys(aws_lake: Any, sample_
 def test_rerunning_the_same_event_writes_nothing_new(aws_lake: Any, sample_api: SampleServer) -> None:
     handler = load_handler("fetch_ercot")
     event = {"dataset": "load_weather_zone", "start": "2024-11-02", "end": "2024-11-04"}
-    first = handler.lambda_handler(event, FakeContext())
-    second = handler.lambda_handler(event, FakeContext())
+    first = handler.lambda_handler(event, FakeContext("energylake-fetch"))
+    second = handler.lambda_handler(event, FakeContext("energylake-fetch"))
     assert second["written"] == 0
     assert second["unchanged"] == len(first["keys"])
     assert sorted(second["keys"]) == sorted(first["keys"]) == raw_keys(aws_lake)
@@ -121,7 +96,7 @@ def test_rerunning_the_same_event_writes_nothing_new(aws_lake: Any, sample_api: 
 
 def test_fetch_weather_lands_one_reply_for_all_zones(aws_lake: Any, sample_api: SampleServer) -> None:
     event = json.loads((EVENTS / "fetch_weather.json").read_text())
-    reply = load_handler("fetch_weather").lambda_handler(event, FakeContext())
+    reply = load_handler("fetch_weather").lambda_handler(event, FakeContext("energylake-fetch"))
     assert reply["keys"] == raw_keys(aws_lake)
     assert all(key.startswith("raw/source=openmeteo/dataset=weather/") for key in reply["keys"])
     body = json.loads(aws_lake.get_object(Bucket=BUCKET, Key=reply["keys"][0])["Body"].read())
@@ -140,7 +115,7 @@ def test_a_bad_event_fails_naming_the_field_and_writes_nothing(
     aws_lake: Any, sample_api: SampleServer, handler: str, event: dict[str, str], named: str
 ) -> None:
     with pytest.raises(InvalidRequestError, match=named):
-        load_handler(handler).lambda_handler(event, FakeContext())
+        load_handler(handler).lambda_handler(event, FakeContext("energylake-fetch"))
     assert lake_keys(aws_lake) == []
     assert sample_api.requests == []
 
@@ -151,7 +126,7 @@ def test_an_ercot_outage_fails_clearly_and_lands_nothing(aws_lake: Any, monkeypa
         router.route().respond(503, text="Service Unavailable")
         with pytest.raises(FetchError, match="gave up after 2 attempts"):
             load_handler("fetch_ercot").lambda_handler(
-                {"dataset": "spp_dam", "start": "2024-11-03", "end": "2024-11-03"}, FakeContext()
+                {"dataset": "spp_dam", "start": "2024-11-03", "end": "2024-11-03"}, FakeContext("energylake-fetch")
             )
     assert lake_keys(aws_lake) == []
 
@@ -160,7 +135,7 @@ def test_handler_emits_fetch_metrics(
     aws_lake: Any, sample_api: SampleServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     load_handler("fetch_ercot").lambda_handler(
-        {"dataset": "spp_dam", "start": "2024-11-03", "end": "2024-11-03"}, FakeContext()
+        {"dataset": "spp_dam", "start": "2024-11-03", "end": "2024-11-03"}, FakeContext("energylake-fetch")
     )
     emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     assert emf, "no EMF metrics blob was printed"

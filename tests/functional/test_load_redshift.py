@@ -9,15 +9,12 @@ ENERGYLAKE_REDSHIFT_TEST_WORKGROUP is set (see the end of this module).
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import json
 import os
 import socket
-import sys
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from types import ModuleType
 from typing import Any
 
 import boto3
@@ -44,6 +41,7 @@ from energylake.warehouse.model import WAREHOUSE
 from energylake.window import Window
 from tests import conftest
 from tests.conftest import REPO_ROOT
+from tests.fakes import FakeContext, load_handler
 
 REGION = "us-east-1"
 BUCKET = "energylake-lake-test"
@@ -360,30 +358,6 @@ def test_a_failing_migration_loads_nothing(s3: Any) -> None:
 # --------------------------------------------------------------------------------------------------------------------
 
 
-class FakeContext:
-    function_name = "energylake-load-redshift"
-    function_version = "$LATEST"
-    invoked_function_arn = f"arn:aws:lambda:{REGION}:123456789012:function:energylake-load-redshift"
-    memory_limit_in_mb = 512
-    aws_request_id = "00000000-0000-0000-0000-000000000004"
-    log_group_name = "/aws/lambda/energylake-load-redshift"
-    log_stream_name = "stream"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 900_000
-
-
-def load_handler() -> ModuleType:
-    """Import functions/load_redshift/app.py under its own module name (every handler module is called ``app``)."""
-    path = REPO_ROOT / "functions" / "load_redshift" / "app.py"
-    spec = importlib.util.spec_from_file_location("handler_load_redshift", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_the_handler_connects_with_iam_to_the_serverless_workgroup(s3: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     # GIVEN redshift_connector.connect replaced by a recorder of its arguments
     import redshift_connector
@@ -398,7 +372,9 @@ def test_the_handler_connects_with_iam_to_the_serverless_workgroup(s3: Any, monk
     monkeypatch.setattr(redshift_connector, "connect", fake_connect)
 
     # WHEN the sample event is handled
-    result = load_handler().lambda_handler(json.loads(SAMPLE_EVENT.read_text()), FakeContext())
+    result = load_handler("load_redshift").lambda_handler(
+        json.loads(SAMPLE_EVENT.read_text()), FakeContext("energylake-load-redshift")
+    )
 
     # THEN IAM auth to the workgroup (no password), autocommit off, and the sample's one table loaded
     assert calls == [

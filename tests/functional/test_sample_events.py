@@ -8,12 +8,9 @@ event without an entry in VALIDATORS and RUNNERS fails here until it gets one.
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import json
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from types import ModuleType
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -46,6 +43,7 @@ from energylake.storage import S3Storage
 from energylake.warehouse.model import WAREHOUSE
 from energylake.window import Window
 from tests.conftest import REPO_ROOT
+from tests.fakes import FakeContext, load_handler
 from tests.functional.test_load_redshift import RecordingConnection
 
 EVENTS = REPO_ROOT / "events"
@@ -63,33 +61,8 @@ def read_event(name: str) -> dict[str, Any]:
     return event
 
 
-def load_handler(folder: str) -> ModuleType:
-    """Import functions/<folder>/app.py under its own module name (every handler module is called ``app``)."""
-    spec = importlib.util.spec_from_file_location(
-        f"sample_event_handler_{folder}", REPO_ROOT / "functions" / folder / "app.py"
-    )
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-class FakeContext:
-    function_name = "energylake-sample-event"
-    function_version = "$LATEST"
-    invoked_function_arn = f"arn:aws:lambda:{REGION}:123456789012:function:energylake-sample-event"
-    memory_limit_in_mb = 512
-    aws_request_id = "00000000-0000-0000-0000-00000000000e"
-    log_group_name = "/aws/lambda/energylake-sample-event"
-    log_stream_name = "stream"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 300_000
-
-
 def invoke(stem: str, event: dict[str, Any]) -> Any:
-    return load_handler(HANDLER_FOLDER.get(stem, stem)).lambda_handler(event, FakeContext())
+    return load_handler(HANDLER_FOLDER.get(stem, stem)).lambda_handler(event, FakeContext("energylake-sample-event"))
 
 
 def _clear_caches() -> None:

@@ -6,11 +6,8 @@ state manager (a ``manual`` transition that advances only after many reads).
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from collections.abc import Iterator
-from types import ModuleType
 from typing import Any
 
 import boto3
@@ -29,36 +26,13 @@ from energylake.glue_jobs import (
     handle_trigger_glue,
 )
 from tests.conftest import REPO_ROOT
+from tests.fakes import FakeContext, load_handler
 
 REGION = "us-east-1"
 JOB = "energylake-test-build-gold"
 LAKE = "s3://energylake-lake-test/"
 SAMPLE_EVENT = REPO_ROOT / "events" / "trigger_glue.json"
 WEEK = {"start": "2024-11-01", "end": "2024-11-07"}
-
-
-class FakeContext:
-    function_name = "energylake-trigger-glue"
-    function_version = "$LATEST"
-    invoked_function_arn = f"arn:aws:lambda:{REGION}:123456789012:function:energylake-trigger-glue"
-    memory_limit_in_mb = 256
-    aws_request_id = "00000000-0000-0000-0000-000000000003"
-    log_group_name = "/aws/lambda/energylake-trigger-glue"
-    log_stream_name = "stream"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
-
-
-def load_handler() -> ModuleType:
-    """Import functions/trigger_glue/app.py under its own module name (every handler module is called ``app``)."""
-    path = REPO_ROOT / "functions" / "trigger_glue" / "app.py"
-    spec = importlib.util.spec_from_file_location("handler_trigger_glue", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture
@@ -98,10 +72,10 @@ def _runs(glue: Any) -> list[dict[str, Any]]:
 
 def test_the_handler_starts_the_job_with_the_window_and_the_lake(glue: Any) -> None:
     # GIVEN no run of the gold job
-    handler = load_handler()
+    handler = load_handler("trigger_glue")
 
     # WHEN the function is invoked with a window
-    result = handler.lambda_handler(dict(WEEK), FakeContext())
+    result = handler.lambda_handler(dict(WEEK), FakeContext("energylake-trigger-glue"))
 
     # THEN one run started with the job script's arguments, and the reply says which
     assert result["job_name"] == JOB
@@ -192,6 +166,8 @@ def test_the_sample_event_is_a_valid_trigger_glue_event() -> None:
 
 
 def test_the_sample_event_starts_a_run(glue: Any) -> None:
-    result = load_handler().lambda_handler(json.loads(SAMPLE_EVENT.read_text()), FakeContext())
+    result = load_handler("trigger_glue").lambda_handler(
+        json.loads(SAMPLE_EVENT.read_text()), FakeContext("energylake-trigger-glue")
+    )
     assert result["reused"] is False
     assert [run["Id"] for run in _runs(glue)] == [result["job_run_id"]]

@@ -1,8 +1,8 @@
 """The validate service on moto: lake bucket -> S3 notification -> SQS (with a DLQ) -> ValidateFunction -> silver.
 
-The wiring is the template's: the notification filter is read from template.yaml, the queue redrives to a DLQ. The
-SQS messages the function sees are real ones, received from the moto queue and shaped as Lambda's SQS poller
-shapes them; the poller's reaction to the reply (delete what succeeded, let the failures reappear) is played by
+The wiring is the template's: the notification filter is template.yaml's (checked below), the queue redrives to a
+DLQ. The SQS messages the function sees are real ones, received from the moto queue and shaped as Lambda's SQS
+poller shapes them; the poller's reaction to the reply (delete what succeeded, let the failures reappear) is played by
 :func:`settle`.
 """
 
@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import importlib.util
 import json
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from types import ModuleType
 from typing import Any
 from urllib.parse import quote_plus, unquote_plus
 
@@ -32,6 +29,7 @@ from energylake.stages import fetch, sample_connection
 from energylake.storage import LocalStorage, S3Storage, open_storage
 from energylake.window import Window
 from tests.conftest import REPO_ROOT
+from tests.fakes import FakeContext, load_handler, notify_queue_of_manifests
 from tests.unit.test_template import RESOURCES
 
 REGION = "us-east-1"
@@ -40,29 +38,6 @@ MAX_RECEIVES = 2  # the template uses 5; 2 keeps the dead-letter test short
 SAMPLE_NOW = dt.datetime(2024, 11, 8, 12, tzinfo=dt.UTC)  # the sample clock events/validate.json was made with
 NOV_3 = Window(dt.date(2024, 11, 3), dt.date(2024, 11, 3))
 SAMPLE_EVENT = REPO_ROOT / "events" / "validate.json"
-
-
-class FakeContext:
-    function_name = "energylake-validate"
-    function_version = "$LATEST"
-    invoked_function_arn = f"arn:aws:lambda:{REGION}:123456789012:function:energylake-validate"
-    memory_limit_in_mb = 1024
-    aws_request_id = "00000000-0000-0000-0000-000000000002"
-    log_group_name = "/aws/lambda/energylake-validate"
-    log_stream_name = "stream"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 120_000
-
-
-def load_handler() -> ModuleType:
-    """Import functions/validate/app.py under its own module name (every handler module is called ``app``)."""
-    spec = importlib.util.spec_from_file_location("handler_validate", REPO_ROOT / "functions" / "validate" / "app.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def template_notification_filter() -> dict[str, Any]:
@@ -94,16 +69,22 @@ def wiring(monkeypatch: pytest.MonkeyPatch) -> Iterator[Wiring]:
         queue_url = sqs.create_queue(QueueName="validate", Attributes={"RedrivePolicy": json.dumps(redrive)})[
             "QueueUrl"
         ]
-        notification: Any = {"QueueArn": queue_arn(sqs, queue_url), **template_notification_filter()}
-        s3.put_bucket_notification_configuration(
-            Bucket=BUCKET, NotificationConfiguration={"QueueConfigurations": [notification]}
-        )
+        notify_queue_of_manifests(s3, BUCKET, queue_arn(sqs, queue_url))
         monkeypatch.setenv("ENERGYLAKE_LAKE_URI", f"s3://{BUCKET}")
         from energylake import aws
 
         aws._lake.cache_clear()
         yield Wiring(s3, sqs, queue_url, queue_arn(sqs, queue_url), dlq_url, S3Storage(BUCKET, client=s3))
         aws._lake.cache_clear()
+
+
+def test_the_wiring_notifies_as_the_template_does(wiring: Wiring) -> None:
+    [config] = wiring.s3.get_bucket_notification_configuration(Bucket=BUCKET)["QueueConfigurations"]
+    template = template_notification_filter()
+    assert config["QueueArn"] == wiring.queue_arn
+    assert config["Events"] == template["Events"]
+    rules = {rule["Name"].lower(): rule["Value"] for rule in config["Filter"]["Key"]["FilterRules"]}
+    assert rules == {rule["Name"].lower(): rule["Value"] for rule in template["Filter"]["Key"]["FilterRules"]}
 
 
 def queue_arn(sqs: Any, url: str) -> str:
@@ -234,7 +215,9 @@ def test_a_landed_group_is_curated_from_its_s3_notification(wiring: Wiring, caps
     assert "%3D" in encoded_key and unquote_plus(encoded_key) == manifest, "S3 URL-encodes the key"
     # WHEN ValidateFunction gets the batch (the test event included, as the poller would deliver it)
     batch = test_events + notifications
-    reply = load_handler().lambda_handler(lambda_event(batch, wiring.queue_arn), FakeContext())
+    reply = load_handler("validate").lambda_handler(
+        lambda_event(batch, wiring.queue_arn), FakeContext("energylake-validate")
+    )
     # THEN no message failed, the group is in silver and its quality report says passed
     assert reply == {"batchItemFailures": []}
     silver = lake_objects(wiring, "silver/dataset=spp_dam/")
@@ -258,7 +241,9 @@ def test_the_s3_test_event_alone_succeeds_and_writes_nothing(wiring: Wiring) -> 
     # GIVEN only the test event S3 sent when the notification was configured
     _, [test_event] = manifest_messages(wiring)
     # WHEN it is handled
-    reply = load_handler().lambda_handler(lambda_event([test_event], wiring.queue_arn), FakeContext())
+    reply = load_handler("validate").lambda_handler(
+        lambda_event([test_event], wiring.queue_arn), FakeContext("energylake-validate")
+    )
     # THEN it succeeds and nothing is written
     assert reply == {"batchItemFailures": []}
     assert list(wiring.lake.list("")) == []
@@ -268,12 +253,12 @@ def test_redelivering_a_message_rewrites_identical_bytes(wiring: Wiring) -> None
     # GIVEN a group curated once from its notification
     land_sample(wiring, "spp_dam")
     [notification], _ = manifest_messages(wiring)
-    handler = load_handler()
+    handler = load_handler("validate")
     event = lambda_event([notification], wiring.queue_arn)
-    assert handler.lambda_handler(event, FakeContext()) == {"batchItemFailures": []}
+    assert handler.lambda_handler(event, FakeContext("energylake-validate")) == {"batchItemFailures": []}
     first = {**lake_objects(wiring, "silver/"), **lake_objects(wiring, "quality/")}
     # WHEN SQS delivers the same message again (at-least-once delivery, or a redrive)
-    assert handler.lambda_handler(event, FakeContext()) == {"batchItemFailures": []}
+    assert handler.lambda_handler(event, FakeContext("energylake-validate")) == {"batchItemFailures": []}
     # THEN every silver file and the report are byte for byte the same
     second = {**lake_objects(wiring, "silver/"), **lake_objects(wiring, "quality/")}
     assert first and second == first
@@ -299,11 +284,11 @@ def test_a_poison_message_is_retried_then_dead_lettered(wiring: Wiring, body: st
     for message in receive(wiring):
         wiring.sqs.delete_message(QueueUrl=wiring.queue_url, ReceiptHandle=message["ReceiptHandle"])
     poison_id = wiring.sqs.send_message(QueueUrl=wiring.queue_url, MessageBody=body)["MessageId"]
-    handler = load_handler()
+    handler = load_handler("validate")
     # WHEN the poller delivers it until the queue gives up on it
     attempts = 0
     while messages := receive(wiring):
-        reply = handler.lambda_handler(lambda_event(messages, wiring.queue_arn), FakeContext())
+        reply = handler.lambda_handler(lambda_event(messages, wiring.queue_arn), FakeContext("energylake-validate"))
         # THEN each attempt reports it (and only it) as failed, without raising
         assert failed_ids(reply) == [poison_id]
         settle(wiring, messages, reply)
@@ -323,7 +308,9 @@ def test_a_mixed_batch_reports_exactly_the_failed_message(wiring: Wiring) -> Non
     messages = receive(wiring)
     assert len(messages) == 3
     # WHEN the function handles it
-    reply = load_handler().lambda_handler(lambda_event(messages, wiring.queue_arn), FakeContext())
+    reply = load_handler("validate").lambda_handler(
+        lambda_event(messages, wiring.queue_arn), FakeContext("energylake-validate")
+    )
     # THEN only the poison message is reported; the good one was curated despite its neighbour
     assert failed_ids(reply) == [poison_id]
     assert list(wiring.lake.list("silver/dataset=spp_dam/"))
@@ -361,7 +348,9 @@ def test_a_group_that_cannot_be_parsed_is_quarantined_and_the_message_succeeds(w
     landed = land_group(wiring.lake, [broken_reply()])
     [notification], _ = manifest_messages(wiring)
     # WHEN its notification is handled
-    reply = load_handler().lambda_handler(lambda_event([notification], wiring.queue_arn), FakeContext())
+    reply = load_handler("validate").lambda_handler(
+        lambda_event([notification], wiring.queue_arn), FakeContext("energylake-validate")
+    )
     # THEN the message succeeds (retrying cannot fix data) ...
     assert reply == {"batchItemFailures": []}
     # ... the quality report says failed and names the member, the quarantine holds the report, silver nothing
@@ -405,7 +394,7 @@ def test_the_sample_event_curates_the_manifest_it_names(sample_event: tuple[dict
     [named] = manifest_keys(SQSRecord(event["Records"][0]), lake)
     assert named == manifest, "events/validate.json names another manifest: regenerate it (see events/README.md)"
     # WHEN the sample event is handled
-    reply = load_handler().lambda_handler(event, FakeContext())
+    reply = load_handler("validate").lambda_handler(event, FakeContext("energylake-validate"))
     # THEN it succeeds and the group is in silver
     assert reply == {"batchItemFailures": []}
     assert list(lake.list("silver/dataset=spp_rt/"))
@@ -418,7 +407,7 @@ def test_the_sample_event_fails_gracefully_when_its_manifest_is_absent(
     # GIVEN an empty lake
     event, lake = sample_event
     # WHEN the sample event is handled
-    reply = load_handler().lambda_handler(event, FakeContext())
+    reply = load_handler("validate").lambda_handler(event, FakeContext("energylake-validate"))
     # THEN its message is reported failed (to be retried, then dead-lettered) and nothing is written
     assert failed_ids(reply) == [event["Records"][0]["messageId"]]
     assert list(lake.list("")) == []

@@ -96,21 +96,53 @@ def _statements(document: dict[str, Any]) -> list[dict[str, Any]]:
     return [branch for item in _as_list(document["Statement"]) for branch in _branches(item)]
 
 
-def _function_statements(function: str) -> list[dict[str, Any]]:
-    """Inline statements of a function's (or state machine's) Policies (SAM policy templates and managed policy names
-    are not inline)."""
+def _role_statements(role: str) -> list[dict[str, Any]]:
+    """Statements of an AWS::IAM::Role's inline policies, conditional ones included with every branch."""
+    properties = RESOURCES[role]["Properties"]
+    return [
+        statement for policy in properties.get("Policies", []) for statement in _statements(policy["PolicyDocument"])
+    ]
+
+
+def _function_role(function: str) -> str:
+    """The AWS::IAM::Role a function runs as: its Role must be !GetAtt <role>.Arn of a role in this template."""
+    role = FUNCTIONS[function]["Properties"].get("Role")
+    assert isinstance(role, dict) and "Fn::GetAtt" in role, f"{function}: Role must be !GetAtt <Name>Role.Arn"
+    name, attribute = role["Fn::GetAtt"] if isinstance(role["Fn::GetAtt"], list) else role["Fn::GetAtt"].split(".")
+    assert attribute == "Arn" and RESOURCES[name]["Type"] == "AWS::IAM::Role", role
+    return str(name)
+
+
+def _function_statements(name: str) -> list[dict[str, Any]]:
+    """A function's permissions: the inline statements of its execution role. A state machine's: the inline statements
+    of its Policies (SAM policy templates and managed policy names are not inline)."""
+    if name in FUNCTIONS:
+        return _role_statements(_function_role(name))
     statements: list[dict[str, Any]] = []
-    for item in _as_list(RESOURCES[function]["Properties"].get("Policies", [])):
+    for item in _as_list(RESOURCES[name]["Properties"].get("Policies", [])):
         for policy in _branches(item):
             if isinstance(policy, dict) and "Statement" in policy:
                 statements.extend(_statements(policy))
     return statements
 
 
+# What every function's role grants for running at all (its logs, X-Ray), and what SAM would have added to a role it
+# generated for an event source or a destination (the SQS poller, the on-failure queue, the VPC network interfaces).
+EXECUTION_SIDS = {"OwnLogGroup", "XRayTracing", "PollTheValidateQueue", "OnFailureDestination", "VpcNetworkInterfaces"}
+
+
+def _code_statements(function: str) -> list[dict[str, Any]]:
+    """The statements a function's own code needs: its role's, without the execution ones (EXECUTION_SIDS)."""
+    return [s for s in _function_statements(function) if s.get("Sid") not in EXECUTION_SIDS]
+
+
 def _all_statements() -> Iterator[tuple[str, dict[str, Any]]]:
-    """(resource name, statement) for every policy document in the template."""
+    """(resource name, statement) for every policy document in the template. A function's permissions are in its
+    execution role (an AWS::IAM::Role, named here by the role's name); a function has no Policies of its own."""
     for name, resource in RESOURCES.items():
-        if resource["Type"] in ("AWS::Serverless::Function", "AWS::Serverless::StateMachine"):
+        if resource["Type"] == "AWS::Serverless::Function":
+            assert "Policies" not in resource["Properties"], f"{name}: permissions belong in its role"
+        if resource["Type"] == "AWS::Serverless::StateMachine":
             for statement in _function_statements(name):
                 yield name, statement
     documents = {
@@ -316,7 +348,7 @@ def _is_namespaced_put_metric_data(statement: dict[str, Any]) -> bool:
 
 # Actions that have no resource-level permissions: "*" is their only valid Resource (each is commented in the template).
 STAR_RESOURCE_ACTIONS = {
-    # X-Ray tracing (the state machines; SAM adds AWSXrayWriteOnlyAccess for functions)
+    # X-Ray tracing (the state machines, and every function's role: Tracing Active)
     "xray:puttracesegments",
     "xray:puttelemetryrecords",
     "xray:getsamplingrules",
@@ -331,6 +363,20 @@ STAR_RESOURCE_ACTIONS = {
     "logs:describeresourcepolicies",
     "logs:describeloggroups",
 }
+
+
+# Lambda's network interfaces for a function in a VPC (what AWSLambdaVPCAccessExecutionRole grants): the Describe
+# actions have no resource-level permissions and Lambda creates the interfaces in subnets given as parameters. Allowed
+# on "*" only in LoadRedshiftRole's VpcNetworkInterfaces statement, and only under LoadInVpc (checked below).
+LAMBDA_VPC_ACTIONS = {
+    "ec2:createnetworkinterface",
+    "ec2:describenetworkinterfaces",
+    "ec2:describesubnets",
+    "ec2:deletenetworkinterface",
+    "ec2:assignprivateipaddresses",
+    "ec2:unassignprivateipaddresses",
+}
+VPC_STATEMENT = ("LoadRedshiftRole", "VpcNetworkInterfaces")
 
 
 def test_no_action_is_a_wildcard() -> None:
@@ -362,13 +408,17 @@ def test_star_resources_only_for_actions_without_resource_level_permissions() ->
             continue
         if _is_namespaced_put_metric_data(statement):
             continue
-        if "*" in _as_list(statement["Resource"]) and not _actions(statement) <= STAR_RESOURCE_ACTIONS:
-            offenders.append((name, statement.get("Sid"), sorted(_actions(statement) - STAR_RESOURCE_ACTIONS)))
+        allowed = STAR_RESOURCE_ACTIONS | (
+            LAMBDA_VPC_ACTIONS if (name, statement.get("Sid")) == VPC_STATEMENT else set()
+        )
+        if "*" in _as_list(statement["Resource"]) and not _actions(statement) <= allowed:
+            offenders.append((name, statement.get("Sid"), sorted(_actions(statement) - allowed)))
     assert not offenders
 
 
 def test_the_star_resource_allow_list_is_used_where_expected() -> None:
-    # The allow-list is not a loophole: only the state machines' X-Ray and log-delivery statements use it.
+    # The allow-list is not a loophole: only the state machines' X-Ray and log-delivery statements and the functions'
+    # X-Ray statements use it (and LoadRedshiftRole's VPC statement the VPC list).
     users = {
         (name, statement.get("Sid"))
         for name, statement in _all_statements()
@@ -378,7 +428,13 @@ def test_the_star_resource_allow_list_is_used_where_expected() -> None:
         (machine, sid)
         for machine in ("PipelineStateMachine", "BackfillStateMachine")
         for sid in ("XRayTracing", "CloudWatchLogsDelivery")
+    } | {(_function_role(function), "XRayTracing") for function in FUNCTIONS}
+    vpc_users = {
+        (name, statement.get("Sid"))
+        for name, statement in _all_statements()
+        if statement["Effect"] == "Allow" and _actions(statement) & LAMBDA_VPC_ACTIONS
     }
+    assert vpc_users == {VPC_STATEMENT}
 
 
 @pytest.mark.parametrize(("function", "source"), sorted(FETCH_SOURCES.items()))
@@ -407,6 +463,167 @@ def test_fetch_function_uses_the_lake_key_only_through_s3(function: str) -> None
 
 
 # --------------------------------------------------------------------------------------------------------------------
+# Execution roles: one explicit role per function (SAM's generated one would attach AWSLambdaBasicExecutionRole, logs
+# on "*", and AWSXrayWriteOnlyAccess); its logs go to its own log group only
+# --------------------------------------------------------------------------------------------------------------------
+
+XRAY_ACTIONS = {action for action in STAR_RESOURCE_ACTIONS if action.startswith("xray:")}
+SQS_POLLER_ACTIONS = {"sqs:receivemessage", "sqs:deletemessage", "sqs:getqueueattributes"}
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_function_runs_as_its_own_explicit_role(function: str) -> None:
+    name = function.removesuffix("Function")
+    properties = FUNCTIONS[function]["Properties"]
+    assert properties["Role"] == {"Fn::GetAtt": [f"{name}Role", "Arn"]}
+    assert "Policies" not in properties, "permissions belong in the function's role"
+    assert [other for other in FUNCTIONS if _function_role(other) == f"{name}Role"] == [function]
+    role = RESOURCES[f"{name}Role"]["Properties"]
+    [trust] = role["AssumeRolePolicyDocument"]["Statement"]
+    assert (trust["Effect"], trust["Principal"], trust["Action"]) == (
+        "Allow",
+        {"Service": "lambda.amazonaws.com"},
+        "sts:AssumeRole",
+    )
+    assert "ManagedPolicyArns" not in role, "every permission is inline and scoped (no AWS managed policy)"
+    sids = [statement["Sid"] for statement in _function_statements(function)]
+    assert len(sids) == len(set(sids)), f"{function}: give every statement a unique Sid"
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_function_role_logs_only_to_the_function_log_group(function: str) -> None:
+    log_group = FUNCTIONS[function]["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+    assert log_group == f"{function.removesuffix('Function')}LogGroup"
+    [statement] = [s for s in _function_statements(function) if any(a.startswith("logs:") for a in _actions(s))]
+    assert statement["Sid"] == "OwnLogGroup"
+    # No logs:CreateLogGroup: the stack creates the group. Its Arn attribute (arn:...:log-group:<name>:*) covers the
+    # group's log streams, which CreateLogStream and PutLogEvents act on.
+    assert _actions(statement) == {"logs:createlogstream", "logs:putlogevents"}
+    assert statement["Resource"] == {"Fn::GetAtt": [log_group, "Arn"]}
+
+
+def test_a_function_log_group_is_written_only_by_its_function_role() -> None:
+    writers: dict[str, set[str]] = {}
+    for name, statement in _all_statements():
+        if statement["Effect"] == "Allow" and any(a.startswith("logs:") for a in _actions(statement)):
+            for resource in _as_list(statement["Resource"]):
+                writers.setdefault(_text(resource), set()).add(name)
+    for function in FUNCTIONS:
+        log_group = FUNCTIONS[function]["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+        assert writers.pop(f"${{{log_group}.Arn}}") == {_function_role(function)}
+    # Left: the Glue job's groups and the state machines' log delivery (Resource "*", logs-delivery actions only).
+    assert all("aws-glue" in resource or resource == "*" for resource in writers), sorted(writers)
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_function_role_traces_to_xray(function: str) -> None:
+    [statement] = [s for s in _function_statements(function) if any(a.startswith("xray:") for a in _actions(s))]
+    assert statement["Sid"] == "XRayTracing"
+    assert _actions(statement) == XRAY_ACTIONS
+    assert statement["Resource"] == "*"
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_function_role_uses_star_only_for_xray_and_vpc_interfaces_in_a_vpc(function: str) -> None:
+    role = _function_role(function)
+    for policy in RESOURCES[role]["Properties"]["Policies"]:
+        for item in _as_list(policy["PolicyDocument"]["Statement"]):
+            condition = item["Fn::If"][0] if isinstance(item, dict) and "Fn::If" in item else None
+            for statement in _branches(item):
+                if "*" not in _as_list(statement["Resource"]):
+                    continue
+                if statement["Sid"] == "XRayTracing":
+                    assert _actions(statement) == XRAY_ACTIONS
+                    continue
+                assert (role, statement["Sid"]) == VPC_STATEMENT, (role, statement["Sid"])
+                assert condition == "LoadInVpc", "the network interface permissions only for a function in a VPC"
+                assert _actions(statement) == LAMBDA_VPC_ACTIONS
+
+
+def test_only_load_redshift_joins_a_vpc_and_only_then_manages_network_interfaces() -> None:
+    assert "VpcConfig" not in GLOBAL_FUNCTION
+    in_vpc = {function for function in FUNCTIONS if "VpcConfig" in FUNCTIONS[function]["Properties"]}
+    assert in_vpc == {"LoadRedshiftFunction"}
+    assert FUNCTIONS["LoadRedshiftFunction"]["Properties"]["VpcConfig"]["Fn::If"][0] == "LoadInVpc"
+    [statement] = _conditional_statements("LoadRedshiftFunction")["LoadInVpc"]
+    assert statement["Sid"] == "VpcNetworkInterfaces"
+    assert _actions(statement) == LAMBDA_VPC_ACTIONS
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_function_role_polls_exactly_its_sqs_event_sources(function: str) -> None:
+    # SAM adds AWSLambdaSQSQueueExecutionRole only to a role it generates: the event source mapping polls with the role.
+    events = FUNCTIONS[function]["Properties"].get("Events", {}).values()
+    queues = {_text(event["Properties"]["Queue"]) for event in events if event["Type"] == "SQS"}
+    polling = [s for s in _function_statements(function) if _actions(s) & SQS_POLLER_ACTIONS]
+    if not queues:
+        assert not polling
+        return
+    [statement] = polling
+    assert statement["Sid"] == "PollTheValidateQueue"
+    assert _actions(statement) == SQS_POLLER_ACTIONS
+    assert {_text(resource) for resource in _as_list(statement["Resource"])} == queues
+    for queue in queues:
+        properties = RESOURCES[queue.removeprefix("${").removesuffix(".Arn}")]["Properties"]
+        # SSE-SQS: nothing to decrypt. A queue with a KMS key needs kms:Decrypt on that key in the role.
+        assert properties.get("SqsManagedSseEnabled") is True and "KmsMasterKeyId" not in properties
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_function_role_may_send_only_to_its_on_failure_destination(function: str) -> None:
+    # SAM adds sqs:SendMessage on the destination only to a role it generates.
+    config = FUNCTIONS[function]["Properties"].get("EventInvokeConfig", {})
+    destination = config.get("DestinationConfig", {}).get("OnFailure")
+    sending = [s for s in _function_statements(function) if _actions(s) & {"sqs:sendmessage", "sns:publish"}]
+    if destination is None:
+        assert not sending
+        return
+    assert destination["Type"] == "SQS"
+    [statement] = sending
+    assert statement["Sid"] == "OnFailureDestination"
+    assert _actions(statement) == {"sqs:sendmessage"}
+    assert statement["Resource"] == destination["Destination"]
+
+
+def _sam_translated() -> dict[str, Any]:
+    """template.yaml as SAM deploys it (samtranslator), code locations replaced by placeholders."""
+    from samtranslator.translator.transform import transform
+    from samtranslator.yaml_helper import yaml_parse
+
+    template = yaml_parse(TEMPLATE_PATH.read_text())
+    for resource in template["Resources"].values():
+        for key in ("CodeUri", "DefinitionUri", "ContentUri"):
+            if isinstance(resource.get("Properties", {}).get(key), str):
+                resource["Properties"][key] = "s3://bucket/key"
+
+    class NoManagedPolicyNames:
+        # Only needed to resolve managed policy *names* in Policies, which the template never uses.
+        def load(self) -> dict[str, str]:
+            return {}
+
+    translated: dict[str, Any] = json.loads(json.dumps(transform(template, {}, NoManagedPolicyNames())))
+    return translated
+
+
+def test_sam_generates_no_function_role_and_attaches_no_managed_logs_policy() -> None:
+    resources = _sam_translated()["Resources"]
+    functions = {name: r for name, r in resources.items() if r["Type"] == "AWS::Lambda::Function"}
+    assert set(functions) == set(FUNCTIONS)
+    for name, function in functions.items():
+        assert function["Properties"]["Role"] == {"Fn::GetAtt": [_function_role(name), "Arn"]}
+        assert "ManagedPolicyArns" not in resources[_function_role(name)]["Properties"]
+    managed = {
+        _text(arn)
+        for resource in resources.values()
+        if resource["Type"] == "AWS::IAM::Role"
+        for arn in resource["Properties"].get("ManagedPolicyArns", [])
+    }
+    # Left: AWSXrayWriteOnlyAccess on the state machines' generated roles (Tracing), X-Ray only. No
+    # AWSLambdaBasicExecutionRole, AWSLambdaSQSQueueExecutionRole or AWSLambdaVPCAccessExecutionRole (logs on "*").
+    assert {arn.rpartition("/")[2] for arn in managed} <= {"AWSXrayWriteOnlyAccess"}, sorted(managed)
+
+
+# --------------------------------------------------------------------------------------------------------------------
 # ERCOT secret
 # --------------------------------------------------------------------------------------------------------------------
 
@@ -431,7 +648,8 @@ def test_only_the_ercot_fetcher_reads_the_ercot_secret() -> None:
         for name, statement in _all_statements()
         if any(action.startswith("secretsmanager:") for action in _actions(statement))
     }
-    assert readers == {"FetchErcotFunction": CHOSEN_SECRET}
+    assert readers == {"FetchErcotRole": CHOSEN_SECRET}
+    assert _function_role("FetchErcotFunction") == "FetchErcotRole"
     variables = FUNCTIONS["FetchErcotFunction"]["Properties"]["Environment"]["Variables"]
     assert variables["ENERGYLAKE_ERCOT_SECRET_ARN"] == CHOSEN_SECRET
     assert variables["ENERGYLAKE_ERCOT_REQUESTS_PER_MINUTE"] == {"Ref": "ErcotRequestsPerMinute"}
@@ -716,13 +934,6 @@ GOLD_JOB = RESOURCES["BuildGoldJob"]["Properties"]
 WRITE_ACTIONS = {"s3:putobject", "s3:deleteobject", "s3:deleteobjectversion", "s3:putobjectacl", "s3:restoreobject"}
 
 
-def _role_statements(role: str) -> list[dict[str, Any]]:
-    properties = RESOURCES[role]["Properties"]
-    return [
-        statement for policy in properties.get("Policies", []) for statement in _statements(policy["PolicyDocument"])
-    ]
-
-
 def test_gold_job_runs_the_gold_script_on_glue_5_with_two_g1x_workers() -> None:
     assert GOLD_JOB["GlueVersion"] in ("5.0", "5.1")
     assert (GOLD_JOB["WorkerType"], GOLD_JOB["NumberOfWorkers"]) == ("G.1X", 2)
@@ -887,7 +1098,7 @@ GOLD_JOB_ARN = {"Fn::Sub": "arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::Acc
 
 
 def test_trigger_glue_may_only_start_and_watch_the_gold_job() -> None:
-    [statement] = _function_statements("TriggerGlueFunction")
+    [statement] = _code_statements("TriggerGlueFunction")
     assert _actions(statement) == {"glue:startjobrun", "glue:getjobrun", "glue:getjobruns"}
     assert statement["Resource"] == GOLD_JOB_ARN
     variables = FUNCTIONS["TriggerGlueFunction"]["Properties"]["Environment"]["Variables"]
@@ -906,10 +1117,10 @@ def test_load_redshift_only_lists_the_loadable_zones() -> None:
 
 
 def _conditional_statements(function: str) -> dict[str, list[dict[str, Any]]]:
-    """Statements guarded by Fn::If at the top of a Statement list, by condition name."""
+    """Statements of a function's role guarded by Fn::If at the top of a Statement list, by condition name."""
     found: dict[str, list[dict[str, Any]]] = {}
-    for policy in _as_list(FUNCTIONS[function]["Properties"]["Policies"]):
-        for item in _as_list(policy.get("Statement", [])):
+    for policy in RESOURCES[_function_role(function)]["Properties"]["Policies"]:
+        for item in _as_list(policy["PolicyDocument"]["Statement"]):
             if isinstance(item, dict) and "Fn::If" in item:
                 condition, when_true, when_false = item["Fn::If"]
                 assert when_false == {"Ref": "AWS::NoValue"}
@@ -919,7 +1130,7 @@ def _conditional_statements(function: str) -> dict[str, list[dict[str, Any]]]:
 
 def test_load_redshift_gets_database_credentials_only_for_the_configured_warehouse() -> None:
     guarded = _conditional_statements("LoadRedshiftFunction")
-    assert set(guarded) == {"RedshiftIsServerless", "RedshiftIsProvisioned"}
+    assert set(guarded) == {"RedshiftIsServerless", "RedshiftIsProvisioned", "LoadInVpc"}
     [serverless] = guarded["RedshiftIsServerless"]
     assert _actions(serverless) == {"redshift-serverless:getcredentials", "redshift-serverless:getworkgroup"}
     created, existing = serverless["Resource"]["Fn::If"][1:]
@@ -1017,7 +1228,7 @@ def test_only_the_gold_job_and_validate_write_curated_zones() -> None:
         if any("/gold/" in resource for resource in resources):
             assert name == "BuildGoldJobRole", (name, statement.get("Sid"))
         if any("/silver/" in resource for resource in resources):
-            assert name == "ValidateFunction", (name, statement.get("Sid"))
+            assert name == _function_role("ValidateFunction"), (name, statement.get("Sid"))
 
 
 def test_every_function_has_a_sample_event() -> None:
@@ -1169,7 +1380,8 @@ def test_plan_run_is_configured_from_the_parameters_and_calls_no_aws_api() -> No
     for parameter, default in PLAN_VARIABLES.values():
         assert TEMPLATE["Parameters"][parameter]["Type"] == "Number"
         assert TEMPLATE["Parameters"][parameter]["Default"] == default
-    assert "Policies" not in properties, "PlanRunFunction is pure: no AWS permission beyond logs and X-Ray"
+    assert not _code_statements("PlanRunFunction"), "PlanRunFunction is pure: no AWS permission beyond logs and X-Ray"
+    assert {s["Sid"] for s in _function_statements("PlanRunFunction")} == {"OwnLogGroup", "XRayTracing"}
     # The variables are the ones the orchestration settings read, and the defaults agree with the code's.
     from energylake.orchestration import OrchestrationSettings
 
@@ -1181,7 +1393,7 @@ def test_plan_run_is_configured_from_the_parameters_and_calls_no_aws_api() -> No
 
 
 def test_quality_gate_only_reads_manifests_and_quality_reports() -> None:
-    statements = _function_statements("QualityGateFunction")
+    statements = _code_statements("QualityGateFunction")
     readable: set[str] = set()
     for statement in statements:
         actions = _actions(statement)
@@ -1205,7 +1417,7 @@ def test_start_run_may_only_start_and_describe_the_pipeline() -> None:
     assert properties["Environment"]["Variables"] == {
         "ENERGYLAKE_PIPELINE_STATE_MACHINE_ARN": {"Ref": "PipelineStateMachine"}
     }
-    by_action = {frozenset(_actions(s)): s for s in _function_statements("StartRunFunction")}
+    by_action = {frozenset(_actions(s)): s for s in _code_statements("StartRunFunction")}
     assert set(by_action) == {frozenset({"states:startexecution"}), frozenset({"states:describeexecution"})}
     assert by_action[frozenset({"states:startexecution"})]["Resource"] == {"Ref": "PipelineStateMachine"}
     describe = _text(by_action[frozenset({"states:describeexecution"})]["Resource"])
