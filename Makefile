@@ -75,6 +75,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/warehouse_bench.py
 	$(BIN)/python benchmarks/spark_bench.py
 	$(BIN)/python benchmarks/pipeline_bench.py
+	$(BIN)/python benchmarks/sfn_bench.py
 
 clean:
 	rm -rf $(VENV) .tools .aws-sam lake .mypy_cache .ruff_cache
