@@ -87,3 +87,52 @@ def notify_queue_of_manifests(s3: Any, bucket: str, queue_arn: str) -> None:
             ]
         },
     )
+
+
+def sqs_lambda_event(messages: list[dict[str, Any]], source_arn: str) -> dict[str, Any]:
+    """The event Lambda's SQS poller builds from messages received with ``AttributeNames=["All"]``."""
+    return {
+        "Records": [
+            {
+                "messageId": message["MessageId"],
+                "receiptHandle": message["ReceiptHandle"],
+                "body": message["Body"],
+                "attributes": message.get("Attributes", {}),
+                "messageAttributes": {},
+                "md5OfBody": message["MD5OfBody"],
+                "eventSource": "aws:sqs",
+                "eventSourceARN": source_arn,
+                "awsRegion": FAKE_REGION,
+            }
+            for message in messages
+        ]
+    }
+
+
+def land_unparseable_version(lake: Any, manifest_key: str, *, fetched_at: Any) -> str:
+    """Land a newer version of an spp_dam group whose single member does not parse (as a changed source would);
+    returns its manifest key."""
+    import dataclasses
+    import datetime as dt
+    import json
+
+    from energylake.lake import land_group
+    from energylake.sources.base import RawReply
+
+    manifest = json.loads(lake.get(manifest_key))
+    meta = lake.metadata(manifest["members"][0]["key"])
+    reply = RawReply(
+        source="ercot",
+        dataset="spp_dam",
+        day=dt.date.fromisoformat(manifest["date"]),
+        origin="ercot-api",
+        origin_reason=meta["source-reason"],
+        method="GET",
+        url=meta["request-url"],
+        params=json.loads(meta["request-params"]),
+        status_code=200,
+        body=b'{"_meta": {"totalPages": 1}, "data": [["2024-11-03", "01:00", "HB_NORTH", "not-a-price", false]]',
+        extension="json",
+        fetched_at=fetched_at,
+    )
+    return land_group(lake, [dataclasses.replace(reply)]).manifest_key

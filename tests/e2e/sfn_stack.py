@@ -45,7 +45,7 @@ from energylake.sources.sample import SAMPLE_PASSWORD, SAMPLE_SUBSCRIPTION_KEY, 
 from energylake.storage import Storage, open_storage
 from energylake.window import Window
 from tests.conftest import REPO_ROOT
-from tests.fakes import FakeContext, load_handler, notify_queue_of_manifests
+from tests.fakes import FakeContext, load_handler, notify_queue_of_manifests, sqs_lambda_event
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -228,23 +228,9 @@ class Stack:
         ).get("Messages", [])
         if not batch:
             return 0
-        queue_arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:validate"
-        records = [
-            {
-                "messageId": message["MessageId"],
-                "receiptHandle": message["ReceiptHandle"],
-                "body": message["Body"],
-                "attributes": message.get("Attributes", {}),
-                "messageAttributes": {},
-                "md5OfBody": message["MD5OfBody"],
-                "eventSource": "aws:sqs",
-                "eventSourceARN": queue_arn,
-                "awsRegion": REGION,
-            }
-            for message in batch
-        ]
-        self.invocations.append(("ValidateFunction", {"Records": records}))
-        reply = load_handler("validate").lambda_handler({"Records": records}, FakeContext("ValidateFunction"))
+        event = sqs_lambda_event(batch, f"arn:aws:sqs:{REGION}:{ACCOUNT}:validate")
+        self.invocations.append(("ValidateFunction", event))
+        reply = load_handler("validate").lambda_handler(event, FakeContext("ValidateFunction"))
         failed = {item["itemIdentifier"] for item in reply["batchItemFailures"]}
         for message in batch:
             if message["MessageId"] not in failed:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 from pathlib import Path
@@ -12,14 +11,14 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from energylake.lake import land_group, list_manifests
+from energylake.lake import list_manifests
 from energylake.schema import SPP, WEATHER
 from energylake.settings import Settings
-from energylake.sources.base import RawReply
 from energylake.stages import curate, fetch, reprocess, sample_connection
 from energylake.storage import LocalStorage, Storage
 from energylake.timeconv import local_day_bounds_utc
 from energylake.window import Window
+from tests.fakes import land_unparseable_version
 
 AFTER_WINDOW = dt.datetime(2024, 11, 8, 12, tzinfo=dt.UTC)
 FALL_BACK = Window(dt.date(2024, 11, 2), dt.date(2024, 11, 4))
@@ -125,33 +124,11 @@ def test_a_day_fetched_before_it_ended_passes_as_partial(lake: LocalStorage) -> 
     assert report["partial_days"] == ["2024-11-03"]
 
 
-def _corrupt_group(lake: Storage, manifest_key: str) -> str:
-    """Land a newer version of the group whose single member is not JSON."""
-    manifest = json.loads(lake.get(manifest_key))
-    member = manifest["members"][0]["key"]
-    meta = lake.metadata(member)
-    reply = RawReply(
-        source="ercot",
-        dataset="spp_dam",
-        day=dt.date.fromisoformat(manifest["date"]),
-        origin="ercot-api",
-        origin_reason=meta["source-reason"],
-        method="GET",
-        url=meta["request-url"],
-        params=json.loads(meta["request-params"]),
-        status_code=200,
-        body=b'{"_meta": {"totalPages": 1}, "data": [["2024-11-03", "01:00", "HB_NORTH", "not-a-price", false]]',
-        extension="json",
-        fetched_at=dt.datetime(2024, 11, 9, tzinfo=dt.UTC),
-    )
-    return land_group(lake, [dataclasses.replace(reply)]).manifest_key
-
-
 def test_an_unparseable_group_is_quarantined_and_its_old_silver_removed(lake: LocalStorage) -> None:
     day = Window(dt.date(2024, 11, 3), dt.date(2024, 11, 3))
     good = curate(fetch_sample(lake, "spp_dam", day)[0], lake)
     assert good.status == "passed" and good.silver_keys
-    bad_manifest = _corrupt_group(lake, good.manifest_key)
+    bad_manifest = land_unparseable_version(lake, good.manifest_key, fetched_at=dt.datetime(2024, 11, 9, tzinfo=dt.UTC))
     # WHEN the newer (broken) version of the same group is curated
     bad = curate(bad_manifest, lake)
     # THEN it is quarantined with a report naming the problem, and the group's silver is gone (no stale copy)

@@ -29,7 +29,7 @@ from energylake.stages import fetch, sample_connection
 from energylake.storage import LocalStorage, S3Storage, open_storage
 from energylake.window import Window
 from tests.conftest import REPO_ROOT
-from tests.fakes import FakeContext, load_handler, notify_queue_of_manifests
+from tests.fakes import FakeContext, load_handler, notify_queue_of_manifests, sqs_lambda_event
 from tests.unit.test_template import RESOURCES
 
 REGION = "us-east-1"
@@ -102,26 +102,6 @@ def receive(wiring: Wiring, url: str | None = None) -> list[dict[str, Any]]:
         if not batch:
             return messages
         messages.extend(batch)
-
-
-def lambda_event(messages: list[dict[str, Any]], source_arn: str) -> dict[str, Any]:
-    """The event Lambda's SQS poller builds from received messages."""
-    return {
-        "Records": [
-            {
-                "messageId": message["MessageId"],
-                "receiptHandle": message["ReceiptHandle"],
-                "body": message["Body"],
-                "attributes": message.get("Attributes", {}),
-                "messageAttributes": {},
-                "md5OfBody": message["MD5OfBody"],
-                "eventSource": "aws:sqs",
-                "eventSourceARN": source_arn,
-                "awsRegion": REGION,
-            }
-            for message in messages
-        ]
-    }
 
 
 def failed_ids(reply: dict[str, Any]) -> list[str]:
@@ -216,7 +196,7 @@ def test_a_landed_group_is_curated_from_its_s3_notification(wiring: Wiring, caps
     # WHEN ValidateFunction gets the batch (the test event included, as the poller would deliver it)
     batch = test_events + notifications
     reply = load_handler("validate").lambda_handler(
-        lambda_event(batch, wiring.queue_arn), FakeContext("energylake-validate")
+        sqs_lambda_event(batch, wiring.queue_arn), FakeContext("energylake-validate")
     )
     # THEN no message failed, the group is in silver and its quality report says passed
     assert reply == {"batchItemFailures": []}
@@ -242,7 +222,7 @@ def test_the_s3_test_event_alone_succeeds_and_writes_nothing(wiring: Wiring) -> 
     _, [test_event] = manifest_messages(wiring)
     # WHEN it is handled
     reply = load_handler("validate").lambda_handler(
-        lambda_event([test_event], wiring.queue_arn), FakeContext("energylake-validate")
+        sqs_lambda_event([test_event], wiring.queue_arn), FakeContext("energylake-validate")
     )
     # THEN it succeeds and nothing is written
     assert reply == {"batchItemFailures": []}
@@ -254,7 +234,7 @@ def test_redelivering_a_message_rewrites_identical_bytes(wiring: Wiring) -> None
     land_sample(wiring, "spp_dam")
     [notification], _ = manifest_messages(wiring)
     handler = load_handler("validate")
-    event = lambda_event([notification], wiring.queue_arn)
+    event = sqs_lambda_event([notification], wiring.queue_arn)
     assert handler.lambda_handler(event, FakeContext("energylake-validate")) == {"batchItemFailures": []}
     first = {**lake_objects(wiring, "silver/"), **lake_objects(wiring, "quality/")}
     # WHEN SQS delivers the same message again (at-least-once delivery, or a redrive)
@@ -288,7 +268,7 @@ def test_a_poison_message_is_retried_then_dead_lettered(wiring: Wiring, body: st
     # WHEN the poller delivers it until the queue gives up on it
     attempts = 0
     while messages := receive(wiring):
-        reply = handler.lambda_handler(lambda_event(messages, wiring.queue_arn), FakeContext("energylake-validate"))
+        reply = handler.lambda_handler(sqs_lambda_event(messages, wiring.queue_arn), FakeContext("energylake-validate"))
         # THEN each attempt reports it (and only it) as failed, without raising
         assert failed_ids(reply) == [poison_id]
         settle(wiring, messages, reply)
@@ -309,7 +289,7 @@ def test_a_mixed_batch_reports_exactly_the_failed_message(wiring: Wiring) -> Non
     assert len(messages) == 3
     # WHEN the function handles it
     reply = load_handler("validate").lambda_handler(
-        lambda_event(messages, wiring.queue_arn), FakeContext("energylake-validate")
+        sqs_lambda_event(messages, wiring.queue_arn), FakeContext("energylake-validate")
     )
     # THEN only the poison message is reported; the good one was curated despite its neighbour
     assert failed_ids(reply) == [poison_id]
@@ -349,7 +329,7 @@ def test_a_group_that_cannot_be_parsed_is_quarantined_and_the_message_succeeds(w
     [notification], _ = manifest_messages(wiring)
     # WHEN its notification is handled
     reply = load_handler("validate").lambda_handler(
-        lambda_event([notification], wiring.queue_arn), FakeContext("energylake-validate")
+        sqs_lambda_event([notification], wiring.queue_arn), FakeContext("energylake-validate")
     )
     # THEN the message succeeds (retrying cannot fix data) ...
     assert reply == {"batchItemFailures": []}

@@ -6,7 +6,6 @@ curated by the real curation, so "pending", "passed" and "failed" are the states
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 import re
@@ -20,7 +19,7 @@ from moto import mock_aws
 
 from energylake.datasets import ALL_DATASETS, ERCOT_DATASETS
 from energylake.errors import ConfigurationError, InvalidRequestError, StorageError
-from energylake.lake import land_group, quality_report_key
+from energylake.lake import quality_report_key
 from energylake.orchestration import (
     SCHEDULED_DATASETS,
     BackfillPlan,
@@ -39,10 +38,10 @@ from energylake.orchestration import (
     start_scheduled_run,
 )
 from energylake.settings import Settings
-from energylake.sources.base import RawReply
 from energylake.stages import curate, fetch, sample_connection
 from energylake.storage import LocalStorage, Storage, open_storage
 from energylake.window import Window
+from tests.fakes import land_unparseable_version
 
 UTC = dt.UTC
 AFTER_WINDOW = dt.datetime(2024, 11, 8, 12, tzinfo=UTC)  # the sample clock: every day of the window is complete
@@ -407,24 +406,7 @@ def gate_event(ercot: dict[str, list[str]], weather: list[str] | None = None, **
 
 
 def land_newer_broken_version(lake: Storage, manifest_key: str) -> str:
-    """Land a newer version of spp_dam's group whose single member does not parse (as a changed source would)."""
-    manifest = json.loads(lake.get(manifest_key))
-    meta = lake.metadata(manifest["members"][0]["key"])
-    reply = RawReply(
-        source="ercot",
-        dataset="spp_dam",
-        day=dt.date.fromisoformat(manifest["date"]),
-        origin="ercot-api",
-        origin_reason=meta["source-reason"],
-        method="GET",
-        url=meta["request-url"],
-        params=json.loads(meta["request-params"]),
-        status_code=200,
-        body=b'{"_meta": {"totalPages": 1}, "data": [["2024-11-03", "01:00", "HB_NORTH", "not-a-price", false]]',
-        extension="json",
-        fetched_at=AFTER_WINDOW + dt.timedelta(days=1),
-    )
-    newer = land_group(lake, [dataclasses.replace(reply)]).manifest_key
+    newer = land_unparseable_version(lake, manifest_key, fetched_at=AFTER_WINDOW + dt.timedelta(days=1))
     assert newer != manifest_key
     return newer
 
