@@ -16,6 +16,15 @@ What is real and what stands in:
   and uploads the gold partitions, before the machine's first poll.
 * The warehouse step: LoadRedshiftFunction's COPY/MERGE needs Redshift; here the load goes to DuckDB (the local
   warehouse, same model and MERGE semantics) over a copy of the lake, and reports freshness the same way.
+
+moto 5.2 facts this stack works around (found while building it):
+
+* ``states:startExecution.sync:2`` fails (States.Runtime 'StateMachineArn'): the backfill runs chunks inline.
+* A literal ``ToleratedFailurePercentage`` does not parse; ``ToleratedFailurePercentagePath`` parses but is ignored.
+* A Distributed Map's ResultWriter writes only a manifest with empty result lists.
+* ``start_execution`` without a name names it "None": always pass a name.
+* A Lambda error is reported only with the ``x-amz-function-error`` response header (set below).
+* Two ``mock_aws`` contexts alive at once share state: one stack at a time (class-scoped at most).
 """
 
 from __future__ import annotations
