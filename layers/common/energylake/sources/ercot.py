@@ -41,12 +41,8 @@ from energylake.settings import ErcotCredentials, Settings
 from energylake.sources.base import Extension, FetchStats, Origin, RawReply
 from energylake.sources.http import (
     HttpClientOwner,
-    PolicedClient,
-    RateLimiter,
     describe_request,
-    make_client,
     public_params,
-    retry_policy,
 )
 from energylake.timeconv import utc_now
 from energylake.window import Window
@@ -281,12 +277,15 @@ class ErcotClient(HttpClientOwner):
         self._credentials = credentials
         self._clock = clock
         self._now = now or utc_now
-        self.stats = stats if stats is not None else FetchStats()
-        self._http = make_client(settings, transport)
-        # One limiter for every request to ERCOT: the 30/minute budget is per key, token calls included.
-        limiter = RateLimiter(settings.ercot_requests_per_minute, clock=clock, sleep=sleep)
-        self._policed = PolicedClient(
-            self._http, retry=retry_policy(settings), limiter=limiter, sleep=sleep, rng=rng, stats=self.stats
+        # ERCOT's 30/minute budget is per key: the one limiter covers token calls too.
+        self._open_http(
+            settings,
+            requests_per_minute=settings.ercot_requests_per_minute,
+            transport=transport,
+            sleep=sleep,
+            clock=clock,
+            rng=rng,
+            stats=stats,
         )
         self._token: _Token | None = None
         self._mis_listings: dict[int, list[MisDocument]] = {}

@@ -208,9 +208,36 @@ def _short_body(response: httpx.Response) -> str:
 
 
 class HttpClientOwner:
-    """``close()`` and the context-manager protocol for a source client that owns an :class:`httpx.Client`."""
+    """A source client that owns an :class:`httpx.Client` behind the shared policy: ``close()`` and the
+    context-manager protocol."""
 
     _http: httpx.Client
+    _policed: PolicedClient
+    stats: FetchStats
+
+    def _open_http(
+        self,
+        settings: Settings,
+        *,
+        requests_per_minute: float,
+        transport: httpx.BaseTransport | None,
+        sleep: Callable[[float], None],
+        clock: Callable[[], float],
+        rng: random.Random | None,
+        stats: FetchStats | None,
+    ) -> None:
+        """The owned client, behind retries and ONE rate limiter for every request to the source (token calls
+        included: a source's budget is per key)."""
+        self.stats = stats if stats is not None else FetchStats()
+        self._http = make_client(settings, transport)
+        self._policed = PolicedClient(
+            self._http,
+            retry=retry_policy(settings),
+            limiter=RateLimiter(requests_per_minute, clock=clock, sleep=sleep),
+            sleep=sleep,
+            rng=rng,
+            stats=self.stats,
+        )
 
     def close(self) -> None:
         self._http.close()

@@ -35,12 +35,8 @@ from energylake.settings import Settings
 from energylake.sources.base import FetchStats, RawReply
 from energylake.sources.http import (
     HttpClientOwner,
-    PolicedClient,
-    RateLimiter,
     describe_request,
-    make_client,
     public_params,
-    retry_policy,
 )
 from energylake.timeconv import UTC, utc_now
 from energylake.window import Window
@@ -301,17 +297,16 @@ class OpenMeteoClient(HttpClientOwner):
         now: Callable[[], dt.datetime] | None = None,
     ) -> None:
         self.settings = settings
-        self.stats = stats if stats is not None else FetchStats()
         self.points = zone_points()
         self._now = now or utc_now
-        self._http = make_client(settings, transport)
-        self._policed = PolicedClient(
-            self._http,
-            retry=retry_policy(settings),
-            limiter=RateLimiter(settings.open_meteo_requests_per_minute, clock=clock, sleep=sleep),
+        self._open_http(
+            settings,
+            requests_per_minute=settings.open_meteo_requests_per_minute,
+            transport=transport,
             sleep=sleep,
+            clock=clock,
             rng=rng,
-            stats=self.stats,
+            stats=stats,
         )
 
     def plan(self, window: Window) -> list[WeatherRequest]:
