@@ -100,10 +100,28 @@ def test_a_client_error_is_returned_not_retried() -> None:
     assert len(seen) == 1
 
 
-def test_caller_can_mark_more_replies_retryable() -> None:
-    client, seen = scripted(httpx.Response(200, text="busy"), httpx.Response(200, text="ok"))
-    response = policed(client, FakeClock()).send(GET, is_retryable=lambda r: r.text == "busy")
-    assert response.text == "ok" and len(seen) == 2
+def test_a_retry_after_beyond_the_backoff_cap_gives_up_at_once_without_sleeping() -> None:
+    # GIVEN a server that asks for an hour's wait (a Lambda would time out asleep, with no error and no metrics)
+    clock = FakeClock()
+    client, seen = scripted(httpx.Response(429, headers={"Retry-After": "3600"}), httpx.Response(200, text="ok"))
+    # WHEN the request is sent under a 30 s backoff cap
+    with pytest.raises(FetchError, match="asked to wait 3600 s") as caught:
+        policed(client, clock).send(GET)
+    # THEN it fails now, clearly, after one attempt and no sleep
+    assert "gave up after 1 attempts" in str(caught.value)
+    assert len(seen) == 1 and clock.sleeps == []
+
+
+@pytest.mark.parametrize(
+    ("failure", "named"),
+    [(httpx.ReadTimeout("slow"), r"timed out \(ReadTimeout\)"), (httpx.ConnectError("refused"), "connection failed")],
+)
+def test_a_network_failure_on_every_attempt_is_a_clear_fetch_error(failure: Exception, named: str) -> None:
+    clock = FakeClock()
+    client, seen = scripted(failure, failure, failure)
+    with pytest.raises(FetchError, match=named):
+        policed(client, clock, attempts=3).send(GET)
+    assert len(seen) == 3 and len(clock.sleeps) == 2
 
 
 def test_retry_after_accepts_seconds_and_http_dates() -> None:

@@ -182,11 +182,12 @@ def run_pipeline(
 
 @dataclass
 class BackfillState:
-    """The chunks of one backfill (window + stages) that completed, kept in the lake so a rerun resumes."""
+    """The chunks of one backfill (window + stages + datasets) that completed, kept in the lake so a rerun resumes."""
 
     lake: Storage
     window: Window
     stages: tuple[str, ...]
+    datasets: tuple[str, ...]
     completed: dict[str, dict[str, Any]] = field(default_factory=dict)  # "start..end" -> what it did
 
     @property
@@ -194,15 +195,15 @@ class BackfillState:
         return f"{STATE_PREFIX}backfill-{self.window.start}-{self.window.end}.json"
 
     @classmethod
-    def load(cls, lake: Storage, window: Window, stages: tuple[str, ...]) -> BackfillState:
-        state = cls(lake, window, stages)
+    def load(cls, lake: Storage, window: Window, stages: tuple[str, ...], datasets: tuple[str, ...]) -> BackfillState:
+        state = cls(lake, window, stages, datasets)
         if not lake.exists(state.key):
             return state
         try:
             document = json.loads(lake.get(state.key))
             for chunk, done in dict(document.get("completed", {})).items():
-                # A chunk counts as done only if it ran at least the stages asked for now.
-                if set(stages) <= set(done.get("stages", [])):
+                # A chunk counts as done only if it ran at least the stages AND the datasets asked for now.
+                if set(stages) <= set(done.get("stages", [])) and set(datasets) <= set(done.get("datasets", [])):
                     state.completed[str(chunk)] = dict(done)
         except (ValueError, AttributeError) as exc:
             raise StorageError(f"backfill state {state.key} in {lake.uri} is unreadable ({exc}): delete it") from exc
@@ -214,6 +215,7 @@ class BackfillState:
     def mark_done(self, chunk: Window, report: PipelineReport) -> None:
         self.completed[str(chunk)] = {
             "stages": list(self.stages),
+            "datasets": list(self.datasets),
             "finished_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "seconds": {stage: round(seconds, 3) for stage, seconds in report.seconds.items()},
             "loaded_rows": report.loaded_rows,

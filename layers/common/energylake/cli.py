@@ -481,7 +481,7 @@ def _backfill(args: argparse.Namespace) -> int:
     chunks = list(plan.window.chunks(args.chunk_days))
     with _log_file(plan, "backfill") as log:
         lake = open_storage(plan.lake_uri)
-        state = BackfillState.load(lake, plan.window, ordered)
+        state = BackfillState.load(lake, plan.window, ordered, tuple(plan.datasets))
         pending = [chunk for chunk in chunks if not state.is_done(chunk)]
         skipped = len(chunks) - len(pending)
         if skipped:

@@ -8,7 +8,6 @@ group -> silver or quarantine) and :func:`reprocess` (raw -> silver for a window
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -213,7 +212,11 @@ def curate(manifest_key: str, storage: Storage, *, run_id: str | None = None) ->
 
 
 def manifests_for(window: Window, dataset: str, storage: Storage) -> list[str]:
-    """The newest manifest of every group of ``dataset`` whose covered days meet ``window``."""
+    """The newest manifest of every group of ``dataset`` whose covered days meet ``window``.
+
+    A malformed manifest raises :class:`~energylake.errors.ParseError` naming it (as curating it would).
+    """
+    from energylake.curate import Manifest
     from energylake.lake import list_manifests
 
     entry = get_dataset(dataset)
@@ -221,8 +224,8 @@ def manifests_for(window: Window, dataset: str, storage: Storage) -> list[str]:
     day = window.start - _PARTITION_LOOKBACK
     while day <= window.end + _PARTITION_LOOKAHEAD:
         for key in list_manifests(storage, entry.source, entry.name, day):
-            covered = json.loads(storage.get(key)).get("covered_days", [])
-            if any(window.start.isoformat() <= covered_day <= window.end.isoformat() for covered_day in covered):
+            covered = Manifest.load(storage, key).covered_days
+            if any(window.start <= covered_day <= window.end for covered_day in covered):
                 found.append(key)
         day += dt.timedelta(days=1)
     return found

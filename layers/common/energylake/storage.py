@@ -187,7 +187,7 @@ class S3Storage:
                 IfNoneMatch="*",
             )
         except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
+            code = _error_code(exc)
             if code in {"PreconditionFailed", "ConditionalRequestConflict"}:
                 return False
             raise StorageError(f"cannot write s3://{self.bucket}/{self._key(key)}: {code}") from exc
@@ -201,7 +201,7 @@ class S3Storage:
                 Bucket=self.bucket, Key=self._key(key), Body=data, Metadata=_s3_metadata(metadata or {})
             )
         except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
+            code = _error_code(exc)
             raise StorageError(f"cannot write s3://{self.bucket}/{self._key(key)}: {code}") from exc
 
     def get(self, key: str) -> bytes:
@@ -210,7 +210,7 @@ class S3Storage:
         try:
             return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
         except ClientError as exc:
-            raise StorageError(f"no object {key!r} in {self.uri}") from exc
+            raise StorageError(f"cannot read {key!r} in {self.uri}: {_error_code(exc)}") from exc
 
     def delete(self, key: str) -> None:
         from botocore.exceptions import ClientError
@@ -218,7 +218,7 @@ class S3Storage:
         try:
             self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
         except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
+            code = _error_code(exc)
             raise StorageError(f"cannot delete s3://{self.bucket}/{self._key(key)}: {code}") from exc
 
     def metadata(self, key: str) -> dict[str, str]:
@@ -227,7 +227,7 @@ class S3Storage:
         try:
             head: Any = self.client.head_object(Bucket=self.bucket, Key=self._key(key))
         except ClientError as exc:
-            raise StorageError(f"no object {key!r} in {self.uri}") from exc
+            raise StorageError(f"cannot read {key!r} in {self.uri}: {_error_code(exc)}") from exc
         return {name: value for name, value in head.get("Metadata", {}).items()}
 
     def exists(self, key: str) -> bool:
@@ -235,8 +235,12 @@ class S3Storage:
 
         try:
             self.client.head_object(Bucket=self.bucket, Key=self._key(key))
-        except ClientError:
-            return False
+        except ClientError as exc:
+            # Only "not there" means False: a denied or throttled HEAD must not pass for a missing object (curation
+            # would then skip removing a group's stale silver).
+            if _error_code(exc) in _MISSING:
+                return False
+            raise StorageError(f"cannot check {key!r} in {self.uri}: {_error_code(exc)}") from exc
         return True
 
     def list(self, prefix: str) -> Iterator[str]:
@@ -250,3 +254,11 @@ class S3Storage:
 def _s3_metadata(metadata: dict[str, str]) -> dict[str, str]:
     # S3 user metadata is ASCII and lower-cased; keep names as given (they already are) and escape values.
     return {name.lower(): value.encode("ascii", "backslashreplace").decode() for name, value in metadata.items()}
+
+
+_MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
+
+
+def _error_code(exc: Exception) -> str:
+    response: Any = getattr(exc, "response", {}) or {}
+    return str(response.get("Error", {}).get("Code", "") or type(exc).__name__)

@@ -77,10 +77,3 @@ class FetchStats:
     bytes_received: int = 0
     rows: int = 0
     throttled: int = 0
-
-    def add(self, other: FetchStats) -> None:
-        self.requests += other.requests
-        self.retries += other.retries
-        self.bytes_received += other.bytes_received
-        self.rows += other.rows
-        self.throttled += other.throttled

@@ -77,8 +77,8 @@ class RetryPolicy:
 
     def delay(self, attempt: int, retry_after_s: float | None, rng: random.Random) -> float:
         """Wait before attempt ``attempt + 1``: full jitter over an exponential cap, never less than the
-        server's ``Retry-After`` (a server that names its wait knows best, up to ``backoff_max_s``... and
-        beyond: we honour it even when longer, since retrying sooner only earns another 429)."""
+        server's ``Retry-After`` (a server that names its wait knows best; retrying sooner only earns another
+        429). :class:`PolicedClient` gives up instead when that wait exceeds ``backoff_max_s``."""
         cap = min(self.backoff_max_s, self.backoff_base_s * (2 ** (attempt - 1)))
         jittered = rng.uniform(0, cap)
         return max(jittered, retry_after_s) if retry_after_s is not None else jittered
@@ -159,14 +159,10 @@ class PolicedClient:
         self.rng = rng or random.Random()
         self.stats = stats if stats is not None else FetchStats()
 
-    def send(
-        self,
-        request: httpx.Request,
-        *,
-        is_retryable: Callable[[httpx.Response], bool] | None = None,
-    ) -> httpx.Response:
+    def send(self, request: httpx.Request) -> httpx.Response:
         """Send ``request``, retrying transient failures. Returns the last response whatever its status when
-        it is not retryable (the caller decides what a 4xx means); raises FetchError when attempts run out."""
+        it is not retryable (the caller decides what a 4xx means); raises FetchError when attempts run out, or
+        at once when the server asks for a wait longer than ``backoff_max_s`` (a Lambda would time out asleep)."""
         description = describe_request(request)
         last_problem = "no attempt made"
         for attempt in range(1, self.retry.max_attempts + 1):
@@ -183,23 +179,20 @@ class PolicedClient:
                 last_problem = f"connection failed ({type(exc).__name__}: {exc})"
             else:
                 self.stats.bytes_received += len(response.content)
-                retryable = response.status_code in self.retry.retry_statuses or (
-                    is_retryable is not None and is_retryable(response)
-                )
-                if not retryable:
+                if response.status_code not in self.retry.retry_statuses:
                     return response
                 if response.status_code == 429:
                     self.stats.throttled += 1
                 retry_after = retry_after_seconds(response)
                 last_problem = f"HTTP {response.status_code}{_short_body(response)}"
+                if retry_after is not None and retry_after > self.retry.backoff_max_s:
+                    last_problem += f" (the server asked to wait {retry_after:.0f} s)"
+                    break
             if attempt == self.retry.max_attempts:
                 break
             self.stats.retries += 1
             self.sleep(self.retry.delay(attempt, retry_after, self.rng))
-        raise FetchError(
-            f"gave up after {self.retry.max_attempts} attempts; last: {last_problem}",
-            request=description,
-        )
+        raise FetchError(f"gave up after {attempt} attempts; last: {last_problem}", request=description)
 
 
 def _short_body(response: httpx.Response) -> str:
