@@ -116,7 +116,7 @@ def test_status_reports_windows_zones_and_table_counts(
     assert cli.main(["status", "--lake", str(lake)]) == 0
     text = capsys.readouterr().out
     assert all(table in text for table in FED_TABLES)
-    assert "quarantine" in text
+    assert "no quarantined groups" in text
     # AND it wrote nothing
     assert files_under(lake) == before
 
@@ -233,3 +233,41 @@ def test_backfill_resumes_after_an_interruption_skipping_finished_chunks(
     assert cli.main(args) == 0
     assert fetched == []
     assert "0 chunk(s) run, 3 skipped" in capsys.readouterr().out
+
+
+def test_a_backfill_of_other_datasets_over_the_same_window_is_not_skipped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a finished backfill of spp_dam over two days
+    lake = tmp_path / "lake"
+    base = ["backfill", "--source", "sample", "--start", "2024-11-02", "--end", "2024-11-03", "--chunk-days", "1",
+            "--stages", "fetch", "--lake", str(lake), "--json"]  # fmt: skip
+    assert cli.main([*base, "--dataset", "spp_dam"]) == 0
+    capsys.readouterr()
+    # WHEN the same window is backfilled for weather
+    assert cli.main([*base, "--dataset", "weather"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    # THEN no chunk counts as done (they were done for spp_dam only) and weather landed
+    assert (summary["chunks"], summary["skipped"]) == (2, 0)
+    assert any((lake / "raw" / "source=openmeteo").rglob("*.json"))
+    # AND rerunning the spp_dam backfill still skips both chunks
+    assert cli.main([*base, "--dataset", "spp_dam"]) == 0
+    assert json.loads(capsys.readouterr().out)["skipped"] == 2
+
+
+def test_a_malformed_manifest_stops_reprocess_with_a_one_line_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a lake whose spp_dam partition holds a manifest that is not JSON
+    lake = tmp_path / "lake"
+    bad = lake / "raw/source=ercot/dataset=spp_dam/date=2024-11-03/_manifests/g/20241104T000000000000Z-x.manifest.json"
+    bad.parent.mkdir(parents=True)
+    bad.write_bytes(b"{not json")
+    # WHEN reprocess runs over that day
+    code = cli.main(["reprocess", "--silver-only", "--start", "2024-11-03", "--end", "2024-11-03", "--dataset",
+                     "spp_dam", "--lake", str(lake)])  # fmt: skip
+    # THEN it exits 1 naming the stage and the malformed manifest, without a traceback
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "curate failed for spp_dam" in err and "malformed" in err and bad.name in err
+    assert "Traceback" not in err

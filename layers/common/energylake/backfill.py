@@ -189,6 +189,7 @@ class BackfillState:
     stages: tuple[str, ...]
     datasets: tuple[str, ...]
     completed: dict[str, dict[str, Any]] = field(default_factory=dict)  # "start..end" -> what it did
+    recorded: dict[str, dict[str, Any]] = field(default_factory=dict)  # every chunk in the file, done for us or not
 
     @property
     def key(self) -> str:
@@ -202,6 +203,7 @@ class BackfillState:
         try:
             document = json.loads(lake.get(state.key))
             for chunk, done in dict(document.get("completed", {})).items():
+                state.recorded[str(chunk)] = dict(done)
                 # A chunk counts as done only if it ran at least the stages AND the datasets asked for now.
                 if set(stages) <= set(done.get("stages", [])) and set(datasets) <= set(done.get("datasets", [])):
                     state.completed[str(chunk)] = dict(done)
@@ -213,9 +215,14 @@ class BackfillState:
         return str(chunk) in self.completed
 
     def mark_done(self, chunk: Window, report: PipelineReport) -> None:
-        self.completed[str(chunk)] = {
+        # Datasets done earlier with the same stages stay done (a backfill of weather after one of spp_dam).
+        previous = self.recorded.get(str(chunk), {})
+        datasets = set(self.datasets)
+        if set(previous.get("stages", [])) == set(self.stages):
+            datasets |= set(previous.get("datasets", []))
+        self.completed[str(chunk)] = self.recorded[str(chunk)] = {
             "stages": list(self.stages),
-            "datasets": list(self.datasets),
+            "datasets": sorted(datasets),
             "finished_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "seconds": {stage: round(seconds, 3) for stage, seconds in report.seconds.items()},
             "loaded_rows": report.loaded_rows,
@@ -223,6 +230,6 @@ class BackfillState:
         document = {
             "window": str(self.window),
             "stages": list(self.stages),
-            "completed": dict(sorted(self.completed.items())),
+            "completed": dict(sorted(self.recorded.items())),
         }
         self.lake.put(self.key, json.dumps(document, indent=1, sort_keys=True).encode())
