@@ -258,6 +258,27 @@ def test_the_load_reports_each_datasets_freshness_for_the_alarm(s3: Any) -> None
     assert result["freshness_minutes"] == {"spp_rt": 21}
 
 
+def test_a_failed_freshness_read_keeps_the_committed_load_and_reports_no_figures(s3: Any) -> None:
+    # GIVEN the freshness view cannot be read (dropped, or no permission)
+    connection = RecordingConnection(fail_when=lambda sql: sql.startswith("SELECT dataset"))
+
+    # WHEN a table is loaded
+    result = _load(connection, s3, ["ercot_spp"])
+
+    # THEN the load stands (its transaction committed), the read was rolled back, and no freshness is reported
+    assert [entry["status"] for entry in result["tables"]] == ["loaded"]
+    assert connection.log[-3:] == [freshness_sql("energylake"), "<rollback>", "<close>"]
+    assert result["freshness_minutes"] == {}
+
+
+def test_gold_tables_are_not_reported_as_datasets() -> None:
+    # Gold holds every hour of its build window, data or not: only source datasets carry freshness.
+    from energylake.redshift_loader import freshness_from_rows
+
+    rows = [("spp_rt", 21), ("system_hourly", -300), ("weather", None), ("energy_weather_hourly", 5)]
+    assert freshness_from_rows(rows) == {"spp_rt": 21}
+
+
 def test_freshness_becomes_one_metric_per_dataset(capsys: pytest.CaptureFixture[str]) -> None:
     from aws_lambda_powertools import Metrics
 

@@ -287,7 +287,11 @@ def freshness_sql(schema_name: str | None) -> str:
 
 
 def freshness_from_rows(rows: Iterable[Sequence[Any]]) -> dict[str, int]:
-    return {str(dataset): int(minutes) for dataset, minutes in rows if minutes is not None}
+    """Minutes behind per source dataset. The view's gold rows (named after their table) are left out: gold holds
+    every hour of the window it was built for, data or not, so its newest hour says nothing about freshness."""
+    from energylake.datasets import ALL_DATASETS
+
+    return {str(name): int(minutes) for name, minutes in rows if minutes is not None and name in ALL_DATASETS}
 
 
 def emit_freshness(metrics: Any, freshness: dict[str, int]) -> None:
@@ -397,13 +401,28 @@ def load_window(
                 "loaded %s for %s from %d of %d prefixes: %s", table, window, len(prefixes), len(candidates), rows
             )
             result["tables"].append(TableLoad(table=table, status="loaded", prefixes=len(prefixes), rows=rows))
-        cursor = connection.cursor()
-        cursor.execute(freshness_sql(schema_name))
-        result["freshness_minutes"] = freshness_from_rows(cursor.fetchall() or [])
-        connection.commit()  # a read, but with autocommit off it opened a transaction
+        result["freshness_minutes"] = _read_freshness(connection, schema_name)
     finally:
         connection.close()
     return result
+
+
+def _read_freshness(connection: DbConnection, schema_name: str) -> dict[str, int]:
+    """Best effort, after every table committed: a failed read must not fail (and retry) a load that succeeded.
+    No figure means no DataFreshnessMinutes metric, which the freshness alarm treats as breaching."""
+    try:
+        cursor = connection.cursor()
+        cursor.execute(freshness_sql(schema_name))
+        freshness = freshness_from_rows(cursor.fetchall() or [])
+        connection.commit()  # a read, but with autocommit off it opened a transaction
+    except Exception:
+        logger.exception("reading %s.v_data_freshness failed: no freshness metric this load", schema_name)
+        try:
+            connection.rollback()
+        except Exception:  # the read's error is the one worth logging
+            logger.debug("rollback after the freshness read failed", exc_info=True)
+        return {}
+    return freshness
 
 
 def _in_transaction(
