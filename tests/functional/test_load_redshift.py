@@ -429,6 +429,23 @@ def test_provisioned_clusters_connect_with_iam_as_the_db_user() -> None:
     }
 
 
+def test_without_a_warehouse_the_load_is_skipped_not_failed(monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN the template's default: no Redshift (RedshiftMode none)
+    monkeypatch.setenv("ENERGYLAKE_REDSHIFT_MODE", "none")
+    get_redshift_settings.cache_clear()
+
+    def no_connection() -> RecordingConnection:
+        raise AssertionError("nothing may connect without a warehouse")
+
+    # WHEN the pipeline's load step runs
+    result = handle_load_redshift({"start": "2024-11-01", "end": "2024-11-01"}, connect=no_connection)
+    get_redshift_settings.cache_clear()
+
+    # THEN it succeeds with nothing loaded and no freshness (the run goes on to its summary)
+    assert (result["tables"], result["freshness_minutes"]) == ([], {})
+    assert result["window_start_utc"] == "2024-11-01T05:00:00+00:00"
+
+
 @pytest.mark.parametrize(
     ("variables", "names"),
     [
@@ -437,7 +454,6 @@ def test_provisioned_clusters_connect_with_iam_as_the_db_user() -> None:
             "ENERGYLAKE_REDSHIFT_DB_USER",
         ),
         ({"ENERGYLAKE_REDSHIFT_MODE": "serverless"}, "ENERGYLAKE_REDSHIFT_WORKGROUP"),
-        ({"ENERGYLAKE_REDSHIFT_MODE": "none"}, "ENERGYLAKE_REDSHIFT_MODE"),
         ({"ENERGYLAKE_REDSHIFT_MODE": "serverless", "ENERGYLAKE_REDSHIFT_WORKGROUP": "w"}, "COPY_ROLE_ARN"),
         ({"ENERGYLAKE_REDSHIFT_SCHEMA_NAME": "Energy; DROP"}, "schema_name"),
     ],

@@ -1647,7 +1647,11 @@ def test_the_real_time_freshness_alarm_watches_spp_rt() -> None:
     assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanThreshold", 40)
     assert alarm["TreatMissingData"] == "breaching"
     assert alarm["AlarmActions"] == ALERT_TOPIC
-    assert alarm["ActionsEnabled"] == {"Fn::If": ["SchedulesEnabled", True, False]}
+    # Alerts only when runs are scheduled AND a warehouse exists to measure (RedshiftMode none skips the loads).
+    assert alarm["ActionsEnabled"] == {"Fn::If": ["FreshnessWatched", True, False]}
+    assert TEMPLATE["Conditions"]["FreshnessWatched"] == {
+        "Fn::And": [{"Condition": "SchedulesEnabled"}, {"Fn::Not": [{"Fn::Equals": [{"Ref": "RedshiftMode"}, "none"]}]}]
+    }
 
 
 def test_daily_datasets_have_a_freshness_alarm_too() -> None:

@@ -466,6 +466,20 @@ def handle_load_redshift(
 
     request = parse_event(event, LoadRedshiftEvent)
     settings = get_redshift_settings()
+    if settings.mode == "none":
+        # The template's default (RedshiftMode none): the lake and gold are the product; nothing to load, and a
+        # scheduled run must not fail (and alert) every 15 minutes for it.
+        logger.info("no warehouse configured (ENERGYLAKE_REDSHIFT_MODE=none): load skipped")
+        start_utc, end_utc = window_utc_bounds(request.window())
+        return LoadResult(
+            start=request.start.isoformat(),
+            end=request.end.isoformat(),
+            window_start_utc=start_utc.isoformat(),
+            window_end_utc=end_utc.isoformat(),
+            schema=settings.schema_name,
+            tables=[],
+            freshness_minutes={},
+        )
     role = settings.require_copy_role()
     result = load_window(
         request.window(),
