@@ -236,7 +236,7 @@ def gold_and_warehouse_states(next_state: str, on_error: str) -> States:
             next_state="StartGluePolls",
             on_error=on_error,
             # Another window's run holds the job (one run at a time): wait for it rather than fail.
-            extra_retry=[retry(["GlueJobBusyError"], interval=60, attempts=30, max_delay=300, backoff=1.5)],
+            extra_retry=[retry(["GlueJobBusyError"], interval=60, attempts=10, max_delay=300, backoff=1.5)],
             comment="Start the gold Glue job for the window, or join the run already active for it.",
         ),
         "StartGluePolls": {
@@ -377,7 +377,8 @@ def pipeline() -> State:
         "Comment": "energylake pipeline: plan -> fetch ERCOT and weather -> quality gate -> gold (Glue) -> "
         "warehouse -> summary. Every stage is idempotent, so rerunning an execution with the same input is safe.",
         "StartAt": "PlanRun",
-        "TimeoutSeconds": 10800,
+        # Bounded waits: gate 40 x 30 s, Glue 120 x 60 s, a busy Glue job up to 10 x 300 s, plus the work.
+        "TimeoutSeconds": 14400,
         "States": states,
     }
 
@@ -404,7 +405,16 @@ def backfill() -> State:
             "Type": "Map",
             "Comment": "Fetch and curate each chunk of the window in a child execution.",
             "ItemsPath": "$.plan.chunks",
-            "ItemSelector": {"plan.$": "$$.Map.Item.Value"},
+            # A chunk is only its days; what every chunk shares comes from the plan once (keeps the plan small).
+            "ItemSelector": {
+                "plan": {
+                    "start.$": "$$.Map.Item.Value.start",
+                    "end.$": "$$.Map.Item.Value.end",
+                    "ercot_datasets.$": "$.plan.ercot_datasets",
+                    "fetch_weather.$": "$.plan.fetch_weather",
+                    "gate.$": "$.plan.gate",
+                }
+            },
             # From the plan (template parameters, overridable per execution): chunks in flight at once, and the
             # share of failed chunks the backfill tolerates.
             "MaxConcurrencyPath": "$.plan.max_concurrency",

@@ -316,13 +316,32 @@ def test_backfill_chunks_cover_the_window_exactly_once(
     assert (result["start"], result["end"]) == (start, end)
 
 
-def test_each_chunk_carries_what_the_chunk_machine_reads() -> None:
+def test_chunks_are_only_their_days_and_the_plan_holds_what_they_share() -> None:
     result = backfill_plan({"start": "2024-11-01", "end": "2024-11-10", "datasets": ["weather", "spp_dam"]})
-    for chunk in result["chunks"]:
-        assert chunk["ercot_datasets"] == ["spp_dam"]
-        assert chunk["fetch_weather"] is True
-        assert chunk["gate"] == result["gate"]
+    assert all(set(chunk) == {"start", "end"} for chunk in result["chunks"])
+    assert (result["ercot_datasets"], result["fetch_weather"]) == (["spp_dam"], True)
     assert result["datasets"] == ["spp_dam", "weather"]
+
+
+def test_the_largest_plans_stay_far_below_the_step_functions_payload_limit() -> None:
+    # Ten years in the smallest chunks that are allowed (1,000 chunks) vs 256 KiB between states
+    largest = backfill_plan({"start": "2022-01-01", "end": "2024-09-26", "chunk_days": 1})
+    assert len(largest["chunks"]) == 1000
+    assert len(json.dumps(largest)) < 100_000
+
+
+@pytest.mark.parametrize(
+    ("machine", "execution_input", "named"),
+    [
+        ("pipeline", {"start": "2024-01-01", "end": "2024-02-01"}, "spans 32 days.*backfill"),
+        ("backfill", {"start": "2016-01-01", "end": "2024-12-31", "chunk_days": 1}, "chunk_days 1 makes 3288 chunks"),
+    ],
+)
+def test_windows_too_large_for_one_execution_are_refused_with_what_to_do(
+    machine: str, execution_input: dict[str, Any], named: str
+) -> None:
+    with pytest.raises(InvalidRequestError, match=named):
+        plan(machine, execution_input)  # type: ignore[arg-type]
 
 
 def test_backfill_limits_default_to_the_settings_and_the_input_overrides_them() -> None:
@@ -400,6 +419,8 @@ def gate_event(ercot: dict[str, list[str]], weather: list[str] | None = None, **
                 {"dataset": name, "manifests": keys, "written": 1, "unchanged": 0} for name, keys in ercot.items()
             ],
             "weather": {"dataset": "weather", "manifests": weather or []},
+            "attempt": 0,
+            "max_polls": 40,
             **extra,
         }
     )
@@ -493,8 +514,8 @@ def test_the_last_allowed_check_passes_when_everything_is_curated(lake: Storage)
 
 
 def test_an_empty_fetch_passes_at_once(lake: Storage) -> None:
-    # GIVEN fetch steps that landed nothing new (all datasets unchanged: no manifests), and no weather
-    event = QualityGateEvent.model_validate({"ercot": [{"dataset": "spp_rt", "manifests": []}], "weather": None})
+    # GIVEN fetch steps that landed no group (nothing available yet), and no weather asked for
+    event = gate_event({"spp_rt": []})
     # THEN there is nothing to wait for
     assert quality_gate(event, lake) == {"status": "passed", "attempt": 1, "groups": 0, "passed": 0, "pending": []}
 
@@ -528,13 +549,17 @@ def test_a_corrupt_quality_report_is_a_storage_error(lake: Storage) -> None:
 
 
 def test_handle_quality_gate_validates_the_event(lake: Storage) -> None:
+    valid = {"ercot": [], "weather": {"dataset": "weather", "manifests": []}, "attempt": 0, "max_polls": 3}
     with pytest.raises(InvalidRequestError, match="attempt: Input should be greater than or equal to 0"):
-        handle_quality_gate({"ercot": [], "attempt": -1}, storage=lake)
+        handle_quality_gate({**valid, "attempt": -1}, storage=lake)
     with pytest.raises(InvalidRequestError, match=r"ercot\.0\.dataset: Input should be"):
-        handle_quality_gate({"ercot": [{"dataset": "prices", "manifests": []}]}, storage=lake)
+        handle_quality_gate({**valid, "ercot": [{"dataset": "prices", "manifests": []}]}, storage=lake)
     with pytest.raises(InvalidRequestError, match="status: Extra inputs"):
-        handle_quality_gate({"ercot": [], "status": "pending"}, storage=lake)
-    assert handle_quality_gate({}, storage=lake)["status"] == "passed"
+        handle_quality_gate({**valid, "status": "pending"}, storage=lake)
+    # An empty or renamed event fails rather than passing with nothing to check
+    with pytest.raises(InvalidRequestError, match="ercot: Field required; weather: Field required"):
+        handle_quality_gate({}, storage=lake)
+    assert handle_quality_gate(valid, storage=lake)["status"] == "passed"
 
 
 def test_the_gate_only_reads_the_lake(lake: Storage) -> None:

@@ -70,6 +70,10 @@ SCHEDULED_DATASETS: Final[dict[Schedule, tuple[DatasetName, ...]]] = {
     "realtime": ("spp_rt", "fuel_mix", "weather"),
     "daily": ("spp_dam", "load_weather_zone", "load_forecast", "wind", "solar", "weather"),
 }
+# Payload bounds (Step Functions passes at most 256 KiB between states): a pipeline run's fetch results grow with
+# its days; a backfill's plan with its chunks.
+MAX_PIPELINE_DAYS: Final = 31
+MAX_BACKFILL_CHUNKS: Final = 1000
 # A real-time run this soon after midnight also re-fetches the previous operating day: its last intervals post
 # minutes after midnight.
 _REALTIME_LOOKBACK: Final = dt.timedelta(hours=1)
@@ -151,6 +155,12 @@ class PipelineInput(BaseModel):
             raise ValueError("give both start and end, or neither (default: yesterday..today, Central)")
         if self.start is not None and self.end is not None:
             _check_window(self.start, self.end)
+            days = (self.end - self.start).days + 1
+            if days > MAX_PIPELINE_DAYS:
+                raise ValueError(
+                    f"the window spans {days} days; one pipeline run takes at most {MAX_PIPELINE_DAYS} "
+                    "(start the backfill state machine for longer windows)"
+                )
         if self.datasets is not None and len(set(self.datasets)) != len(self.datasets):
             raise ValueError(f"datasets lists a dataset twice: {self.datasets}")
         return self
@@ -171,6 +181,7 @@ class BackfillInput(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> BackfillInput:
         _check_window(self.start, self.end)
+
         if self.datasets is not None and len(set(self.datasets)) != len(self.datasets):
             raise ValueError(f"datasets lists a dataset twice: {self.datasets}")
         return self
@@ -195,11 +206,11 @@ class RunPlan(TypedDict):
 
 
 class ChunkPlan(TypedDict):
+    """One chunk's days; the map's ItemSelector adds what every chunk shares from the plan (datasets, gate), so
+    the plan stays small (Step Functions passes at most 256 KiB between states)."""
+
     start: str
     end: str
-    ercot_datasets: list[str]
-    fetch_weather: bool
-    gate: PollPlan
 
 
 class BackfillPlan(RunPlan):
@@ -265,15 +276,13 @@ def plan(
         base = _run_plan(window, datasets, settings)
         chunk_days = backfill.chunk_days or settings.backfill_chunk_days
         chunks = [
-            ChunkPlan(
-                start=chunk.start.isoformat(),
-                end=chunk.end.isoformat(),
-                ercot_datasets=base["ercot_datasets"],
-                fetch_weather=base["fetch_weather"],
-                gate=base["gate"],
-            )
-            for chunk in window.chunks(chunk_days)
+            ChunkPlan(start=chunk.start.isoformat(), end=chunk.end.isoformat()) for chunk in window.chunks(chunk_days)
         ]
+        if len(chunks) > MAX_BACKFILL_CHUNKS:
+            raise InvalidRequestError(
+                f"invalid backfill input: chunk_days {chunk_days} makes {len(chunks)} chunks; "
+                f"at most {MAX_BACKFILL_CHUNKS} (raise chunk_days)"
+            )
         return BackfillPlan(
             **base,
             chunks=chunks,
@@ -328,13 +337,15 @@ class QualityGateEvent(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    ercot: list[FetchSummary] = Field(default_factory=list)
-    weather: FetchSummary | None = None
-    attempt: int = Field(0, ge=0)
-    max_polls: int = Field(40, ge=1)
+    # All required: the machines always send all four, and a renamed path must fail the gate, not pass it with
+    # nothing to check.
+    ercot: list[FetchSummary]
+    weather: FetchSummary
+    attempt: int = Field(ge=0)
+    max_polls: int = Field(ge=1)
 
     def manifests(self) -> list[str]:
-        fetched = [*self.ercot, *([self.weather] if self.weather else [])]
+        fetched = [*self.ercot, self.weather]
         return sorted({key for summary in fetched for key in summary.manifests})
 
 
