@@ -662,6 +662,11 @@ _RUN_TYPES = ("date", "string", "integer", "boolean")
 _MISSING = object()
 
 
+def runs_limit(length: int) -> int:
+    """How many runs of equal values a column of ``length`` rows may have for per-run work to beat per-row work."""
+    return max(_RUNS_MIN_LIMIT, length // _RUNS_ROWS_PER_RUN)
+
+
 def _runs_type_ok(array: Any | None, kinds: tuple[str, ...]) -> bool:
     import pyarrow as pa
 
@@ -677,7 +682,7 @@ def _runs_type_ok(array: Any | None, kinds: tuple[str, ...]) -> bool:
     return any(checks[name] for name in kinds)
 
 
-def _changes(column: Any) -> Any:
+def changes(column: Any) -> Any:
     """Per row 1..n-1: does the value differ from the previous row's (null-aware: null = null, null != value)."""
     import pyarrow.compute as pc
 
@@ -717,12 +722,12 @@ def _merged_runs(columns: list[Any | None], length: int) -> tuple[list[int], lis
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    limit = max(_RUNS_MIN_LIMIT, length // _RUNS_ROWS_PER_RUN)
+    limit = runs_limit(length)
     present = [column for column in columns if column is not None]
     changed: Any = None
     for column in present:
         try:
-            column_changes = _changes(column)
+            column_changes = changes(column)
         except (pa.ArrowNotImplementedError, pa.ArrowInvalid, pa.ArrowTypeError):  # pragma: no cover - defensive
             return None
         changed = column_changes if changed is None else pc.or_(changed, column_changes)

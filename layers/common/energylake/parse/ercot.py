@@ -567,9 +567,6 @@ def _ints(name: str, array: pa.Array, what: str) -> pa.Array:
     return result
 
 
-_RUNS_ROWS_PER_RUN = 16  # parse per run (not per distinct value) when there are at most len / 16 runs
-
-
 def _map_runs(
     array: pa.Array | pa.ChunkedArray, parse_one: Callable[[str], Any], out_type: pa.DataType
 ) -> pa.Array | None:
@@ -580,11 +577,8 @@ def _map_runs(
     length = len(array)
     if length < 2:
         return None
-    current, previous = array.slice(1), array.slice(0, length - 1)
-    changed = pc.not_equal(current, previous)
-    if array.null_count:
-        changed = pc.coalesce(changed, pc.xor(pc.is_null(current), pc.is_null(previous)))
-    if (pc.sum(changed).as_py() or 0) >= max(256, length // _RUNS_ROWS_PER_RUN):
+    changed = timeconv.changes(array)
+    if (pc.sum(changed).as_py() or 0) >= timeconv.runs_limit(length):
         return None
     boundaries = [index + 1 for index in pc.indices_nonzero(changed).to_pylist()]
     parsed: dict[str | None, Any] = {}
