@@ -307,6 +307,32 @@ def test_no_retry_swallows_every_error(machine: tuple[str, dict[str, Any]]) -> N
             assert "States.ALL" not in retrier["ErrorEquals"], f"{name}:{path}/{state_name}"
 
 
+def _our_error_names() -> set[str]:
+    """The exception classes our Lambdas raise (a Lambda error's name is its class name)."""
+    import inspect
+
+    from energylake import errors, glue_jobs, orchestration, redshift_loader
+
+    return {
+        name
+        for module in (errors, glue_jobs, orchestration, redshift_loader)
+        for name, value in vars(module).items()
+        if inspect.isclass(value) and issubclass(value, Exception)
+    }
+
+
+def test_every_retried_or_caught_error_name_is_a_real_one(machine: tuple[str, dict[str, Any]]) -> None:
+    # A renamed exception class would silently switch its Retry off: every name that is not a service's must be
+    # one of our exception classes (and the generated GoldFailed/GoldTimedOut errors are never retried).
+    name, body = machine
+    service_prefixes = ("States.", "Lambda.", "Glue.", "SNS.")
+    ours = _our_error_names()
+    for path, state_name, state in every_state(body):
+        for handler in [*state.get("Retry", []), *state.get("Catch", [])]:
+            for error in handler["ErrorEquals"]:
+                assert error.startswith(service_prefixes) or error in ours, f"{name}:{path}/{state_name}: {error}"
+
+
 def _reaches_alert(body: dict[str, Any], start: str) -> bool:
     scope = Scope("<machine>", body)
     return any(scope.states[name].get("Resource") == "arn:aws:states:::sns:publish" for name in reachable(scope, start))

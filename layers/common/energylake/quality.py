@@ -88,17 +88,15 @@ REJECTION_REASON = "rejection_reason"
 MAX_EXAMPLES = 5
 # Names a parser may give the all-ERCOT total in the load tables (system bounds apply to those rows).
 SYSTEM_ZONE_NAMES: tuple[str, ...] = ("ERCOT", "SYSTEM", "TOTAL")
-# Interval length (minutes) per dataset; spp's schema leaves it open (RT15 15, DAM 60).
-INTERVAL_MINUTES: dict[DatasetName, int] = {
-    "spp_rt": 15,
-    "spp_dam": 60,
-    "load_weather_zone": 60,
-    "load_forecast": 60,
-    "wind": 60,
-    "solar": 60,
-    "fuel_mix": 5,
-    "weather": 60,
-}
+# The price table's schema serves both markets, so its interval is open there: real-time 15, day-ahead 60.
+_SPP_INTERVAL_MINUTES: dict[DatasetName, int] = {"spp_rt": 15, "spp_dam": 60}
+
+
+def interval_minutes(dataset: DatasetName) -> int:
+    """The length of one interval of ``dataset``, from its silver schema (the one place it is declared)."""
+    return silver_schema(dataset).interval_minutes or _SPP_INTERVAL_MINUTES[dataset]
+
+
 _LINEAGE_NAMES = tuple(column.name for column in LINEAGE)
 _VINTAGE_COLUMN = "posted_at_utc"
 _CENTRAL_TIMESTAMP = pa.timestamp("us", tz="America/Chicago")
@@ -167,7 +165,7 @@ class Check:
 def checks_for(dataset: DatasetName, config: QualityConfig = DEFAULT_QUALITY_CONFIG) -> list[Check]:
     """The checks of ``dataset``, in the order they run."""
     schema = silver_schema(dataset)
-    interval = INTERVAL_MINUTES[dataset]
+    interval = interval_minutes(dataset)
     time_column = schema.time_column
     entity = tuple(column for column in schema.natural_key if column != time_column)
     day_entity = tuple(column for column in entity if column != _VINTAGE_COLUMN)
