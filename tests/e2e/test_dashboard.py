@@ -238,6 +238,8 @@ def test_an_empty_warehouse_renders_every_chart_as_no_data(tmp_path: Path) -> No
     assert "no data loaded" in page
     for chart_id, _ in CHARTS:
         assert "no data" in _section(page, chart_id)
+    # the freshness panel always says "no data" per empty table: it must say so for the gold tables too
+    assert "system_hourly: no data" in _section(page, "freshness")
 
 
 def test_a_missing_warehouse_is_an_error_not_an_empty_page(tmp_path: Path) -> None:

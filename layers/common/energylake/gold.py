@@ -563,8 +563,10 @@ def build_gold(spark: SparkSession, lake_uri: str, start: dt.date, end: dt.date)
     configure_session(spark)
     build = build_range(start, end)
     inputs = _silver_inputs(spark, lake_uri, build)
+    # Weather is aligned twice (values at each hour's start and at its end): read and deduplicate it once.
+    weather = inputs["weather"].persist()
     zone_hours = energy_weather_hourly(
-        inputs["load"], inputs["weather"], start_utc=build.start_utc, end_utc=build.end_utc
+        inputs["load"], weather, start_utc=build.start_utc, end_utc=build.end_utc
     ).persist()
     spp_hours = ercot_spp_hourly(inputs["spp"]).persist()
     try:
@@ -577,4 +579,5 @@ def build_gold(spark: SparkSession, lake_uri: str, start: dt.date, end: dt.date)
     finally:
         zone_hours.unpersist()
         spp_hours.unpersist()
+        weather.unpersist()
     return {table: counts[table] for table in GOLD_TABLES}
