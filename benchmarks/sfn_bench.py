@@ -92,7 +92,7 @@ def orchestrated(stack: Any, monkeypatch: Any) -> tuple[float, dict[str, float]]
 def main() -> None:
     import pytest
 
-    from energylake.gold import local_spark_session
+    from energylake.gold.spark import local_spark_session
     from energylake.orchestration import plan
     from tests.e2e.sfn_stack import moto_stack
 

@@ -32,9 +32,9 @@ import pyarrow.parquet as pq
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT / "layers" / "common"))
 
-from energylake.gold import build_gold, build_range  # noqa: E402
-from energylake.schema import HUB_AVERAGE, HUBS, SILVER_TABLES  # noqa: E402
-from energylake.zones import WEATHER_ZONES  # noqa: E402
+from energylake.gold.spark import build_gold, build_range  # noqa: E402
+from energylake.contracts.schemas import HUB_AVERAGE, HUBS, SILVER_TABLES  # noqa: E402
+from energylake.contracts.zones import WEATHER_ZONES  # noqa: E402
 
 FIRST_DAY = dt.date(2024, 1, 1)
 POINTS = 50

@@ -1,4 +1,4 @@
-"""AWS Glue job entry: build the gold tables for a window of ERCOT operating days (thin: the work is energylake.gold).
+"""AWS Glue job entry: build the gold tables for a window of ERCOT operating days (thin: see energylake.gold).
 
 On Glue (``awsglue`` importable): arguments via ``getResolvedOptions`` (``--JOB_NAME --start --end --lake``), the
 Spark session from a ``GlueContext``, and ``Job.init``/``Job.commit`` around the build. Anywhere else::
@@ -24,7 +24,8 @@ try:
 except ImportError:  # a bare checkout: use the package beside this file
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "layers" / "common"))
 
-from energylake.errors import InvalidRequestError
+from energylake.errors import EnergylakeError, InvalidRequestError
+from energylake.lake.storage import open_storage
 from energylake.window import Window
 
 _OPTIONS = ("start", "end", "lake")
@@ -57,8 +58,13 @@ def main(argv: list[str] | None = None) -> int:
     except InvalidRequestError as exc:
         print(f"build_gold: bad window: {exc}", file=sys.stderr)
         return 2
+    try:
+        lake = open_storage(options["lake"])
+    except EnergylakeError as exc:
+        print(f"build_gold: bad lake: {exc}", file=sys.stderr)
+        return 2
 
-    from energylake.gold import build_gold, local_spark_session
+    from energylake.gold.spark import build_gold, local_spark_session
 
     job = None
     if glue_options is not None:
@@ -73,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         spark = local_spark_session(app_name="energylake-build-gold")
     try:
-        rows = build_gold(spark, options["lake"], window.start, window.end)
+        rows = build_gold(window, lake, spark)
     except InvalidRequestError as exc:
         print(f"build_gold: {exc}", file=sys.stderr)
         return 2

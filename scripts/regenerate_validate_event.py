@@ -19,7 +19,7 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from energylake.settings import Settings  # noqa: E402
 from energylake.stages import fetch, sample_connection  # noqa: E402
-from energylake.storage import LocalStorage  # noqa: E402
+from energylake.lake.storage import LocalStorage  # noqa: E402
 from energylake.window import Window  # noqa: E402
 from tests.functional.test_validate_service import SAMPLE_NOW  # noqa: E402  (the clock the event test uses)
 

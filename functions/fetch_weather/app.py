@@ -6,8 +6,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from energylake.aws import handle_fetch
-from energylake.events import FetchWeatherEvent
+from energylake.lambdas import fetch_weather
 
 logger = Logger()
 tracer = Tracer()
@@ -19,4 +18,4 @@ copy_config_to_registered_loggers(source_logger=logger, include={"energylake"}) 
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, object], context: LambdaContext) -> dict[str, object]:
-    return handle_fetch(event, FetchWeatherEvent, metrics)
+    return fetch_weather.handle(event, metrics)

@@ -7,7 +7,8 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from energylake.redshift_loader import LoadResult, handle_load_redshift
+from energylake.lambdas import load_redshift
+from energylake.warehouse.redshift.load import LoadResult
 
 logger = Logger()
 tracer = Tracer()
@@ -19,4 +20,4 @@ copy_config_to_registered_loggers(source_logger=logger, include={"energylake"}) 
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, object], context: LambdaContext) -> LoadResult:
-    return handle_load_redshift(event, metrics=metrics)
+    return load_redshift.handle(event, metrics=metrics)

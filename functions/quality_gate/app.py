@@ -6,7 +6,8 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from energylake.orchestration import GateResult, handle_quality_gate
+from energylake.lambdas import quality_gate
+from energylake.lambdas.quality_gate import GateResult
 
 logger = Logger()
 tracer = Tracer()
@@ -16,4 +17,4 @@ copy_config_to_registered_loggers(source_logger=logger, include={"energylake"}) 
 @logger.inject_lambda_context(log_event=True)
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, object], context: LambdaContext) -> GateResult:
-    return handle_quality_gate(event)
+    return quality_gate.handle(event)

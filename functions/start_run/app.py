@@ -6,7 +6,8 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from energylake.orchestration import StartedRun, start_scheduled_run
+from energylake.lambdas import start_run
+from energylake.lambdas.start_run import StartedRun
 
 logger = Logger()
 tracer = Tracer()
@@ -16,4 +17,4 @@ copy_config_to_registered_loggers(source_logger=logger, include={"energylake"}) 
 @logger.inject_lambda_context(log_event=True)
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, object], context: LambdaContext) -> StartedRun:
-    return start_scheduled_run(event)
+    return start_run.handle(event)

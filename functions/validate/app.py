@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from energylake.validate import validate_record
+from energylake.lambdas import validate
 
 logger = Logger()
 tracer = Tracer()
@@ -23,7 +23,7 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> list[dict[str, object]]:
-    return validate_record(record, metrics)
+    return validate.handle_record(record, metrics)
 
 
 @logger.inject_lambda_context(log_event=True)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from energylake.cli import main
-from energylake.datasets import ALL_DATASETS
+from energylake.local.cli import main
+from energylake.contracts.datasets import ALL_DATASETS
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:

@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from energylake import schema
-from energylake.dashboard import CHARTS, hinge_fit, render_dashboard, write_dashboard
+from energylake.local.dashboard import CHARTS, hinge_fit, render_dashboard, write_dashboard
 from energylake.timeconv import local_day_bounds_utc
 from energylake.warehouse.duckdb import WarehouseError, load, migrate
 

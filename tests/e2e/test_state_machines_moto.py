@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from energylake.redshift_loader import WAREHOUSE_TABLES
-from tests.e2e.sfn_stack import BUCKET, Stack, moto_stack
+from tests.support.sfn_stack import BUCKET, Stack, moto_stack
 
 pytest.importorskip("pyspark", reason="pyspark is not installed (pip install -e '.[spark]')")
 

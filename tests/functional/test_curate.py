@@ -12,13 +12,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from energylake.lake import list_manifests
-from energylake.schema import SPP, WEATHER
+from energylake.contracts.schemas import SPP, WEATHER
 from energylake.settings import Settings
 from energylake.stages import curate, fetch, reprocess, sample_connection
-from energylake.storage import LocalStorage, Storage
+from energylake.lake.storage import LocalStorage, Storage
 from energylake.timeconv import local_day_bounds_utc
 from energylake.window import Window
-from tests.fakes import land_unparseable_version
+from tests.support.fakes import land_unparseable_version
 
 AFTER_WINDOW = dt.datetime(2024, 11, 8, 12, tzinfo=dt.UTC)
 FALL_BACK = Window(dt.date(2024, 11, 2), dt.date(2024, 11, 4))

@@ -15,9 +15,9 @@ from moto import mock_aws
 
 from energylake.errors import FetchError, InvalidRequestError
 from energylake.settings import Settings
-from energylake.sources.sample import SAMPLE_PASSWORD, SAMPLE_SUBSCRIPTION_KEY, SAMPLE_USERNAME, SampleServer
-from tests.conftest import REPO_ROOT
-from tests.fakes import FakeContext, load_handler
+from energylake.sample.router import SAMPLE_PASSWORD, SAMPLE_SUBSCRIPTION_KEY, SAMPLE_USERNAME, SampleServer
+from tests.support.paths import REPO_ROOT
+from tests.support.fakes import FakeContext, load_handler
 
 BUCKET = "energylake-lake-test"
 EVENTS = REPO_ROOT / "events"

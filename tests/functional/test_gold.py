@@ -24,7 +24,7 @@ pytest.importorskip("pyspark", reason="pyspark is not installed (pip install -e 
 from pyspark.sql import DataFrame, SparkSession
 
 from energylake import gold
-from energylake.schema import (
+from energylake.contracts.schemas import (
     DEGREE_BASE_C,
     GOLD_TABLES,
     LOAD_FORECAST,
@@ -38,10 +38,10 @@ from energylake.schema import (
 )
 from energylake.settings import Settings
 from energylake.stages import fetch, reprocess, sample_connection
-from energylake.storage import LocalStorage
+from energylake.lake.storage import LocalStorage
 from energylake.timeconv import local_day_bounds_utc
 from energylake.window import Window
-from energylake.zones import WEATHER_ZONES
+from energylake.contracts.zones import WEATHER_ZONES
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 UTC = dt.UTC

@@ -14,8 +14,8 @@ from moto import mock_aws
 
 from energylake.errors import StorageError
 from energylake.lake import land_raw, list_raw, raw_request_prefix
-from energylake.sources.base import RawReply
-from energylake.storage import LocalStorage, S3Storage, Storage, open_storage
+from energylake.contracts.raw import RawReply
+from energylake.lake.storage import LocalStorage, S3Storage, Storage, open_storage
 
 BODY = b'{"_meta": {"totalPages": 1}, "data": [["2024-11-03", 2, "HB_NORTH", 23.5, "Y"]]}'
 

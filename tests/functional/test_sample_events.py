@@ -37,14 +37,14 @@ from energylake.orchestration import (
 )
 from energylake.redshift_loader import LoadRedshiftEvent, get_redshift_settings
 from energylake.settings import Settings
-from energylake.sources.sample import SAMPLE_PASSWORD, SAMPLE_SUBSCRIPTION_KEY, SAMPLE_USERNAME, SampleServer
+from energylake.sample.router import SAMPLE_PASSWORD, SAMPLE_SUBSCRIPTION_KEY, SAMPLE_USERNAME, SampleServer
 from energylake.stages import curate, fetch, sample_connection
-from energylake.storage import S3Storage
+from energylake.lake.storage import S3Storage
 from energylake.warehouse.model import WAREHOUSE
 from energylake.window import Window
-from tests.conftest import REPO_ROOT
-from tests.fakes import FakeContext, load_handler
-from tests.functional.test_load_redshift import RecordingConnection
+from tests.support.paths import REPO_ROOT
+from tests.support.fakes import FakeContext, load_handler
+from tests.support.redshift import RecordingConnection
 
 EVENTS = REPO_ROOT / "events"
 EVENT_FILES = sorted(path.name for path in EVENTS.glob("*.json"))

@@ -25,8 +25,8 @@ from energylake.glue_jobs import (
     get_run_state,
     handle_trigger_glue,
 )
-from tests.conftest import REPO_ROOT
-from tests.fakes import FakeContext, load_handler
+from tests.support.paths import REPO_ROOT
+from tests.support.fakes import FakeContext, load_handler
 
 REGION = "us-east-1"
 JOB = "energylake-test-build-gold"

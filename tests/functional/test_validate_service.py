@@ -24,13 +24,13 @@ from moto import mock_aws
 from energylake.errors import ConfigurationError, InvalidRequestError
 from energylake.lake import land_group
 from energylake.settings import Settings
-from energylake.sources.base import RawReply
+from energylake.contracts.raw import RawReply
 from energylake.stages import fetch, sample_connection
-from energylake.storage import LocalStorage, S3Storage, open_storage
+from energylake.lake.storage import LocalStorage, S3Storage, open_storage
 from energylake.window import Window
-from tests.conftest import REPO_ROOT
-from tests.fakes import FakeContext, load_handler, notify_queue_of_manifests, sqs_lambda_event
-from tests.unit.test_template import RESOURCES
+from tests.support.paths import REPO_ROOT
+from tests.support.fakes import FakeContext, load_handler, notify_queue_of_manifests, sqs_lambda_event
+from tests.support.template import RESOURCES
 
 REGION = "us-east-1"
 BUCKET = "energylake-lake-test"

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from energylake.orchestration import OrchestrationSettings
-from tests.conftest import REPO_ROOT
+from tests.support.paths import REPO_ROOT
 
 STATEMACHINES = REPO_ROOT / "statemachines"
 # Definition file -> the AWS::Serverless::StateMachine of template.yaml that deploys it.
@@ -409,7 +409,7 @@ def test_the_pipeline_fetches_ercot_one_dataset_at_a_time() -> None:
 
 @pytest.fixture(scope="module")
 def template() -> dict[str, Any]:
-    from tests.unit.test_template import _load_template  # the cfn-lint decoder, which understands !GetAtt etc.
+    from tests.support.template import load_template  # the cfn-lint decoder, which understands !GetAtt etc.
 
     loaded: dict[str, Any] = _load_template()
     return loaded

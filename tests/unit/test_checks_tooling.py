@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO_ROOT
+from tests.support.paths import REPO_ROOT
 
 MAKEFILE = (REPO_ROOT / "Makefile").read_text()
 WITH_PYTHON312 = REPO_ROOT / "scripts" / "with-python312.sh"

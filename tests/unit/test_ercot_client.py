@@ -20,10 +20,11 @@ from pydantic import SecretStr
 
 from energylake.errors import ConfigurationError, FetchError, MalformedReplyError
 from energylake.settings import ErcotCredentials, Settings
-from energylake.sources.base import FetchStats, RawReply
+from energylake.contracts.raw import RawReply
+from energylake.sources.http import FetchStats
 from energylake.sources.ercot import ErcotAuthenticationError, ErcotClient
 from energylake.window import Window
-from tests.fakes import FakeClock
+from tests.support.fakes import FakeClock
 
 PASSWORD = "pw-Sup3r-S3cret!"
 SUBSCRIPTION_KEY = "key0123456789abcdef0123456789abcd"

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from energylake.datasets import CATALOG, ErcotDatasetName
+from energylake.contracts.datasets import CATALOG, ErcotDatasetName
 from energylake.errors import FetchError
 from energylake.settings import ErcotCredentials, Settings
 from energylake.sources.ercot import (
@@ -25,9 +25,9 @@ from energylake.sources.ercot import (
     zip_csv_rows,
     zip_problem,
 )
-from energylake.sources.sample import SAMPLE_PASSWORD, SAMPLE_SUBSCRIPTION_KEY, SAMPLE_USERNAME, SampleServer
+from energylake.sample.router import SAMPLE_PASSWORD, SAMPLE_SUBSCRIPTION_KEY, SAMPLE_USERNAME, SampleServer
 from energylake.window import Window
-from tests.conftest import realdata_path
+from tests.support.paths import realdata_path
 
 pytestmark = pytest.mark.realdata
 

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tests.conftest import REPO_ROOT
+from tests.support.paths import REPO_ROOT
 
 HANDLERS = sorted(path.parent.name for path in (REPO_ROOT / "functions").glob("*/app.py"))
 FETCH_HANDLERS = [name for name in HANDLERS if name.startswith("fetch_")]

@@ -20,7 +20,7 @@ from energylake.sources.http import (
     public_params,
     retry_after_seconds,
 )
-from tests.fakes import FakeClock
+from tests.support.fakes import FakeClock
 
 
 def scripted(*steps: httpx.Response | Exception) -> tuple[httpx.Client, list[httpx.Request]]:

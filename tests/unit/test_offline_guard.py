@@ -7,7 +7,7 @@ import socket
 import httpx
 import pytest
 
-from tests.conftest import NetworkAccessError
+from tests.support.network import NetworkAccessError
 
 
 def test_connecting_to_a_public_address_fails_loudly() -> None:

@@ -16,7 +16,8 @@ import pytest
 
 from energylake.errors import FetchError, InvalidRequestError, MalformedReplyError
 from energylake.settings import Settings
-from energylake.sources.base import FetchStats, RawReply
+from energylake.contracts.raw import RawReply
+from energylake.sources.http import FetchStats
 from energylake.sources.openmeteo import (
     HOURLY_VARIABLES,
     OpenMeteoClient,
@@ -24,8 +25,8 @@ from energylake.sources.openmeteo import (
     plan_requests,
 )
 from energylake.window import Window
-from energylake.zones import WEATHER_ZONES, zone_points
-from tests.fakes import FakeClock
+from energylake.contracts.zones import WEATHER_ZONES, zone_points
+from tests.support.fakes import FakeClock
 
 # 12:00 UTC on 2024-11-20: "today" for endpoint choice is the UTC date 2024-11-20.
 NOW = dt.datetime(2024, 11, 20, 12, 0, tzinfo=dt.UTC)

@@ -17,7 +17,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from energylake.datasets import ALL_DATASETS, ERCOT_DATASETS
+from energylake.contracts.datasets import ALL_DATASETS, ERCOT_DATASETS
 from energylake.errors import ConfigurationError, InvalidRequestError, StorageError
 from energylake.lake import quality_report_key
 from energylake.orchestration import (
@@ -39,9 +39,9 @@ from energylake.orchestration import (
 )
 from energylake.settings import Settings
 from energylake.stages import curate, fetch, sample_connection
-from energylake.storage import LocalStorage, Storage, open_storage
+from energylake.lake.storage import LocalStorage, Storage, open_storage
 from energylake.window import Window
-from tests.fakes import land_unparseable_version
+from tests.support.fakes import land_unparseable_version
 
 UTC = dt.UTC
 AFTER_WINDOW = dt.datetime(2024, 11, 8, 12, tzinfo=UTC)  # the sample clock: every day of the window is complete

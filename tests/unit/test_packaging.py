@@ -7,7 +7,7 @@ import sys
 import tomllib
 
 import energylake
-from tests.conftest import REPO_ROOT
+from tests.support.paths import REPO_ROOT
 
 
 def _requirement_lines(text: str) -> set[str]:

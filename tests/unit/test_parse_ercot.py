@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 import pytest
 from pydantic import SecretStr
 
-from energylake.datasets import ErcotDatasetName
+from energylake.contracts.datasets import ErcotDatasetName
 from energylake.errors import ParseError
 from energylake.lake import raw_metadata
 from energylake.parse import ParseResult, RawObject, parse_raw
@@ -29,11 +29,11 @@ from energylake.parse.ercot import (
     parse_fuel_mix_dashboard,
     parse_mis_zip,
 )
-from energylake.schema import LINEAGE, SILVER_TABLES
+from energylake.contracts.schemas import LINEAGE, SILVER_TABLES
 from energylake.settings import ErcotCredentials, Settings
 from energylake.sources.ercot import ErcotClient
-from energylake.sources.sample import SAMPLE_PASSWORD, SAMPLE_SUBSCRIPTION_KEY, SAMPLE_USERNAME, SampleServer
-from energylake.sources.sample_ercot import HUBS, LOAD_ZONES, RESOURCE_NODES
+from energylake.sample.router import SAMPLE_PASSWORD, SAMPLE_SUBSCRIPTION_KEY, SAMPLE_USERNAME, SampleServer
+from energylake.sample.ercot import HUBS, LOAD_ZONES, RESOURCE_NODES
 from energylake.timeconv import local_day_bounds_utc, local_day_hours
 from energylake.window import Window
 

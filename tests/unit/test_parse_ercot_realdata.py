@@ -13,8 +13,8 @@ import pytest
 
 from energylake.parse import RawObject
 from energylake.parse.ercot import parse, parse_csv_bytes, parse_mis_zip
-from energylake.schema import LINEAGE, SILVER_TABLES
-from tests.conftest import realdata_path
+from energylake.contracts.schemas import LINEAGE, SILVER_TABLES
+from tests.support.paths import realdata_path
 
 pytestmark = pytest.mark.realdata
 UTC = dt.UTC

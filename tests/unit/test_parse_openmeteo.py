@@ -20,15 +20,15 @@ from energylake.lake import raw_metadata
 from energylake.parse import RawObject, parse_raw
 from energylake.parse.openmeteo import VARIABLE_COLUMNS, parse, parse_locations
 from energylake.quality import run_quality
-from energylake.schema import LINEAGE, UTC_TIMESTAMP, WEATHER
+from energylake.contracts.schemas import LINEAGE, UTC_TIMESTAMP, WEATHER
 from energylake.settings import Settings
-from energylake.sources.base import RawReply
+from energylake.contracts.raw import RawReply
 from energylake.sources.openmeteo import HOURLY_VARIABLES, OpenMeteoClient
-from energylake.sources.sample import SampleServer
+from energylake.sample.router import SampleServer
 from energylake.timeconv import local_day_bounds_utc, local_day_hours
 from energylake.window import Window
-from energylake.zones import WEATHER_ZONES
-from tests.conftest import realdata_path
+from energylake.contracts.zones import WEATHER_ZONES
+from tests.support.paths import realdata_path
 
 NOW = dt.datetime(2024, 11, 20, 15, 0, tzinfo=dt.UTC)
 ARCHIVE = "https://archive-api.open-meteo.com/v1/archive"

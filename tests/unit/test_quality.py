@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from energylake.datasets import ALL_DATASETS, DatasetName
+from energylake.contracts.datasets import ALL_DATASETS, DatasetName
 from energylake.quality import (
     REJECTION_REASON,
     QualityConfig,
@@ -22,9 +22,9 @@ from energylake.quality import (
     interval_minutes,
     run_quality,
 )
-from energylake.schema import LINEAGE, UTC_TIMESTAMP, silver_schema
+from energylake.contracts.schemas import LINEAGE, UTC_TIMESTAMP, silver_schema
 from energylake.timeconv import local_day_bounds_utc
-from energylake.zones import WEATHER_ZONES
+from energylake.contracts.zones import WEATHER_ZONES
 
 NORMAL_DAY = dt.date(2024, 11, 5)
 FALL_BACK = dt.date(2024, 11, 3)  # 25 Central hours

@@ -16,12 +16,13 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from energylake.datasets import ErcotDatasetName
+from energylake.contracts.datasets import ErcotDatasetName
 from energylake.errors import FetchError
 from energylake.settings import ErcotCredentials, Settings
-from energylake.sources.base import FetchStats, RawReply
+from energylake.contracts.raw import RawReply
+from energylake.sources.http import FetchStats
 from energylake.sources.ercot import ErcotAuthenticationError, ErcotClient
-from energylake.sources.sample import SAMPLE_PASSWORD, SAMPLE_SUBSCRIPTION_KEY, SAMPLE_USERNAME, SampleServer
+from energylake.sample.router import SAMPLE_PASSWORD, SAMPLE_SUBSCRIPTION_KEY, SAMPLE_USERNAME, SampleServer
 from energylake.timeconv import local_day_hours
 from energylake.window import Window
 

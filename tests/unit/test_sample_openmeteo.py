@@ -12,12 +12,13 @@ import httpx
 import pytest
 
 from energylake.settings import Settings
-from energylake.sources.base import FetchStats, RawReply
+from energylake.contracts.raw import RawReply
+from energylake.sources.http import FetchStats
 from energylake.sources.openmeteo import HOURLY_VARIABLES, OpenMeteoClient
-from energylake.sources.sample import SampleServer
+from energylake.sample.router import SampleServer
 from energylake.window import Window
-from energylake.zones import zone_points
-from tests.conftest import realdata_path
+from energylake.contracts.zones import zone_points
+from tests.support.paths import realdata_path
 
 NOW = dt.datetime(2024, 11, 20, 15, 0, tzinfo=dt.UTC)
 ARCHIVE = "https://archive-api.open-meteo.com/v1/archive"

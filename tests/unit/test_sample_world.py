@@ -9,9 +9,9 @@ import statistics
 import pytest
 
 from energylake.sources import sample_world as world
-from energylake.sources.sample_ercot import day_slots
+from energylake.sample.ercot import day_slots
 from energylake.timeconv import local_day_bounds_utc
-from energylake.zones import WEATHER_ZONES, WeatherZone
+from energylake.contracts.zones import WEATHER_ZONES, WeatherZone
 
 SEED = 20241103
 

@@ -8,7 +8,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from energylake.errors import StorageError
-from energylake.storage import S3Storage
+from energylake.lake.storage import S3Storage
 
 
 class FailingS3:

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from cfnlint.decode import decode_str  # type: ignore[import-untyped]
 
-from tests.conftest import REPO_ROOT
+from tests.support.paths import REPO_ROOT
 
 TEMPLATE_PATH = REPO_ROOT / "template.yaml"
 EVENTS = REPO_ROOT / "events"
@@ -1039,7 +1039,7 @@ def _hive_type(arrow_type: Any) -> str:
 
 def _catalog_expectations() -> list[tuple[str, str, Any]]:
     """(catalog table name, lake location under the bucket, schema.py table) for every silver dataset and gold table."""
-    from energylake.schema import GOLD_TABLES, SILVER_TABLES
+    from energylake.contracts.schemas import GOLD_TABLES, SILVER_TABLES
 
     silver = [(f"silver_{name}", f"silver/dataset={name}", schema) for name, schema in SILVER_TABLES.items()]
     gold = [(f"gold_{name}", f"gold/{name}", schema) for name, schema in GOLD_TABLES.items()]
@@ -1655,7 +1655,7 @@ def test_the_real_time_freshness_alarm_watches_spp_rt() -> None:
 
 
 def test_daily_datasets_have_a_freshness_alarm_too() -> None:
-    from energylake.datasets import ALL_DATASETS
+    from energylake.contracts.datasets import ALL_DATASETS
 
     watched = {
         dimension["Value"]
@@ -1740,7 +1740,7 @@ def test_the_dashboard_is_valid_json_and_shows_the_pipeline() -> None:
             assert f'"{metric}", "FunctionName", "{function}"' in text, (function, metric)
     for queue in DEAD_LETTER_QUEUES:
         assert f'"QueueName", "{queue}.QueueName"' in text, queue
-    from energylake.datasets import ALL_DATASETS
+    from energylake.contracts.datasets import ALL_DATASETS
 
     for dataset in ALL_DATASETS:
         assert f'"DataFreshnessMinutes", "service", "energylake", "dataset", "{dataset}"' in text, dataset
@@ -1802,7 +1802,7 @@ def _quicksight_type(arrow_type: Any) -> str:
 
 
 def test_quicksight_has_a_data_set_per_gold_table() -> None:
-    from energylake.schema import GOLD_TABLES
+    from energylake.contracts.schemas import GOLD_TABLES
 
     tables = {
         table["RelationalTable"]["Name"]
@@ -1814,7 +1814,7 @@ def test_quicksight_has_a_data_set_per_gold_table() -> None:
 
 @pytest.mark.parametrize("data_set", sorted(QUICKSIGHT_DATA_SETS))
 def test_quicksight_data_set_columns_are_the_warehouse_columns(data_set: str) -> None:
-    from energylake.schema import GOLD_TABLES
+    from energylake.contracts.schemas import GOLD_TABLES
     from energylake.warehouse.model import WAREHOUSE
 
     properties = QUICKSIGHT_DATA_SETS[data_set]

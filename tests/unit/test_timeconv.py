@@ -12,7 +12,7 @@ import pyarrow.compute as pc
 import pytest
 
 from energylake.errors import EnergylakeError
-from energylake.schema import UTC_TIMESTAMP
+from energylake.contracts.schemas import UTC_TIMESTAMP
 from energylake.timeconv import (
     AmbiguousLocalTime,
     HourEnding,

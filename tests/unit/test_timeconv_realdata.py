@@ -29,7 +29,7 @@ from energylake.timeconv import (
     parse_dst_flag,
     parse_hour_ending,
 )
-from tests.conftest import realdata_path
+from tests.support.paths import realdata_path
 
 pytestmark = pytest.mark.realdata
 

@@ -1,7 +1,13 @@
 """energylake: ERCOT grid data and Open-Meteo weather, from raw replies to a warehouse.
 
-The public API is small and typed. Names load on first use (PEP 562), so ``import energylake`` costs nothing on a
-Lambda cold start, and heavy dependencies (pyarrow, pyspark, duckdb) load only inside the modules that need them.
+The stages, in data order, each one function of (window, lake) that every runtime calls:
+:func:`fetch` (sources -> raw), :func:`curate` / :func:`reprocess` (raw -> silver, quality reports, quarantine),
+:func:`build_gold` (silver -> gold) and the warehouse loads (:mod:`energylake.warehouse`). The doors are the Lambda
+modules (:mod:`energylake.lambdas`), the Glue job (``glue/build_gold.py``) and, on one machine only, the CLI
+(:mod:`energylake.local`, with the offline sample source in :mod:`energylake.sample`).
+
+Names load on first use (PEP 562), so ``import energylake`` costs nothing on a Lambda cold start, and heavy
+dependencies (pyarrow, pyspark, duckdb) load only inside the modules that need them.
 """
 
 from __future__ import annotations
@@ -10,7 +16,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from energylake.datasets import ALL_DATASETS, ERCOT_DATASETS, DatasetName
+    from energylake.contracts.datasets import ALL_DATASETS, ERCOT_DATASETS, DatasetName
+    from energylake.curate import CurateResult, curate, reprocess
     from energylake.errors import (
         ConfigurationError,
         EnergylakeError,
@@ -19,30 +26,35 @@ if TYPE_CHECKING:
         MalformedReplyError,
         StorageError,
     )
+    from energylake.fetch import Connection, FetchResult, fetch, fetch_many, live_connection
+    from energylake.gold import build_gold
+    from energylake.lake.storage import Storage, open_storage
     from energylake.settings import Settings, get_settings
-    from energylake.stages import FetchResult, fetch, fetch_many, live_connection, sample_connection
-    from energylake.storage import Storage, open_storage
     from energylake.window import Window
 
 _EXPORTS = {
-    "ALL_DATASETS": "energylake.datasets",
-    "ERCOT_DATASETS": "energylake.datasets",
-    "DatasetName": "energylake.datasets",
+    "ALL_DATASETS": "energylake.contracts.datasets",
+    "ERCOT_DATASETS": "energylake.contracts.datasets",
+    "DatasetName": "energylake.contracts.datasets",
+    "CurateResult": "energylake.curate",
+    "curate": "energylake.curate",
+    "reprocess": "energylake.curate",
     "ConfigurationError": "energylake.errors",
     "EnergylakeError": "energylake.errors",
     "FetchError": "energylake.errors",
     "InvalidRequestError": "energylake.errors",
     "MalformedReplyError": "energylake.errors",
     "StorageError": "energylake.errors",
+    "Connection": "energylake.fetch",
+    "FetchResult": "energylake.fetch",
+    "fetch": "energylake.fetch",
+    "fetch_many": "energylake.fetch",
+    "live_connection": "energylake.fetch",
+    "build_gold": "energylake.gold",
+    "Storage": "energylake.lake.storage",
+    "open_storage": "energylake.lake.storage",
     "Settings": "energylake.settings",
     "get_settings": "energylake.settings",
-    "FetchResult": "energylake.stages",
-    "fetch": "energylake.stages",
-    "fetch_many": "energylake.stages",
-    "live_connection": "energylake.stages",
-    "sample_connection": "energylake.stages",
-    "Storage": "energylake.storage",
-    "open_storage": "energylake.storage",
     "Window": "energylake.window",
 }
 
@@ -50,6 +62,8 @@ __all__ = [
     "ALL_DATASETS",
     "ERCOT_DATASETS",
     "ConfigurationError",
+    "Connection",
+    "CurateResult",
     "DatasetName",
     "EnergylakeError",
     "FetchError",
@@ -60,12 +74,14 @@ __all__ = [
     "Storage",
     "StorageError",
     "Window",
+    "build_gold",
+    "curate",
     "fetch",
     "fetch_many",
     "get_settings",
     "live_connection",
     "open_storage",
-    "sample_connection",
+    "reprocess",
 ]
 __version__ = "0.1.0"
 

@@ -1,6 +1,8 @@
-"""Curation: one raw group (named by its manifest) -> typed silver Parquet, or quarantine, with a quality report.
+"""The curate stage: one raw group (named by its manifest) -> typed silver Parquet, or quarantine, with a report.
 
-The steps, for the newest manifest of a group:
+:func:`curate` is what ValidateFunction runs for each manifest S3 announces; :func:`reprocess` curates every group of
+a window again without fetching (the local ``reprocess`` and ``run`` commands). The steps, for the newest manifest
+of a group:
 
 1. parse every member with the dataset's parser (``energylake.parse``) and add lineage columns;
 2. run the quality gate (``energylake.quality``), which keeps, rejects (with a reason) or fails rows;
@@ -22,6 +24,8 @@ import datetime as dt
 import io
 import json
 import logging
+import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -29,19 +33,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from energylake.datasets import DatasetName, get_dataset
+from energylake.contracts.datasets import ALL_DATASETS, DatasetName, get_dataset, in_catalog_order
+from energylake.contracts.schemas import UTC_TIMESTAMP, silver_schema
 from energylake.errors import ParseError, StorageError
-from energylake.lake import (
-    newest_manifest,
-    quality_report_key,
-    quarantine_prefix,
-    silver_key,
-)
+from energylake.lake.landing import Manifest, list_manifests, newest_manifest
+from energylake.lake.layout import quality_report_key, quarantine_prefix, silver_key
+from energylake.lake.storage import Storage
 from energylake.parse import ParseResult, RawObject, parse_raw
 from energylake.quality import QualityConfig, run_quality
-from energylake.schema import UTC_TIMESTAMP, silver_schema
-from energylake.storage import Storage
 from energylake.timeconv import local_day_bounds_utc
+from energylake.window import Window
 
 logger = logging.getLogger(__name__)
 
@@ -76,35 +77,6 @@ class CurateResult:
             "quarantine": list(self.quarantine_keys),
             "reason": self.reason,
         }
-
-
-@dataclass(frozen=True)
-class Manifest:
-    key: str
-    group: str
-    dataset: DatasetName
-    day: dt.date
-    origin: str
-    fetched_at: dt.datetime
-    covered_days: tuple[dt.date, ...]
-    member_keys: tuple[str, ...]
-
-    @classmethod
-    def load(cls, storage: Storage, key: str) -> Manifest:
-        try:
-            document: dict[str, Any] = json.loads(storage.get(key))
-            return cls(
-                key=key,
-                group=str(document["group"]),
-                dataset=get_dataset(str(document["dataset"])).name,
-                day=dt.date.fromisoformat(document["date"]),
-                origin=str(document["origin"]),
-                fetched_at=dt.datetime.fromisoformat(str(document["fetched_at"]).replace("Z", "+00:00")),
-                covered_days=tuple(dt.date.fromisoformat(day) for day in document["covered_days"]),
-                member_keys=tuple(str(member["key"]) for member in document["members"]),
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ParseError(f"manifest {key} is malformed: {exc}") from None
 
 
 def completeness_days(manifest: Manifest) -> tuple[list[dt.date], list[dt.date]]:
@@ -144,17 +116,17 @@ def _parquet_bytes(table: pa.Table) -> bytes:
     return buffer.getvalue()
 
 
-def _previous_outputs(storage: Storage, report_key: str) -> list[str]:
-    if not storage.exists(report_key):
+def _previous_outputs(lake: Storage, report_key: str) -> list[str]:
+    if not lake.exists(report_key):
         return []
     try:
-        previous: dict[str, Any] = json.loads(storage.get(report_key))
+        previous: dict[str, Any] = json.loads(lake.get(report_key))
     except ValueError:
         return []
     return [str(key) for key in previous.get("outputs", {}).get("silver", [])]
 
 
-def _write_silver(storage: Storage, dataset: DatasetName, group: str, table: pa.Table) -> list[str]:
+def _write_silver(lake: Storage, dataset: DatasetName, group: str, table: pa.Table) -> list[str]:
     """One Parquet file per UTC date of the table's time column, sorted by the natural key."""
     schema = silver_schema(dataset)
     table = table.sort_by([(name, "ascending") for name in schema.natural_key])
@@ -163,17 +135,24 @@ def _write_silver(storage: Storage, dataset: DatasetName, group: str, table: pa.
     for utc_day in pc.unique(utc_days).to_pylist():
         day_rows = table.filter(pc.equal(utc_days, pa.scalar(utc_day, pa.date32())))
         key = silver_key(dataset, cast(dt.date, utc_day), group)
-        storage.put(key, _parquet_bytes(day_rows), {"rows": str(day_rows.num_rows), "request-group": group})
+        lake.put(key, _parquet_bytes(day_rows), {"rows": str(day_rows.num_rows), "request-group": group})
         keys.append(key)
     return sorted(keys)
 
 
-def curate_manifest(
-    storage: Storage, manifest_key: str, *, run_id: str, config: QualityConfig | None = None
+def new_run_id() -> str:
+    """A curation run's id: when it started and a random part (silver rows carry it as lineage)."""
+    return f"run-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+
+
+def curate(
+    manifest_key: str, lake: Storage, *, run_id: str | None = None, config: QualityConfig | None = None
 ) -> CurateResult:
-    """Curate the group ``manifest_key`` names (see the module docstring)."""
-    newest = newest_manifest(storage, manifest_key)
-    manifest = Manifest.load(storage, manifest_key)
+    """Curate the group ``manifest_key`` names into silver, or quarantine it; always writes a report (see the
+    module docstring). A data problem is an outcome (``status: failed``); a storage problem raises."""
+    run_id = run_id or new_run_id()
+    newest = newest_manifest(lake, manifest_key)
+    manifest = Manifest.load(lake, manifest_key)
     result = CurateResult(manifest_key, manifest.dataset, manifest.group, status="skipped")
     if newest != manifest_key:
         result.reason = f"superseded by {newest}"
@@ -184,7 +163,7 @@ def curate_manifest(
     outputs = _GroupOutputs(
         report_key,
         quarantine_prefix(manifest.dataset, manifest.day, manifest.group),
-        _previous_outputs(storage, report_key),
+        _previous_outputs(lake, report_key),
     )
     expected_days, partial_days = completeness_days(manifest)
     context = {
@@ -201,8 +180,8 @@ def curate_manifest(
     notes: list[str] = []
     try:
         for member_key in manifest.member_keys:
-            metadata = storage.metadata(member_key)
-            raw = RawObject(member_key, manifest.dataset, storage.get(member_key), metadata)
+            metadata = lake.metadata(member_key)
+            raw = RawObject(member_key, manifest.dataset, lake.get(member_key), metadata)
             try:
                 parsed = parse_raw(raw)
             except ParseError as exc:
@@ -223,7 +202,7 @@ def curate_manifest(
             "context": context,
         }
         result.status, result.reason = "failed", str(exc)
-        return _finish(storage, result, report, outputs, rows=None, rejected=None)
+        return _finish(lake, result, report, outputs, rows=None, rejected=None)
 
     table = pa.concat_tables(tables) if tables else silver_schema(manifest.dataset).arrow_schema().empty_table()
     outcome = run_quality(
@@ -243,11 +222,11 @@ def curate_manifest(
     if outcome.passed:
         result.status = "passed"
         result.rows_out = outcome.table.num_rows
-        result.silver_keys = _write_silver(storage, manifest.dataset, manifest.group, outcome.table)
-        return _finish(storage, result, report, outputs, rows=None, rejected=outcome.rejected)
+        result.silver_keys = _write_silver(lake, manifest.dataset, manifest.group, outcome.table)
+        return _finish(lake, result, report, outputs, rows=None, rejected=outcome.rejected)
     result.status = "failed"
     result.reason = "; ".join(str(reason) for reason in report.get("failed_because", [])) or "quality checks failed"
-    return _finish(storage, result, report, outputs, rows=table, rejected=outcome.rejected)
+    return _finish(lake, result, report, outputs, rows=table, rejected=outcome.rejected)
 
 
 @dataclass(frozen=True)
@@ -258,7 +237,7 @@ class _GroupOutputs:
 
 
 def _finish(
-    storage: Storage,
+    lake: Storage,
     result: CurateResult,
     report: dict[str, Any],
     outputs: _GroupOutputs,
@@ -270,25 +249,25 @@ def _finish(
     report_key, quarantine = outputs.report_key, outputs.quarantine
     if rows is not None:
         key = f"{quarantine}rows.parquet"
-        storage.put(key, _parquet_bytes(rows))
+        lake.put(key, _parquet_bytes(rows))
         result.quarantine_keys.append(key)
     if rejected is not None and rejected.num_rows:
         key = f"{quarantine}rejected.parquet"
-        storage.put(key, _parquet_bytes(rejected))
+        lake.put(key, _parquet_bytes(rejected))
         result.quarantine_keys.append(key)
     if result.status == "failed":
         result.quarantine_keys.append(f"{quarantine}report.json")
     written = set(result.silver_keys) | set(result.quarantine_keys)
-    for stale in sorted((set(outputs.previous_silver) | set(storage.list(quarantine))) - written):
-        _delete(storage, stale)
+    for stale in sorted((set(outputs.previous_silver) | set(lake.list(quarantine))) - written):
+        _delete(lake, stale)
     report["status"] = result.status
     report["outputs"] = {"silver": result.silver_keys, "quarantine": result.quarantine_keys}
     # The report is what later stages wait for: written last, after every output above.
     body = json.dumps(report, indent=1, sort_keys=True, default=str).encode()
-    storage.put(report_key, body)
+    lake.put(report_key, body)
     result.report_key = report_key
     if result.status == "failed":
-        storage.put(f"{quarantine}report.json", body)
+        lake.put(f"{quarantine}report.json", body)
     logger.info(
         "curated %s: %s (%d in, %d out, %d rejected)",
         result.group,
@@ -300,8 +279,51 @@ def _finish(
     return result
 
 
-def _delete(storage: Storage, key: str) -> None:
+def _delete(lake: Storage, key: str) -> None:
     try:
-        storage.delete(key)
+        lake.delete(key)
     except StorageError:
         logger.warning("could not delete stale silver object %s", key)
+
+
+# How far outside a window a raw partition may hold data for it: a weather request lands under its first day and
+# covers up to 15 more; the fuel-mix dashboard lands under its newest day and covers the day before.
+_PARTITION_LOOKBACK = dt.timedelta(days=16)
+_PARTITION_LOOKAHEAD = dt.timedelta(days=1)
+
+
+def manifests_for(window: Window, dataset: str, lake: Storage) -> list[str]:
+    """The newest manifest of every group of ``dataset`` whose covered days meet ``window``.
+
+    A malformed manifest raises :class:`~energylake.errors.ParseError` naming it (as curating it would).
+    """
+    entry = get_dataset(dataset)
+    found: list[str] = []
+    day = window.start - _PARTITION_LOOKBACK
+    while day <= window.end + _PARTITION_LOOKAHEAD:
+        for key in list_manifests(lake, entry.source, entry.name, day):
+            covered = Manifest.load(lake, key).covered_days
+            if any(window.start <= covered_day <= window.end for covered_day in covered):
+                found.append(key)
+        day += dt.timedelta(days=1)
+    return found
+
+
+def reprocess(
+    window: Window,
+    lake: Storage,
+    datasets: Sequence[str] = ALL_DATASETS,
+    *,
+    run_id: str | None = None,
+    on_manifest: Callable[[str], None] | None = None,
+) -> list[CurateResult]:
+    """Rebuild silver from raw for ``window`` without fetching: every group's newest manifest is curated again, one
+    run id for all. ``on_manifest`` hears each manifest key before it is curated (progress, error reports)."""
+    run = run_id or new_run_id()
+    results = []
+    for name in in_catalog_order(datasets):
+        for manifest_key in manifests_for(window, name, lake):
+            if on_manifest is not None:
+                on_manifest(manifest_key)
+            results.append(curate(manifest_key, lake, run_id=run))
+    return results

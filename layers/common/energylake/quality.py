@@ -3,8 +3,8 @@
 Design
 ------
 :func:`checks_for` returns, for a dataset, the list of :class:`Check` to run, read off the silver contract
-(:mod:`energylake.schema`: columns, types, required columns, natural key, interval length) and the bounds of a
-:class:`QualityConfig`. :func:`run_quality` runs them on one parsed object (one raw object's rows) and returns a
+(:mod:`energylake.contracts.schemas`: columns, types, required columns, natural key, interval length) and the bounds
+of a :class:`QualityConfig`. :func:`run_quality` runs them on one parsed object (one raw object's rows) and returns a
 :class:`QualityOutcome`: the rows kept, the rows rejected (each with a ``rejection_reason``), whether the object
 passes, and a JSON-able report. Every check has a kind and a severity:
 
@@ -76,10 +76,10 @@ from typing import Any, Literal
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from energylake.datasets import ALL_DATASETS, DatasetName
-from energylake.schema import LINEAGE, TableSchema, silver_schema
+from energylake.contracts.datasets import ALL_DATASETS, DatasetName
+from energylake.contracts.schemas import LINEAGE, TableSchema, silver_schema
+from energylake.contracts.zones import WEATHER_ZONES
 from energylake.timeconv import local_day_hours
-from energylake.zones import WEATHER_ZONES
 
 CheckKind = Literal["schema", "not_null", "unique_key", "range", "completeness", "monotonic"]
 Severity = Literal["reject_rows", "fail_object"]

@@ -1,4 +1,9 @@
-"""One typed settings object for every runtime, read from ``ENERGYLAKE_*`` variables once per process.
+"""Every ``ENERGYLAKE_*`` variable, in one typed settings object read once per process (per Lambda cold start).
+
+:func:`get_settings` is the one loader: a bad value is a :class:`~energylake.errors.ConfigurationError` naming the
+variable (``invalid setting ENERGYLAKE_GATE_MAX_POLLS: ...``). Every variable has a default that works locally; on
+AWS the template sets the ones each function needs. The README's configuration table documents every field here
+(a test checks it).
 
 Secrets are ``SecretStr``: they never print in logs, reprs or exceptions. On AWS the ERCOT credentials live in
 a Secrets Manager secret named by ``ENERGYLAKE_ERCOT_SECRET_ARN`` and are read with Powertools parameters
@@ -8,11 +13,12 @@ a Secrets Manager secret named by ``ENERGYLAKE_ERCOT_SECRET_ARN`` and are read w
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from energylake.errors import ConfigurationError
@@ -69,6 +75,49 @@ class Settings(BaseSettings):
     http_backoff_base_s: float = Field(1.0, ge=0)
     http_backoff_max_s: float = Field(60.0, ge=0)
 
+    # --- the state machines (PlanRunFunction, QualityGateFunction, StartRunFunction) ----------------------------------
+    gate_poll_seconds: int = Field(30, ge=1, le=3600, description="Wait between quality-gate checks.")
+    gate_max_polls: int = Field(40, ge=1, le=1000, description="Quality-gate checks before the run gives up.")
+    glue_poll_seconds: int = Field(60, ge=1, le=3600, description="Wait between glue:getJobRun polls.")
+    glue_max_polls: int = Field(120, ge=1, le=1000, description="Glue polls before the run gives up.")
+    backfill_chunk_days: int = Field(7, ge=1, le=31, description="Operating days per backfill chunk.")
+    backfill_max_concurrency: int = Field(
+        1,
+        ge=1,
+        le=40,
+        description="Chunks in flight at once. ERCOT allows 30 requests/minute per key and FetchErcotFunction runs "
+        "one at a time (reserved concurrency 1), so more chunks only queue for it; weather and curation overlap.",
+    )
+    backfill_tolerated_failure_percent: float = Field(
+        10, ge=0, le=100, description="Failed chunks a backfill tolerates before it fails, in percent."
+    )
+    pipeline_state_machine_arn: str | None = Field(
+        None, description="The pipeline state machine StartRunFunction starts."
+    )
+
+    # --- gold (TriggerGlueFunction; local Spark) ------------------------------------------------------------------
+    glue_job_name: str | None = Field(None, description="Name of the gold Glue job (template.yaml BuildGoldJob).")
+    spark_master: str = Field("local[*]", description="Spark master for local gold builds.")
+
+    # --- the Redshift warehouse (LoadRedshiftFunction) -----------------------------------------------------------
+    # Authentication is IAM only (temporary database credentials): Serverless through
+    # redshift-serverless:GetCredentials on the workgroup, provisioned through redshift:GetClusterCredentials.
+    redshift_mode: Literal["serverless", "provisioned", "none"] = Field(
+        "none", description="serverless (workgroup), provisioned (cluster id + db user), or none (no warehouse)."
+    )
+    redshift_workgroup: str | None = Field(None, description="Redshift Serverless workgroup name (mode serverless).")
+    redshift_cluster_id: str | None = Field(None, description="Provisioned cluster identifier (mode provisioned).")
+    redshift_db_user: str | None = Field(None, description="Database user for GetClusterCredentials (provisioned).")
+    redshift_database: str = Field("dev", description="Database to connect to.")
+    redshift_copy_role_arn: str | None = Field(
+        None, description="IAM role Redshift assumes to read the lake in COPY (attached to the namespace/cluster)."
+    )
+    redshift_schema_name: str = Field("energylake", description="Warehouse schema.")
+    redshift_region: str | None = Field(None, description="AWS region of the warehouse; default AWS_REGION.")
+    redshift_host: str | None = Field(None, description="Endpoint override (VPC endpoint); default: the API's.")
+    redshift_port: int | None = Field(None, description="Port override (with the host).")
+    redshift_timeout_s: int = Field(60, gt=0, description="Socket timeout of the database connection, in seconds.")
+
     @field_validator(
         "ercot_api_url",
         "ercot_token_url",
@@ -83,11 +132,90 @@ class Settings(BaseSettings):
             raise ValueError(f"must be an http(s) URL, got {url!r}")
         return url.rstrip("/")
 
+    @field_validator("redshift_schema_name")
+    @classmethod
+    def _identifier(cls, value: str) -> str:
+        if not value.replace("_", "a").isalnum() or not value[:1].isalpha() or value.lower() != value:
+            raise ValueError(f"must be a lower-case SQL identifier (letters, digits, _), got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _redshift_mode_has_its_fields(self) -> Settings:
+        required = {
+            "serverless": (("ENERGYLAKE_REDSHIFT_WORKGROUP", self.redshift_workgroup),),
+            "provisioned": (
+                ("ENERGYLAKE_REDSHIFT_CLUSTER_ID", self.redshift_cluster_id),
+                ("ENERGYLAKE_REDSHIFT_DB_USER", self.redshift_db_user),
+            ),
+        }.get(self.redshift_mode, ())
+        missing = [name for name, value in required if not value]
+        if missing:
+            raise ValueError(f"ENERGYLAKE_REDSHIFT_MODE {self.redshift_mode} needs {', '.join(missing)}")
+        return self
+
+    # --- what a function needs, or an error naming the variable to set ---------------------------------------------
+
+    def require_glue_job_name(self) -> str:
+        if not self.glue_job_name:
+            raise ConfigurationError("the gold Glue job is not configured: set ENERGYLAKE_GLUE_JOB_NAME")
+        return self.glue_job_name
+
+    def require_pipeline_state_machine_arn(self) -> str:
+        if not self.pipeline_state_machine_arn:
+            raise ConfigurationError("the pipeline is not configured: set ENERGYLAKE_PIPELINE_STATE_MACHINE_ARN")
+        return self.pipeline_state_machine_arn
+
+    def require_copy_role(self) -> str:
+        if self.redshift_mode == "none":
+            raise ConfigurationError("no warehouse is configured: ENERGYLAKE_REDSHIFT_MODE is 'none'")
+        if not self.redshift_copy_role_arn:
+            raise ConfigurationError("COPY needs a role: set ENERGYLAKE_REDSHIFT_COPY_ROLE_ARN")
+        return self.redshift_copy_role_arn
+
+    def redshift_connect_kwargs(self) -> dict[str, Any]:
+        """``redshift_connector.connect`` arguments for IAM authentication (no password, no secret)."""
+        region = self.redshift_region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+        common: dict[str, Any] = {
+            "iam": True,
+            "database": self.redshift_database,
+            "region": region,
+            "timeout": self.redshift_timeout_s,
+        }
+        if self.redshift_host:
+            common["host"] = self.redshift_host
+        if self.redshift_port:
+            common["port"] = self.redshift_port
+        if self.redshift_mode == "serverless":
+            return {**common, "is_serverless": True, "serverless_work_group": self.redshift_workgroup}
+        if self.redshift_mode == "provisioned":
+            return {**common, "cluster_identifier": self.redshift_cluster_id, "db_user": self.redshift_db_user}
+        raise ConfigurationError(
+            "no warehouse is configured: set ENERGYLAKE_REDSHIFT_MODE to serverless or provisioned"
+        )
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings from the environment (``overrides`` win); a bad value names its variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigurationError(f"invalid setting {describe_validation_error(exc)}") from None
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """``ENERGYLAKE_<FIELD>: <message>`` for each problem, joined by ``; `` (a model-level problem names itself)."""
+    problems = []
+    for error in exc.errors():
+        location = "_".join(str(part) for part in error["loc"]).upper()
+        message = str(error["msg"]).removeprefix("Value error, ")
+        problems.append(f"ENERGYLAKE_{location}: {message}" if location else message)
+    return "; ".join(problems)
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process-wide settings, resolved once (per Lambda cold start)."""
-    return Settings()
+    """The process-wide settings, resolved once (per Lambda cold start); a bad value names its variable."""
+    return load_settings()
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,8 @@
-"""A window of ERCOT operating days (America/Chicago calendar days), both ends inclusive."""
+"""A window of ERCOT operating days (America/Chicago calendar days), both ends inclusive.
+
+One :class:`Window` travels unchanged from each door (CLI, Lambda event, Glue arguments) down to the warehouse. Its
+UTC bounds and the UTC dates it touches are its own methods, so no stage computes them again.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from energylake.errors import InvalidRequestError
+from energylake.timeconv.labels import local_day_bounds_utc
 
 MAX_WINDOW_DAYS = 3660  # ten years: anything longer is a typo, and a backfill should chunk it anyway
 
@@ -43,6 +48,22 @@ class Window:
     @property
     def days_count(self) -> int:
         return (self.end - self.start).days + 1
+
+    @property
+    def start_utc(self) -> dt.datetime:
+        """The instant the first operating day starts (Central midnight, in UTC)."""
+        return local_day_bounds_utc(self.start)[0]
+
+    @property
+    def end_utc(self) -> dt.datetime:
+        """The instant the last operating day ends (exclusive): the window is ``[start_utc, end_utc)``."""
+        return local_day_bounds_utc(self.end)[1]
+
+    def utc_dates(self) -> tuple[dt.date, ...]:
+        """The UTC calendar dates the window's hours touch (a Central day straddles two): the lake's partitions."""
+        first = self.start_utc.date()
+        last = (self.end_utc - dt.timedelta(microseconds=1)).date()
+        return tuple(first + dt.timedelta(days=offset) for offset in range((last - first).days + 1))
 
     def days(self) -> Iterator[dt.date]:
         for offset in range(self.days_count):

@@ -1,11 +1,11 @@
 """Parsers: pure functions from a raw object (bytes + lake metadata) to a typed pyarrow table.
 
-One module per source (``parse/ercot.py``, ``parse/openmeteo.py``). A parser returns every row it read, typed and
-in UTC, with the columns of the dataset's silver schema (``energylake.schema``) EXCEPT the lineage columns, which
-the curate stage adds. It never drops a row: row-level problems (out of range values, duplicates) are the quality
-gate's business. What a parser cannot read (a missing required column, an unparseable value, a local time that does
-not exist) raises :class:`~energylake.errors.ParseError` naming the column and row, and nothing of the object is
-kept. Extra columns the parser does not know are left out and listed in ``unknown_columns``.
+One module per source (``parse/ercot/``, ``parse/openmeteo.py``). A parser returns every row it read, typed and in
+UTC, with the columns of the dataset's silver schema (:mod:`energylake.contracts.schemas`) EXCEPT the lineage
+columns, which the curate stage adds. It never drops a row: row-level problems (out of range values, duplicates)
+are the quality gate's business. What a parser cannot read (a missing required column, an unparseable value, a local
+time that does not exist) raises :class:`~energylake.errors.ParseError` naming the column and row, and nothing of the
+object is kept. Extra columns the parser does not know are left out and listed in ``unknown_columns``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from energylake.datasets import DatasetName
+from energylake.contracts.datasets import DatasetName
 
 if TYPE_CHECKING:
     import pyarrow as pa

@@ -37,12 +37,12 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from energylake.contracts.schemas import LINEAGE, UTC_TIMESTAMP, WEATHER
+from energylake.contracts.zones import ZONE_POINTS, WeatherZone, normalize_zone_name, zone_points
 from energylake.errors import InvalidRequestError, ParseError
 from energylake.parse import ParseResult, RawObject
-from energylake.schema import LINEAGE, UTC_TIMESTAMP, WEATHER
 from energylake.sources.openmeteo import HOURLY_VARIABLES, LOCATION_TOLERANCE_DEGREES
 from energylake.timeconv import local_day_bounds_utc
-from energylake.zones import ZONE_POINTS, WeatherZone, normalize_zone_name, zone_points
 
 # Open-Meteo variable -> silver column.
 VARIABLE_COLUMNS: dict[str, str] = {

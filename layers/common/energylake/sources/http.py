@@ -23,11 +23,22 @@ import httpx
 
 from energylake.errors import FetchError
 from energylake.settings import Settings
-from energylake.sources.base import FetchStats
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # Query parameters that may carry a secret: never logged, stored or put in an error.
 _SECRET_PARAM_WORDS = ("key", "token", "password", "secret", "apikey", "signature")
+
+
+@dataclass
+class FetchStats:
+    """Counters a client keeps while it works; handlers turn them into metrics."""
+
+    requests: int = 0
+    retries: int = 0
+    bytes_received: int = 0
+    rows: int = 0
+    throttled: int = 0
+
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]

@@ -30,17 +30,18 @@ from typing import Any, Literal
 
 import httpx
 
+from energylake.contracts.raw import RawReply
+from energylake.contracts.zones import ZonePoint, zone_points
 from energylake.errors import FetchError, InvalidRequestError, MalformedReplyError
 from energylake.settings import Settings
-from energylake.sources.base import FetchStats, RawReply
 from energylake.sources.http import (
+    FetchStats,
     HttpClientOwner,
     describe_request,
     public_params,
 )
 from energylake.timeconv import UTC, utc_now
 from energylake.window import Window
-from energylake.zones import ZonePoint, zone_points
 
 HOURLY_VARIABLES: tuple[str, ...] = (
     "temperature_2m",

@@ -2,7 +2,7 @@
 
 ``load`` migrates the file to the model's schema version, then, table by table and in one transaction each:
 reads the window's UTC-date partitions with ``read_parquet(hive_partitioning = true)``, keeps the rows inside the
-window's UTC bounds (Central operating days, :func:`energylake.timeconv.local_day_bounds_utc`), keeps per natural key
+window's UTC bounds (:attr:`~energylake.window.Window.start_utc` .. ``end_utc``), keeps per natural key
 the row fetched last (ties: the later file, then the later row), and upserts it on the natural key with ``MERGE``
 (a plain ``INSERT`` when the table has no row in the window yet: every natural key holds the time column, so no key
 can match). A matched row is rewritten only when a value changed, so ``loaded_at_utc`` is when the row's current
@@ -18,14 +18,14 @@ replace): re-curation replaces a group's file with one covering the same keys.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import duckdb
 
-from energylake.errors import EnergylakeError
-from energylake.timeconv import local_day_bounds_utc
+from energylake.errors import WarehouseError, WarehouseLoadError
+from energylake.lake import layout
+from energylake.lake.storage import Storage
 from energylake.warehouse.model import (
     LOADED_AT,
     SCHEMA_VERSION_TABLE,
@@ -39,23 +39,7 @@ from energylake.window import Window
 if TYPE_CHECKING:
     import pyarrow as pa
 
-__all__ = ["WarehouseError", "WarehouseLoadError", "create_table_sql", "load", "migrate", "query"]
-
-_DATE_DIR = re.compile(r"/date=(\d{4}-\d{2}-\d{2})/[^/]+\.parquet$")
-
-
-class WarehouseError(EnergylakeError):
-    """The warehouse file cannot be migrated or read (e.g. it is newer than this code)."""
-
-
-class WarehouseLoadError(WarehouseError):
-    """Loading one table for one window failed; that table was left as it was. ``table``/``window`` say which."""
-
-    def __init__(self, message: str, *, table: str, window: str) -> None:
-        super().__init__(message)
-        self.table = table
-        self.window = window
-
+__all__ = ["create_table_sql", "load", "migrate", "query"]
 
 # --- DDL and migrations ------------------------------------------------------------------------------------------
 
@@ -135,26 +119,21 @@ def _timestamp(value: dt.datetime) -> str:
     return f"TIMESTAMPTZ '{value.astimezone(dt.UTC).isoformat()}'"
 
 
-def _utc_dates(start_utc: dt.datetime, end_utc: dt.datetime) -> set[str]:
-    days: set[str] = set()
-    day = start_utc.date()
-    while day <= (end_utc - dt.timedelta(microseconds=1)).date():
-        days.add(day.isoformat())
-        day += dt.timedelta(days=1)
-    return days
+def _in_window(column: str, window: Window) -> str:
+    """``column`` inside the window's UTC bounds ``[start_utc, end_utc)``."""
+    return f"{column} >= {_timestamp(window.start_utc)} AND {column} < {_timestamp(window.end_utc)}"
 
 
 def _partition_files(
-    con: duckdb.DuckDBPyConnection, lake_uri: str, table: WarehouseTable, dates: set[str]
+    con: duckdb.DuckDBPyConnection, lake: Storage, table: WarehouseTable, dates: Sequence[dt.date]
 ) -> list[str]:
     """The Parquet files of ``table`` in the UTC-date partitions ``dates`` (one listing per source prefix)."""
-    root = lake_uri.rstrip("/")
+    wanted = set(dates)
     files: list[str] = []
     for prefix in table.lake_prefixes():
-        pattern = f"{root}/{prefix}date=*/*.parquet"
+        pattern = lake.location.object_uri(f"{prefix}{layout.PARTITION_COLUMN}=*/*.parquet")
         for (path,) in con.sql(f"SELECT file FROM glob({_literal(pattern)})").fetchall():
-            match = _DATE_DIR.search(str(path).replace("\\", "/"))
-            if match and match.group(1) in dates:
+            if layout.partition_date(str(path)) in wanted:
                 files.append(str(path))
     return sorted(files)
 
@@ -169,13 +148,7 @@ def _group_by_partition(files: list[str]) -> tuple[list[str], list[str]]:
     return single, shared
 
 
-def source_sql(
-    con: duckdb.DuckDBPyConnection,
-    table: WarehouseTable,
-    files: list[str],
-    start_utc: dt.datetime,
-    end_utc: dt.datetime,
-) -> str:
+def source_sql(con: duckdb.DuckDBPyConnection, table: WarehouseTable, files: list[str], window: Window) -> str:
     """The window's rows of ``files``, typed as the table, one row per natural key (the latest fetch).
 
     A silver file never repeats a natural key (the quality gate rejects duplicates within a group) and Spark writes
@@ -184,7 +157,7 @@ def source_sql(
     schema version) reads as NULL.
     """
     single, shared = _group_by_partition(files)
-    window = f"{table.time_column} >= {_timestamp(start_utc)} AND {table.time_column} < {_timestamp(end_utc)}"
+    in_window = _in_window(table.time_column, window)
 
     def reader(paths: list[str], extra: str = "") -> str:
         return (
@@ -198,11 +171,11 @@ def source_sql(
     )
     parts = []
     if single:
-        parts.append(f"SELECT {selected} FROM {reader(single)} WHERE {window}")
+        parts.append(f"SELECT {selected} FROM {reader(single)} WHERE {in_window}")
     if shared:
         order = [f"{name} DESC" for name in table.dedupe_order] + ["filename DESC", "file_row_number DESC"]
         parts.append(
-            f"SELECT {selected} FROM {reader(shared, ', filename = true, file_row_number = true')} WHERE {window} "
+            f"SELECT {selected} FROM {reader(shared, ', filename = true, file_row_number = true')} WHERE {in_window} "
             f"QUALIFY ROW_NUMBER() OVER (PARTITION BY {', '.join(table.natural_key)} ORDER BY {', '.join(order)}) = 1"
         )
     return "\nUNION ALL\n".join(parts)
@@ -217,16 +190,12 @@ def insert_sql(table: WarehouseTable, source: str, loaded_at: dt.datetime) -> st
     )
 
 
-def merge_sql(
-    table: WarehouseTable, source: str, loaded_at: dt.datetime, start_utc: dt.datetime, end_utc: dt.datetime
-) -> str:
+def merge_sql(table: WarehouseTable, source: str, loaded_at: dt.datetime, window: Window) -> str:
     """Upsert on the natural key; a matched row is rewritten only when one of its values changed."""
     key = table.natural_key
     values = [c.name for c in table.source_columns if c.name not in key]
     time = table.time_column
-    on = " AND ".join(
-        [f"t.{k} = s.{k}" for k in key] + [f"t.{time} >= {_timestamp(start_utc)}", f"t.{time} < {_timestamp(end_utc)}"]
-    )
+    on = " AND ".join([f"t.{k} = s.{k}" for k in key] + [_in_window(f"t.{time}", window)])
     changed = " OR ".join(f"t.{name} IS DISTINCT FROM s.{name}" for name in values)
     stamp = _timestamp(loaded_at)
     updates = ", ".join([f"{name} = s.{name}" for name in values] + [f"{LOADED_AT} = {stamp}"])
@@ -240,75 +209,53 @@ def merge_sql(
 
 
 def _load_table(
-    con: duckdb.DuckDBPyConnection,
-    lake_uri: str,
-    table: WarehouseTable,
-    *,
-    window: Window,
-    start_utc: dt.datetime,
-    end_utc: dt.datetime,
-    loaded_at: dt.datetime,
+    con: duckdb.DuckDBPyConnection, lake: Storage, table: WarehouseTable, *, window: Window, loaded_at: dt.datetime
 ) -> int:
     con.execute("BEGIN TRANSACTION")
     try:
-        files = _partition_files(con, lake_uri, table, _utc_dates(start_utc, end_utc))
+        files = _partition_files(con, lake, table, window.utc_dates())
         if not files:
             con.execute("COMMIT")
             return 0
-        source = source_sql(con, table, files, start_utc, end_utc)
-        time = table.time_column
+        source = source_sql(con, table, files, window)
         occupied = con.sql(
-            f"SELECT 1 FROM {table.name} WHERE {time} >= {_timestamp(start_utc)} AND {time} < {_timestamp(end_utc)} "
-            "LIMIT 1"
+            f"SELECT 1 FROM {table.name} WHERE {_in_window(table.time_column, window)} LIMIT 1"
         ).fetchall()
-        statement = (
-            merge_sql(table, source, loaded_at, start_utc, end_utc)
-            if occupied
-            else insert_sql(table, source, loaded_at)
-        )
+        statement = merge_sql(table, source, loaded_at, window) if occupied else insert_sql(table, source, loaded_at)
         written = con.execute(statement).fetchall()
         con.execute("COMMIT")
     except Exception as exc:
         con.execute("ROLLBACK")
         raise WarehouseLoadError(
             f"loading warehouse table {table.name} for window {window} "
-            f"(UTC {start_utc.isoformat()} .. {end_utc.isoformat()}) failed, table left unchanged: "
+            f"(UTC {window.start_utc.isoformat()} .. {window.end_utc.isoformat()}) failed, table left unchanged: "
             f"{type(exc).__name__}: {exc}",
             table=table.name,
-            window=str(window),
+            window=window,
         ) from exc
     return int(written[0][0]) if written else 0
 
 
 def load(
-    lake_uri: str,
+    window: Window,
+    lake: Storage,
     warehouse_path: str,
-    start: dt.date,
-    end: dt.date,
     tables: Sequence[str] | None = None,
     *,
     model: WarehouseModel = WAREHOUSE,
 ) -> dict[str, int]:
-    """Load the operating days ``start``..``end`` (inclusive) of the lake into the warehouse file.
+    """Load the window's operating days of the lake into the warehouse file.
 
     Returns, per table, how many rows (distinct natural keys in the window) were upserted; a table without Parquet
     in the window loads 0 rows. Raises :class:`WarehouseLoadError` on the first table that fails (tables loaded
     before it stay loaded; each table is one transaction).
     """
-    window = Window(start, end)
     selected = [model.table(name) for name in tables] if tables is not None else list(model.tables)
-    start_utc = local_day_bounds_utc(window.start)[0]
-    end_utc = local_day_bounds_utc(window.end)[1]
     loaded_at = dt.datetime.now(dt.UTC)
     con = _connect(warehouse_path)
     try:
         _migrate(con, model)
-        counts = {
-            table.name: _load_table(
-                con, lake_uri, table, window=window, start_utc=start_utc, end_utc=end_utc, loaded_at=loaded_at
-            )
-            for table in selected
-        }
+        counts = {table.name: _load_table(con, lake, table, window=window, loaded_at=loaded_at) for table in selected}
         _create_views(con, model)
         return counts
     finally:

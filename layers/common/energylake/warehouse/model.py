@@ -1,9 +1,9 @@
 """The warehouse, described once: tables, keys, Redshift physical design, migrations and analyst views.
 
 Both warehouses are generated from this module: :mod:`energylake.warehouse.duckdb` (the embedded default) and
-:mod:`energylake.warehouse.redshift` (SQL for the AWS deployment). Nothing here talks to a database.
+:mod:`energylake.warehouse.redshift.sql` (SQL for the AWS deployment). Nothing here talks to a database.
 
-* **Tables** take their columns, types and natural keys from :mod:`energylake.schema` (silver and gold contracts),
+* **Tables** take their columns, types and natural keys from :mod:`energylake.contracts.schemas` (the contracts),
   plus ``loaded_at_utc`` (when the loader wrote the row's current version). Silver-fed tables keep all four lineage
   columns (``source_dataset``, ``raw_key``, ``run_id``, ``fetched_at_utc``): any warehouse number traces back to the
   raw bytes and the curation run; duplicates by natural key are resolved by the latest ``fetched_at_utc``.
@@ -13,7 +13,7 @@ Both warehouses are generated from this module: :mod:`energylake.warehouse.duckd
   existence check, so applying every migration to any older warehouse, or twice, converges on the same schema.
 * **Views** are written once, in DuckDB SQL restricted to constructs sqlglot transpiles faithfully to Redshift (no
   ``FILTER``, no ``regr_*``: Redshift lacks them, so regressions are spelled as centred sums). The DuckDB warehouse
-  runs the text as is; :mod:`energylake.warehouse.redshift` transpiles it with sqlglot and qualifies the tables.
+  runs the text as is; :mod:`energylake.warehouse.redshift.sql` transpiles it with sqlglot and qualifies the tables.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from typing import Literal
 
 import pyarrow as pa
 
-from energylake import schema as silver
+from energylake.contracts import schemas as silver
+from energylake.lake import layout
 
 Zone = Literal["silver", "gold"]
 DistStyle = Literal["KEY", "ALL", "EVEN", "AUTO"]
@@ -131,8 +132,8 @@ class WarehouseTable:
     def lake_prefixes(self) -> tuple[str, ...]:
         """Lake-relative prefixes holding this table's Parquet (each followed by ``date=<UTC date>/``)."""
         if self.zone == "silver":
-            return tuple(f"silver/dataset={dataset}/" for dataset in self.sources)
-        return tuple(f"gold/{name}/" for name in self.sources)
+            return tuple(layout.silver_prefix(dataset) for dataset in self.sources)
+        return tuple(layout.gold_prefix(name) for name in self.sources)
 
     @property
     def freshness(self) -> str:

@@ -1,3 +1,0 @@
-from energylake.cli import main
-
-raise SystemExit(main())

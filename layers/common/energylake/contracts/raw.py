@@ -1,0 +1,68 @@
+"""What every source client hands to the lake's raw zone: one reply, byte for byte, and the request behind it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Literal
+
+from energylake.contracts.datasets import DatasetName, SourceName
+
+# Which door the bytes came through: the authenticated API, the no-login MIS files, a dashboard,
+# or one of Open-Meteo's three endpoints.
+Origin = Literal[
+    "ercot-api",
+    "ercot-mis",
+    "ercot-dashboard",
+    "open-meteo-forecast",
+    "open-meteo-historical-forecast",
+    "open-meteo-archive",
+]
+Extension = Literal["json", "zip"]
+
+
+def request_fingerprint(method: str, url: str, params: dict[str, str], body: bytes = b"") -> str:
+    """A stable name for a request: the same request always lands under the same key."""
+    canonical = json.dumps(
+        {
+            "method": method.upper(),
+            "url": url,
+            "params": sorted(params.items()),
+            "body": body.decode("latin-1"),
+        },
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()[:20]
+
+
+@dataclass(frozen=True)
+class RawReply:
+    """One successful reply, checked to be well-formed, not yet parsed.
+
+    ``url`` and ``params`` are safe to store: they never carry credentials.
+    """
+
+    source: SourceName
+    dataset: DatasetName
+    day: dt.date  # lake partition: the operating day requested (weather: the first day of the request)
+    origin: Origin
+    origin_reason: str  # why this door was used, for people reading the metadata
+    method: str
+    url: str
+    params: dict[str, str]
+    status_code: int
+    body: bytes
+    extension: Extension
+    fetched_at: dt.datetime
+    request_body: bytes = b""
+    extra: dict[str, str] = field(default_factory=dict)  # e.g. page numbers, window end, document ids
+
+    @property
+    def fingerprint(self) -> str:
+        return request_fingerprint(self.method, self.url, self.params, self.request_body)
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.body).hexdigest()

@@ -1,0 +1,264 @@
+"""One storage interface over a local folder and S3, chosen by URI (``s3://bucket/prefix`` or a path).
+
+Objects are written whole or not at all (local: temp file + atomic rename; S3: one PUT), and
+:meth:`Storage.put_new` never replaces an existing object, so concurrent writers cannot clobber each other.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from energylake.errors import StorageError
+from energylake.lake.layout import LakeUri
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+_LOCAL_META_DIR = ".meta"  # local sidecars live in a parallel tree so listings see only data objects
+
+
+class Storage(Protocol):
+    uri: str
+    location: LakeUri
+
+    def put_new(self, key: str, data: bytes, metadata: dict[str, str]) -> bool:
+        """Write ``key`` if it does not exist yet. True when written, False when it already existed."""
+        ...
+
+    def put(self, key: str, data: bytes, metadata: dict[str, str] | None = None) -> None:
+        """Write or replace ``key``."""
+        ...
+
+    def get(self, key: str) -> bytes: ...
+
+    def delete(self, key: str) -> None:
+        """Remove ``key`` (no error when it is already gone)."""
+        ...
+
+    def metadata(self, key: str) -> dict[str, str]: ...
+
+    def exists(self, key: str) -> bool: ...
+
+    def list(self, prefix: str) -> Iterator[str]:
+        """Keys under ``prefix``, sorted."""
+        ...
+
+
+def open_storage(uri: str, *, s3_client: S3Client | None = None) -> Storage:
+    """A :class:`Storage` for ``uri``: ``s3://bucket[/prefix]`` or a local folder (created on first write)."""
+    location = LakeUri.parse(uri)
+    if location.is_s3:
+        return S3Storage(location.bucket, location.prefix, client=s3_client)
+    assert location.path is not None
+    return LocalStorage(location.path)
+
+
+def _check_key(key: str) -> str:
+    if not key or key.startswith("/") or ".." in key.split("/") or "\\" in key:
+        raise StorageError(f"invalid object key {key!r}")
+    return key
+
+
+class LocalStorage:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.uri = str(root)
+        self.location = LakeUri(self.uri, "file", path=root)
+
+    def _path(self, key: str) -> Path:
+        return self.root / _check_key(key)
+
+    def _meta_path(self, key: str) -> Path:
+        return self.root / _LOCAL_META_DIR / f"{_check_key(key)}.json"
+
+    def _write_atomic(self, path: Path, data: bytes, *, replace: bool) -> bool:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                if replace:
+                    os.replace(tmp_name, path)
+                    return True
+                try:
+                    os.link(tmp_name, path)  # fails if the key exists: never overwrite
+                except FileExistsError:
+                    return False
+                return True
+            finally:
+                if os.path.exists(tmp_name):
+                    os.unlink(tmp_name)
+        except OSError as exc:
+            raise StorageError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+    def put_new(self, key: str, data: bytes, metadata: dict[str, str]) -> bool:
+        if self.exists(key):
+            return False
+        # Metadata first: a data object is never visible without its metadata.
+        self._write_atomic(self._meta_path(key), json.dumps(metadata, sort_keys=True).encode(), replace=True)
+        return self._write_atomic(self._path(key), data, replace=False)
+
+    def put(self, key: str, data: bytes, metadata: dict[str, str] | None = None) -> None:
+        if metadata is not None:
+            self._write_atomic(self._meta_path(key), json.dumps(metadata, sort_keys=True).encode(), replace=True)
+        self._write_atomic(self._path(key), data, replace=True)
+
+    def delete(self, key: str) -> None:
+        try:
+            self._path(key).unlink(missing_ok=True)
+            self._meta_path(key).unlink(missing_ok=True)
+        except OSError as exc:
+            raise StorageError(f"cannot delete {key!r} in {self.uri}: {exc.strerror or exc}") from exc
+
+    def get(self, key: str) -> bytes:
+        try:
+            return self._path(key).read_bytes()
+        except FileNotFoundError:
+            raise StorageError(f"no object {key!r} in {self.uri}") from None
+
+    def metadata(self, key: str) -> dict[str, str]:
+        if not self.exists(key):
+            raise StorageError(f"no object {key!r} in {self.uri}")
+        try:
+            loaded: dict[str, str] = json.loads(self._meta_path(key).read_bytes())
+        except FileNotFoundError:
+            return {}
+        return loaded
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def list(self, prefix: str) -> Iterator[str]:
+        base = self.root / prefix if prefix else self.root
+        # The prefix may end mid-name ("raw/x/abc"): walk from its folder and filter by string.
+        walk_from = base if base.is_dir() else base.parent
+        if not walk_from.is_dir():
+            return iter(())
+        keys = []
+        for path in walk_from.rglob("*"):
+            relative = path.relative_to(self.root).as_posix()
+            if (
+                path.is_file()
+                and relative.startswith(prefix)
+                and not relative.startswith(_LOCAL_META_DIR + "/")
+                and not path.name.startswith(".tmp-")
+            ):
+                keys.append(relative)
+        return iter(sorted(keys))
+
+
+class S3Storage:
+    def __init__(self, bucket: str, prefix: str = "", *, client: S3Client | None = None) -> None:
+        self.location = LakeUri(f"s3://{bucket}/{prefix}".rstrip("/"), "s3", bucket=bucket, prefix=prefix.strip("/"))
+        self.bucket = bucket
+        self.prefix = self.location.key_prefix
+        self.uri = self.location.root
+        self._client = client
+
+    @property
+    def client(self) -> S3Client:
+        if self._client is None:
+            import boto3  # only S3 lakes pay for boto3
+
+            self._client = boto3.client("s3")
+        return self._client
+
+    def _key(self, key: str) -> str:
+        return self.prefix + _check_key(key)
+
+    def put_new(self, key: str, data: bytes, metadata: dict[str, str]) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            # Conditional write: S3 refuses when the key exists, so two writers cannot both win.
+            self.client.put_object(
+                Bucket=self.bucket,
+                Key=self._key(key),
+                Body=data,
+                Metadata=_s3_metadata(metadata),
+                IfNoneMatch="*",
+            )
+        except ClientError as exc:
+            code = _error_code(exc)
+            if code in {"PreconditionFailed", "ConditionalRequestConflict"}:
+                return False
+            raise StorageError(f"cannot write s3://{self.bucket}/{self._key(key)}: {code}") from exc
+        return True
+
+    def put(self, key: str, data: bytes, metadata: dict[str, str] | None = None) -> None:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.put_object(
+                Bucket=self.bucket, Key=self._key(key), Body=data, Metadata=_s3_metadata(metadata or {})
+            )
+        except ClientError as exc:
+            code = _error_code(exc)
+            raise StorageError(f"cannot write s3://{self.bucket}/{self._key(key)}: {code}") from exc
+
+    def get(self, key: str) -> bytes:
+        from botocore.exceptions import ClientError
+
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
+        except ClientError as exc:
+            raise StorageError(f"cannot read {key!r} in {self.uri}: {_error_code(exc)}") from exc
+
+    def delete(self, key: str) -> None:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+        except ClientError as exc:
+            code = _error_code(exc)
+            raise StorageError(f"cannot delete s3://{self.bucket}/{self._key(key)}: {code}") from exc
+
+    def metadata(self, key: str) -> dict[str, str]:
+        from botocore.exceptions import ClientError
+
+        try:
+            head: Any = self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+        except ClientError as exc:
+            raise StorageError(f"cannot read {key!r} in {self.uri}: {_error_code(exc)}") from exc
+        return {name: value for name, value in head.get("Metadata", {}).items()}
+
+    def exists(self, key: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+        except ClientError as exc:
+            # Only "not there" means False: a denied or throttled HEAD must not pass for a missing object (curation
+            # would then skip removing a group's stale silver).
+            if _error_code(exc) in _MISSING:
+                return False
+            raise StorageError(f"cannot check {key!r} in {self.uri}: {_error_code(exc)}") from exc
+        return True
+
+    def list(self, prefix: str) -> Iterator[str]:
+        paginator = self.client.get_paginator("list_objects_v2")
+        keys: list[str] = []
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix):
+            keys.extend(item["Key"][len(self.prefix) :] for item in page.get("Contents", []))
+        return iter(sorted(keys))
+
+
+def _s3_metadata(metadata: dict[str, str]) -> dict[str, str]:
+    # S3 user metadata is ASCII and lower-cased; keep names as given (they already are) and escape values.
+    return {name.lower(): value.encode("ascii", "backslashreplace").decode() for name, value in metadata.items()}
+
+
+_MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
+
+
+def _error_code(exc: Exception) -> str:
+    response: Any = getattr(exc, "response", {}) or {}
+    return str(response.get("Error", {}).get("Code", "") or type(exc).__name__)

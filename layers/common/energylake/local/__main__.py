@@ -1,0 +1,3 @@
+from energylake.local.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,195 @@
+"""The ``energylake`` command's options: the argument parser, and every input checked before anything is written.
+
+:func:`checked_plan` turns parsed arguments into a :class:`Plan` (window, datasets, lake, warehouse and dashboard
+paths), raising :class:`~energylake.errors.InvalidRequestError` (exit code 2) for anything wrong: an impossible date,
+an unknown dataset, an unwritable path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NoReturn
+
+from energylake.contracts.datasets import ALL_DATASETS, get_dataset
+from energylake.errors import InvalidRequestError, StorageError
+from energylake.fetch import Connection, live_connection
+from energylake.lake.layout import LakeUri
+from energylake.lake.storage import Storage, open_storage
+from energylake.local.runner import ALL_STAGES
+from energylake.settings import load_settings
+from energylake.timeconv import local_day_bounds_utc
+from energylake.window import Window
+
+DEFAULT_LAKE = "./lake"
+DEFAULT_CHUNK_DAYS = 7
+
+
+class UsageError(Exception):
+    pass
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def _path_arguments() -> Parser:
+    shared = Parser(add_help=False)
+    shared.add_argument("--lake", default=DEFAULT_LAKE, help="lake folder or s3://bucket/prefix (default ./lake)")
+    shared.add_argument("--warehouse", help="DuckDB file (default <lake>/warehouse.duckdb)")
+    return shared
+
+
+def _window_arguments() -> Parser:
+    shared = Parser(add_help=False)
+    shared.add_argument("--start", required=True, help="first operating day, YYYY-MM-DD (America/Chicago)")
+    shared.add_argument("--end", required=True, help="last operating day, YYYY-MM-DD (inclusive)")
+    shared.add_argument(
+        "--dataset",
+        action="append",
+        dest="datasets",
+        metavar="NAME",
+        help=f"repeatable; default all of: {' '.join(ALL_DATASETS)}",
+    )
+    shared.add_argument("--json", action="store_true", help="print the result as JSON")
+    return shared
+
+
+def _source_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--source", choices=("live", "sample"), default="live", help="live APIs or the offline sample")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = Parser(
+        prog="energylake", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    paths, window = _path_arguments(), _window_arguments()
+
+    run = commands.add_parser(
+        "run", parents=[window, paths], help="the whole pipeline for a window, then the dashboard"
+    )
+    _source_argument(run)
+    run.add_argument("--out", help="dashboard HTML file (default <lake>/dashboard.html)")
+
+    backfill = commands.add_parser("backfill", parents=[window, paths], help="a long window in resumable chunks")
+    _source_argument(backfill)
+    backfill.add_argument("--chunk-days", type=int, default=DEFAULT_CHUNK_DAYS, help="days per chunk (default 7)")
+    backfill.add_argument(
+        "--stages",
+        default=",".join(ALL_STAGES),
+        help=f"comma-separated stages to run per chunk (default {','.join(ALL_STAGES)})",
+    )
+    backfill.add_argument("--out", help="dashboard HTML file (default <lake>/dashboard.html)")
+
+    fetch = commands.add_parser("fetch", parents=[window, paths], help="fetch raw ERCOT and Open-Meteo replies")
+    _source_argument(fetch)
+    reprocess = commands.add_parser(
+        "reprocess", parents=[window, paths], help="raw -> silver -> gold -> warehouse for a window, without fetching"
+    )
+    reprocess.add_argument("--silver-only", action="store_true", help="stop after curation (raw -> silver)")
+    commands.add_parser("gold", parents=[window, paths], help="build the hourly gold tables from silver with Spark")
+    commands.add_parser("load", parents=[window, paths], help="upsert silver and gold into the DuckDB warehouse")
+
+    dashboard = commands.add_parser("dashboard", parents=[paths], help="write the HTML dashboard from the warehouse")
+    dashboard.add_argument("--out", help="HTML file (default <lake>/dashboard.html)")
+    status = commands.add_parser("status", parents=[paths], help="what the lake and the warehouse hold")
+    status.add_argument("--json", action="store_true", help="print the status as JSON")
+    commands.add_parser("ls", parents=[paths], help="list the raw zone: objects and days per dataset")
+    return parser
+
+
+# --- validation: everything is checked before anything is written ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A command's checked inputs: the lake (opened once, passed unchanged to every stage), the warehouse and
+    dashboard files, and for window commands the window and datasets."""
+
+    lake_uri: str  # as the user gave it
+    lake: Storage
+    warehouse: str
+    dashboard: str
+    window: Window | None
+    datasets: tuple[str, ...]
+
+    @property
+    def local_lake(self) -> Path | None:
+        return self.lake.location.path
+
+
+def _nearest_existing(path: Path) -> Path:
+    return next((p for p in (path, *path.parents) if p.exists()), Path("."))
+
+
+def _check_writable(path: Path, what: str, *, folder: bool) -> None:
+    """Raise InvalidRequestError unless ``path`` (a folder or a file, existing or not) can be written."""
+    if path.exists():
+        if folder != path.is_dir():
+            raise InvalidRequestError(
+                f"{what} {str(path)!r} is not writable: it is {'a file' if folder else 'a folder'}"
+            )
+        if not folder:
+            if not os.access(path, os.W_OK):
+                raise InvalidRequestError(f"{what} {str(path)!r} is not writable")
+            return
+    anchor = _nearest_existing(path if folder else path.parent)
+    if not anchor.is_dir():
+        raise InvalidRequestError(f"{what} {str(path)!r} is not writable: {str(anchor)!r} is a file")
+    if not os.access(anchor, os.W_OK | os.X_OK):
+        raise InvalidRequestError(f"{what} {str(path)!r} is not writable: no write permission in {str(anchor)!r}")
+    try:  # permissions can lie (root, read-only mounts, /proc): try it, leaving nothing behind
+        with tempfile.TemporaryFile(dir=anchor, prefix=".energylake-probe-"):
+            pass
+    except OSError as exc:
+        raise InvalidRequestError(
+            f"{what} {str(path)!r} is not writable: cannot create files in {str(anchor)!r} ({exc.strerror or exc})"
+        ) from None
+
+
+def checked_plan(args: argparse.Namespace, *, writes: bool = True) -> Plan:
+    window: Window | None = None
+    datasets: tuple[str, ...] = ()
+    if getattr(args, "start", None) is not None:
+        window = Window.parse(args.start, args.end)
+        datasets = tuple(get_dataset(name).name for name in (args.datasets or ALL_DATASETS))
+    lake_uri: str = args.lake
+    try:
+        location = LakeUri.parse(lake_uri)
+    except StorageError as exc:
+        raise InvalidRequestError(str(exc)) from None
+    remote = location.path is None
+    if remote and not args.warehouse:
+        raise InvalidRequestError(f"with a remote lake ({lake_uri}) pass --warehouse FILE (a local DuckDB file)")
+    warehouse = args.warehouse or str(Path(lake_uri) / "warehouse.duckdb")
+    out = getattr(args, "out", None)
+    if remote and not out:
+        out = str(Path(warehouse).with_name("dashboard.html"))
+    dashboard = out or str(Path(lake_uri) / "dashboard.html")
+    if "://" in warehouse or "://" in dashboard:
+        raise InvalidRequestError("--warehouse and --out must be local files")
+    if writes:
+        if not remote:
+            _check_writable(Path(lake_uri), "lake folder", folder=True)
+        _check_writable(Path(warehouse), "warehouse file", folder=False)
+        if out or args.command in ("run", "backfill", "dashboard"):
+            _check_writable(Path(dashboard), "dashboard file", folder=False)
+    return Plan(lake_uri, open_storage(lake_uri), warehouse, dashboard, window, datasets)
+
+
+def source_connection(source: str, window: Window) -> Connection:
+    """The live sources, or the offline sample with its clock early on the day after the window (so its dashboards
+    cover the window's end, as the real ones cover yesterday and today)."""
+    settings = load_settings()
+    if source == "sample":
+        from energylake import sample
+
+        sample_now = local_day_bounds_utc(window.end + dt.timedelta(days=1))[0] + dt.timedelta(hours=6)
+        return sample.connection(settings, now=sample_now)
+    return live_connection(settings)

@@ -1,0 +1,690 @@
+"""The ERCOT client: three doors, one contract.
+
+* **ercot-api** - ERCOT's Public Reports API (token + subscription key), queried one Central operating day at a time
+  and paged until ``_meta.totalPages``. Used whenever credentials are configured.
+* **ercot-mis** - the no-login MIS document listing and zip downloads. Used when no credentials are configured; it
+  covers only the last few days (a rolling window), so older days fail with an error naming the variables to set.
+* **ercot-dashboard** - the no-login ``fuel-mix.json`` dashboard (the API has no fuel mix); it covers only the
+  previous and the current day.
+
+:meth:`ErcotClient.iter_fetch` yields one complete, checked group of :class:`~energylake.contracts.raw.RawReply` per
+unit of work. Every request goes through the project's HTTP policy (timeouts, retries on 429/5xx/timeouts honouring
+``Retry-After``) and one rate limiter shared by the token, API, MIS and dashboard requests.
+
+Errors: a reply that arrived but is not what ERCOT promises raises :class:`~energylake.errors.MalformedReplyError`;
+any other failure of a request raises :class:`~energylake.errors.FetchError`; credentials the token endpoint refuses
+raise :class:`ErcotAuthenticationError`, a :class:`~energylake.errors.ConfigurationError` (retrying cannot fix a
+wrong password, so it is a configuration problem, not a fetch problem). No message, log line, reply field or repr
+ever carries the password, the subscription key or a token.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import logging
+import random
+import time
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+
+from energylake.contracts.datasets import CATALOG, ErcotApiReport, ErcotDashboard, ErcotDatasetName
+from energylake.contracts.raw import Extension, Origin, RawReply
+from energylake.errors import ConfigurationError, FetchError, InvalidRequestError, MalformedReplyError
+from energylake.settings import ErcotCredentials, Settings
+from energylake.sources.http import (
+    FetchStats,
+    HttpClientOwner,
+    describe_request,
+    public_params,
+)
+from energylake.timeconv import utc_now
+from energylake.window import Window
+
+logger = logging.getLogger(__name__)
+
+CREDENTIAL_VARIABLES = (
+    "ENERGYLAKE_ERCOT_USERNAME, ENERGYLAKE_ERCOT_PASSWORD, ENERGYLAKE_ERCOT_SUBSCRIPTION_KEY "
+    "(or ENERGYLAKE_ERCOT_SECRET_ARN on AWS)"
+)
+API_REASON = "ERCOT API credentials are configured: the Public Reports API serves any day since 2023-12-11"
+MIS_REASON = (
+    f"no ERCOT API credentials configured (set {CREDENTIAL_VARIABLES}); MIS public files cover only recent days"
+)
+DASHBOARD_REASON = (
+    "ERCOT's Public Reports API has no fuel mix: the no-login fuel-mix dashboard is the source "
+    "(it covers only the previous and the current day)"
+)
+
+TOKEN_RENEW_MARGIN_S = 300.0  # renew 5 minutes early: a token expiring mid-paging would cost a 401 round trip
+DEFAULT_TOKEN_LIFETIME_S = 3600.0  # ERCOT id tokens last one hour when the reply does not say
+MIS_LISTING_PATH = "/misapp/servlets/IceDocListJsonWS"
+MIS_DOWNLOAD_PATH = "/misdownload/servlets/mirDownload"
+DASHBOARD_PATH = "/api/1/services/read/dashboards/"
+# The last real-time interval of a day (23:45-24:00) posts a few minutes after midnight of the next day.
+SPP_RT_NEXT_DAY_GRACE = dt.time(0, 15)
+_ERROR_ENVELOPE_KEYS = frozenset({"timestamp", "code", "status", "message"})
+
+
+class ErcotAuthenticationError(ConfigurationError):
+    """ERCOT's token endpoint refused the configured credentials (the message never includes the password)."""
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# MIS listings: pure functions, tested against the real listings in ../shared/realdata
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MisDocument:
+    """One entry of an MIS ``IceDocListJsonWS`` listing."""
+
+    doc_id: str
+    friendly_name: str
+    constructed_name: str
+    publish_date: str  # as ERCOT wrote it, e.g. 2025-03-09T03:55:07-05:00
+    posted_local: dt.datetime  # naive Central wall-clock time of posting (the offset in publish_date is unreliable)
+
+    @property
+    def is_csv(self) -> bool:
+        return self.friendly_name.lower().endswith("csv") or self.constructed_name.lower().endswith("_csv.zip")
+
+
+def parse_mis_listing(body: bytes) -> list[MisDocument]:
+    """The documents of an MIS listing reply. Raises ValueError naming what is wrong with the shape."""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        raise ValueError("MIS listing is not JSON") from None
+    if not isinstance(document, dict) or "ListDocsByRptTypeRes" not in document:
+        raise ValueError("MIS listing has no ListDocsByRptTypeRes")
+    root = document["ListDocsByRptTypeRes"]
+    entries: Any = root.get("DocumentList", []) if isinstance(root, dict) else []
+    # The listing is XML turned into JSON: one document comes as an object, none as "" or null.
+    if isinstance(entries, dict):
+        entries = [entries]
+    if not isinstance(entries, list):
+        entries = []
+    documents: list[MisDocument] = []
+    for entry in entries:
+        fields = entry.get("Document") if isinstance(entry, dict) else None
+        if not isinstance(fields, dict):
+            raise ValueError("MIS listing entry has no Document object")
+        try:
+            publish_date = str(fields["PublishDate"])
+            documents.append(
+                MisDocument(
+                    doc_id=str(fields["DocID"]),
+                    friendly_name=str(fields.get("FriendlyName", "")),
+                    constructed_name=str(fields.get("ConstructedName", "")),
+                    publish_date=publish_date,
+                    # ERCOT writes -05:00 all year: keep the wall clock, which is Central time.
+                    posted_local=dt.datetime.fromisoformat(publish_date[:19]),
+                )
+            )
+        except (KeyError, ValueError) as exc:
+            raise ValueError(f"MIS listing entry lacks a usable DocID/PublishDate ({exc})") from None
+    return documents
+
+
+def mis_days_served(dataset: ErcotDatasetName, posted_local: dt.datetime) -> set[dt.date]:
+    """The operating days a document posted at ``posted_local`` (Central wall clock) is selected for.
+
+    The per-dataset rule (the inverse of :func:`select_mis_documents`):
+
+    * ``spp_rt``: posted during D, plus postings up to 00:15 of D+1 (the last interval of D posts after midnight);
+    * ``spp_dam``: posted during D-1 (the day-ahead market for D clears and posts the day before);
+    * ``load_weather_zone``: posted during D+1 (a day's actual load is published the next day);
+    * ``load_forecast``, ``wind``, ``solar``: posted during D (every hourly vintage of that day).
+    """
+    posted_day = posted_local.date()
+    one_day = dt.timedelta(days=1)
+    if dataset == "spp_rt":
+        days = {posted_day}
+        if posted_local.time() <= SPP_RT_NEXT_DAY_GRACE:
+            days.add(posted_day - one_day)
+        return days
+    if dataset == "spp_dam":
+        return {posted_day + one_day}
+    if dataset == "load_weather_zone":
+        return {posted_day - one_day}
+    return {posted_day}
+
+
+def select_mis_documents(documents: list[MisDocument], dataset: ErcotDatasetName, day: dt.date) -> list[MisDocument]:
+    """The ``_csv`` documents to download for operating day ``day``, oldest posting first."""
+    selected = [doc for doc in documents if doc.is_csv and day in mis_days_served(dataset, doc.posted_local)]
+    return sorted(selected, key=lambda doc: (doc.posted_local, doc.doc_id))
+
+
+def mis_days_available(documents: list[MisDocument], dataset: ErcotDatasetName) -> list[dt.date]:
+    """Every operating day for which the listing holds at least one ``_csv`` document."""
+    days: set[dt.date] = set()
+    for doc in documents:
+        if doc.is_csv:
+            days |= mis_days_served(dataset, doc.posted_local)
+    return sorted(days)
+
+
+def zip_problem(body: bytes) -> str | None:
+    """What is wrong with a zip reply (None when it opens and every member passes its CRC check)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(body)) as archive:
+            if not archive.namelist():
+                return "zip holds no files"
+            bad_member = archive.testzip()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, ValueError, RuntimeError) as exc:
+        return f"not a readable zip ({type(exc).__name__}: {exc})"
+    if bad_member is not None:
+        return f"zip member {bad_member!r} is corrupt"
+    return None
+
+
+def zip_csv_rows(body: bytes) -> int:
+    """Data lines (header excluded) across the CSV members of a zip that passed :func:`zip_problem`."""
+    rows = 0
+    with zipfile.ZipFile(io.BytesIO(body)) as archive:
+        for name in archive.namelist():
+            if name.lower().endswith(".csv"):
+                lines = [line for line in archive.read(name).splitlines() if line.strip()]
+                rows += max(0, len(lines) - 1)
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The fuel-mix dashboard: which days a capture covers
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DashboardCoverage:
+    available: list[dt.date]  # every day present in the dashboard's "data"
+    covered: list[dt.date]  # days of the window the dashboard holds
+    uncovered: list[dt.date]  # days of the window it does not hold
+
+    @property
+    def newest_covered(self) -> dt.date | None:
+        return self.covered[-1] if self.covered else None
+
+
+def parse_dashboard(body: bytes) -> dict[str, Any]:
+    """The fuel-mix dashboard document; ValueError names what is wrong with its shape."""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        raise ValueError("dashboard reply is not JSON") from None
+    if not isinstance(document, dict):
+        raise ValueError("dashboard reply is not a JSON object")
+    data = document.get("data")
+    if not isinstance(data, dict):
+        raise ValueError("dashboard reply has no 'data' object keyed by day")
+    for key, value in data.items():
+        try:
+            dt.date.fromisoformat(key)
+        except ValueError:
+            raise ValueError(f"dashboard 'data' key {key!r} is not a YYYY-MM-DD day") from None
+        if not isinstance(value, dict):
+            raise ValueError(f"dashboard 'data' entry for {key} is not an object of timestamps")
+    return document
+
+
+def dashboard_coverage(document: Mapping[str, Any], window: Window) -> DashboardCoverage:
+    """Which days of ``window`` a parsed dashboard document holds (a day with no timestamps does not count)."""
+    data: Mapping[str, Any] = document["data"]
+    available = sorted(dt.date.fromisoformat(key) for key, value in data.items() if value)
+    present = set(available)
+    days = list(window.days())
+    return DashboardCoverage(
+        available=available,
+        covered=[day for day in days if day in present],
+        uncovered=[day for day in days if day not in present],
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The client
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Token:
+    value: SecretStr
+    renew_at: float  # on the injected monotonic clock
+
+
+class ErcotClient(HttpClientOwner):
+    """Fetches ERCOT datasets as checked raw replies; see the module docstring for the three doors."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        credentials: ErcotCredentials | None,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        rng: random.Random | None = None,
+        stats: FetchStats | None = None,
+        now: Callable[[], dt.datetime] | None = None,
+    ) -> None:
+        self._settings = settings
+        self._credentials = credentials
+        self._clock = clock
+        self._now = now or utc_now
+        # ERCOT's 30/minute budget is per key: the one limiter covers token calls too.
+        self._open_http(
+            settings,
+            requests_per_minute=settings.ercot_requests_per_minute,
+            transport=transport,
+            sleep=sleep,
+            clock=clock,
+            rng=rng,
+            stats=stats,
+        )
+        self._token: _Token | None = None
+        self._mis_listings: dict[int, list[MisDocument]] = {}
+
+    def __repr__(self) -> str:
+        door, _ = self.source_choice
+        return f"ErcotClient(door={door!r}, api={self._settings.ercot_api_url!r})"
+
+    @property
+    def source_choice(self) -> tuple[Origin, str]:
+        """Which door API reports go through, and why (fuel_mix always uses the dashboard)."""
+        if self._credentials is not None:
+            return "ercot-api", API_REASON
+        return "ercot-mis", MIS_REASON
+
+    # -- the contract ----------------------------------------------------------------------------------------
+
+    def iter_fetch(self, dataset: ErcotDatasetName, window: Window) -> Iterator[list[RawReply]]:
+        """One complete, checked group of replies per unit of work (a day; the whole window for fuel_mix).
+
+        A failure anywhere in a group raises before any reply of that group is yielded.
+        """
+        entry = CATALOG.get(dataset)
+        if entry is None or entry.source != "ercot":
+            raise InvalidRequestError(f"{dataset!r} is not an ERCOT dataset")
+        if entry.dashboard is not None:
+            yield self._fetch_dashboard(dataset, entry.dashboard, window)
+            return
+        if entry.api is None:
+            raise InvalidRequestError(f"ERCOT dataset {dataset!r} has neither an API report nor a dashboard")
+        for day in window.days():  # Central operating days: the API's date filters are Central calendar days
+            if self._credentials is not None:
+                yield self._fetch_api_day(dataset, entry.api, day)
+            else:
+                yield self._fetch_mis_day(dataset, entry.api, day)
+
+    # -- API -------------------------------------------------------------------------------------------------
+
+    def _fetch_api_day(self, dataset: ErcotDatasetName, report: ErcotApiReport, day: dt.date) -> list[RawReply]:
+        url = f"{self._settings.ercot_api_url}{report.path}"
+        replies: list[RawReply] = []
+        rows = 0
+        page = 1
+        total_pages = 1
+        while True:
+            params = {
+                report.date_from_param: day.isoformat(),
+                report.date_to_param: day.isoformat(),
+                "page": str(page),
+                "size": str(self._settings.ercot_page_size),
+            }
+            request, response = self._send_api("GET", url, params)
+            data, page_total = self._check_api_page(request, response)
+            if page == 1:
+                total_pages = page_total  # later pages may disagree if ERCOT posts meanwhile: page 1 decides
+            rows += len(data)
+            replies.append(
+                self._reply(
+                    request,
+                    response,
+                    dataset=dataset,
+                    day=day,
+                    origin="ercot-api",
+                    reason=API_REASON,
+                    url=url,
+                    params=params,
+                    extension="json",
+                    extra={"page": str(page), "total-pages": str(total_pages), "report-id": report.report_id},
+                )
+            )
+            if page >= total_pages:  # totalPages 0: an empty report, page 1 is the whole (truthful) answer
+                break
+            page += 1
+        self.stats.rows += rows
+        logger.info("ERCOT API %s %s: %d pages, %d rows", report.report_id, day, len(replies), rows)
+        return replies
+
+    def _send_api(self, method: str, url: str, params: dict[str, str]) -> tuple[httpx.Request, httpx.Response]:
+        """Send an authenticated API request; a 401 renews the token and retries once."""
+        request = self._api_request(method, url, params)
+        response = self._send(request)
+        if response.status_code == 401:
+            logger.info("ERCOT API answered 401 for %s: renewing the token once", describe_request(request))
+            self._token = None
+            request = self._api_request(method, url, params)
+            response = self._send(request)
+            if response.status_code == 401:
+                raise FetchError(
+                    "ERCOT API refused the request twice with HTTP 401 even with a fresh token: check "
+                    f"ENERGYLAKE_ERCOT_SUBSCRIPTION_KEY and the API account ({self._server_message(response)})",
+                    request=describe_request(request),
+                    status_code=401,
+                )
+        if response.status_code != 200:
+            hint = " (ERCOT's API blocks non-US addresses and unsubscribed keys)" if response.status_code == 403 else ""
+            raise FetchError(
+                f"ERCOT API answered HTTP {response.status_code}{hint}: {self._server_message(response)}",
+                request=describe_request(request),
+                status_code=response.status_code,
+            )
+        return request, response
+
+    def _api_request(self, method: str, url: str, params: dict[str, str]) -> httpx.Request:
+        credentials = self._require_credentials()
+        headers = {
+            "Authorization": f"Bearer {self._id_token().get_secret_value()}",
+            "Ocp-Apim-Subscription-Key": credentials.subscription_key.get_secret_value(),
+            "Accept": "application/json",
+        }
+        return self._http.build_request(method, url, params=params, headers=headers)
+
+    def _check_api_page(self, request: httpx.Request, response: httpx.Response) -> tuple[list[Any], int]:
+        """The rows and ``totalPages`` of a well-formed API page; MalformedReplyError otherwise."""
+
+        def malformed(problem: str) -> MalformedReplyError:
+            return MalformedReplyError(
+                f"ERCOT API reply is malformed: {problem}", request=describe_request(request), status_code=200
+            )
+
+        try:
+            document = json.loads(response.content)
+        except ValueError:
+            raise malformed(f"not JSON (starts {self._redact(response.text[:80])!r})") from None
+        if not isinstance(document, dict):
+            raise malformed("JSON is not an object")
+        if document.keys() >= _ERROR_ENVELOPE_KEYS and "_meta" not in document:
+            raise malformed(
+                f"ERCOT error envelope: code={document.get('code')!r} status={document.get('status')!r} "
+                f"message={self._redact(str(document.get('message')))!r}"
+            )
+        missing = [key for key in ("_meta", "data") if key not in document]
+        if missing:
+            raise malformed(f"missing {', '.join(missing)}")
+        meta, data = document["_meta"], document["data"]
+        if not isinstance(data, list):
+            raise malformed("'data' is not a list of rows")
+        try:
+            total_pages = int(meta["totalPages"])
+        except (TypeError, KeyError, ValueError):
+            raise malformed("'_meta.totalPages' is missing or not a number") from None
+        if total_pages < 0:
+            raise malformed(f"'_meta.totalPages' is negative ({total_pages})")
+        return data, total_pages
+
+    # -- token -----------------------------------------------------------------------------------------------
+
+    def _require_credentials(self) -> ErcotCredentials:
+        if self._credentials is None:  # the MIS door never calls here; guard against a future slip
+            raise ConfigurationError(f"ERCOT API credentials are not configured: set {CREDENTIAL_VARIABLES}")
+        return self._credentials
+
+    def _id_token(self) -> SecretStr:
+        """A cached id token, fetched anew when absent or within 5 minutes of expiry."""
+        if self._token is not None and self._clock() < self._token.renew_at:
+            return self._token.value
+        credentials = self._require_credentials()
+        client_id = self._settings.ercot_client_id
+        form = {
+            "grant_type": "password",
+            "username": credentials.username,
+            "password": credentials.password.get_secret_value(),
+            "response_type": "id_token",
+            "scope": f"openid {client_id} offline_access",
+            "client_id": client_id,
+        }
+        request = self._http.build_request("POST", self._settings.ercot_token_url, data=form)
+        response = self._send(request)
+        where = describe_request(request)
+        if response.status_code in (400, 401, 403):
+            raise ErcotAuthenticationError(
+                f"ERCOT's token endpoint refused the credentials of user {credentials.username!r} "
+                f"(HTTP {response.status_code}: {self._server_message(response)}); check "
+                f"ENERGYLAKE_ERCOT_USERNAME and ENERGYLAKE_ERCOT_PASSWORD [request: {where}]"
+            )
+        if response.status_code != 200:
+            raise FetchError(
+                f"ERCOT token endpoint answered HTTP {response.status_code}: {self._server_message(response)}",
+                request=where,
+                status_code=response.status_code,
+            )
+        try:
+            document = json.loads(response.content)
+            id_token = document["id_token"]
+            if not isinstance(id_token, str) or not id_token:
+                raise TypeError
+        except (ValueError, KeyError, TypeError):
+            # Never echo the body: a half-good reply may still hold a token.
+            raise MalformedReplyError(
+                "ERCOT token reply has no id_token string", request=where, status_code=200
+            ) from None
+        try:
+            lifetime = float(document.get("expires_in", DEFAULT_TOKEN_LIFETIME_S))
+        except (TypeError, ValueError):
+            lifetime = DEFAULT_TOKEN_LIFETIME_S
+        self._token = _Token(SecretStr(id_token), self._clock() + lifetime - TOKEN_RENEW_MARGIN_S)
+        logger.info("fetched an ERCOT id token (valid %.0f s)", lifetime)
+        return self._token.value
+
+    # -- MIS -------------------------------------------------------------------------------------------------
+
+    def _fetch_mis_day(self, dataset: ErcotDatasetName, report: ErcotApiReport, day: dt.date) -> list[RawReply]:
+        documents, listing_request = self._mis_listing(report)
+        selected = select_mis_documents(documents, dataset, day)
+        if not selected:
+            available = mis_days_available(documents, dataset)
+            if not available:
+                coverage = "the listing is empty"
+            elif day < available[0]:
+                coverage = f"the oldest day available is {available[0]}"
+            else:
+                coverage = f"days available: {available[0]}..{available[-1]}; {day} may not be posted yet"
+            raise FetchError(
+                f"ERCOT MIS has no {report.report_id} documents for operating day {day}: MIS public files cover "
+                f"only recent days ({coverage}); API credentials are needed for older data: set "
+                f"{CREDENTIAL_VARIABLES}",
+                request=listing_request,
+            )
+        url = f"{self._settings.ercot_web_url}{MIS_DOWNLOAD_PATH}"
+        replies: list[RawReply] = []
+        rows = 0
+        for doc in selected:
+            params = {"doclookupId": doc.doc_id}
+            request = self._http.build_request("GET", url, params=params)
+            response = self._send(request)
+            self._require_ok(request, response, "ERCOT MIS download")
+            problem = zip_problem(response.content)
+            if problem is not None:
+                raise MalformedReplyError(
+                    f"ERCOT MIS download of {doc.friendly_name} (DocID {doc.doc_id}) is malformed: {problem}",
+                    request=describe_request(request),
+                    status_code=response.status_code,
+                )
+            rows += zip_csv_rows(response.content)
+            replies.append(
+                self._reply(
+                    request,
+                    response,
+                    dataset=dataset,
+                    day=day,
+                    origin="ercot-mis",
+                    reason=MIS_REASON,
+                    url=url,
+                    params=params,
+                    extension="zip",
+                    extra={
+                        "report-id": report.report_id,
+                        "report-type-id": str(report.mis_report_type_id),
+                        "doc-id": doc.doc_id,
+                        "friendly-name": doc.friendly_name,
+                        "constructed-name": doc.constructed_name,
+                        "publish-date": doc.publish_date,
+                    },
+                )
+            )
+        self.stats.rows += rows
+        logger.info("ERCOT MIS %s %s: %d documents, %d rows", report.report_id, day, len(replies), rows)
+        return replies
+
+    def _mis_listing(self, report: ErcotApiReport) -> tuple[list[MisDocument], str]:
+        """The listing of a report type, fetched once per client (it covers every day of the rolling window)."""
+        url = f"{self._settings.ercot_web_url}{MIS_LISTING_PATH}"
+        request = self._http.build_request("GET", url, params={"reportTypeId": str(report.mis_report_type_id)})
+        where = describe_request(request)
+        cached = self._mis_listings.get(report.mis_report_type_id)
+        if cached is not None:
+            return cached, where
+        response = self._send(request)
+        self._require_ok(request, response, "ERCOT MIS listing")
+        try:
+            documents = parse_mis_listing(response.content)
+        except ValueError as exc:
+            raise MalformedReplyError(str(exc), request=where, status_code=response.status_code) from None
+        self._mis_listings[report.mis_report_type_id] = documents
+        return documents, where
+
+    # -- dashboard -------------------------------------------------------------------------------------------
+
+    def _fetch_dashboard(self, dataset: ErcotDatasetName, dashboard: ErcotDashboard, window: Window) -> list[RawReply]:
+        url = f"{self._settings.ercot_web_url}{DASHBOARD_PATH}{dashboard.name}"
+        request = self._http.build_request("GET", url)
+        response = self._send(request)
+        self._require_ok(request, response, "ERCOT dashboard")
+        where = describe_request(request)
+        try:
+            document = parse_dashboard(response.content)
+        except ValueError as exc:
+            raise MalformedReplyError(str(exc), request=where, status_code=response.status_code) from None
+        coverage = dashboard_coverage(document, window)
+        newest = coverage.newest_covered
+        if newest is None:
+            covers = ", ".join(day.isoformat() for day in coverage.available) or "no day"
+            raise FetchError(
+                f"the ERCOT {dashboard.name} dashboard covers only {covers} (the previous and the current day); "
+                f"none of {window} is in it, and ERCOT publishes no older fuel mix as JSON",
+                request=where,
+                status_code=response.status_code,
+            )
+        extra = {
+            "dashboard": dashboard.name,
+            "covered-days": ",".join(day.isoformat() for day in coverage.covered),
+        }
+        if coverage.uncovered:
+            extra["uncovered-days"] = ",".join(day.isoformat() for day in coverage.uncovered)
+        self.stats.rows += sum(len(document["data"][day.isoformat()]) for day in coverage.covered)
+        reply = self._reply(
+            request,
+            response,
+            dataset=dataset,
+            day=newest,
+            origin="ercot-dashboard",
+            reason=DASHBOARD_REASON,
+            url=url,
+            params={},
+            extension="json",
+            extra=extra,
+        )
+        return [reply]
+
+    # -- shared plumbing -------------------------------------------------------------------------------------
+
+    def _send(self, request: httpx.Request) -> httpx.Response:
+        """Send under the retry policy and rate limit; scrub secrets from any error the policy raises."""
+        logger.debug("ERCOT request %s", describe_request(request))
+        try:
+            return self._policed.send(request)
+        except FetchError as exc:
+            full = str(exc)
+            suffix = f" [request: {exc.request}]"
+            message = full.removesuffix(suffix)
+            redacted = self._redact(message)
+            if redacted == message:
+                raise
+            raise type(exc)(redacted, request=exc.request, status_code=exc.status_code) from None
+
+    def _require_ok(self, request: httpx.Request, response: httpx.Response, what: str) -> None:
+        if response.status_code != 200:
+            raise FetchError(
+                f"{what} answered HTTP {response.status_code}: {self._server_message(response)}",
+                request=describe_request(request),
+                status_code=response.status_code,
+            )
+
+    def _server_message(self, response: httpx.Response) -> str:
+        """ERCOT's own words about an error (its JSON message, B2C's error_description, or the text), redacted."""
+        message = ""
+        try:
+            document = json.loads(response.content)
+        except ValueError:
+            document = None
+        if isinstance(document, dict):
+            for key in ("message", "error_description", "error_message", "error"):
+                if document.get(key):
+                    message = str(document[key])
+                    break
+        if not message:
+            message = response.text.strip() or "(empty body)"
+        return self._redact(" ".join(message.split())[:300])
+
+    def _redact(self, text: str) -> str:
+        secrets: list[str] = []
+        if self._credentials is not None:
+            secrets += [
+                self._credentials.password.get_secret_value(),
+                self._credentials.subscription_key.get_secret_value(),
+            ]
+        if self._token is not None:
+            secrets.append(self._token.value.get_secret_value())
+        for secret in secrets:
+            if secret:
+                text = text.replace(secret, "***")
+        return text
+
+    def _reply(
+        self,
+        request: httpx.Request,
+        response: httpx.Response,
+        *,
+        dataset: ErcotDatasetName,
+        day: dt.date,
+        origin: Origin,
+        reason: str,
+        url: str,
+        params: dict[str, str],
+        extension: Extension,
+        extra: dict[str, str],
+    ) -> RawReply:
+        return RawReply(
+            source="ercot",
+            dataset=dataset,
+            day=day,
+            origin=origin,
+            origin_reason=reason,
+            method=request.method,
+            url=url,
+            params=public_params(params),
+            status_code=response.status_code,
+            body=response.content,
+            extension=extension,
+            fetched_at=self._now().astimezone(dt.UTC),
+            extra=extra,
+        )
