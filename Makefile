@@ -2,7 +2,10 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# make demo installs the `local` extra (what a local run needs); make test the `dev` extra (everything). A dev
+# install satisfies the demo too.
+LOCAL_STAMP := $(VENV)/.installed-local
+STAMP := $(VENV)/.installed-dev
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
@@ -14,20 +17,31 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
 DEMO_START ?= 2024-11-01
 DEMO_END ?= 2024-11-07
 
-.PHONY: venv test lint typecheck validate cfn-lint checkov build checks unit demo bench clean
+.PHONY: venv test lint lint-imports typecheck validate cfn-lint checkov build checks unit demo bench glue-package clean
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml layers/common/requirements.txt
+$(BIN)/uv:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "energylake needs Python 3.11 or newer (set PYTHON=python3.11)")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip uv
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
-	touch $(STAMP)
 
-lint: $(STAMP)
+$(LOCAL_STAMP): pyproject.toml | $(BIN)/uv
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[local]'
+	touch $(LOCAL_STAMP)
+
+$(STAMP): pyproject.toml layers/common/requirements.txt | $(BIN)/uv
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
+	touch $(STAMP) $(LOCAL_STAMP)
+
+lint: $(STAMP) lint-imports
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# The house's import rules (pyproject.toml [tool.importlinter]): layers, nothing shipped imports local/sample/rich,
+# no cycles.
+lint-imports: $(STAMP)
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -51,10 +65,11 @@ checkov: $(CHECKOV_STAMP)
 	BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --compact --quiet
 
 # python3.12 (the Lambda runtime) must be on PATH for sam build: scripts/with-python312.sh finds or installs one.
-# arm64 wheels come from PyPI. Then: does every function fit Lambda's 250 MB (unzipped, with layers)?
+# arm64 wheels come from PyPI. Then: does every function fit Lambda's 250 MB (unzipped, with layers), and does
+# nothing built hold the local-only rooms or libraries?
 build: $(STAMP)
 	UV=$(CURDIR)/$(BIN)/uv scripts/with-python312.sh $(BIN)/sam build --template template.yaml
-	$(BIN)/python scripts/check_lambda_sizes.py .aws-sam/build
+	$(BIN)/python scripts/check_build.py .aws-sam/build
 
 # The template's checks, runnable alone: sam validate --lint, cfn-lint (+ serverless rules), checkov, sam build.
 checks: validate cfn-lint checkov build
@@ -64,7 +79,7 @@ unit: $(STAMP)
 
 test: lint typecheck checks unit
 
-demo: $(STAMP)
+demo: $(LOCAL_STAMP)
 	$(BIN)/energylake run --source sample --start $(DEMO_START) --end $(DEMO_END) --lake ./lake
 	@echo "dashboard: $(CURDIR)/lake/dashboard.html"
 	@echo "warehouse: $(CURDIR)/lake/warehouse.duckdb"
@@ -76,6 +91,10 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/spark_bench.py
 	$(BIN)/python benchmarks/pipeline_bench.py
 	$(BIN)/python benchmarks/sfn_bench.py
+
+# The Glue job's package (--extra-py-files): energylake without its local-only rooms.
+glue-package: $(STAMP)
+	$(BIN)/python layers/common/build_layer.py glue-zip .aws-sam/glue/energylake.zip
 
 clean:
 	rm -rf $(VENV) .tools .aws-sam lake .mypy_cache .ruff_cache

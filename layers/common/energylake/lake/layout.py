@@ -131,9 +131,14 @@ def partition_values(key: str) -> dict[str, str]:
 
 
 def partition_date(key: str) -> dt.date | None:
-    """The day of the ``date=`` partition a key (or file path) lies in, or None."""
+    """The day of the ``date=`` partition a key (or file path) lies in, or None (also for an impossible date)."""
     match = _PARTITION_DATE.search(key.replace("\\", "/"))
-    return dt.date.fromisoformat(match.group(1)) if match else None
+    if match is None:
+        return None
+    try:
+        return dt.date.fromisoformat(match.group(1))
+    except ValueError:  # date=2024-13-03: not a partition this code writes
+        return None
 
 
 # --- raw ------------------------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from tests.support.paths import REPO_ROOT
 
 MAKEFILE = (REPO_ROOT / "Makefile").read_text()
 WITH_PYTHON312 = REPO_ROOT / "scripts" / "with-python312.sh"
-CHECK_SIZES = REPO_ROOT / "scripts" / "check_lambda_sizes.py"
+CHECK_BUILD = REPO_ROOT / "scripts" / "check_build.py"
 
 
 def _prerequisites(target: str) -> list[str]:
@@ -39,6 +39,11 @@ def test_make_test_runs_the_template_checks() -> None:
     assert _prerequisites("checks") == ["validate", "cfn-lint", "checkov", "build"]
 
 
+def test_lint_runs_the_import_rules() -> None:
+    assert "lint-imports" in _prerequisites("lint")
+    assert "$(BIN)/lint-imports --no-cache" in _recipe("lint-imports")
+
+
 def test_validate_runs_sam_validate_lint() -> None:
     assert "sam validate --lint --template template.yaml" in _recipe("validate")
 
@@ -61,10 +66,10 @@ def test_checkov_is_pinned_in_its_own_venv_and_runs_offline() -> None:
     assert "--soft-fail" not in run and "--skip-check" not in run, "skips belong in the template, with reasons"
 
 
-def test_build_uses_python312_and_checks_sizes() -> None:
+def test_build_uses_python312_and_checks_the_build() -> None:
     recipe = _recipe("build")
     assert "scripts/with-python312.sh $(BIN)/sam build --template template.yaml" in recipe
-    assert "scripts/check_lambda_sizes.py" in recipe
+    assert "scripts/check_build.py .aws-sam/build" in recipe
 
 
 def test_build_output_is_not_committed() -> None:
@@ -151,7 +156,7 @@ def test_with_python312_passes_the_command_exit_status(tmp_path: Path) -> None:
 
 
 # --------------------------------------------------------------------------------------------------------------------
-# scripts/check_lambda_sizes.py
+# scripts/check_build.py
 # --------------------------------------------------------------------------------------------------------------------
 
 
@@ -176,7 +181,7 @@ def _build_dir(tmp_path: Path, sizes: dict[str, int]) -> Path:
 
 def _check_sizes(build: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
     """Run the script's main() in-process (cfn-lint, which it parses with, is already imported by the other tests)."""
-    spec = importlib.util.spec_from_file_location("check_lambda_sizes", CHECK_SIZES)
+    spec = importlib.util.spec_from_file_location("check_build", CHECK_BUILD)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -210,3 +215,25 @@ def test_size_check_fails_a_function_over_the_limit_with_its_layers(
 def test_size_check_needs_a_build(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     status, output = _check_sizes(tmp_path / "missing", capsys)
     assert status == 2 and "run sam build first" in output
+
+
+def test_build_check_fails_a_layer_holding_local_only_code(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # GIVEN a build whose common layer holds the CLI's room and rich
+    build = _build_dir(tmp_path, {"SmallFunction": 1_000, "BigFunction": 1_000, "CommonLayer": 1_000, "DataLayer": 1})
+    (build / "CommonLayer" / "python" / "energylake" / "local").mkdir(parents=True)
+    (build / "CommonLayer" / "python" / "rich").mkdir(parents=True)
+    # WHEN the build is checked
+    status, output = _check_sizes(build, capsys)
+    # THEN it fails and names both
+    assert status == 1
+    assert "CommonLayer: holds local-only code: python/energylake/local, python/rich" in output
+
+
+def test_build_check_fails_a_function_holding_the_sample_source(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    build = _build_dir(tmp_path, {"SmallFunction": 1_000, "BigFunction": 1_000, "CommonLayer": 1_000, "DataLayer": 1})
+    (build / "SmallFunction" / "energylake" / "sample").mkdir(parents=True)
+    status, output = _check_sizes(build, capsys)
+    assert status == 1
+    assert "SmallFunction: holds local-only code: energylake/sample" in output

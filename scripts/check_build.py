@@ -1,11 +1,13 @@
-"""After `sam build`: does every function fit Lambda's unzipped size limit together with its layers?
+"""After `sam build`: does what ships to AWS fit, and hold nothing local?
 
-Lambda refuses a function whose code plus all its layers exceeds 262,144,000 bytes unzipped (250 MiB in AWS's
-words); `sam build` does not check it, so a layer that grows (pyarrow is ~150 MB) would only fail at deploy time.
-This reads the built template (.aws-sam/build/template.yaml), sums each function's folder and its layers' folders,
-and fails when one is over the limit or within the warning margin of it (printed, not fatal).
+1. Size: Lambda refuses a function whose code plus all its layers exceeds 262,144,000 bytes unzipped (250 MiB in
+   AWS's words); `sam build` does not check it, so a layer that grows (pyarrow is ~150 MB) would only fail at deploy
+   time. This reads the built template (.aws-sam/build/template.yaml), sums each function's folder and its layers'
+   folders, and fails when one is over the limit or within the warning margin of it (printed, not fatal).
+2. Contents: no built function or layer may hold the local-only rooms of the package (energylake.local,
+   energylake.sample) or a local-only library (:data:`LOCAL_ONLY_LIBRARIES`).
 
-    python scripts/check_lambda_sizes.py [BUILD_DIR]
+    python scripts/check_build.py [BUILD_DIR]
 """
 
 from __future__ import annotations
@@ -16,6 +18,18 @@ from typing import Any
 
 LIMIT_BYTES = 262_144_000  # Lambda: function + layers, unzipped
 WARN_MARGIN_BYTES = 10_000_000
+LOCAL_ONLY_ROOMS = ("energylake/local", "energylake/sample")
+LOCAL_ONLY_LIBRARIES = ("rich", "duckdb", "pyspark")  # the CLI's console, the local warehouse, local Spark
+
+
+def local_only_contents(folder: Path) -> list[str]:
+    """What ``folder`` (a built function or layer) holds that only a local run needs, as paths relative to it."""
+    found = []
+    for root in (folder, folder / "python"):
+        for name in (*LOCAL_ONLY_ROOMS, *LOCAL_ONLY_LIBRARIES):
+            if (root / name).exists():
+                found.append((root / name).relative_to(folder).as_posix())
+    return found
 
 
 def _folder_size(path: Path) -> int:
@@ -37,16 +51,21 @@ def main(build_dir: Path) -> int:
 
     template_path = build_dir / "template.yaml"
     if not template_path.is_file():
-        print(f"check_lambda_sizes: {template_path} not found (run sam build first)", file=sys.stderr)
+        print(f"check_build: {template_path} not found (run sam build first)", file=sys.stderr)
         return 2
     template, matches = decode_str(template_path.read_text())
     if matches:
-        print(f"check_lambda_sizes: cannot parse {template_path}: {matches}", file=sys.stderr)
+        print(f"check_build: cannot parse {template_path}: {matches}", file=sys.stderr)
         return 2
     resources: dict[str, Any] = template["Resources"]
     global_layers = template.get("Globals", {}).get("Function", {}).get("Layers", []) or []
     failed = False
     for name, resource in sorted(resources.items()):
+        if resource.get("Type") in ("AWS::Serverless::Function", "AWS::Serverless::LayerVersion"):
+            local = local_only_contents(build_dir / name)
+            if local:
+                failed = True
+                print(f"{name}: holds local-only code: {', '.join(local)} (it must never ship to AWS)")
         if resource.get("Type") != "AWS::Serverless::Function":
             continue
         code = build_dir / name

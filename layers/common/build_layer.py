@@ -1,0 +1,94 @@
+"""Build what ships to AWS from this folder: the common Lambda layer, or the Glue job's package zip.
+
+Both hold the ``energylake`` package WITHOUT its local-only rooms (:data:`LOCAL_ONLY`: the CLI and dashboard, the
+offline sample source); the layer also holds requirements.txt installed for Lambda's platform. ``sam build`` runs it
+through this folder's Makefile (template.yaml ``CommonLayer``: ``BuildMethod: makefile``)::
+
+    python build_layer.py layer ARTIFACTS_DIR/python          # requirements for Lambda + the package
+    python build_layer.py layer DIR --no-dependencies         # the package alone (tests)
+    python build_layer.py glue-zip FILE.zip                   # the package alone, zipped (Glue --extra-py-files)
+
+Standard library only: it runs under the Lambda runtime's python3.12 that ``sam build`` finds, outside any venv.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PACKAGE = HERE / "energylake"
+REQUIREMENTS = HERE / "requirements.txt"
+LOCAL_ONLY = ("local", "sample")  # energylake.<room>: never shipped (import-linter keeps shipped code off them)
+# Lambda's runtime and architecture (template.yaml Globals: python3.12, arm64): wheels are chosen for it, not us.
+LAMBDA_PLATFORM = os.environ.get("ENERGYLAKE_LAYER_PLATFORM", "manylinux2014_aarch64")
+LAMBDA_PYTHON = os.environ.get("ENERGYLAKE_LAYER_PYTHON", "3.12")
+
+
+def _skip(folder: str, names: list[str]) -> set[str]:
+    skipped = {name for name in names if name == "__pycache__" or name.endswith((".pyc", ".pyo"))}
+    if Path(folder).resolve() == PACKAGE:
+        skipped |= set(LOCAL_ONLY) & set(names)
+    return skipped
+
+
+def copy_package(target: Path) -> Path:
+    """``energylake`` without its local-only rooms, copied into ``target`` (replacing an earlier copy)."""
+    destination = target / "energylake"
+    if destination.exists():
+        shutil.rmtree(destination)
+    shutil.copytree(PACKAGE, destination, ignore=_skip)
+    return destination
+
+
+def install_requirements(target: Path) -> None:
+    """requirements.txt for Lambda's platform (binary wheels only), with the pip of the interpreter running this."""
+    command = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile"]
+    command += ["--target", str(target), "--platform", LAMBDA_PLATFORM, "--implementation", "cp"]
+    command += ["--python-version", LAMBDA_PYTHON, "--only-binary=:all:", "--upgrade", "-r", str(REQUIREMENTS)]
+    subprocess.run(command, check=True)  # noqa: S603 (our own interpreter and arguments)
+
+
+def glue_zip(path: Path) -> Path:
+    """The package alone, zipped with ``energylake/`` at the root (what Glue's ``--extra-py-files`` expects)."""
+    staging = path.parent / f".{path.name}.staging"
+    if staging.exists():
+        shutil.rmtree(staging)
+    try:
+        package = copy_package(staging)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+            for file in sorted(package.rglob("*")):
+                if file.is_file():
+                    archive.write(file, file.relative_to(staging).as_posix())
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    layer = commands.add_parser("layer", help="the common layer's python/ folder")
+    layer.add_argument("target", type=Path)
+    layer.add_argument("--no-dependencies", action="store_true", help="copy the package only")
+    zipped = commands.add_parser("glue-zip", help="the package zip for the Glue job")
+    zipped.add_argument("path", type=Path)
+    args = parser.parse_args(argv)
+    if args.command == "glue-zip":
+        print(f"build_layer: wrote {glue_zip(args.path)}")
+        return 0
+    args.target.mkdir(parents=True, exist_ok=True)
+    if not args.no_dependencies:
+        install_requirements(args.target)
+    print(f"build_layer: copied the package to {copy_package(args.target)} (without {', '.join(LOCAL_ONLY)})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

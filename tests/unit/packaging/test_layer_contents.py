@@ -1,0 +1,82 @@
+"""What ships to AWS holds no local-only code: the common layer and the Glue package leave energylake.local and
+energylake.sample out, and the layer's requirements hold no local-only library."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+import zipfile
+from pathlib import Path
+
+from tests.support.paths import REPO_ROOT
+
+BUILD_LAYER = REPO_ROOT / "layers" / "common" / "build_layer.py"
+PACKAGE = REPO_ROOT / "layers" / "common" / "energylake"
+LOCAL_ONLY_LIBRARIES = {"rich", "duckdb", "pyspark"}
+
+
+def _build(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(BUILD_LAYER), *args], capture_output=True, text=True, check=True)
+
+
+def _modules(root: Path) -> set[str]:
+    return {path.relative_to(root).with_suffix("").as_posix().replace("/", ".") for path in root.rglob("*.py")}
+
+
+def test_the_layer_holds_the_package_without_its_local_rooms(tmp_path: Path) -> None:
+    # GIVEN the layer built from the working tree (the package only: dependencies come from PyPI in `make build`)
+    _build("layer", str(tmp_path / "python"), "--no-dependencies")
+    # WHEN its modules are listed
+    shipped = _modules(tmp_path / "python")
+    # THEN every module of the package is there except the local door and the sample source
+    expected = {
+        f"energylake.{name}"
+        for name in _modules(PACKAGE)
+        if not name.startswith(("local", "sample")) and "__pycache__" not in name
+    }
+    assert shipped == expected
+    assert not any(name.startswith(("energylake.local", "energylake.sample")) for name in shipped)
+    assert "energylake.lambdas.fetch_ercot" in shipped and "energylake.gold.spark" in shipped
+
+
+def test_rebuilding_the_layer_replaces_a_stale_copy(tmp_path: Path) -> None:
+    stale = tmp_path / "python" / "energylake" / "sample"
+    stale.mkdir(parents=True)
+    (stale / "world.py").write_text("stale = True\n")
+    _build("layer", str(tmp_path / "python"), "--no-dependencies")
+    assert not stale.exists()
+
+
+def test_the_glue_package_is_the_package_without_its_local_rooms(tmp_path: Path) -> None:
+    archive = tmp_path / "energylake.zip"
+    _build("glue-zip", str(archive))
+    with zipfile.ZipFile(archive) as zipped:
+        names = zipped.namelist()
+    assert "energylake/__init__.py" in names and "energylake/gold/spark.py" in names
+    assert not [name for name in names if name.startswith(("energylake/local/", "energylake/sample/"))]
+    assert not [name for name in names if "__pycache__" in name]
+
+
+def test_the_layer_requirements_hold_no_local_only_library() -> None:
+    lines = (REPO_ROOT / "layers" / "common" / "requirements.txt").read_text().splitlines()
+    names = {line.split("#")[0].strip().split(">")[0].split("=")[0].split("[")[0] for line in lines}
+    assert not names & LOCAL_ONLY_LIBRARIES
+
+
+def test_the_local_only_libraries_come_with_the_local_extra_only() -> None:
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+    core = " ".join(project["dependencies"])
+    local = " ".join(project["optional-dependencies"]["local"])
+    assert "rich" in local and "duckdb" in local
+    assert not [library for library in LOCAL_ONLY_LIBRARIES if library in core]
+
+
+def test_the_import_rules_keep_shipped_code_off_the_local_rooms_and_libraries() -> None:
+    linter = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    forbidden = [contract for contract in linter["contracts"] if contract["type"] == "forbidden"]
+    assert forbidden and set(forbidden[0]["forbidden_modules"]) == {"energylake.local", "energylake.sample", "rich"}
+    rooms = [path for path in PACKAGE.iterdir() if not path.name.startswith("_")]
+    shipped = {path.stem for path in rooms if path.suffix == ".py"} | {path.name for path in rooms if path.is_dir()}
+    shipped -= {"local", "sample"}
+    assert {module.removeprefix("energylake.") for module in forbidden[0]["source_modules"]} == shipped
