@@ -1,4 +1,4 @@
-"""The state machines EXECUTED on moto, driving the real handlers (see tests/e2e/sfn_stack.py for what stands in).
+"""The state machines EXECUTED on moto, driving the real handlers (see tests/support/sfn_stack.py for what stands in).
 
 (a) happy path over a window with a DST day; (b) ERCOT keeps failing; (c) a quality failure stops the run before
 Glue; (d) the same input twice gives the same warehouse rows; (e) a bad input fails at the first state; (f) the
@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from energylake.redshift_loader import WAREHOUSE_TABLES
+from energylake.contracts.datasets import WAREHOUSE_TABLES
 from tests.support.sfn_stack import BUCKET, Stack, moto_stack
 
 pytest.importorskip("pyspark", reason="pyspark is not installed (pip install -e '.[spark]')")

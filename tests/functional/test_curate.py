@@ -11,11 +11,13 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from energylake.lake import list_manifests
 from energylake.contracts.schemas import SPP, WEATHER
-from energylake.settings import Settings
-from energylake.stages import curate, fetch, reprocess, sample_connection
+from energylake.curate import curate, reprocess
+from energylake.fetch import fetch
+from energylake.lake.landing import list_manifests
 from energylake.lake.storage import LocalStorage, Storage
+from energylake.sample import connection as sample_connection
+from energylake.settings import Settings
 from energylake.timeconv import local_day_bounds_utc
 from energylake.window import Window
 from tests.support.fakes import land_unparseable_version
@@ -30,7 +32,7 @@ def lake(tmp_path: Path) -> LocalStorage:
 
 
 def fetch_sample(lake: Storage, dataset: str, window: Window, now: dt.datetime = AFTER_WINDOW) -> list[str]:
-    return fetch(dataset, window, lake, sample_connection(Settings(), now=now, throttle_every=0)).manifests
+    return fetch(window, dataset, lake, sample_connection(Settings(), now=now, throttle_every=0)).manifests
 
 
 def silver_table(lake: LocalStorage, dataset: str) -> pa.Table:

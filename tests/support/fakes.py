@@ -116,8 +116,8 @@ def land_unparseable_version(lake: Any, manifest_key: str, *, fetched_at: Any) -
     import datetime as dt
     import json
 
-    from energylake.lake.landing import land_group
     from energylake.contracts.raw import RawReply
+    from energylake.lake.landing import land_group
 
     manifest = json.loads(lake.get(manifest_key))
     meta = lake.metadata(manifest["members"][0]["key"])

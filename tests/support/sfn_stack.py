@@ -49,12 +49,12 @@ import respx
 from moto import mock_aws
 from moto.awslambda_simple.models import LambdaSimpleBackend
 
-from energylake.settings import Settings
-from energylake.sample import SAMPLE_PASSWORD, SAMPLE_SUBSCRIPTION_KEY, SAMPLE_USERNAME, SampleServer
 from energylake.lake.storage import Storage, open_storage
+from energylake.sample import SAMPLE_PASSWORD, SAMPLE_SUBSCRIPTION_KEY, SAMPLE_USERNAME, SampleServer
+from energylake.settings import Settings
 from energylake.window import Window
-from tests.support.paths import REPO_ROOT
 from tests.support.fakes import FakeContext, load_handler, notify_queue_of_manifests, sqs_lambda_event
+from tests.support.paths import REPO_ROOT
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"

@@ -1,4 +1,4 @@
-"""Settings: one typed object from ENERGYLAKE_* variables; secrets never show."""
+"""Settings: one typed object holds every ENERGYLAKE_* variable, a bad value names its variable, secrets never show."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from moto import mock_aws
 
 from energylake.errors import ConfigurationError
-from energylake.settings import Settings, ercot_credentials, get_settings, require_ercot_credentials
+from energylake.settings import Settings, ercot_credentials, get_settings, load_settings, require_ercot_credentials
 
 
 def test_every_endpoint_has_its_public_default_and_can_be_overridden(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -90,3 +90,64 @@ def test_a_missing_secret_names_the_arn(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("ENERGYLAKE_ERCOT_SECRET_ARN", arn)
     with pytest.raises(ConfigurationError, match="absent-AbCdEf"):
         require_ercot_credentials(Settings())
+
+
+def test_one_settings_object_holds_every_variable_of_every_door(monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN the variables the state machines' functions, the Glue trigger and the Redshift load read
+    monkeypatch.setenv("ENERGYLAKE_GATE_MAX_POLLS", "7")
+    monkeypatch.setenv("ENERGYLAKE_BACKFILL_CHUNK_DAYS", "3")
+    monkeypatch.setenv("ENERGYLAKE_GLUE_JOB_NAME", "energylake-gold")
+    monkeypatch.setenv("ENERGYLAKE_REDSHIFT_MODE", "serverless")
+    monkeypatch.setenv("ENERGYLAKE_REDSHIFT_WORKGROUP", "wg")
+    monkeypatch.setenv("ENERGYLAKE_REDSHIFT_COPY_ROLE_ARN", "arn:aws:iam::123456789012:role/copy")
+    # WHEN the settings are resolved THEN the one Settings object carries them all
+    settings = get_settings()
+    assert (settings.gate_max_polls, settings.backfill_chunk_days) == (7, 3)
+    assert settings.require_glue_job_name() == "energylake-gold"
+    assert settings.require_copy_role() == "arn:aws:iam::123456789012:role/copy"
+    kwargs = settings.redshift_connect_kwargs()
+    assert (kwargs["is_serverless"], kwargs["serverless_work_group"], kwargs["iam"]) == (True, "wg", True)
+
+
+def test_the_defaults_work_locally_and_what_is_missing_names_its_variable() -> None:
+    # GIVEN no ENERGYLAKE_* variable THEN no Glue job, no pipeline, no warehouse: each refusal names what to set
+    defaults = load_settings()
+    assert (defaults.gate_poll_seconds, defaults.redshift_mode, defaults.spark_master) == (30, "none", "local[*]")
+    with pytest.raises(ConfigurationError, match="ENERGYLAKE_GLUE_JOB_NAME"):
+        defaults.require_glue_job_name()
+    with pytest.raises(ConfigurationError, match="ENERGYLAKE_PIPELINE_STATE_MACHINE_ARN"):
+        defaults.require_pipeline_state_machine_arn()
+    with pytest.raises(ConfigurationError, match="ENERGYLAKE_REDSHIFT_MODE"):
+        defaults.redshift_connect_kwargs()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("ENERGYLAKE_GATE_MAX_POLLS", "0", "invalid setting ENERGYLAKE_GATE_MAX_POLLS: "),
+        ("ENERGYLAKE_BACKFILL_CHUNK_DAYS", "many", "invalid setting ENERGYLAKE_BACKFILL_CHUNK_DAYS: "),
+        ("ENERGYLAKE_REDSHIFT_SCHEMA_NAME", "Bad-Name", "invalid setting ENERGYLAKE_REDSHIFT_SCHEMA_NAME: must be"),
+        ("ENERGYLAKE_ERCOT_WEB_URL", "ftp://example", "invalid setting ENERGYLAKE_ERCOT_WEB_URL: must be an http"),
+        (
+            "ENERGYLAKE_REDSHIFT_MODE",
+            "provisioned",
+            "needs ENERGYLAKE_REDSHIFT_CLUSTER_ID, ENERGYLAKE_REDSHIFT_DB_USER",
+        ),
+    ],
+)
+def test_a_bad_value_is_a_configuration_error_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigurationError, match=message):
+        get_settings()
+    with pytest.raises(ConfigurationError, match=message):
+        load_settings()
+
+
+def test_overrides_win_over_the_environment_and_are_validated_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ENERGYLAKE_GLUE_MAX_POLLS", "5")
+    assert load_settings().glue_max_polls == 5
+    assert load_settings(glue_max_polls=9).glue_max_polls == 9
+    with pytest.raises(ConfigurationError, match="invalid setting ENERGYLAKE_GLUE_MAX_POLLS: "):
+        load_settings(glue_max_polls=0)

@@ -4,23 +4,17 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from energylake.local.cli import main
 from energylake.contracts.datasets import ALL_DATASETS
+from energylake.local.cli import main
+from tests.support.cli import energylake, files_under
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "energylake", *args], capture_output=True, text=True, check=False, timeout=300
-    )
-
-
-def files_under(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
+    return energylake(*args, timeout=300)
 
 
 def test_fetch_over_a_dst_window_lands_every_dataset_and_reruns_cleanly(tmp_path: Path) -> None:

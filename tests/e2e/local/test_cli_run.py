@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from energylake import cli
 from energylake.errors import FetchError
+from energylake.local import cli
+from tests.support.cli import energylake, files_under
 
 WINDOW = ["--start", "2024-11-02", "--end", "2024-11-04"]
 DATASETS = ("spp_rt", "spp_dam", "load_weather_zone", "wind", "solar", "weather")
@@ -33,16 +33,6 @@ FED_TABLES = (
 
 
 VOLATILE = frozenset({"loaded_at_utc", "run_id"})
-
-
-def energylake(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "energylake", *args], capture_output=True, text=True, check=False, timeout=600
-    )
-
-
-def files_under(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
 
 
 def table_rows(warehouse: Path) -> dict[str, list[tuple[object, ...]]]:
@@ -193,20 +183,20 @@ def test_status_of_a_missing_lake_creates_nothing(tmp_path: Path, capsys: pytest
 def test_backfill_resumes_after_an_interruption_skipping_finished_chunks(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from energylake import stages
+    from energylake.local import runner
 
     lake = tmp_path / "lake"
-    real_fetch = stages.fetch
+    real_fetch = runner.fetch
     fetched: list[tuple[str, str]] = []
     broken = {"2024-11-03"}
 
-    def flaky_fetch(dataset: str, window: object, storage: object, connection: object) -> object:
+    def flaky_fetch(window: object, dataset: str, storage: object, connection: object) -> object:
         fetched.append((dataset, str(window)))
         if str(window).startswith(tuple(broken)):
             raise FetchError("sample outage", request=f"GET {dataset} {window}")
-        return real_fetch(dataset, window, storage, connection)  # type: ignore[arg-type]
+        return real_fetch(window, dataset, storage, connection)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(stages, "fetch", flaky_fetch)
+    monkeypatch.setattr(runner, "fetch", flaky_fetch)
     args = ["backfill", "--source", "sample", "--start", "2024-11-02", "--end", "2024-11-04", "--chunk-days", "1",
             "--stages", "fetch,curate", "--dataset", "spp_dam", "--lake", str(lake)]  # fmt: skip
     # GIVEN a backfill in 1-day chunks WHEN the source fails during the 2nd chunk

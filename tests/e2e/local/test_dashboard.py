@@ -20,10 +20,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from energylake import schema
+from energylake.contracts import schemas as schema
+from energylake.errors import WarehouseError
+from energylake.lake.storage import LocalStorage
 from energylake.local.dashboard import CHARTS, hinge_fit, render_dashboard, write_dashboard
 from energylake.timeconv import local_day_bounds_utc
-from energylake.warehouse.duckdb import WarehouseError, load, migrate
+from energylake.warehouse.duckdb import load, migrate
+from energylake.window import Window
 
 CHROMIUM = "/usr/bin/chromium"
 CENTRAL = ZoneInfo("America/Chicago")
@@ -176,7 +179,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     lake = root / "lake"
     expected = build_lake(lake)
     warehouse = str(root / "warehouse.duckdb")
-    loaded = load(str(lake), warehouse, START, END)
+    loaded = load(Window(START, END), LocalStorage(lake), warehouse)
     out = write_dashboard(warehouse, str(root / "out" / "dashboard.html"))
     return {"root": root, "warehouse": warehouse, "html": Path(out), "expected": expected, "loaded": loaded}
 

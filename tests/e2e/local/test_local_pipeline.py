@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 
+from tests.support.cli import energylake
+
 WINDOW = ["--start", "2024-11-02", "--end", "2024-11-04"]
-
-
-def energylake(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "energylake", *args], capture_output=True, text=True, check=False, timeout=600
-    )
 
 
 def warehouse_rows(path: Path) -> dict[str, list[tuple[object, ...]]]:

@@ -12,9 +12,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from energylake.errors import StorageError
-from energylake.lake import land_raw, list_raw, raw_request_prefix
 from energylake.contracts.raw import RawReply
+from energylake.errors import StorageError
+from energylake.lake import layout
+from energylake.lake.landing import land_raw, list_raw
 from energylake.lake.storage import LocalStorage, S3Storage, Storage, open_storage
 
 BODY = b'{"_meta": {"totalPages": 1}, "data": [["2024-11-03", 2, "HB_NORTH", 23.5, "Y"]]}'
@@ -94,7 +95,8 @@ def test_different_requests_land_in_different_folders(lake: Storage) -> None:
     page1 = land_raw(lake, reply())
     page2 = land_raw(lake, reply(params={**reply().params, "page": "2"}))
     assert page1.key.rsplit("/", 1)[0] != page2.key.rsplit("/", 1)[0]
-    assert raw_request_prefix(reply()) in page1.key
+    first = reply()
+    assert layout.raw_object_key(first.source, first.dataset, first.day, first.fingerprint, "") in page1.key
 
 
 def test_no_secret_reaches_stored_metadata(lake: Storage) -> None:

@@ -14,10 +14,11 @@ import respx
 from moto import mock_aws
 
 from energylake.errors import FetchError, InvalidRequestError
+from energylake.lambdas import _shared
+from energylake.sample import SAMPLE_PASSWORD, SAMPLE_SUBSCRIPTION_KEY, SAMPLE_USERNAME, SampleServer
 from energylake.settings import Settings
-from energylake.sample.router import SAMPLE_PASSWORD, SAMPLE_SUBSCRIPTION_KEY, SAMPLE_USERNAME, SampleServer
-from tests.support.paths import REPO_ROOT
 from tests.support.fakes import FakeContext, load_handler
+from tests.support.paths import REPO_ROOT
 
 BUCKET = "energylake-lake-test"
 EVENTS = REPO_ROOT / "events"
@@ -35,11 +36,9 @@ def aws_lake(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         monkeypatch.setenv("ENERGYLAKE_ERCOT_SUBSCRIPTION_KEY", SAMPLE_SUBSCRIPTION_KEY)
         monkeypatch.setenv("ENERGYLAKE_HTTP_BACKOFF_BASE_S", "0")
         monkeypatch.setenv("ENERGYLAKE_ERCOT_PAGE_SIZE", "500")  # several pages per day
-        from energylake import aws
-
-        aws._lake.cache_clear()
+        _shared._lake.cache_clear()
         yield s3
-        aws._lake.cache_clear()
+        _shared._lake.cache_clear()
 
 
 @pytest.fixture
@@ -145,7 +144,9 @@ def test_handler_emits_fetch_metrics(
 
 
 def test_every_sample_event_is_valid_for_its_function() -> None:
-    from energylake.events import FetchErcotEvent, FetchWeatherEvent, parse_event
+    from energylake.lambdas._shared import parse_event
+    from energylake.lambdas.fetch_ercot import FetchErcotEvent
+    from energylake.lambdas.fetch_weather import FetchWeatherEvent
 
     models = {"fetch_ercot": FetchErcotEvent, "fetch_weather": FetchWeatherEvent}
     events = sorted(Path(EVENTS).glob("fetch_*.json"))

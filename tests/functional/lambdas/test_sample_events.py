@@ -21,29 +21,26 @@ from aws_lambda_powertools.utilities.parser import envelopes, parse
 from aws_lambda_powertools.utilities.parser.models import S3Model
 from moto import mock_aws
 
-from energylake import aws as aws_module
-from energylake import orchestration, redshift_loader
-from energylake.events import FetchErcotEvent, FetchWeatherEvent, parse_event
-from energylake.glue_jobs import TriggerGlueEvent, get_glue_settings
-from energylake.lake import is_manifest_key
-from energylake.orchestration import (
-    BackfillInput,
-    PipelineInput,
-    PlanEvent,
-    QualityGateEvent,
-    ScheduledRunEvent,
-    execution_name,
-    get_orchestration_settings,
-)
-from energylake.redshift_loader import LoadRedshiftEvent, get_redshift_settings
-from energylake.settings import Settings
-from energylake.sample.router import SAMPLE_PASSWORD, SAMPLE_SUBSCRIPTION_KEY, SAMPLE_USERNAME, SampleServer
-from energylake.stages import curate, fetch, sample_connection
+from energylake.curate import curate
+from energylake.fetch import fetch
+from energylake.lake.layout import is_manifest_key
 from energylake.lake.storage import S3Storage
+from energylake.lambdas import _shared, load_redshift
+from energylake.lambdas._shared import parse_event
+from energylake.lambdas.fetch_ercot import FetchErcotEvent
+from energylake.lambdas.fetch_weather import FetchWeatherEvent
+from energylake.lambdas.load_redshift import LoadRedshiftEvent
+from energylake.lambdas.plan_run import BackfillInput, PipelineInput, PlanEvent
+from energylake.lambdas.quality_gate import QualityGateEvent
+from energylake.lambdas.start_run import ScheduledRunEvent, execution_name
+from energylake.lambdas.trigger_glue import TriggerGlueEvent
+from energylake.sample import SAMPLE_PASSWORD, SAMPLE_SUBSCRIPTION_KEY, SAMPLE_USERNAME, SampleServer
+from energylake.sample import connection as sample_connection
+from energylake.settings import Settings, get_settings
 from energylake.warehouse.model import WAREHOUSE
 from energylake.window import Window
-from tests.support.paths import REPO_ROOT
 from tests.support.fakes import FakeContext, load_handler
+from tests.support.paths import REPO_ROOT
 from tests.support.redshift import RecordingConnection
 
 EVENTS = REPO_ROOT / "events"
@@ -66,13 +63,7 @@ def invoke(stem: str, event: dict[str, Any]) -> Any:
 
 
 def _clear_caches() -> None:
-    for cached in (
-        aws_module._lake,
-        get_glue_settings,
-        get_redshift_settings,
-        get_orchestration_settings,
-        orchestration._default_sfn_client,
-    ):
+    for cached in (_shared._lake, _shared.aws_client, get_settings):
         cached.cache_clear()
 
 
@@ -110,7 +101,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
 def land_sample(lake: S3Storage, dataset: str, day: dt.date) -> list[str]:
     """Land one day of ``dataset`` from the sample source with the clock the sample events were made with."""
     connection = sample_connection(Settings(), now=SAMPLE_NOW, throttle_every=0)
-    return fetch(dataset, Window(day, day), lake, connection).manifests
+    return fetch(Window(day, day), dataset, lake, connection).manifests
 
 
 def days(start: str, end: str) -> list[str]:
@@ -284,7 +275,7 @@ def run_load_redshift(aws: Aws, event: dict[str, Any]) -> None:
     }.items():
         aws.setenv(name, value)
     connection = RecordingConnection()
-    aws.monkeypatch.setattr(redshift_loader, "redshift_connect", lambda settings: connection)
+    aws.monkeypatch.setattr(load_redshift, "redshift_connect", lambda settings: connection)
     # WHEN the event is handled
     reply = invoke("load_redshift", event)
     # THEN the event's tables were loaded from the lake, committed, and the connection closed
@@ -310,7 +301,7 @@ def run_plan_backfill(aws: Aws, event: dict[str, Any]) -> None:
     planned = event["input"]
     covered = [day for chunk in plan["chunks"] for day in days(chunk["start"], chunk["end"])]
     assert covered == days(planned["start"], planned["end"])
-    size = planned.get("chunk_days", get_orchestration_settings().backfill_chunk_days)
+    size = planned.get("chunk_days", get_settings().backfill_chunk_days)
     assert max(len(days(chunk["start"], chunk["end"])) for chunk in plan["chunks"]) == size
     if "max_concurrency" in planned:
         assert plan["max_concurrency"] == planned["max_concurrency"]

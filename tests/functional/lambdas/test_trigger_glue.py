@@ -15,18 +15,12 @@ import pytest
 from moto import mock_aws
 from moto.moto_api import state_manager
 
-from energylake.errors import ConfigurationError, InvalidRequestError
-from energylake.events import parse_event
-from energylake.glue_jobs import (
-    ACTIVE_STATES,
-    GlueJobBusyError,
-    TriggerGlueEvent,
-    get_glue_settings,
-    get_run_state,
-    handle_trigger_glue,
-)
-from tests.support.paths import REPO_ROOT
+from energylake.errors import ConfigurationError, GlueJobBusyError, InvalidRequestError
+from energylake.lambdas._shared import aws_client, parse_event
+from energylake.lambdas.trigger_glue import ACTIVE_STATES, TriggerGlueEvent, get_run_state, handle
+from energylake.settings import get_settings
 from tests.support.fakes import FakeContext, load_handler
+from tests.support.paths import REPO_ROOT
 
 REGION = "us-east-1"
 JOB = "energylake-test-build-gold"
@@ -40,7 +34,8 @@ def glue(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """A moto Glue with the gold job as template.yaml declares it (one run at a time), and the function's env."""
     monkeypatch.setenv("ENERGYLAKE_GLUE_JOB_NAME", JOB)
     monkeypatch.setenv("ENERGYLAKE_LAKE_URI", LAKE)
-    get_glue_settings.cache_clear()
+    get_settings.cache_clear()
+    aws_client.cache_clear()  # the handler's Glue client must be created inside moto
     with mock_aws():
         client = boto3.client("glue", region_name=REGION)
         client.create_job(
@@ -54,7 +49,7 @@ def glue(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
             DefaultArguments={"--lake": LAKE},
         )
         yield client
-    get_glue_settings.cache_clear()
+    aws_client.cache_clear()
 
 
 @pytest.fixture
@@ -90,11 +85,11 @@ def test_the_handler_starts_the_job_with_the_window_and_the_lake(glue: Any) -> N
 
 def test_a_second_trigger_while_the_run_is_active_returns_the_same_run(glue: Any, runs_stay_active: None) -> None:
     # GIVEN a run for the window that is still starting
-    first = handle_trigger_glue(dict(WEEK))
+    first = handle(dict(WEEK))
     assert first["state"] in ACTIVE_STATES
 
     # WHEN the same window is triggered again (a state machine retry, a duplicate schedule)
-    second = handle_trigger_glue(dict(WEEK))
+    second = handle(dict(WEEK))
 
     # THEN it is the same run, flagged as reused, and no second run exists
     assert second == {**first, "reused": True, "state": second["state"]}
@@ -104,22 +99,22 @@ def test_a_second_trigger_while_the_run_is_active_returns_the_same_run(glue: Any
 
 def test_another_window_while_a_run_is_active_is_refused_as_busy(glue: Any, runs_stay_active: None) -> None:
     # GIVEN an active run for one window (the job allows one run at a time)
-    handle_trigger_glue(dict(WEEK))
+    handle(dict(WEEK))
 
     # WHEN another window is triggered
     # THEN Glue refuses it and the error says to retry later, naming the job and the window
     with pytest.raises(GlueJobBusyError, match=rf"{JOB} is busy.*2024-11-08\.\.2024-11-09"):
-        handle_trigger_glue({"start": "2024-11-08", "end": "2024-11-09"})
+        handle({"start": "2024-11-08", "end": "2024-11-09"})
     assert len(_runs(glue)) == 1
 
 
 def test_after_the_run_succeeded_a_new_trigger_starts_a_new_run(glue: Any) -> None:
     # GIVEN a finished run for the window (moto runs succeed at once)
-    first = handle_trigger_glue(dict(WEEK))
+    first = handle(dict(WEEK))
     assert get_run_state(JOB, first["job_run_id"], glue=glue) == "SUCCEEDED"
 
     # WHEN the window is triggered again (a rebuild after late data)
-    second = handle_trigger_glue(dict(WEEK))
+    second = handle(dict(WEEK))
 
     # THEN a new run starts
     assert second["reused"] is False
@@ -128,7 +123,7 @@ def test_after_the_run_succeeded_a_new_trigger_starts_a_new_run(glue: Any) -> No
 
 
 def test_the_event_may_name_another_lake(glue: Any) -> None:
-    result = handle_trigger_glue({**WEEK, "lake": "s3://other-lake/prefix"})
+    result = handle({**WEEK, "lake": "s3://other-lake/prefix"})
     [run] = _runs(glue)
     assert run["Id"] == result["job_run_id"]
     assert run["Arguments"]["--lake"] == "s3://other-lake/prefix/"
@@ -147,15 +142,15 @@ def test_the_event_may_name_another_lake(glue: Any) -> None:
 )
 def test_a_bad_event_names_the_field_and_starts_nothing(glue: Any, event: dict[str, Any], names: str) -> None:
     with pytest.raises(InvalidRequestError, match=names):
-        handle_trigger_glue(event)
+        handle(event)
     assert _runs(glue) == []
 
 
 def test_without_a_job_name_the_error_names_the_variable(glue: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ENERGYLAKE_GLUE_JOB_NAME")
-    get_glue_settings.cache_clear()
+    get_settings.cache_clear()
     with pytest.raises(ConfigurationError, match="ENERGYLAKE_GLUE_JOB_NAME"):
-        handle_trigger_glue(dict(WEEK))
+        handle(dict(WEEK))
     assert _runs(glue) == []
 
 

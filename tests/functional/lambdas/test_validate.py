@@ -21,15 +21,17 @@ import pytest
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from moto import mock_aws
 
-from energylake.errors import ConfigurationError, InvalidRequestError
-from energylake.lake import land_group
-from energylake.settings import Settings
 from energylake.contracts.raw import RawReply
-from energylake.stages import fetch, sample_connection
+from energylake.errors import ConfigurationError, InvalidRequestError
+from energylake.fetch import fetch
+from energylake.lake.landing import land_group
 from energylake.lake.storage import LocalStorage, S3Storage, open_storage
+from energylake.lambdas import _shared
+from energylake.sample import connection as sample_connection
+from energylake.settings import Settings
 from energylake.window import Window
-from tests.support.paths import REPO_ROOT
 from tests.support.fakes import FakeContext, load_handler, notify_queue_of_manifests, sqs_lambda_event
+from tests.support.paths import REPO_ROOT
 from tests.support.template import RESOURCES
 
 REGION = "us-east-1"
@@ -71,11 +73,9 @@ def wiring(monkeypatch: pytest.MonkeyPatch) -> Iterator[Wiring]:
         ]
         notify_queue_of_manifests(s3, BUCKET, queue_arn(sqs, queue_url))
         monkeypatch.setenv("ENERGYLAKE_LAKE_URI", f"s3://{BUCKET}")
-        from energylake import aws
-
-        aws._lake.cache_clear()
+        _shared._lake.cache_clear()
         yield Wiring(s3, sqs, queue_url, queue_arn(sqs, queue_url), dlq_url, S3Storage(BUCKET, client=s3))
-        aws._lake.cache_clear()
+        _shared._lake.cache_clear()
 
 
 def test_the_wiring_notifies_as_the_template_does(wiring: Wiring) -> None:
@@ -166,7 +166,7 @@ def _as_list(value: Any) -> list[Any]:
 def land_sample(wiring: Wiring, dataset: str = "spp_dam") -> list[str]:
     """Fetch one sample day into the moto lake: its manifests land last and notify the queue."""
     connection = sample_connection(Settings(), now=SAMPLE_NOW, throttle_every=0)
-    return fetch(dataset, NOV_3, wiring.lake, connection).manifests
+    return fetch(NOV_3, dataset, wiring.lake, connection).manifests
 
 
 def lake_objects(wiring: Wiring, prefix: str) -> dict[str, bytes]:
@@ -357,19 +357,17 @@ def sample_event(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[dict[str, An
         s3 = boto3.client("s3", region_name=REGION)
         s3.create_bucket(Bucket=bucket)
         monkeypatch.setenv("ENERGYLAKE_LAKE_URI", f"s3://{bucket}/")
-        from energylake import aws
-
-        aws._lake.cache_clear()
+        _shared._lake.cache_clear()
         yield event, S3Storage(bucket, client=s3)
-        aws._lake.cache_clear()
+        _shared._lake.cache_clear()
 
 
 def test_the_sample_event_curates_the_manifest_it_names(sample_event: tuple[dict[str, Any], S3Storage]) -> None:
     # GIVEN the sample spp_rt day landed with the clock the sample event was made with
     event, lake = sample_event
     connection = sample_connection(Settings(), now=SAMPLE_NOW, throttle_every=0)
-    [manifest] = fetch("spp_rt", NOV_3, lake, connection).manifests
-    from energylake.validate import manifest_keys
+    [manifest] = fetch(NOV_3, "spp_rt", lake, connection).manifests
+    from energylake.lambdas.validate import manifest_keys
 
     [named] = manifest_keys(SQSRecord(event["Records"][0]), lake)
     assert named == manifest, "events/validate.json names another manifest: regenerate it (see events/README.md)"
@@ -399,7 +397,7 @@ def test_the_sample_event_fails_gracefully_when_its_manifest_is_absent(
 
 
 def test_keys_are_url_decoded_and_made_relative_to_the_lake_prefix() -> None:
-    from energylake.validate import manifest_keys
+    from energylake.lambdas.validate import manifest_keys
 
     key = "raw/source=openmeteo/dataset=weather/date=2024-11-01/_manifests/g+h/2024 11.manifest.json"
     body = s3_notification("bucket", f"lake/{key}")
@@ -416,14 +414,14 @@ def test_keys_are_url_decoded_and_made_relative_to_the_lake_prefix() -> None:
     ],
 )
 def test_keys_that_are_not_raw_manifests_are_ignored(key: str) -> None:
-    from energylake.validate import handle_validate_record
+    from energylake.lambdas.validate import handle_record
 
     record = sqs_record(s3_notification("bucket", key))
-    assert handle_validate_record(record, open_storage("s3://bucket/")) == []
+    assert handle_record(record, storage=open_storage("s3://bucket/")) == []
 
 
 def test_a_manifest_in_another_bucket_is_an_error_naming_the_message() -> None:
-    from energylake.validate import manifest_keys
+    from energylake.lambdas.validate import manifest_keys
 
     record = sqs_record(s3_notification("someone-else", MISSING_MANIFEST), message_id="msg-42")
     with pytest.raises(InvalidRequestError, match=r"msg-42.*someone-else"):
@@ -440,14 +438,14 @@ def test_a_manifest_in_another_bucket_is_an_error_naming_the_message() -> None:
     ],
 )
 def test_a_body_that_is_not_an_s3_event_is_an_error_naming_the_message(body: str, says: str) -> None:
-    from energylake.validate import manifest_keys
+    from energylake.lambdas.validate import manifest_keys
 
     with pytest.raises(InvalidRequestError, match=f"msg-7.*{says}"):
         manifest_keys(sqs_record(body, message_id="msg-7"), open_storage("s3://bucket"))
 
 
 def test_s3_events_need_an_s3_lake(tmp_path: Any) -> None:
-    from energylake.validate import manifest_keys
+    from energylake.lambdas.validate import manifest_keys
 
     with pytest.raises(ConfigurationError, match="S3 lake"):
         manifest_keys(sqs_record(s3_notification("bucket", MISSING_MANIFEST)), LocalStorage(tmp_path))

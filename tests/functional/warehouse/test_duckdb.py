@@ -15,11 +15,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from energylake import schema
+from energylake.contracts import schemas as schema
+from energylake.errors import WarehouseError, WarehouseLoadError
+from energylake.lake.storage import LocalStorage
 from energylake.warehouse import duckdb as warehouse
 from energylake.warehouse.model import WAREHOUSE, WarehouseColumn
+from energylake.window import Window
 
 START, END = dt.date(2024, 7, 1), dt.date(2024, 7, 2)
+WINDOW = Window(START, END)
 WINDOW_START = dt.datetime(2024, 7, 1, 5, tzinfo=dt.UTC)
 HOUR = dt.timedelta(hours=1)
 QUARTER = dt.timedelta(minutes=15)
@@ -194,10 +198,10 @@ EXPECTED_COUNTS = {
 
 
 def test_load_counts_rows_and_a_reload_changes_nothing(lake: Path, db: str) -> None:
-    assert warehouse.load(str(lake), db, START, END) == EXPECTED_COUNTS
+    assert warehouse.load(WINDOW, LocalStorage(lake), db) == EXPECTED_COUNTS
     first = _snapshot(db)
     assert {name: table.num_rows for name, table in first.items()} == EXPECTED_COUNTS
-    assert warehouse.load(str(lake), db, START, END) == dict.fromkeys(EXPECTED_COUNTS, 0)
+    assert warehouse.load(WINDOW, LocalStorage(lake), db) == dict.fromkeys(EXPECTED_COUNTS, 0)
     assert _snapshot(db) == first  # identical rows, loaded_at_utc included
     prices = _view(db, "ercot_spp", "market, interval_start_utc")
     assert [(r["market"], r["price_usd_mwh"]) for r in prices] == [
@@ -213,7 +217,7 @@ def test_load_counts_rows_and_a_reload_changes_nothing(lake: Path, db: str) -> N
 
 
 def test_a_table_subset_loads_only_those_tables(lake: Path, db: str) -> None:
-    assert warehouse.load(str(lake), db, START, START, tables=["ercot_spp"]) == {
+    assert warehouse.load(Window(START, START), LocalStorage(lake), db, tables=["ercot_spp"]) == {
         "ercot_spp": 3
     }  # 2 RT + 1 DAM on day 1
     assert warehouse.query(db, "SELECT COUNT(*) AS n FROM system_hourly").column("n").to_pylist() == [0]
@@ -225,7 +229,7 @@ def test_the_newest_fetch_wins_within_a_load_and_across_loads(lake: Path, db: st
         _spp("RT15", "HB_NORTH", WINDOW_START, 99.0, fetched=FETCHED + HOUR, raw="b"),
         _spp("RT15", "HB_NORTH", WINDOW_START + QUARTER, 1.0, fetched=FETCHED - HOUR, raw="c"),
     ])  # fmt: skip
-    warehouse.load(str(lake), db, START, END)
+    warehouse.load(WINDOW, LocalStorage(lake), db)
     rt = _view(db, "ercot_spp", "interval_start_utc")
     assert [r["price_usd_mwh"] for r in rt if r["market"] == "RT15"] == [99.0, 21.0, 22.0]
     before = {r["interval_start_utc"]: r for r in rt}
@@ -233,7 +237,7 @@ def test_the_newest_fetch_wins_within_a_load_and_across_loads(lake: Path, db: st
     _write(lake, "silver/dataset=spp_rt/date=2024-07-01/g3.parquet", schema.SPP, [
         _spp("RT15", "HB_NORTH", WINDOW_START + QUARTER, 77.0, fetched=FETCHED + 2 * HOUR, raw="d"),
     ])  # fmt: skip
-    assert warehouse.load(str(lake), db, START, END)["ercot_spp"] == 1
+    assert warehouse.load(WINDOW, LocalStorage(lake), db)["ercot_spp"] == 1
     after = {r["interval_start_utc"]: r for r in _view(db, "ercot_spp", "interval_start_utc")}
     changed = WINDOW_START + QUARTER
     assert after[changed]["price_usd_mwh"] == 77.0 and after[changed]["raw_key"].endswith("/d.json")
@@ -242,7 +246,7 @@ def test_the_newest_fetch_wins_within_a_load_and_across_loads(lake: Path, db: st
 
 
 def test_views_return_the_hand_computed_numbers(lake: Path, db: str) -> None:
-    warehouse.load(str(lake), db, START, END)
+    warehouse.load(WINDOW, LocalStorage(lake), db)
     sensitivity = {(r["weather_zone"], r["regime"]): r for r in
                    _view(db, "v_load_temperature_sensitivity", "weather_zone, regime")}  # fmt: skip
     assert set(sensitivity) == {("COAST", "cooling"), ("NORTH", "heating")}
@@ -320,16 +324,17 @@ def test_views_return_the_hand_computed_numbers(lake: Path, db: str) -> None:
 def test_a_failure_names_table_and_window_and_leaves_rows_untouched(
     lake: Path, db: str, corrupt: Callable[[Path], None]
 ) -> None:
-    warehouse.load(str(lake), db, START, END)
+    warehouse.load(WINDOW, LocalStorage(lake), db)
     before = _snapshot(db)
     # a newer, valid fetch beside a broken file: neither may land
     _write(lake, "silver/dataset=spp_rt/date=2024-07-01/g2.parquet", schema.SPP, [
         _spp("RT15", "HB_NORTH", WINDOW_START, 55.0, fetched=FETCHED + HOUR, raw="b"),
     ])  # fmt: skip
     corrupt(lake / "silver/dataset=spp_rt/date=2024-07-03/broken.parquet")
-    with pytest.raises(warehouse.WarehouseLoadError) as caught:
-        warehouse.load(str(lake), db, START, END)
-    assert caught.value.table == "ercot_spp" and caught.value.window == "2024-07-01..2024-07-02"
+    with pytest.raises(WarehouseLoadError) as caught:
+        warehouse.load(WINDOW, LocalStorage(lake), db)
+    assert caught.value.table == "ercot_spp" and caught.value.window == WINDOW
+    assert str(caught.value.window) == "2024-07-01..2024-07-02"
     assert "ercot_spp" in str(caught.value) and "2024-07-01..2024-07-02" in str(caught.value)
     assert _snapshot(db) == before
 
@@ -339,7 +344,7 @@ def test_migrations_are_idempotent_and_a_newer_version_adds_a_column(lake: Path,
     assert warehouse.migrate(db) == 1
     versions = warehouse.query(db, "SELECT version FROM schema_version").column("version").to_pylist()
     assert versions == [1]
-    warehouse.load(str(lake), db, START, END)
+    warehouse.load(WINDOW, LocalStorage(lake), db)
     before = _rows(db, "ercot_spp")
 
     newer = WAREHOUSE.with_column(
@@ -355,13 +360,13 @@ def test_migrations_are_idempotent_and_a_newer_version_adds_a_column(lake: Path,
     assert after.select(before.column_names) == before  # existing rows kept
     assert after.column("price_note").null_count == after.num_rows
     # the newer code loads files written before the column existed (it reads as NULL); a reload changes nothing
-    assert warehouse.load(str(lake), db, START, END, model=newer)["ercot_spp"] == 0
+    assert warehouse.load(WINDOW, LocalStorage(lake), db, model=newer)["ercot_spp"] == 0
     # older code refuses a newer file instead of loading into a schema it does not know
-    with pytest.raises(warehouse.WarehouseError, match="schema version 2"):
-        warehouse.load(str(lake), db, START, END)
+    with pytest.raises(WarehouseError, match="schema version 2"):
+        warehouse.load(WINDOW, LocalStorage(lake), db)
 
 
 def test_an_empty_lake_loads_nothing_without_error(tmp_path: Path, db: str) -> None:
-    counts = warehouse.load(str(tmp_path / "no-lake"), db, START, END)
+    counts = warehouse.load(WINDOW, LocalStorage(tmp_path / "no-lake"), db)
     assert counts == dict.fromkeys(WAREHOUSE.table_names, 0)
     assert warehouse.query(db, "SELECT COUNT(*) AS n FROM v_data_freshness").column("n").to_pylist() == [11]

@@ -13,35 +13,29 @@ import json
 import os
 import socket
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from moto import mock_aws
 
-from energylake.errors import ConfigurationError, InvalidRequestError
-from energylake.events import parse_event
-from energylake.redshift_loader import (
-    WAREHOUSE_TABLES,
-    LoadRedshiftEvent,
-    RedshiftSettings,
-    WarehouseLoadError,
-    connect_kwargs,
-    emit_freshness,
-    freshness_sql,
-    get_redshift_settings,
-    handle_load_redshift,
-    load_window,
-    window_utc_bounds,
-)
-from energylake.warehouse import redshift
+from energylake.contracts.datasets import WAREHOUSE_TABLES
+from energylake.errors import ConfigurationError, InvalidRequestError, WarehouseLoadError
+from energylake.lake.storage import LocalStorage, S3Storage, open_storage
+from energylake.lambdas import _shared
+from energylake.lambdas._shared import parse_event
+from energylake.lambdas.load_redshift import LoadRedshiftEvent, handle
+from energylake.settings import Settings, get_settings
 from energylake.warehouse.model import WAREHOUSE
+from energylake.warehouse.redshift import sql as redshift
+from energylake.warehouse.redshift.load import emit_freshness, freshness_sql, load_window
 from energylake.window import Window
-from tests import conftest
-from tests.support.paths import REPO_ROOT
+from tests.support import network
 from tests.support.fakes import FakeContext, load_handler
+from tests.support.paths import REPO_ROOT
+from tests.support.redshift import RecordingConnection, StatementFailedError
 
 REGION = "us-east-1"
 BUCKET = "energylake-lake-test"
@@ -49,11 +43,6 @@ LAKE = f"s3://{BUCKET}/"
 ROLE = "arn:aws:iam::123456789012:role/energylake-copy"
 WEEK = Window(dt.date(2024, 11, 1), dt.date(2024, 11, 7))
 SAMPLE_EVENT = REPO_ROOT / "events" / "load_redshift.json"
-
-
-# --------------------------------------------------------------------------------------------------------------------
-# A DB-API connection that records instead of executing
-# --------------------------------------------------------------------------------------------------------------------
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -75,7 +64,8 @@ def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.setenv("ENERGYLAKE_REDSHIFT_WORKGROUP", "energylake-test")
     monkeypatch.setenv("ENERGYLAKE_REDSHIFT_DATABASE", "dev")
     monkeypatch.setenv("ENERGYLAKE_REDSHIFT_COPY_ROLE_ARN", ROLE)
-    get_redshift_settings.cache_clear()
+    get_settings.cache_clear()
+    _shared._lake.cache_clear()  # the handler's lake (and its S3 client) is made inside moto
     with mock_aws():
         client = boto3.client("s3", region_name=REGION)
         client.create_bucket(Bucket=BUCKET)
@@ -89,12 +79,13 @@ def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
                     key = f"{prefix}date={day.isoformat()}/part-0.parquet"
                     client.put_object(Bucket=BUCKET, Key=key, Body=b"PAR1 not really PAR1")
         yield client
-    get_redshift_settings.cache_clear()
+    _shared._lake.cache_clear()
 
 
 def _load(connection: RecordingConnection, s3: Any, tables: list[str], window: Window = WEEK) -> dict[str, Any]:
+    lake = S3Storage(BUCKET, client=s3)
     result: dict[str, Any] = dict(
-        load_window(window, tables, connect=lambda: connection, lake_uri=LAKE, iam_role_arn=ROLE, s3=s3)
+        load_window(window, lake, tables=tables, connect=lambda: connection, iam_role_arn=ROLE)
     )
     return result
 
@@ -104,18 +95,12 @@ def _ddl() -> list[str]:
 
 
 def _expected_load(table: str, window: Window = WEEK, *, missing: tuple[str, ...] = ()) -> list[str]:
-    start, end = window_utc_bounds(window)
-    prefixes = [
-        prefix
-        for prefix in redshift.copy_prefixes(table, s3_uri=LAKE, window_start_utc=start, window_end_utc=end)
-        if prefix not in missing
-    ]
+    prefixes = [prefix for prefix in redshift.copy_prefixes(table, s3_uri=LAKE, window=window) if prefix not in missing]
     return redshift.load_statements(
         table,
         s3_uri=LAKE,
         iam_role_arn=ROLE,
-        window_start_utc=start,
-        window_end_utc=end,
+        window=window,
         schema_name="energylake",
         prefixes=prefixes,
     )
@@ -217,7 +202,7 @@ def test_a_failed_freshness_read_keeps_the_committed_load_and_reports_no_figures
 
 def test_gold_tables_are_not_reported_as_datasets() -> None:
     # Gold holds every hour of its build window, data or not: only source datasets carry freshness.
-    from energylake.redshift_loader import freshness_from_rows
+    from energylake.warehouse.redshift.load import freshness_from_rows
 
     rows = [("spp_rt", 21), ("system_hourly", -300), ("weather", None), ("energy_weather_hourly", 5)]
     assert freshness_from_rows(rows) == {"spp_rt": 21}
@@ -360,10 +345,14 @@ def test_the_handler_connects_with_iam_to_the_serverless_workgroup(s3: Any, monk
 
 
 def test_provisioned_clusters_connect_with_iam_as_the_db_user() -> None:
-    settings = RedshiftSettings(
-        mode="provisioned", cluster_id="energylake", db_user="loader", database="warehouse", region="us-west-2"
+    settings = Settings(
+        redshift_mode="provisioned",
+        redshift_cluster_id="energylake",
+        redshift_db_user="loader",
+        redshift_database="warehouse",
+        redshift_region="us-west-2",
     )
-    assert connect_kwargs(settings) == {
+    assert settings.redshift_connect_kwargs() == {
         "iam": True,
         "database": "warehouse",
         "region": "us-west-2",
@@ -376,14 +365,14 @@ def test_provisioned_clusters_connect_with_iam_as_the_db_user() -> None:
 def test_without_a_warehouse_the_load_is_skipped_not_failed(monkeypatch: pytest.MonkeyPatch) -> None:
     # GIVEN the template's default: no Redshift (RedshiftMode none)
     monkeypatch.setenv("ENERGYLAKE_REDSHIFT_MODE", "none")
-    get_redshift_settings.cache_clear()
+    get_settings.cache_clear()
 
     def no_connection() -> RecordingConnection:
         raise AssertionError("nothing may connect without a warehouse")
 
     # WHEN the pipeline's load step runs
-    result = handle_load_redshift({"start": "2024-11-01", "end": "2024-11-01"}, connect=no_connection)
-    get_redshift_settings.cache_clear()
+    result = handle({"start": "2024-11-01", "end": "2024-11-01"}, connect=no_connection)
+    get_settings.cache_clear()
 
     # THEN it succeeds with nothing loaded and no freshness (the run goes on to its summary)
     assert (result["tables"], result["freshness_minutes"]) == ([], {})
@@ -399,7 +388,8 @@ def test_without_a_warehouse_the_load_is_skipped_not_failed(monkeypatch: pytest.
         ),
         ({"ENERGYLAKE_REDSHIFT_MODE": "serverless"}, "ENERGYLAKE_REDSHIFT_WORKGROUP"),
         ({"ENERGYLAKE_REDSHIFT_MODE": "serverless", "ENERGYLAKE_REDSHIFT_WORKGROUP": "w"}, "COPY_ROLE_ARN"),
-        ({"ENERGYLAKE_REDSHIFT_SCHEMA_NAME": "Energy; DROP"}, "schema_name"),
+        # the one settings loader names the variable (it was "invalid ENERGYLAKE_REDSHIFT_* settings: schema_name: ...")
+        ({"ENERGYLAKE_REDSHIFT_SCHEMA_NAME": "Energy; DROP"}, "invalid setting ENERGYLAKE_REDSHIFT_SCHEMA_NAME: "),
     ],
 )
 def test_a_bad_configuration_names_what_to_set(
@@ -407,10 +397,10 @@ def test_a_bad_configuration_names_what_to_set(
 ) -> None:
     for name, value in variables.items():
         monkeypatch.setenv(name, value)
-    get_redshift_settings.cache_clear()
+    get_settings.cache_clear()
     with pytest.raises(ConfigurationError, match=names):
-        handle_load_redshift({"start": "2024-11-01", "end": "2024-11-01"}, connect=RecordingConnection)
-    get_redshift_settings.cache_clear()
+        handle({"start": "2024-11-01", "end": "2024-11-01"}, connect=RecordingConnection)
+    get_settings.cache_clear()
 
 
 @pytest.mark.parametrize(
@@ -425,7 +415,7 @@ def test_a_bad_configuration_names_what_to_set(
 def test_a_bad_event_names_the_field_and_connects_to_nothing(s3: Any, event: dict[str, Any], names: str) -> None:
     connection = RecordingConnection()
     with pytest.raises(InvalidRequestError, match=names):
-        handle_load_redshift(event, connect=lambda: connection, s3=s3)
+        handle(event, connect=lambda: connection, storage=S3Storage(BUCKET, client=s3))
     assert connection.log == []
 
 
@@ -446,9 +436,31 @@ def test_the_sample_event_is_a_valid_load_redshift_event() -> None:
     assert event.table_names() == ["ercot_spp"]
 
 
-def test_a_local_lake_is_refused_with_the_variable_named() -> None:
-    with pytest.raises(ConfigurationError, match="ENERGYLAKE_LAKE_URI must be s3://"):
-        load_window(WEEK, ["ercot_spp"], connect=RecordingConnection, lake_uri="./lake", iam_role_arn=ROLE, s3=object())
+def test_a_local_lake_is_refused_with_the_variable_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The loader gets a Storage now (it got ENERGYLAKE_LAKE_URI's text): it says what needs S3 and what it got ...
+    with pytest.raises(ConfigurationError, match=r"loading Redshift needs an S3 lake \(s3://bucket\[/prefix\]\), got"):
+        load_window(WEEK, LocalStorage(tmp_path), tables=["ercot_spp"], connect=RecordingConnection, iam_role_arn=ROLE)
+    # ... and the function, whose lake is the variable's, names the variable (the message was "Redshift loads from
+    # S3: ENERGYLAKE_LAKE_URI must be s3://bucket[/prefix], got './lake'")
+    for name, value in {
+        "ENERGYLAKE_LAKE_URI": "./lake",
+        "ENERGYLAKE_REDSHIFT_MODE": "serverless",
+        "ENERGYLAKE_REDSHIFT_WORKGROUP": "energylake-test",
+        "ENERGYLAKE_REDSHIFT_COPY_ROLE_ARN": ROLE,
+    }.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    _shared._lake.cache_clear()
+
+    def no_connection() -> RecordingConnection:
+        raise AssertionError("nothing may connect to load a local lake")
+
+    with pytest.raises(
+        ConfigurationError,
+        match=r"^ENERGYLAKE_LAKE_URI: loading Redshift needs an S3 lake \(s3://bucket\[/prefix\]\), got 'lake'",
+    ):
+        handle({"start": "2024-11-01", "end": "2024-11-01"}, connect=no_connection)
+    _shared._lake.cache_clear()
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -477,9 +489,9 @@ REAL = {
 )
 def test_a_real_serverless_load_is_idempotent(monkeypatch: pytest.MonkeyPatch) -> None:
     # This test leaves the machine: lift the offline guard for it alone.
-    monkeypatch.setattr(socket.socket, "connect", conftest._real_connect)
-    monkeypatch.setattr(socket.socket, "connect_ex", conftest._real_connect_ex)
-    monkeypatch.setattr(socket, "getaddrinfo", conftest._real_getaddrinfo)
+    monkeypatch.setattr(socket.socket, "connect", network._real_connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", network._real_connect_ex)
+    monkeypatch.setattr(socket, "getaddrinfo", network._real_getaddrinfo)
     # ... and give back the real AWS credentials the autouse fixture replaced with moto's fakes.
     for name, value in REAL_AWS_ENVIRONMENT.items():
         if value is None:
@@ -491,10 +503,12 @@ def test_a_real_serverless_load_is_idempotent(monkeypatch: pytest.MonkeyPatch) -
     start, end = REAL["window"].split("..")
     window = Window.parse(start, end)
     schema = f"energylake_test_{uuid.uuid4().hex[:8]}"
-    settings = RedshiftSettings(mode="serverless", workgroup=REAL_WORKGROUP, database=REAL["database"])
+    settings = Settings(
+        redshift_mode="serverless", redshift_workgroup=REAL_WORKGROUP, redshift_database=REAL["database"]
+    )
 
     def connect() -> Any:
-        return redshift_connector.connect(**connect_kwargs(settings))
+        return redshift_connector.connect(**settings.redshift_connect_kwargs())
 
     def count() -> int:
         with connect() as connection:
@@ -503,17 +517,13 @@ def test_a_real_serverless_load_is_idempotent(monkeypatch: pytest.MonkeyPatch) -
             return int(cursor.fetchone()[0])
 
     try:
-        kwargs = {
-            "connect": connect,
-            "lake_uri": REAL["lake_uri"],
-            "iam_role_arn": REAL["copy_role_arn"],
-            "schema_name": schema,
-        }
-        first = load_window(window, ["ercot_load_by_weather_zone"], **kwargs)
+        lake = open_storage(REAL["lake_uri"])
+        kwargs = {"connect": connect, "iam_role_arn": REAL["copy_role_arn"], "schema_name": schema}
+        first = load_window(window, lake, tables=["ercot_load_by_weather_zone"], **kwargs)
         assert first["tables"][0]["status"] == "loaded"
         rows = count()
         assert rows > 0
-        load_window(window, ["ercot_load_by_weather_zone"], **kwargs)
+        load_window(window, lake, tables=["ercot_load_by_weather_zone"], **kwargs)
         assert count() == rows
     finally:
         with connect() as connection:

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
+from energylake.contracts.zones import WEATHER_ZONES, ZONE_POINTS, WeatherZone, normalize_zone_name, zone_points
 from energylake.errors import InvalidRequestError
 from energylake.sources.openmeteo import LOCATION_TOLERANCE_DEGREES
-from energylake.contracts.zones import WEATHER_ZONES, ZONE_POINTS, WeatherZone, normalize_zone_name, zone_points
 from tests.support.paths import realdata_path
 
 # Texas' bounding box (lat 25.84..36.50 N, lon 106.65..93.51 W), rounded outward a little.

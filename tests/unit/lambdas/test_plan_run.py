@@ -1,68 +1,32 @@
-"""The state machines' own steps (energylake.orchestration): planning a run, the quality gate, scheduled starts.
+"""PlanRunFunction (energylake.lambdas.plan_run): planning a pipeline run or a backfill from an execution's input.
 
-The quality gate runs against a local lake holding REAL landed groups (the sample source through the real clients)
-curated by the real curation, so "pending", "passed" and "failed" are the states a deployed gate would see.
+Windows follow Central time (with its DST changes), datasets are planned in the catalog's order, a backfill is cut
+into chunks that cover its window once, and a bad input is refused naming every bad field.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import re
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any, cast
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from energylake.contracts.datasets import ALL_DATASETS, ERCOT_DATASETS
-from energylake.errors import ConfigurationError, InvalidRequestError, StorageError
-from energylake.lake import quality_report_key
-from energylake.orchestration import (
-    SCHEDULED_DATASETS,
-    BackfillPlan,
-    OrchestrationSettings,
-    QualityGateEvent,
-    QualityGateFailedError,
-    QualityGateTimeoutError,
-    RunPlan,
-    execution_name,
-    get_orchestration_settings,
-    handle_plan,
-    handle_quality_gate,
-    plan,
-    quality_gate,
-    scheduled_window,
-    start_scheduled_run,
-)
-from energylake.settings import Settings
-from energylake.stages import curate, fetch, sample_connection
-from energylake.lake.storage import LocalStorage, Storage, open_storage
-from energylake.window import Window
-from tests.support.fakes import land_unparseable_version
+from energylake.errors import ConfigurationError, InvalidRequestError
+from energylake.lambdas.plan_run import SCHEDULED_DATASETS, BackfillPlan, RunPlan, handle, plan, scheduled_window
+from energylake.settings import Settings, get_settings
 
 UTC = dt.UTC
 AFTER_WINDOW = dt.datetime(2024, 11, 8, 12, tzinfo=UTC)  # the sample clock: every day of the window is complete
-NOV_3 = Window(dt.date(2024, 11, 3), dt.date(2024, 11, 3))
-REGION = "us-east-1"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_settings() -> Iterator[None]:
-    """Settings are cached per process (one Lambda cold start); each test resolves them from its own env."""
-    get_orchestration_settings.cache_clear()
-    yield
-    get_orchestration_settings.cache_clear()
 
 
 def pipeline_plan(execution_input: object, *, now: dt.datetime = AFTER_WINDOW) -> RunPlan:
-    return plan("pipeline", execution_input, settings=OrchestrationSettings(), now=now)
+    return plan("pipeline", execution_input, settings=Settings(), now=now)
 
 
-def backfill_plan(execution_input: object, settings: OrchestrationSettings | None = None) -> BackfillPlan:
-    return as_backfill(plan("backfill", execution_input, settings=settings or OrchestrationSettings()))
+def backfill_plan(execution_input: object, settings: Settings | None = None) -> BackfillPlan:
+    return as_backfill(plan("backfill", execution_input, settings=settings or Settings()))
 
 
 def as_backfill(result: RunPlan | BackfillPlan) -> BackfillPlan:
@@ -269,15 +233,15 @@ def test_every_problem_of_an_input_is_named_at_once() -> None:
 
 def test_handle_plan_checks_the_mode_and_plans_with_the_environments_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ENERGYLAKE_GATE_MAX_POLLS", "7")
-    result = handle_plan({"mode": "pipeline", "input": {"start": "2024-11-01", "end": "2024-11-02"}})
+    result = handle({"mode": "pipeline", "input": {"start": "2024-11-01", "end": "2024-11-02"}})
     assert (result["start"], result["end"], result["gate"]["max_polls"]) == ("2024-11-01", "2024-11-02", 7)
     with pytest.raises(InvalidRequestError, match="mode: Input should be 'pipeline' or 'backfill'"):
-        handle_plan({"mode": "rerun", "input": {}})
+        handle({"mode": "rerun", "input": {}})
     with pytest.raises(InvalidRequestError, match="invalid backfill input: start: Field required"):
-        handle_plan({"mode": "backfill", "input": {}})
+        handle({"mode": "backfill", "input": {}})
     # Step Functions accepts any JSON as an execution's input: a non-object is named as the pipeline's bad input
     with pytest.raises(InvalidRequestError, match="invalid pipeline input: expected a JSON object, got list"):
-        handle_plan({"mode": "pipeline", "input": ["2024-11-01", "2024-11-02"]})
+        handle({"mode": "pipeline", "input": ["2024-11-01", "2024-11-02"]})
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -307,7 +271,7 @@ def test_backfill_chunks_cover_the_window_exactly_once(
     # WHEN it is planned
     result = backfill_plan(execution_input)
     # THEN the chunks are consecutive, none longer than the chunk size, and together they are the window, once
-    size = chunk_days or OrchestrationSettings().backfill_chunk_days
+    size = chunk_days or Settings().backfill_chunk_days
     chunks = result["chunks"]
     assert len(chunks) == expected_chunks
     covered = [day for chunk in chunks for day in days_of(chunk["start"], chunk["end"])]
@@ -345,7 +309,7 @@ def test_windows_too_large_for_one_execution_are_refused_with_what_to_do(
 
 
 def test_backfill_limits_default_to_the_settings_and_the_input_overrides_them() -> None:
-    settings = OrchestrationSettings(backfill_max_concurrency=3, backfill_tolerated_failure_percent=12.5)
+    settings = Settings(backfill_max_concurrency=3, backfill_tolerated_failure_percent=12.5)
     defaults = backfill_plan({"start": "2024-11-01", "end": "2024-11-30"}, settings)
     assert (defaults["max_concurrency"], defaults["tolerated_failure_percent"]) == (3, 12.5)
     overridden = backfill_plan(
@@ -392,329 +356,6 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
 )
 def test_a_bad_setting_names_its_variable(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
     monkeypatch.setenv(name, value)
-    with pytest.raises(ConfigurationError, match=name):
-        get_orchestration_settings()
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# quality gate, on a local lake with real landed and curated groups
-# ----------------------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def lake(tmp_path: Path) -> Storage:
-    return open_storage(str(tmp_path / "lake"))
-
-
-def land(lake: Storage, dataset: str, window: Window = NOV_3) -> list[str]:
-    """Fetch ``dataset`` from the sample source into ``lake``; the manifests of the groups landed."""
-    return fetch(dataset, window, lake, sample_connection(Settings(), now=AFTER_WINDOW, throttle_every=0)).manifests
-
-
-def gate_event(ercot: dict[str, list[str]], weather: list[str] | None = None, **extra: Any) -> QualityGateEvent:
-    """The gate's event as the state machine builds it from the fetch results."""
-    return QualityGateEvent.model_validate(
-        {
-            "ercot": [
-                {"dataset": name, "manifests": keys, "written": 1, "unchanged": 0} for name, keys in ercot.items()
-            ],
-            "weather": {"dataset": "weather", "manifests": weather or []},
-            "attempt": 0,
-            "max_polls": 40,
-            **extra,
-        }
-    )
-
-
-def land_newer_broken_version(lake: Storage, manifest_key: str) -> str:
-    newer = land_unparseable_version(lake, manifest_key, fetched_at=AFTER_WINDOW + dt.timedelta(days=1))
-    assert newer != manifest_key
-    return newer
-
-
-def test_groups_not_yet_curated_are_pending_and_the_attempt_counts_up(lake: Storage) -> None:
-    # GIVEN two datasets landed, not curated yet
-    spp_rt, weather = land(lake, "spp_rt"), land(lake, "weather")
-    # WHEN the gate checks them (first, then second check)
-    first = quality_gate(gate_event({"spp_rt": spp_rt}, weather), lake)
-    second = quality_gate(gate_event({"spp_rt": spp_rt}, weather, attempt=first["attempt"]), lake)
-    # THEN both are pending, listed, and the next check's number goes up by one each time
-    assert first == {"status": "pending", "attempt": 1, "groups": 2, "passed": 0, "pending": sorted(spp_rt + weather)}
-    assert second["status"] == "pending"
-    assert second["attempt"] == 2
-
-
-def test_once_every_group_is_curated_the_gate_passes(lake: Storage) -> None:
-    # GIVEN ERCOT and weather groups landed; one curated
-    spp_rt, spp_dam, weather = land(lake, "spp_rt"), land(lake, "spp_dam"), land(lake, "weather")
-    event = gate_event({"spp_rt": spp_rt, "spp_dam": spp_dam}, weather)
-    curate(spp_rt[0], lake)
-    partly = quality_gate(event, lake)
-    assert (partly["status"], partly["passed"], partly["pending"]) == ("pending", 1, sorted(spp_dam + weather))
-    # WHEN the rest are curated (and pass)
-    for key in spp_dam + weather:
-        assert curate(key, lake).status == "passed"
-    result = quality_gate(event, lake)
-    # THEN the gate passes with every group counted
-    assert result == {"status": "passed", "attempt": 1, "groups": 3, "passed": 3, "pending": []}
-
-
-def test_a_report_for_an_older_manifest_of_the_group_does_not_count(lake: Storage) -> None:
-    # GIVEN a group curated (and passed), then a newer version of it landed and not yet curated
-    [old] = land(lake, "spp_dam")
-    assert curate(old, lake).status == "passed"
-    newer = land_newer_broken_version(lake, old)
-    # WHEN the gate checks either manifest of the group
-    for key in (newer, old):
-        result = quality_gate(gate_event({"spp_dam": [key]}), lake)
-        # THEN it is pending: the passed report is for a version the lake no longer serves
-        assert (result["status"], result["pending"]) == ("pending", [key])
-
-
-def test_a_quarantined_group_fails_the_gate_naming_the_manifest_and_the_reason(lake: Storage) -> None:
-    # GIVEN a passed spp_rt group, and a spp_dam group whose newest version failed curation (quarantined)
-    [spp_rt] = land(lake, "spp_rt")
-    curate(spp_rt, lake)
-    [old] = land(lake, "spp_dam")
-    curate(old, lake)
-    newer = land_newer_broken_version(lake, old)
-    assert curate(newer, lake).status == "failed"
-    # WHEN the gate checks them
-    # THEN it raises: the run must stop before Glue, and the error says which group and why
-    with pytest.raises(QualityGateFailedError, match=r"1 of 2 landed groups failed") as caught:
-        quality_gate(gate_event({"spp_rt": [spp_rt], "spp_dam": [newer]}), lake)
-    assert newer in str(caught.value)
-    assert "parse failed" in str(caught.value)
-    assert spp_rt not in str(caught.value)
-
-
-def test_a_failed_group_stops_the_gate_even_while_others_are_pending(lake: Storage) -> None:
-    [pending] = land(lake, "spp_rt")
-    [old] = land(lake, "spp_dam")
-    newer = land_newer_broken_version(lake, old)
-    curate(newer, lake)
-    with pytest.raises(QualityGateFailedError, match=re.escape(newer)):
-        quality_gate(gate_event({"spp_rt": [pending], "spp_dam": [newer]}), lake)
-
-
-def test_the_last_allowed_check_with_groups_still_pending_times_out(lake: Storage) -> None:
-    # GIVEN a group never curated, and the gate's budget of 3 checks
-    [key] = land(lake, "spp_dam")
-    # WHEN the 2nd check finds it pending, the run may wait again
-    assert quality_gate(gate_event({"spp_dam": [key]}, attempt=1, max_polls=3), lake)["status"] == "pending"
-    # THEN the 3rd (last) check gives up, naming the group and the number of checks
-    with pytest.raises(QualityGateTimeoutError, match=r"1 of 1 landed groups still have no quality report after 3"):
-        quality_gate(gate_event({"spp_dam": [key]}, attempt=2, max_polls=3), lake)
-
-
-def test_the_last_allowed_check_passes_when_everything_is_curated(lake: Storage) -> None:
-    [key] = land(lake, "spp_dam")
-    curate(key, lake)
-    assert quality_gate(gate_event({"spp_dam": [key]}, attempt=2, max_polls=3), lake)["status"] == "passed"
-
-
-def test_an_empty_fetch_passes_at_once(lake: Storage) -> None:
-    # GIVEN fetch steps that landed no group (nothing available yet), and no weather asked for
-    event = gate_event({"spp_rt": []})
-    # THEN there is nothing to wait for
-    assert quality_gate(event, lake) == {"status": "passed", "attempt": 1, "groups": 0, "passed": 0, "pending": []}
-
-
-def test_a_manifest_landed_by_two_steps_is_checked_once(lake: Storage) -> None:
-    [key] = land(lake, "spp_dam")
-    result = quality_gate(gate_event({"spp_dam": [key, key]}), lake)
-    assert (result["groups"], result["pending"]) == (1, [key])
-
-
-@pytest.mark.parametrize(
-    "key",
-    [
-        "raw/source=ercot/dataset=spp_rt/date=2024-11-03/part-0.json",
-        "silver/dataset=spp_rt/date=2024-11-03/_manifests/g/20241108T120000000000Z-abc.manifest.json",
-        "raw/source=ercot/dataset=spp_rt/date=2024-11-03/g/20241108T120000000000Z-abc.manifest.json",
-        "raw/source=ercot/dataset=spp_rt/date=2024-13-03/_manifests/g/20241108T120000000000Z-abc.manifest.json",
-    ],
-)
-def test_a_malformed_manifest_key_is_rejected(lake: Storage, key: str) -> None:
-    with pytest.raises(InvalidRequestError, match="not a raw manifest key"):
-        quality_gate(gate_event({"spp_rt": [key]}), lake)
-
-
-def test_a_corrupt_quality_report_is_a_storage_error(lake: Storage) -> None:
-    [key] = land(lake, "spp_dam")
-    group = key.split("/")[5]
-    lake.put(quality_report_key("spp_dam", dt.date(2024, 11, 3), group), b"{not json")
-    with pytest.raises(StorageError, match="is not JSON"):
-        quality_gate(gate_event({"spp_dam": [key]}), lake)
-
-
-def test_handle_quality_gate_validates_the_event(lake: Storage) -> None:
-    valid = {"ercot": [], "weather": {"dataset": "weather", "manifests": []}, "attempt": 0, "max_polls": 3}
-    with pytest.raises(InvalidRequestError, match="attempt: Input should be greater than or equal to 0"):
-        handle_quality_gate({**valid, "attempt": -1}, storage=lake)
-    with pytest.raises(InvalidRequestError, match=r"ercot\.0\.dataset: Input should be"):
-        handle_quality_gate({**valid, "ercot": [{"dataset": "prices", "manifests": []}]}, storage=lake)
-    with pytest.raises(InvalidRequestError, match="status: Extra inputs"):
-        handle_quality_gate({**valid, "status": "pending"}, storage=lake)
-    # An empty or renamed event fails rather than passing with nothing to check
-    with pytest.raises(InvalidRequestError, match="ercot: Field required; weather: Field required"):
-        handle_quality_gate({}, storage=lake)
-    assert handle_quality_gate(valid, storage=lake)["status"] == "passed"
-
-
-def test_the_gate_only_reads_the_lake(lake: Storage) -> None:
-    [key] = land(lake, "spp_dam")
-    assert isinstance(lake, LocalStorage)
-    before = sorted(p.relative_to(lake.root) for p in lake.root.rglob("*"))
-    quality_gate(gate_event({"spp_dam": [key]}), lake)
-    assert sorted(p.relative_to(lake.root) for p in lake.root.rglob("*")) == before
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# scheduled starts
-# ----------------------------------------------------------------------------------------------------------------
-
-# Step Functions execution names: 1..80 characters, none of: whitespace < > { } [ ] ? * " # % \ ^ | ~ ` $ & , ; : /
-_NAME = re.compile(r"^[^\s<>{}\[\]?*\"#%\\^|~`$&,;:/]{1,80}$")
-
-
-@pytest.mark.parametrize(
-    ("schedule", "scheduled_time", "expected"),
-    [
-        ("realtime", dt.datetime(2024, 11, 3, 7, 15, tzinfo=UTC), "realtime-20241103T0715Z"),
-        # the same instant in Central (CST after the fall-back) gets the same name: names are in UTC
-        ("realtime", dt.datetime(2024, 11, 3, 1, 15, tzinfo=dt.timezone(dt.timedelta(hours=-6))), None),
-        ("daily", dt.datetime(2024, 3, 10, 11, 0, 59, tzinfo=UTC), "daily-20240310T1100Z"),
-    ],
-)
-def test_execution_names_are_utc_deterministic_and_valid(
-    schedule: str, scheduled_time: dt.datetime, expected: str | None
-) -> None:
-    name = execution_name(schedule, scheduled_time)
-    assert name == (expected or "realtime-20241103T0715Z")
-    assert name == execution_name(schedule, scheduled_time)
-    assert _NAME.match(name), name
-
-
-def test_the_two_ambiguous_fall_back_hours_get_different_names() -> None:
-    # 01:15 CDT and 01:15 CST on 2024-11-03 are an hour apart: two real runs, two names
-    first = dt.datetime(2024, 11, 3, 6, 15, tzinfo=UTC)
-    second = dt.datetime(2024, 11, 3, 7, 15, tzinfo=UTC)
-    assert execution_name("realtime", first) != execution_name("realtime", second)
-
-
-def test_schedules_at_the_same_time_get_different_names() -> None:
-    at = dt.datetime(2024, 11, 5, 11, tzinfo=UTC)
-    assert execution_name("realtime", at) != execution_name("daily", at)
-
-
-@pytest.fixture
-def sfn(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, str]]:
-    """A moto pipeline state machine and StartRunFunction's environment."""
-    with mock_aws():
-        client = boto3.client("stepfunctions", region_name=REGION)
-        definition = {"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}
-        arn = client.create_state_machine(
-            name="energylake-test-pipeline",
-            definition=json.dumps(definition),
-            roleArn="arn:aws:iam::123456789012:role/energylake-pipeline",
-        )["stateMachineArn"]
-        monkeypatch.setenv("ENERGYLAKE_PIPELINE_STATE_MACHINE_ARN", arn)
-        yield client, arn
-
-
-def executions(client: Any, arn: str) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = client.list_executions(stateMachineArn=arn)["executions"]
-    return found
-
-
-REALTIME_EVENT = {"schedule": "realtime", "scheduled_time": "2024-11-03T07:15:00Z"}
-
-
-def test_a_scheduled_run_starts_the_pipeline_named_after_its_time(sfn: tuple[Any, str]) -> None:
-    client, arn = sfn
-    # WHEN the schedule's event arrives
-    started = start_scheduled_run(dict(REALTIME_EVENT), sfn=client)
-    # THEN one execution, under the deterministic name, whose input the plan turns into the schedule's window
-    assert started["started"] is True
-    assert started["execution_name"] == "realtime-20241103T0715Z"
-    [execution] = executions(client, arn)
-    assert execution["name"] == started["execution_name"]
-    assert execution["executionArn"] == started["execution_arn"]
-    execution_input = json.loads(client.describe_execution(executionArn=started["execution_arn"])["input"])
-    assert execution_input == {"schedule": "realtime", "scheduled_time": "2024-11-03T07:15:00Z"}
-    planned = pipeline_plan(execution_input)
-    assert (planned["start"], planned["end"]) == ("2024-11-03", "2024-11-03")
-
-
-def test_a_duplicated_trigger_after_the_run_finished_starts_nothing(sfn: tuple[Any, str]) -> None:
-    # GIVEN the scheduled run started and finished (stopped here: moto executions never end by themselves)
-    client, arn = sfn
-    first = start_scheduled_run(dict(REALTIME_EVENT), sfn=client)
-    client.stop_execution(executionArn=first["execution_arn"])
-    # WHEN the scheduler delivers the same trigger again (at-least-once delivery)
-    second = start_scheduled_run(dict(REALTIME_EVENT), sfn=client)
-    # THEN nothing new starts, and the reply says so
-    assert second == {
-        "execution_name": first["execution_name"],
-        "execution_arn": first["execution_arn"],
-        "started": False,
-    }
-    assert len(executions(client, arn)) == 1
-
-
-def test_a_duplicated_trigger_while_the_run_is_active_starts_nothing(sfn: tuple[Any, str]) -> None:
-    # GIVEN the scheduled run still running
-    client, arn = sfn
-    first = start_scheduled_run(dict(REALTIME_EVENT), sfn=client)
-    # WHEN the same trigger arrives again (Step Functions itself would answer a start with the same name and input
-    # as a running execution with that execution, hiding the duplicate)
-    second = start_scheduled_run(dict(REALTIME_EVENT), sfn=client)
-    # THEN there is still one execution, the reply names it and says nothing was started
-    assert second["execution_arn"] == first["execution_arn"]
-    assert second["started"] is False
-    assert len(executions(client, arn)) == 1
-
-
-def test_the_same_instant_written_in_another_zone_is_the_same_run(sfn: tuple[Any, str]) -> None:
-    client, arn = sfn
-    first = start_scheduled_run(dict(REALTIME_EVENT), sfn=client)
-    client.stop_execution(executionArn=first["execution_arn"])
-    again = start_scheduled_run({"schedule": "realtime", "scheduled_time": "2024-11-03T01:15:00-06:00"}, sfn=client)
-    assert again["started"] is False
-    assert len(executions(client, arn)) == 1
-
-
-def test_the_next_scheduled_time_starts_a_new_run(sfn: tuple[Any, str]) -> None:
-    client, arn = sfn
-    start_scheduled_run(dict(REALTIME_EVENT), sfn=client)
-    later = start_scheduled_run({"schedule": "realtime", "scheduled_time": "2024-11-03T07:30:00Z"}, sfn=client)
-    assert later["started"] is True
-    assert sorted(e["name"] for e in executions(client, arn)) == ["realtime-20241103T0715Z", "realtime-20241103T0730Z"]
-
-
-def test_without_the_pipeline_arn_nothing_starts_and_the_variable_is_named(
-    sfn: tuple[Any, str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    client, arn = sfn
-    monkeypatch.delenv("ENERGYLAKE_PIPELINE_STATE_MACHINE_ARN")
-    with pytest.raises(ConfigurationError, match="ENERGYLAKE_PIPELINE_STATE_MACHINE_ARN"):
-        start_scheduled_run(dict(REALTIME_EVENT), sfn=client)
-    assert executions(client, arn) == []
-
-
-@pytest.mark.parametrize(
-    ("event", "named"),
-    [
-        ({"schedule": "hourly", "scheduled_time": "2024-11-03T07:15:00Z"}, "schedule: Input should be"),
-        ({"schedule": "realtime", "scheduled_time": "2024-11-03T07:15:00"}, "scheduled_time: .*timezone"),
-        ({"schedule": "realtime"}, "scheduled_time: Field required"),
-        ({**REALTIME_EVENT, "start": "2024-11-03"}, "start: Extra inputs"),
-        (["realtime"], "expected a JSON object"),
-    ],
-)
-def test_a_bad_scheduled_event_starts_nothing(sfn: tuple[Any, str], event: object, named: str) -> None:
-    client, arn = sfn
-    with pytest.raises(InvalidRequestError, match=named):
-        start_scheduled_run(event, sfn=client)
-    assert executions(client, arn) == []
+    # The one settings loader's message (it was "invalid orchestration settings: ENERGYLAKE_...")
+    with pytest.raises(ConfigurationError, match=f"^invalid setting {name}: "):
+        get_settings()

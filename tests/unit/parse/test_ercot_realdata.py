@@ -13,18 +13,13 @@ import pytest
 
 from energylake.parse import RawObject
 from energylake.parse.ercot import parse, parse_csv_bytes, parse_mis_zip
-from energylake.contracts.schemas import LINEAGE, SILVER_TABLES
+from tests.support.parsing import silver_minus_lineage
 from tests.support.paths import realdata_path
 
 pytestmark = pytest.mark.realdata
 UTC = dt.UTC
 MIS_2025 = "ercot_mis_wind_solar_loadfc_20250313"
 WEATHER_ZONES = {"COAST", "EAST", "FAR_WEST", "NORTH", "NORTH_CENTRAL", "SOUTH_CENTRAL", "SOUTHERN", "WEST"}
-
-
-def silver_minus_lineage(dataset: str) -> pa.Schema:
-    lineage = {column.name for column in LINEAGE}
-    return pa.schema([f for f in SILVER_TABLES[dataset].arrow_schema() if f.name not in lineage])  # type: ignore[index]
 
 
 def local_days(starts: pa.ChunkedArray) -> list[dt.date]:

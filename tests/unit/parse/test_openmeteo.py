@@ -15,19 +15,19 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
+from energylake.contracts.raw import RawReply
+from energylake.contracts.schemas import LINEAGE, UTC_TIMESTAMP, WEATHER
+from energylake.contracts.zones import WEATHER_ZONES
 from energylake.errors import ParseError
-from energylake.lake import raw_metadata
+from energylake.lake.landing import raw_metadata
 from energylake.parse import RawObject, parse_raw
 from energylake.parse.openmeteo import VARIABLE_COLUMNS, parse, parse_locations
 from energylake.quality import run_quality
-from energylake.contracts.schemas import LINEAGE, UTC_TIMESTAMP, WEATHER
+from energylake.sample import SampleServer
 from energylake.settings import Settings
-from energylake.contracts.raw import RawReply
 from energylake.sources.openmeteo import HOURLY_VARIABLES, OpenMeteoClient
-from energylake.sample.router import SampleServer
 from energylake.timeconv import local_day_bounds_utc, local_day_hours
 from energylake.window import Window
-from energylake.contracts.zones import WEATHER_ZONES
 from tests.support.paths import realdata_path
 
 NOW = dt.datetime(2024, 11, 20, 15, 0, tzinfo=dt.UTC)

@@ -17,12 +17,12 @@ import pytest
 from pydantic import SecretStr
 
 from energylake.contracts.datasets import ErcotDatasetName
-from energylake.errors import FetchError
-from energylake.settings import ErcotCredentials, Settings
 from energylake.contracts.raw import RawReply
-from energylake.sources.http import FetchStats
+from energylake.errors import FetchError
+from energylake.sample import SAMPLE_PASSWORD, SAMPLE_SUBSCRIPTION_KEY, SAMPLE_USERNAME, SampleServer
+from energylake.settings import ErcotCredentials, Settings
 from energylake.sources.ercot import ErcotAuthenticationError, ErcotClient
-from energylake.sample.router import SAMPLE_PASSWORD, SAMPLE_SUBSCRIPTION_KEY, SAMPLE_USERNAME, SampleServer
+from energylake.sources.http import FetchStats
 from energylake.timeconv import local_day_hours
 from energylake.window import Window
 

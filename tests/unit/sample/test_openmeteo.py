@@ -11,13 +11,13 @@ from typing import Any
 import httpx
 import pytest
 
-from energylake.settings import Settings
 from energylake.contracts.raw import RawReply
+from energylake.contracts.zones import zone_points
+from energylake.sample import SampleServer
+from energylake.settings import Settings
 from energylake.sources.http import FetchStats
 from energylake.sources.openmeteo import HOURLY_VARIABLES, OpenMeteoClient
-from energylake.sample.router import SampleServer
 from energylake.window import Window
-from energylake.contracts.zones import zone_points
 from tests.support.paths import realdata_path
 
 NOW = dt.datetime(2024, 11, 20, 15, 0, tzinfo=dt.UTC)

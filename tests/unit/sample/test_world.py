@@ -8,10 +8,10 @@ import statistics
 
 import pytest
 
-from energylake.sources import sample_world as world
-from energylake.sample.ercot import day_slots
-from energylake.timeconv import local_day_bounds_utc
 from energylake.contracts.zones import WEATHER_ZONES, WeatherZone
+from energylake.sample import world
+from energylake.sample.ercot_reports import day_slots
+from energylake.timeconv import local_day_bounds_utc
 
 SEED = 20241103
 

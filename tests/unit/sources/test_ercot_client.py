@@ -1,133 +1,40 @@
-"""The ERCOT client against a scripted fake ERCOT (httpx.MockTransport): token flow, paging, retries, MIS fallback,
-dashboard coverage, rate limit and secret hygiene. No real sleeping: sleep and clock are injected."""
+"""The ERCOT client's API door against a scripted fake ERCOT (httpx.MockTransport): paging, token flow, retries,
+malformed replies, one request per Central day across DST, rate limit and secret hygiene. No real sleeping: sleep
+and clock are injected."""
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import logging
-import random
-import zipfile
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import parse_qs
 
 import httpx
 import pytest
-from pydantic import SecretStr
 
-from energylake.errors import ConfigurationError, FetchError, MalformedReplyError
-from energylake.settings import ErcotCredentials, Settings
 from energylake.contracts.raw import RawReply
+from energylake.errors import ConfigurationError, FetchError, MalformedReplyError
+from energylake.settings import Settings
+from energylake.sources.ercot import ErcotAuthenticationError
 from energylake.sources.http import FetchStats
-from energylake.sources.ercot import ErcotAuthenticationError, ErcotClient
 from energylake.window import Window
-from tests.support.fakes import FakeClock
-
-PASSWORD = "pw-Sup3r-S3cret!"
-SUBSCRIPTION_KEY = "key0123456789abcdef0123456789abcd"
-ID_TOKEN = "eyJhbGciOiJSUzI1NiJ9.id-token-payload.signature-XYZ"
-CREDENTIALS = ErcotCredentials("someone@example.com", SecretStr(PASSWORD), SecretStr(SUBSCRIPTION_KEY))
-SETTINGS = Settings(ercot_page_size=1000, http_max_attempts=3, http_backoff_base_s=1.0, http_backoff_max_s=8.0)
-API = SETTINGS.ercot_api_url
-WEB = SETTINGS.ercot_web_url
-RT_PATH = "/np6-905-cd/spp_node_zone_hub"
-FIXED_NOW = dt.datetime(2024, 11, 5, 12, 0, tzinfo=dt.UTC)
-
-
-def page(rows: list[list[Any]], *, page_number: int = 1, total_pages: int = 1) -> httpx.Response:
-    document = {
-        "_meta": {"totalRecords": len(rows), "pageSize": 1000, "totalPages": total_pages, "currentPage": page_number},
-        "report": {"reportEMIL": "NP6-905-CD"},
-        "fields": [{"name": "settlementPoint"}, {"name": "settlementPointPrice"}],
-        "data": rows,
-    }
-    return httpx.Response(200, json=document)
-
-
-def token_ok(token: str = ID_TOKEN, expires_in: str | None = "3600") -> httpx.Response:
-    document: dict[str, Any] = {"access_token": token, "id_token": token, "token_type": "Bearer"}
-    if expires_in is not None:
-        document["expires_in"] = expires_in
-    return httpx.Response(200, json=document)
-
-
-Answer = httpx.Response | Exception | Callable[[httpx.Request], httpx.Response]
-
-
-@dataclass
-class FakeErcot:
-    """Routes token, API and www.ercot.com requests; each route plays a script, then its default answer."""
-
-    api: list[Answer] = field(default_factory=list)
-    token: list[Answer] = field(default_factory=list)
-    web: list[Answer] = field(default_factory=list)
-    api_default: Answer | None = None
-    web_default: Answer | None = None
-    clock: FakeClock | None = None
-    seen: list[httpx.Request] = field(default_factory=list)
-    seen_at: list[float] = field(default_factory=list)
-
-    def handle(self, request: httpx.Request) -> httpx.Response:
-        self.seen.append(request)
-        self.seen_at.append(self.clock() if self.clock else 0.0)
-        url = str(request.url)
-        if url.startswith(SETTINGS.ercot_token_url):
-            answer: Answer | None = self.token.pop(0) if self.token else token_ok()
-        elif url.startswith(API):
-            answer = self.api.pop(0) if self.api else self.api_default
-        else:
-            answer = self.web.pop(0) if self.web else self.web_default
-        if answer is None:
-            return httpx.Response(404, json={"message": "no script"})
-        if isinstance(answer, Exception):
-            raise answer
-        if isinstance(answer, httpx.Response):
-            return answer
-        return answer(request)
-
-    def requests_to(self, prefix: str) -> list[httpx.Request]:
-        return [request for request in self.seen if str(request.url).startswith(prefix)]
-
-
-def make_client(
-    fake: FakeErcot,
-    *,
-    credentials: ErcotCredentials | None = CREDENTIALS,
-    settings: Settings = SETTINGS,
-    clock: FakeClock | None = None,
-    stats: FetchStats | None = None,
-) -> tuple[ErcotClient, FakeClock]:
-    clock = clock or FakeClock()
-    fake.clock = clock
-    client = ErcotClient(
-        settings,
-        credentials=credentials,
-        transport=httpx.MockTransport(fake.handle),
-        sleep=clock.sleep,
-        clock=clock,
-        rng=random.Random(3),
-        stats=stats,
-        now=lambda: FIXED_NOW,
-    )
-    return client, clock
-
-
-def one_day(day: str = "2024-11-05") -> Window:
-    return Window.parse(day, day)
-
-
-def fetch_all(client: ErcotClient, dataset: Any, window: Window) -> list[list[RawReply]]:
-    return list(client.iter_fetch(dataset, window))
-
-
-def collect_into(groups: list[list[RawReply]], client: ErcotClient, dataset: Any, window: Window) -> None:
-    """Iterate like a caller that lands each group as it arrives (keeps what came before a failure)."""
-    for group in client.iter_fetch(dataset, window):
-        groups.append(group)
-
+from tests.support.fake_ercot import (
+    API,
+    CREDENTIALS,
+    FIXED_NOW,
+    ID_TOKEN,
+    PASSWORD,
+    RT_PATH,
+    SETTINGS,
+    SUBSCRIPTION_KEY,
+    FakeErcot,
+    collect_into,
+    fetch_all,
+    make_client,
+    one_day,
+    page,
+    token_ok,
+)
 
 # ------------------------------------------------------------------------------------------------ API paging
 
@@ -407,215 +314,6 @@ def test_requests_are_one_per_central_operating_day_across_dst(start: str, end: 
     assert [params["deliveryDateFrom"] for params in asked] == expected
     assert all(params["deliveryDateFrom"] == params["deliveryDateTo"] for params in asked)
     assert [str(group[0].day) for group in groups] == expected
-
-
-# ------------------------------------------------------------------------------------------------ MIS fallback
-
-
-def mis_listing(*documents: tuple[str, str, str]) -> httpx.Response:
-    """A listing in ERCOT's shape from (doc id, friendly name, publish date)."""
-    entries = [
-        {
-            "Document": {
-                "DocID": doc_id,
-                "FriendlyName": friendly,
-                "ConstructedName": f"cdr.00013028.0000000000000000.x.{friendly}.zip",
-                "PublishDate": published,
-                "ReportTypeID": "13028",
-                "Extension": "zip",
-            }
-        }
-        for doc_id, friendly, published in documents
-    ]
-    return httpx.Response(200, json={"ListDocsByRptTypeRes": {"DocumentList": entries}})
-
-
-def zip_of(name: str, text: str) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(name, text)
-    return buffer.getvalue()
-
-
-WIND_CSV = "DELIVERY_DATE,HOUR_ENDING,SYSTEM_WIDE_GEN,DSTFlag\n03/09/2025,1,100.5,N\n03/09/2025,2,101.5,N\n"
-WIND_LISTING = mis_listing(
-    ("101", "WPPHRLYAVGACTNP4732_csv", "2025-03-09T00:55:08-05:00"),
-    ("102", "WPPHRLYAVGACTNP4732_xml", "2025-03-09T00:55:08-05:00"),
-    ("103", "WPPHRLYAVGACTNP4732_csv", "2025-03-09T23:55:09-05:00"),
-    ("104", "WPPHRLYAVGACTNP4732_csv", "2025-03-08T23:55:09-05:00"),
-    ("105", "WPPHRLYAVGACTNP4732_csv", "2025-03-10T00:55:09-05:00"),
-)
-
-
-def mis_download(request: httpx.Request) -> httpx.Response:
-    doc_id = request.url.params["doclookupId"]
-    return httpx.Response(200, content=zip_of(f"doc{doc_id}.csv", WIND_CSV))
-
-
-def test_missing_credentials_fall_back_to_mis_and_say_why() -> None:
-    # GIVEN no credentials and an MIS listing with csv and xml postings around 2025-03-09
-    fake = FakeErcot(web=[WIND_LISTING], web_default=mis_download)
-    stats = FetchStats()
-    client, _ = make_client(fake, credentials=None, stats=stats)
-    # THEN the client says it uses MIS, and why
-    origin, reason = client.source_choice
-    assert origin == "ercot-mis"
-    assert "ENERGYLAKE_ERCOT_USERNAME" in reason
-    assert "recent days" in reason
-    # WHEN 2025-03-09 is fetched
-    groups = fetch_all(client, "wind", Window.parse("2025-03-09", "2025-03-09"))
-    # THEN only that day's _csv postings were downloaded, oldest first, each as a checked zip reply
-    replies = groups[0]
-    assert [reply.extra["doc-id"] for reply in replies] == ["101", "103"]
-    assert {reply.origin for reply in replies} == {"ercot-mis"}
-    assert {reply.origin_reason for reply in replies} == {reason}
-    assert {reply.extension for reply in replies} == {"zip"}
-    assert replies[0].url == f"{WEB}/misdownload/servlets/mirDownload"
-    assert replies[0].params == {"doclookupId": "101"}
-    assert replies[0].extra["publish-date"] == "2025-03-09T00:55:08-05:00"
-    assert replies[0].extra["friendly-name"] == "WPPHRLYAVGACTNP4732_csv"
-    assert stats.rows == 4  # 2 data lines per CSV
-    # AND no token was asked for; the listing was asked once with the report type id
-    assert not fake.requests_to(SETTINGS.ercot_token_url)
-    listing_requests = fake.requests_to(f"{WEB}/misapp")
-    assert [dict(r.url.params) for r in listing_requests] == [{"reportTypeId": "13028"}]
-
-
-def test_mis_listing_is_fetched_once_per_client() -> None:
-    fake = FakeErcot(web=[WIND_LISTING], web_default=mis_download)
-    client, _ = make_client(fake, credentials=None)
-    fetch_all(client, "wind", Window.parse("2025-03-08", "2025-03-10"))
-    assert len(fake.requests_to(f"{WEB}/misapp")) == 1
-
-
-def test_mis_day_outside_the_listing_names_the_oldest_day_and_the_variables() -> None:
-    # GIVEN a listing whose oldest posting is 2025-03-08
-    fake = FakeErcot(web=[WIND_LISTING])
-    client, _ = make_client(fake, credentials=None)
-    # WHEN an older day is asked for THEN the error explains MIS's reach and what to configure
-    with pytest.raises(FetchError) as caught:
-        fetch_all(client, "wind", Window.parse("2025-01-15", "2025-01-15"))
-    message = str(caught.value)
-    assert "only recent days" in message
-    assert "2025-03-08" in message
-    for variable in ("ENERGYLAKE_ERCOT_USERNAME", "ENERGYLAKE_ERCOT_PASSWORD", "ENERGYLAKE_ERCOT_SUBSCRIPTION_KEY"):
-        assert variable in message
-
-
-def test_truncated_zip_is_malformed() -> None:
-    # GIVEN a download that stops halfway
-    whole = zip_of("doc.csv", WIND_CSV * 50)
-    fake = FakeErcot(web=[WIND_LISTING, httpx.Response(200, content=whole[: len(whole) // 2])])
-    client, _ = make_client(fake, credentials=None)
-    # WHEN/THEN MalformedReplyError naming the document and the download request
-    with pytest.raises(MalformedReplyError, match="zip") as caught:
-        fetch_all(client, "wind", Window.parse("2025-03-09", "2025-03-09"))
-    assert "doclookupId=101" in caught.value.request
-    assert "DocID 101" in str(caught.value)
-
-
-def test_corrupt_zip_member_is_malformed() -> None:
-    # GIVEN a zip whose member bytes were damaged (the CRC check fails, the central directory is intact)
-    body = bytearray(zip_of("doc.csv", WIND_CSV * 50))
-    body[40] ^= 0xFF  # inside the compressed data of the only member
-    fake = FakeErcot(web=[WIND_LISTING, httpx.Response(200, content=bytes(body))])
-    client, _ = make_client(fake, credentials=None)
-    with pytest.raises(MalformedReplyError):
-        fetch_all(client, "wind", Window.parse("2025-03-09", "2025-03-09"))
-
-
-def test_malformed_mis_listing() -> None:
-    fake = FakeErcot(web=[httpx.Response(200, text="<html>down for maintenance</html>")])
-    client, _ = make_client(fake, credentials=None)
-    with pytest.raises(MalformedReplyError, match="not JSON"):
-        fetch_all(client, "wind", one_day())
-
-
-@pytest.mark.parametrize(
-    ("dataset", "day", "expected_ids"),
-    [
-        # real-time: posted during D, plus the posting at 00:05 of D+1 (D's last interval); not 00:20 of D+1
-        ("spp_rt", "2024-11-03", ["2", "3", "4"]),
-        # day-ahead prices for D post during D-1
-        ("spp_dam", "2024-11-04", ["2", "3"]),
-        # actual load for D posts during D+1
-        ("load_weather_zone", "2024-11-02", ["2", "3"]),
-        # forecasts: every vintage posted during D
-        ("load_forecast", "2024-11-03", ["2", "3"]),
-    ],
-)
-def test_mis_selection_rule_per_dataset(dataset: Any, day: str, expected_ids: list[str]) -> None:
-    # GIVEN postings around 2024-11-03 (the fall-back day: 01:30 appears twice on the wall clock)
-    listing = mis_listing(
-        ("1", "X_csv", "2024-11-02T23:59:00-05:00"),
-        ("2", "X_csv", "2024-11-03T00:05:00-05:00"),
-        ("3", "X_csv", "2024-11-03T01:30:00-05:00"),
-        ("33", "X_xml", "2024-11-03T01:30:00-05:00"),
-        ("4", "X_csv", "2024-11-04T00:05:00-05:00"),
-        ("5", "X_csv", "2024-11-04T00:20:00-05:00"),
-    )
-    fake = FakeErcot(web=[listing], web_default=mis_download)
-    client, _ = make_client(fake, credentials=None)
-    # WHEN the day is fetched
-    groups = fetch_all(client, dataset, Window.parse(day, day))
-    # THEN exactly the _csv documents of the documented rule were downloaded, oldest first
-    assert [reply.extra["doc-id"] for reply in groups[0]] == expected_ids
-
-
-# ------------------------------------------------------------------------------------------------ fuel mix
-
-
-def dashboard(*days: str) -> httpx.Response:
-    data = {
-        day: {f"{day} 00:04:57-0600": {"Wind": {"gen": 1.0}}, f"{day} 00:09:57-0600": {"Wind": {"gen": 2.0}}}
-        for day in days
-    }
-    return httpx.Response(200, json={"lastUpdated": f"{days[-1]} 00:09:57-0600", "types": ["Wind"], "data": data})
-
-
-@pytest.mark.parametrize("credentials", [CREDENTIALS, None])
-def test_fuel_mix_window_fully_covered(credentials: ErcotCredentials | None) -> None:
-    # GIVEN the dashboard holds 2024-11-23 and 2024-11-24
-    served = dashboard("2024-11-23", "2024-11-24")
-    fake = FakeErcot(web=[served])
-    stats = FetchStats()
-    client, _ = make_client(fake, credentials=credentials, stats=stats)
-    # WHEN the window is exactly those days
-    groups = fetch_all(client, "fuel_mix", Window.parse("2024-11-23", "2024-11-24"))
-    # THEN one reply, landed under the newest day, with nothing uncovered; no token is needed even with credentials
-    assert len(groups) == 1
-    (reply,) = groups[0]
-    assert reply.day == dt.date(2024, 11, 24)
-    assert reply.origin == "ercot-dashboard"
-    assert reply.url == f"{WEB}/api/1/services/read/dashboards/fuel-mix.json"
-    assert reply.body == served.content
-    assert "uncovered-days" not in reply.extra
-    assert reply.extra["covered-days"] == "2024-11-23,2024-11-24"
-    assert stats.rows == 4
-    assert not fake.requests_to(SETTINGS.ercot_token_url)
-
-
-def test_fuel_mix_window_partly_covered_lists_the_uncovered_days() -> None:
-    fake = FakeErcot(web=[dashboard("2024-11-23", "2024-11-24")])
-    client, _ = make_client(fake)
-    groups = fetch_all(client, "fuel_mix", Window.parse("2024-11-21", "2024-11-23"))
-    (reply,) = groups[0]
-    assert reply.day == dt.date(2024, 11, 23)
-    assert reply.extra["uncovered-days"] == "2024-11-21,2024-11-22"
-
-
-def test_fuel_mix_window_not_covered_says_which_days_the_dashboard_covers() -> None:
-    fake = FakeErcot(web=[dashboard("2024-11-23", "2024-11-24")])
-    client, _ = make_client(fake)
-    with pytest.raises(FetchError, match="covers only 2024-11-23, 2024-11-24"):
-        fetch_all(client, "fuel_mix", Window.parse("2024-10-01", "2024-10-02"))
-
-
-def test_fuel_mix_without_data_is_malformed() -> None:
-    fake = FakeErcot(web=[httpx.Response(200, json={"lastUpdated": "x", "types": []})])
-    client, _ = make_client(fake)
-    with pytest.raises(MalformedReplyError, match="'data'"):
-        fetch_all(client, "fuel_mix", one_day())
 
 
 # ------------------------------------------------------------------------------------------------ rate limit

@@ -15,6 +15,7 @@ from pydantic import SecretStr
 
 from energylake.contracts.datasets import CATALOG, ErcotDatasetName
 from energylake.errors import FetchError
+from energylake.sample import SAMPLE_PASSWORD, SAMPLE_SUBSCRIPTION_KEY, SAMPLE_USERNAME, SampleServer
 from energylake.settings import ErcotCredentials, Settings
 from energylake.sources.ercot import (
     ErcotClient,
@@ -25,7 +26,6 @@ from energylake.sources.ercot import (
     zip_csv_rows,
     zip_problem,
 )
-from energylake.sample.router import SAMPLE_PASSWORD, SAMPLE_SUBSCRIPTION_KEY, SAMPLE_USERNAME, SampleServer
 from energylake.window import Window
 from tests.support.paths import realdata_path
 

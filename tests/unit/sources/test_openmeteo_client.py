@@ -14,9 +14,10 @@ from typing import Any
 import httpx
 import pytest
 
+from energylake.contracts.raw import RawReply
+from energylake.contracts.zones import WEATHER_ZONES, zone_points
 from energylake.errors import FetchError, InvalidRequestError, MalformedReplyError
 from energylake.settings import Settings
-from energylake.contracts.raw import RawReply
 from energylake.sources.http import FetchStats
 from energylake.sources.openmeteo import (
     HOURLY_VARIABLES,
@@ -25,7 +26,6 @@ from energylake.sources.openmeteo import (
     plan_requests,
 )
 from energylake.window import Window
-from energylake.contracts.zones import WEATHER_ZONES, zone_points
 from tests.support.fakes import FakeClock
 
 # 12:00 UTC on 2024-11-20: "today" for endpoint choice is the UTC date 2024-11-20.

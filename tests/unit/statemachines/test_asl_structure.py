@@ -18,8 +18,9 @@ from typing import Any
 
 import pytest
 
-from energylake.orchestration import OrchestrationSettings
+from energylake.settings import Settings
 from tests.support.paths import REPO_ROOT
+from tests.support.template import load_template
 
 STATEMACHINES = REPO_ROOT / "statemachines"
 # Definition file -> the AWS::Serverless::StateMachine of template.yaml that deploys it.
@@ -308,14 +309,21 @@ def test_no_retry_swallows_every_error(machine: tuple[str, dict[str, Any]]) -> N
 
 
 def _our_error_names() -> set[str]:
-    """The exception classes our Lambdas raise (a Lambda error's name is its class name)."""
+    """The exception classes our Lambdas raise (a Lambda error's name is its class name): energylake.errors and
+    whatever a function's module (energylake.lambdas.<function>) or the Redshift load defines or imports."""
+    import importlib
     import inspect
+    import pkgutil
 
-    from energylake import errors, glue_jobs, orchestration, redshift_loader
+    from energylake import errors, lambdas
+    from energylake.warehouse.redshift import load
 
+    modules = [errors, load] + [
+        importlib.import_module(f"{lambdas.__name__}.{info.name}") for info in pkgutil.iter_modules(lambdas.__path__)
+    ]
     return {
         name
-        for module in (errors, glue_jobs, orchestration, redshift_loader)
+        for module in modules
         for name, value in vars(module).items()
         if inspect.isclass(value) and issubclass(value, Exception)
     }
@@ -364,9 +372,9 @@ def test_the_first_state_plans_the_run_from_the_execution_input(machine: tuple[s
 
 
 def test_each_machine_has_a_timeout_longer_than_its_bounded_waits(machine: tuple[str, dict[str, Any]]) -> None:
-    # GIVEN the default poll budgets (the template's parameter defaults are the same: see test_template.py)
+    # GIVEN the default poll budgets (the template's parameter defaults are the same: see tests/unit/template/)
     name, body = machine
-    settings = OrchestrationSettings()
+    settings = Settings()
     waits = settings.gate_poll_seconds * settings.gate_max_polls + settings.glue_poll_seconds * settings.glue_max_polls
     # THEN the machine has a timeout, and a run that uses its whole wait budget is not cut short by it
     timeout = body.get("TimeoutSeconds")
@@ -385,7 +393,7 @@ def test_the_backfill_fans_out_with_a_distributed_map_that_writes_its_results_to
     assert fan_out["ItemsPath"] == "$.plan.chunks"
     assert "MaxConcurrency" in fan_out or "MaxConcurrencyPath" in fan_out, map_name
     assert "ToleratedFailurePercentage" in fan_out or "ToleratedFailurePercentagePath" in fan_out, map_name
-    # The plan provides the paths it names (energylake.orchestration.BackfillPlan)
+    # The plan provides the paths it names (energylake.lambdas.plan_run.BackfillPlan)
     assert fan_out.get("MaxConcurrencyPath") == "$.plan.max_concurrency"
     assert fan_out.get("ToleratedFailurePercentagePath") == "$.plan.tolerated_failure_percent"
     writer = fan_out["ResultWriter"]
@@ -409,10 +417,7 @@ def test_the_pipeline_fetches_ercot_one_dataset_at_a_time() -> None:
 
 @pytest.fixture(scope="module")
 def template() -> dict[str, Any]:
-    from tests.support.template import load_template  # the cfn-lint decoder, which understands !GetAtt etc.
-
-    loaded: dict[str, Any] = _load_template()
-    return loaded
+    return load_template()  # the cfn-lint decoder, which understands !GetAtt etc.
 
 
 def state_machine_resource(template: dict[str, Any], definition: str) -> dict[str, Any]:

@@ -29,16 +29,12 @@ from energylake.timeconv import (
     parse_dst_flag,
     parse_hour_ending,
 )
+from tests.support.dst_days import H, utc
 from tests.support.paths import realdata_path
 
 pytestmark = pytest.mark.realdata
 
-H = dt.timedelta(hours=1)
 MIS = "ercot_mis_wind_solar_loadfc_20250313"
-
-
-def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> dt.datetime:  # noqa: PLR0917
-    return dt.datetime(year, month, day, hour, minute, second, tzinfo=dt.UTC)
 
 
 def _zip_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:

@@ -1,4 +1,5 @@
-"""The warehouse model: tables mirror schema.py, every table has its keys and physical design, views are sound."""
+"""The warehouse model: tables mirror the contracts (energylake.contracts.schemas), every table has its keys and
+physical design, views are sound."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.optimizer.qualify import qualify
 
-from energylake import schema
+from energylake.contracts import schemas as schema
 from energylake.warehouse import model
 from energylake.warehouse.model import (
     LOADED_AT,

@@ -14,15 +14,15 @@ import sqlglot
 from sqlglot import exp
 
 from energylake.errors import InvalidRequestError
-from energylake.timeconv import local_day_bounds_utc
-from energylake.warehouse import redshift
 from energylake.warehouse.model import WAREHOUSE, WarehouseColumn
+from energylake.warehouse.redshift import sql as redshift
+from energylake.window import Window
 
 ROLE = "arn:aws:iam::123456789012:role/energylake-redshift-copy"
 LAKE = "s3://energylake-lake"
 # Operating day 2024-11-03 (the fall-back Sunday: 25 hours) spans two UTC dates.
-START_UTC = local_day_bounds_utc(dt.date(2024, 11, 3))[0]
-END_UTC = local_day_bounds_utc(dt.date(2024, 11, 3))[1]
+NOV_3 = Window(dt.date(2024, 11, 3), dt.date(2024, 11, 3))
+START_UTC = NOV_3.start_utc
 
 GOLDEN_ERCOT_SPP = """
 BEGIN;
@@ -65,8 +65,7 @@ def _load(table: str, **overrides: object) -> list[str]:
     arguments: dict[str, object] = {
         "s3_uri": LAKE,
         "iam_role_arn": ROLE,
-        "window_start_utc": START_UTC,
-        "window_end_utc": END_UTC,
+        "window": NOV_3,
     }
     arguments.update(overrides)
     return redshift.load_statements(table, **arguments)  # type: ignore[arg-type]
@@ -136,14 +135,13 @@ def test_load_is_one_transaction_and_the_stage_matches_the_parquet_columns(table
 
 
 def test_explicit_prefixes_replace_the_default_ones() -> None:
-    prefixes = redshift.copy_prefixes("ercot_spp", s3_uri=LAKE, window_start_utc=START_UTC, window_end_utc=END_UTC)
+    prefixes = redshift.copy_prefixes("ercot_spp", s3_uri=LAKE, window=NOV_3)
     assert prefixes[0] == "s3://energylake-lake/silver/dataset=spp_rt/date=2024-11-03/"
     statements = _load("ercot_spp", prefixes=prefixes[:1])
     assert [s for s in statements if s.startswith("COPY")] == [
         f"COPY stage_ercot_spp FROM '{prefixes[0]}' IAM_ROLE '{ROLE}' FORMAT AS PARQUET"
     ]
-    gold = redshift.copy_prefixes("system_hourly", s3_uri=LAKE + "/lake/", window_start_utc=START_UTC,
-                                  window_end_utc=END_UTC)  # fmt: skip
+    gold = redshift.copy_prefixes("system_hourly", s3_uri=LAKE + "/lake/", window=NOV_3)
     assert gold == ["s3://energylake-lake/lake/gold/system_hourly/date=2024-11-03/",
                     "s3://energylake-lake/lake/gold/system_hourly/date=2024-11-04/"]  # fmt: skip
 
@@ -179,8 +177,6 @@ def test_sql_literal_values() -> None:
         ({"s3_uri": "https://bucket/prefix"}, "s3_uri"),
         ({"prefixes": ["s3://bucket/a\nb/"]}, "prefix"),
         ({"schema_name": "energylake; DROP TABLE x"}, "schema_name"),
-        ({"window_start_utc": dt.datetime(2024, 11, 3, 5)}, "timezone-aware"),
-        ({"window_end_utc": START_UTC}, "not after"),
     ],
 )
 def test_load_statements_refuse_bad_inputs(override: dict[str, object], message: str) -> None:
@@ -188,6 +184,23 @@ def test_load_statements_refuse_bad_inputs(override: dict[str, object], message:
         _load("ercot_spp", **override)
     with pytest.raises(KeyError):
         _load("not_a_table")
+
+
+class _NaiveStartWindow(Window):
+    """A window whose first UTC bound lost its time zone (a real Window's bounds are always UTC instants)."""
+
+    @property
+    def start_utc(self) -> dt.datetime:
+        return super().start_utc.replace(tzinfo=None)
+
+
+def test_load_statements_refuse_a_bad_window() -> None:
+    # The bounds were two datetimes checked by load_statements ("not after", "timezone-aware"); they are the
+    # Window's own now: a window ending before it starts cannot be built, and a naive bound is refused, not inlined.
+    with pytest.raises(InvalidRequestError, match="end 2024-11-02 is before start 2024-11-03"):
+        _load("ercot_spp", window=Window(dt.date(2024, 11, 3), dt.date(2024, 11, 2)))
+    with pytest.raises(InvalidRequestError, match="naive datetime"):
+        _load("ercot_spp", window=_NaiveStartWindow(NOV_3.start, NOV_3.end))
 
 
 def test_migrations_are_idempotent_by_construction() -> None:

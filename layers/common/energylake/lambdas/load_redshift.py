@@ -56,9 +56,12 @@ def handle(
         logger.info("no warehouse configured (ENERGYLAKE_REDSHIFT_MODE=none): load skipped")
         return empty_result(request.window(), settings.redshift_schema_name)
     role = settings.require_copy_role()
+    if storage is None:
+        storage = lake()
+        storage.location.s3_root("ENERGYLAKE_LAKE_URI: loading Redshift")  # a folder lake: name the variable
     result = load_window(
         request.window(),
-        storage if storage is not None else lake(),
+        storage,
         tables=request.table_names(),
         connect=connect or (lambda: redshift_connect(settings)),
         iam_role_arn=role,

@@ -13,22 +13,22 @@ unit of work. Every request goes through the project's HTTP policy (timeouts, re
 
 Errors: a reply that arrived but is not what ERCOT promises raises :class:`~energylake.errors.MalformedReplyError`;
 any other failure of a request raises :class:`~energylake.errors.FetchError`; credentials the token endpoint refuses
-raise :class:`ErcotAuthenticationError`, a :class:`~energylake.errors.ConfigurationError` (retrying cannot fix a
-wrong password, so it is a configuration problem, not a fetch problem). No message, log line, reply field or repr
-ever carries the password, the subscription key or a token.
+raise :class:`~energylake.errors.ErcotAuthenticationError`, a :class:`~energylake.errors.ConfigurationError`
+(retrying cannot fix a wrong password, so it is a configuration problem, not a fetch problem). No message, log line,
+reply field or repr ever carries the password, the subscription key or a token.
+
+The client is here; the pure functions of the no-login doors are in :mod:`.mis` (listings, document selection, zip
+checks) and :mod:`.dashboards` (dashboard shape and coverage), re-exported here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import logging
 import random
 import time
-import zipfile
-import zlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,8 +37,27 @@ from pydantic import SecretStr
 
 from energylake.contracts.datasets import CATALOG, ErcotApiReport, ErcotDashboard, ErcotDatasetName
 from energylake.contracts.raw import Extension, Origin, RawReply
-from energylake.errors import ConfigurationError, FetchError, InvalidRequestError, MalformedReplyError
+from energylake.errors import (
+    ConfigurationError,
+    ErcotAuthenticationError,
+    FetchError,
+    InvalidRequestError,
+    MalformedReplyError,
+)
 from energylake.settings import ErcotCredentials, Settings
+from energylake.sources.ercot.dashboards import DASHBOARD_PATH, DashboardCoverage, dashboard_coverage, parse_dashboard
+from energylake.sources.ercot.mis import (
+    MIS_DOWNLOAD_PATH,
+    MIS_LISTING_PATH,
+    SPP_RT_NEXT_DAY_GRACE,
+    MisDocument,
+    mis_days_available,
+    mis_days_served,
+    parse_mis_listing,
+    select_mis_documents,
+    zip_csv_rows,
+    zip_problem,
+)
 from energylake.sources.http import (
     FetchStats,
     HttpClientOwner,
@@ -47,6 +66,31 @@ from energylake.sources.http import (
 )
 from energylake.timeconv import utc_now
 from energylake.window import Window
+
+__all__ = [
+    "API_REASON",
+    "CREDENTIAL_VARIABLES",
+    "DASHBOARD_PATH",
+    "DASHBOARD_REASON",
+    "DEFAULT_TOKEN_LIFETIME_S",
+    "MIS_DOWNLOAD_PATH",
+    "MIS_LISTING_PATH",
+    "MIS_REASON",
+    "SPP_RT_NEXT_DAY_GRACE",
+    "TOKEN_RENEW_MARGIN_S",
+    "DashboardCoverage",
+    "ErcotAuthenticationError",
+    "ErcotClient",
+    "MisDocument",
+    "dashboard_coverage",
+    "mis_days_available",
+    "mis_days_served",
+    "parse_dashboard",
+    "parse_mis_listing",
+    "select_mis_documents",
+    "zip_csv_rows",
+    "zip_problem",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -65,187 +109,7 @@ DASHBOARD_REASON = (
 
 TOKEN_RENEW_MARGIN_S = 300.0  # renew 5 minutes early: a token expiring mid-paging would cost a 401 round trip
 DEFAULT_TOKEN_LIFETIME_S = 3600.0  # ERCOT id tokens last one hour when the reply does not say
-MIS_LISTING_PATH = "/misapp/servlets/IceDocListJsonWS"
-MIS_DOWNLOAD_PATH = "/misdownload/servlets/mirDownload"
-DASHBOARD_PATH = "/api/1/services/read/dashboards/"
-# The last real-time interval of a day (23:45-24:00) posts a few minutes after midnight of the next day.
-SPP_RT_NEXT_DAY_GRACE = dt.time(0, 15)
 _ERROR_ENVELOPE_KEYS = frozenset({"timestamp", "code", "status", "message"})
-
-
-class ErcotAuthenticationError(ConfigurationError):
-    """ERCOT's token endpoint refused the configured credentials (the message never includes the password)."""
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# MIS listings: pure functions, tested against the real listings in ../shared/realdata
-# ---------------------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MisDocument:
-    """One entry of an MIS ``IceDocListJsonWS`` listing."""
-
-    doc_id: str
-    friendly_name: str
-    constructed_name: str
-    publish_date: str  # as ERCOT wrote it, e.g. 2025-03-09T03:55:07-05:00
-    posted_local: dt.datetime  # naive Central wall-clock time of posting (the offset in publish_date is unreliable)
-
-    @property
-    def is_csv(self) -> bool:
-        return self.friendly_name.lower().endswith("csv") or self.constructed_name.lower().endswith("_csv.zip")
-
-
-def parse_mis_listing(body: bytes) -> list[MisDocument]:
-    """The documents of an MIS listing reply. Raises ValueError naming what is wrong with the shape."""
-    try:
-        document = json.loads(body)
-    except ValueError:
-        raise ValueError("MIS listing is not JSON") from None
-    if not isinstance(document, dict) or "ListDocsByRptTypeRes" not in document:
-        raise ValueError("MIS listing has no ListDocsByRptTypeRes")
-    root = document["ListDocsByRptTypeRes"]
-    entries: Any = root.get("DocumentList", []) if isinstance(root, dict) else []
-    # The listing is XML turned into JSON: one document comes as an object, none as "" or null.
-    if isinstance(entries, dict):
-        entries = [entries]
-    if not isinstance(entries, list):
-        entries = []
-    documents: list[MisDocument] = []
-    for entry in entries:
-        fields = entry.get("Document") if isinstance(entry, dict) else None
-        if not isinstance(fields, dict):
-            raise ValueError("MIS listing entry has no Document object")
-        try:
-            publish_date = str(fields["PublishDate"])
-            documents.append(
-                MisDocument(
-                    doc_id=str(fields["DocID"]),
-                    friendly_name=str(fields.get("FriendlyName", "")),
-                    constructed_name=str(fields.get("ConstructedName", "")),
-                    publish_date=publish_date,
-                    # ERCOT writes -05:00 all year: keep the wall clock, which is Central time.
-                    posted_local=dt.datetime.fromisoformat(publish_date[:19]),
-                )
-            )
-        except (KeyError, ValueError) as exc:
-            raise ValueError(f"MIS listing entry lacks a usable DocID/PublishDate ({exc})") from None
-    return documents
-
-
-def mis_days_served(dataset: ErcotDatasetName, posted_local: dt.datetime) -> set[dt.date]:
-    """The operating days a document posted at ``posted_local`` (Central wall clock) is selected for.
-
-    The per-dataset rule (the inverse of :func:`select_mis_documents`):
-
-    * ``spp_rt``: posted during D, plus postings up to 00:15 of D+1 (the last interval of D posts after midnight);
-    * ``spp_dam``: posted during D-1 (the day-ahead market for D clears and posts the day before);
-    * ``load_weather_zone``: posted during D+1 (a day's actual load is published the next day);
-    * ``load_forecast``, ``wind``, ``solar``: posted during D (every hourly vintage of that day).
-    """
-    posted_day = posted_local.date()
-    one_day = dt.timedelta(days=1)
-    if dataset == "spp_rt":
-        days = {posted_day}
-        if posted_local.time() <= SPP_RT_NEXT_DAY_GRACE:
-            days.add(posted_day - one_day)
-        return days
-    if dataset == "spp_dam":
-        return {posted_day + one_day}
-    if dataset == "load_weather_zone":
-        return {posted_day - one_day}
-    return {posted_day}
-
-
-def select_mis_documents(documents: list[MisDocument], dataset: ErcotDatasetName, day: dt.date) -> list[MisDocument]:
-    """The ``_csv`` documents to download for operating day ``day``, oldest posting first."""
-    selected = [doc for doc in documents if doc.is_csv and day in mis_days_served(dataset, doc.posted_local)]
-    return sorted(selected, key=lambda doc: (doc.posted_local, doc.doc_id))
-
-
-def mis_days_available(documents: list[MisDocument], dataset: ErcotDatasetName) -> list[dt.date]:
-    """Every operating day for which the listing holds at least one ``_csv`` document."""
-    days: set[dt.date] = set()
-    for doc in documents:
-        if doc.is_csv:
-            days |= mis_days_served(dataset, doc.posted_local)
-    return sorted(days)
-
-
-def zip_problem(body: bytes) -> str | None:
-    """What is wrong with a zip reply (None when it opens and every member passes its CRC check)."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(body)) as archive:
-            if not archive.namelist():
-                return "zip holds no files"
-            bad_member = archive.testzip()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, ValueError, RuntimeError) as exc:
-        return f"not a readable zip ({type(exc).__name__}: {exc})"
-    if bad_member is not None:
-        return f"zip member {bad_member!r} is corrupt"
-    return None
-
-
-def zip_csv_rows(body: bytes) -> int:
-    """Data lines (header excluded) across the CSV members of a zip that passed :func:`zip_problem`."""
-    rows = 0
-    with zipfile.ZipFile(io.BytesIO(body)) as archive:
-        for name in archive.namelist():
-            if name.lower().endswith(".csv"):
-                lines = [line for line in archive.read(name).splitlines() if line.strip()]
-                rows += max(0, len(lines) - 1)
-    return rows
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# The fuel-mix dashboard: which days a capture covers
-# ---------------------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DashboardCoverage:
-    available: list[dt.date]  # every day present in the dashboard's "data"
-    covered: list[dt.date]  # days of the window the dashboard holds
-    uncovered: list[dt.date]  # days of the window it does not hold
-
-    @property
-    def newest_covered(self) -> dt.date | None:
-        return self.covered[-1] if self.covered else None
-
-
-def parse_dashboard(body: bytes) -> dict[str, Any]:
-    """The fuel-mix dashboard document; ValueError names what is wrong with its shape."""
-    try:
-        document = json.loads(body)
-    except ValueError:
-        raise ValueError("dashboard reply is not JSON") from None
-    if not isinstance(document, dict):
-        raise ValueError("dashboard reply is not a JSON object")
-    data = document.get("data")
-    if not isinstance(data, dict):
-        raise ValueError("dashboard reply has no 'data' object keyed by day")
-    for key, value in data.items():
-        try:
-            dt.date.fromisoformat(key)
-        except ValueError:
-            raise ValueError(f"dashboard 'data' key {key!r} is not a YYYY-MM-DD day") from None
-        if not isinstance(value, dict):
-            raise ValueError(f"dashboard 'data' entry for {key} is not an object of timestamps")
-    return document
-
-
-def dashboard_coverage(document: Mapping[str, Any], window: Window) -> DashboardCoverage:
-    """Which days of ``window`` a parsed dashboard document holds (a day with no timestamps does not count)."""
-    data: Mapping[str, Any] = document["data"]
-    available = sorted(dt.date.fromisoformat(key) for key, value in data.items() if value)
-    present = set(available)
-    days = list(window.days())
-    return DashboardCoverage(
-        available=available,
-        covered=[day for day in days if day in present],
-        uncovered=[day for day in days if day not in present],
-    )
 
 
 # ---------------------------------------------------------------------------------------------------------------
