@@ -17,18 +17,19 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 EVENT = REPO_ROOT / "events" / "validate.json"
 sys.path.insert(0, str(REPO_ROOT))
 
-from energylake.settings import Settings  # noqa: E402
-from energylake.stages import fetch, sample_connection  # noqa: E402
+from energylake import sample  # noqa: E402
+from energylake.fetch import fetch  # noqa: E402
 from energylake.lake.storage import LocalStorage  # noqa: E402
+from energylake.settings import Settings  # noqa: E402
 from energylake.window import Window  # noqa: E402
-from tests.functional.test_validate_service import SAMPLE_NOW  # noqa: E402  (the clock the event test uses)
+from tests.support.sample_clock import SAMPLE_NOW  # noqa: E402  (the clock the event tests use)
 
 
 def main() -> None:
     lake = LocalStorage(Path(tempfile.mkdtemp()))
     day = Window(dt.date(2024, 11, 3), dt.date(2024, 11, 3))
-    connection = sample_connection(Settings(), now=SAMPLE_NOW, throttle_every=0)
-    [manifest] = fetch("spp_rt", day, lake, connection).manifests
+    connection = sample.connection(Settings(), now=SAMPLE_NOW, throttle_every=0)
+    [manifest] = fetch(day, "spp_rt", lake, connection).manifests
     event = json.loads(EVENT.read_text())
     record = event["Records"][0]
     body = json.loads(record["body"])

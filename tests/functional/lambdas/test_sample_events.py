@@ -42,13 +42,13 @@ from energylake.window import Window
 from tests.support.fakes import FakeContext, load_handler
 from tests.support.paths import REPO_ROOT
 from tests.support.redshift import RecordingConnection
+from tests.support.sample_clock import SAMPLE_NOW
 
 EVENTS = REPO_ROOT / "events"
 EVENT_FILES = sorted(path.name for path in EVENTS.glob("*.json"))
 REGION = "us-east-1"
 BUCKET = "energylake-lake-test"
 # The sample clock the events' manifest keys were made with (see scripts/regenerate_validate_event.py).
-SAMPLE_NOW = dt.datetime(2024, 11, 8, 12, tzinfo=dt.UTC)
 # The function each event feeds (events/<stem>.json -> functions/<folder>/app.py).
 HANDLER_FOLDER = {"plan_backfill": "plan_run"}
 

@@ -32,12 +32,12 @@ from energylake.settings import Settings
 from energylake.window import Window
 from tests.support.fakes import FakeContext, load_handler, notify_queue_of_manifests, sqs_lambda_event
 from tests.support.paths import REPO_ROOT
+from tests.support.sample_clock import SAMPLE_NOW
 from tests.support.template import RESOURCES
 
 REGION = "us-east-1"
 BUCKET = "energylake-lake-test"
 MAX_RECEIVES = 2  # the template uses 5; 2 keeps the dead-letter test short
-SAMPLE_NOW = dt.datetime(2024, 11, 8, 12, tzinfo=dt.UTC)  # the sample clock events/validate.json was made with
 NOV_3 = Window(dt.date(2024, 11, 3), dt.date(2024, 11, 3))
 SAMPLE_EVENT = REPO_ROOT / "events" / "validate.json"
 
