@@ -1,9 +1,9 @@
 """ERCOT's 8 weather zones and the one point per zone where we take the weather.
 
 ERCOT reports load by weather zone (NP6-345-CD) but publishes no coordinates for them. Each zone gets the city that
-dominates its load (its largest population centre), the convention other public ERCOT projects use (see
-DOMAIN.md). The zone membership of every city is checked against ERCOT's published city lists in
-``realdata/ercot_weather_zone_cities`` by ``tests/unit/test_zones.py``.
+dominates its load (its largest population centre), the convention other public ERCOT projects use. The zone
+membership of every city is checked against ERCOT's published weather-zone city lists by
+``tests/unit/contracts/test_zones.py``.
 
 ERCOT spells zone names many ways across reports (``FAR_WEST``, ``FarWest``, ``FWEST``, ``NORTH_C``, ``NCENT``,
 ``SOUTHERN``, ``SOUTH``...); :func:`normalize_zone_name` maps them all to the canonical names below.

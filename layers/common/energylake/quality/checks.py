@@ -18,14 +18,14 @@ import pyarrow.compute as pc
 
 from energylake.arrow import as_array, between
 from energylake.contracts.schemas import LINEAGE, TableSchema
-from energylake.timeconv import local_day_hours
+from energylake.timeconv import MARKET_TIME_ZONE, local_day_hours
 
 CheckKind = Literal["schema", "not_null", "unique_key", "range", "completeness", "monotonic"]
 Severity = Literal["reject_rows", "fail_object"]
 
 MAX_EXAMPLES = 5
 LINEAGE_NAMES = tuple(column.name for column in LINEAGE)
-_CENTRAL_TIMESTAMP = pa.timestamp("us", tz="America/Chicago")
+_CENTRAL_TIMESTAMP = pa.timestamp("us", tz=MARKET_TIME_ZONE)
 _US_PER_MINUTE = 60_000_000
 
 

@@ -2,7 +2,7 @@
 
 ERCOT's calendar day is the America/Chicago day (:data:`CENTRAL`, the market time zone, defined here once): 23 hours
 on the spring-forward Sunday, 25 on the fall-back one. ERCOT labels an interval by its END ("hour ending" 1..24, or
-delivery hour + delivery interval for 15 minutes). Rules (``../shared/DOMAIN.md``, "ERCOT time conventions"):
+delivery hour + delivery interval for 15 minutes). The rules, as ERCOT's reports and market guides apply them:
 
 * Arithmetic first, then localise: the interval of HE ``h`` on ``day`` starts at the wall-clock time
   ``day 00:00 + (h - 1) h`` (``+ (interval - 1) * 15 min`` for quarter hours), which is then resolved in Central time.

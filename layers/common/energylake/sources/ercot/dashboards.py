@@ -1,7 +1,7 @@
 """ERCOT's no-login dashboards (the fuel-mix dashboard, the only JSON source of fuel mix): the shape of a capture and
 which days of a window it covers.
 
-Pure functions over bytes, tested against real captures in ../shared/realdata; the client
+Pure functions over bytes, tested against real captures of ERCOT's dashboards; the client
 (:class:`energylake.sources.ercot.ErcotClient`) does the request.
 """
 

@@ -1,7 +1,7 @@
 """ERCOT's MIS public files (the no-login door): the ``IceDocListJsonWS`` listing of a report type, which of its
 documents an operating day selects per dataset, and the check every downloaded zip passes.
 
-Pure functions over bytes, tested against the real listings and zips in ../shared/realdata; the client
+Pure functions over bytes, tested against real MIS listings and zips; the client
 (:class:`energylake.sources.ercot.ErcotClient`) does the requests.
 """
 
