@@ -1,6 +1,6 @@
 """Parser throughput: energylake's spp_rt parsers against the common pandas way and the bare-decode floors.
 
-    .venv/bin/python benchmarks/parse_bench.py [--days 10] [--points 1000] [--repeats 3]
+    .venv/bin/python benchmarks/parse_bench.py [--days 10] [--points 1000] [--runs 3]
 
 The input is generated (same rows for every contender, in the same run): ``days`` Central operating days from
 2024-10-28 (so the 25-hour 2024-11-03 is inside) x ``points`` settlement points x 96 quarter hours (100 on the
@@ -8,9 +8,11 @@ fall-back day): 964,000 rows by default, as ERCOT's API pages of 100,000 rows (J
 
 Contenders, JSON: pandas (json.loads, DataFrame from rows, to_datetime, tz_localize with the DST flag), the floor
 (orjson.loads alone: no Python parser of this format can beat decoding it), energylake's parser. CSV: pandas
-read_csv + tz_localize, the floor (pyarrow.csv.read_csv alone), energylake's CSV parser. Targets (issue 3):
-JSON >= 2x pandas and within 1.5x of the orjson floor; CSV >= 1.5x pandas and within 1.5x of pyarrow's bare read;
-peak memory for 1,000,000 rows under 4x the Arrow table it produces (measured in a child process by peak RSS).
+read_csv + tz_localize, the floor (pyarrow.csv.read_csv alone), energylake's CSV parser. All six are timed
+round-robin in one run (median of ``--runs`` after one warm-up round). Targets, as ratios of times: JSON at most
+0.5x pandas (twice as fast) and within 1.5x of the orjson floor; CSV at most 0.67x pandas (1.5 times as fast) and
+within 1.5x of pyarrow's bare read; peak memory for about 1,000,000 rows at most 4x the Arrow table the parser
+returns (measured in a child process: Python's peak plus Arrow's pool high-water mark).
 """
 
 from __future__ import annotations
@@ -19,13 +21,12 @@ import argparse
 import datetime as dt
 import io
 import json
-import statistics
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+from harness import figure, measure, report, stopwatch
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CENTRAL = ZoneInfo("America/Chicago")
@@ -170,15 +171,6 @@ def energylake_csv(body: bytes) -> int:
     return int(parse_csv_bytes("spp_rt", body).table.num_rows)
 
 
-def time_it(function: Callable[[], int], repeats: int) -> tuple[float, int]:
-    seconds, rows = [], 0
-    for _ in range(repeats):
-        started = time.perf_counter()
-        rows = function()
-        seconds.append(time.perf_counter() - started)
-    return statistics.median(seconds), rows
-
-
 # Peak memory runs in a child process, so each measurement starts from a clean heap: Python's peak (tracemalloc: the
 # decoded JSON, lists, strings) plus Arrow's (the memory pool's high-water mark: columns, intermediates) while the
 # parser runs, against the size of the table it returns. The payload is read from files before measuring starts.
@@ -215,7 +207,7 @@ def peak_memory(kind: str, pages: list[bytes], csv_body: bytes) -> dict[str, flo
         for number, payload in enumerate(payloads):
             (Path(folder) / f"{number:04d}").write_bytes(payload)
         completed = subprocess.run(
-            [sys.executable, "-c", _MEMORY_PROBE, str(REPO_ROOT), kind, folder],
+            [sys.executable, "-c", _MEMORY_PROBE, str(REPO_ROOT / "layers" / "common"), kind, folder],
             capture_output=True,
             text=True,
             check=True,
@@ -226,64 +218,49 @@ def peak_memory(kind: str, pages: list[bytes], csv_body: bytes) -> dict[str, flo
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--days", type=int, default=10)
-    parser.add_argument("--points", type=int, default=1000)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--days", type=int, default=10, help="operating days of input (default 10)")
+    parser.add_argument("--points", type=int, default=1000, help="settlement points (default 1000)")
+    parser.add_argument("--runs", type=int, default=3, help="timed runs per contender (median; default 3)")
     args = parser.parse_args(argv)
 
     rows = generate_rows(args.days, args.points)
     pages, csv_body = json_pages(rows), csv_bytes(rows)
     count = len(rows)
     del rows
-    results: dict[str, dict[str, float]] = {}
-    contenders: list[tuple[str, Callable[[], int]]] = [
-        ("json: pandas baseline", lambda: pandas_json(pages)),
-        ("json: orjson.loads floor", lambda: orjson_floor(pages)),
-        ("json: energylake", lambda: energylake_json(pages)),
-        ("csv: pandas baseline", lambda: pandas_csv(csv_body)),
-        ("csv: pyarrow.csv floor", lambda: pyarrow_csv_floor(csv_body)),
-        ("csv: energylake", lambda: energylake_csv(csv_body)),
-    ]
-    for name, function in contenders:
-        seconds, produced = time_it(function, args.repeats)
-        results[name] = {"seconds": seconds, "rows": produced, "rows_per_s": produced / seconds}
+    print(f"spp_rt parsing, {count:,} rows ({args.days} days x {args.points} points)")
+    timings = measure(
+        {
+            "json: pandas": stopwatch(lambda: pandas_json(pages)),
+            "json: orjson.loads floor": stopwatch(lambda: orjson_floor(pages)),
+            "json: energylake": stopwatch(lambda: energylake_json(pages)),
+            "csv: pandas": stopwatch(lambda: pandas_csv(csv_body)),
+            "csv: pyarrow.csv floor": stopwatch(lambda: pyarrow_csv_floor(csv_body)),
+            "csv: energylake": stopwatch(lambda: energylake_csv(csv_body)),
+        },
+        runs=args.runs,
+    )
+    for kind, faster_than_pandas in (("json", 2.0), ("csv", 1.5)):
+        ours = timings[f"{kind}: energylake"]
+        rows_per_s = round(count / ours.median)
+        pandas = timings[f"{kind}: pandas"]
+        report(ours, pandas, max_ratio=round(1 / faster_than_pandas, 2), rows=count, rows_per_s=rows_per_s)
+        floor = timings[f"{kind}: {'orjson.loads' if kind == 'json' else 'pyarrow.csv'} floor"]
+        report(ours, floor, max_ratio=1.5, rows=count, rows_per_s=rows_per_s)
 
-    def ratio(a: str, b: str) -> float:
-        return results[a]["rows_per_s"] / results[b]["rows_per_s"]
-
-    verdicts = {
-        "json vs pandas (>= 2.0x)": (ratio("json: energylake", "json: pandas baseline"), 2.0, "min"),
-        "json floor / energylake (<= 1.5x)": (ratio("json: orjson.loads floor", "json: energylake"), 1.5, "max"),
-        "csv vs pandas (>= 1.5x)": (ratio("csv: energylake", "csv: pandas baseline"), 1.5, "min"),
-        "csv floor / energylake (<= 1.5x)": (ratio("csv: pyarrow.csv floor", "csv: energylake"), 1.5, "max"),
-    }
-    memory = {}
     # About 1,000,000 rows (the generated window, trimmed or repeated to that size).
     million = generate_rows(max(1, round(1_000_000 / (96 * args.points))), args.points)
     million_pages, million_csv = json_pages(million), csv_bytes(million)
     del million
     for kind in ("json", "csv"):
-        figures = peak_memory(kind, million_pages, million_csv)
-        memory[kind] = figures
-        verdicts[f"{kind} peak memory / table (<= 4x), {int(figures['rows']):,} rows"] = (
-            figures["peak"] / figures["table_bytes"],
-            4.0,
-            "max",
+        memory = peak_memory(kind, million_pages, million_csv)
+        report(
+            figure(f"{kind}: energylake peak memory", memory["peak"], "B"),
+            figure(f"{kind}: the Arrow table it returns", memory["table_bytes"], "B"),
+            max_ratio=4.0,
+            rows=int(memory["rows"]),
+            python_peak=int(memory["python_peak"]),
+            arrow_peak=int(memory["arrow_peak"]),
         )
-
-    if args.json:
-        print(json.dumps({"rows": count, "results": results, "memory": memory,
-                          "verdicts": {k: v[0] for k, v in verdicts.items()}}, indent=2))  # fmt: skip
-        return 0
-    print(f"spp_rt parsing, {count:,} rows ({args.days} days x {args.points} points), median of {args.repeats}")
-    print(f"{'contender':<28} {'seconds':>8} {'M rows/s':>9}")
-    for name, figures in results.items():
-        print(f"{name:<28} {figures['seconds']:>8.3f} {figures['rows_per_s'] / 1e6:>9.2f}")
-    print()
-    for name, (value, target, kind) in verdicts.items():
-        ok = value >= target if kind == "min" else value <= target
-        print(f"{name:<48} {value:>6.2f}x  {'PASS' if ok else 'FAIL'}")
     return 0
 
 

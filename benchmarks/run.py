@@ -1,35 +1,37 @@
-"""energylake benchmarks: one command, a table of figures, never a failing exit code.
+"""Cold-start imports: each Lambda handler's import, in a fresh interpreter, against boto3 + Powertools' Logger.
 
-    .venv/bin/python benchmarks/run.py            # table
-    .venv/bin/python benchmarks/run.py --json     # machine-readable
-    .venv/bin/python benchmarks/run.py --only fetch_ercot --repeats 15
+    .venv/bin/python benchmarks/run.py
+    .venv/bin/python benchmarks/run.py --only fetch_ercot --runs 15 --no-tracing --site venv
 
-Each case is measured ``--repeats`` times (default 7) and reported as the median; a case may name a reference case
-measured in the same run and a target ratio to it, and/or an absolute target (in its unit), which give PASS/FAIL.
-Benchmarks report, they do not gate: the exit code is 0 whatever the verdicts (2 only for bad arguments).
+Each case runs its statement in a fresh interpreter (``python -I -S``); only the statement is timed, not the
+interpreter's start-up. Every case is run once unmeasured (it writes the ``.pyc`` caches and finds the cases that
+cannot import), then ``--runs`` times (default 7), round-robin, and reported in milliseconds against the reference
+case ``baseline: boto3 + Logger`` measured the same way in the same run. Handlers should import in under 1.5x the
+reference; the validate function's whole cold path has an absolute budget of 1.5 s.
 
-Add a case by appending to :func:`build_cases` (an :class:`ImportCase`, or any object with the :class:`Case` shape,
-e.g. a parser throughput case reporting MB/s). Imports are measured against the layer's own dependencies plus boto3
-(``--site layer``, built once into ~/.cache/energylake with uv), i.e. what a Lambda cold start imports; a case that
-names extra layers (``layers=("data",)``) also gets that layer's requirements, built into a site of its own, as
-Lambda extracts every layer of a function into /opt/python.
+Imports are measured against the layer's own dependencies plus boto3 (``--site layer``, built once into
+~/.cache/energylake with uv), i.e. what a Lambda cold start imports; a case that names extra layers
+(``layers=("data",)``) also gets that layer's requirements, built into a site of its own, as Lambda extracts every
+layer of a function into /opt/python. Add a case by appending an :class:`ImportCase` to :func:`build_cases`.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import os
 import platform
 import shutil
-import statistics
 import subprocess
 import sys
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Literal
+
+from harness import Probe, measure, report
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LAYER = REPO_ROOT / "layers" / "common"
@@ -37,28 +39,8 @@ LAYER = REPO_ROOT / "layers" / "common"
 REQUIREMENT_LAYERS = {"data": REPO_ROOT / "layers" / "data"}
 FUNCTIONS = REPO_ROOT / "functions"
 
-DEFAULT_REPEATS = 7
+DEFAULT_RUNS = 7
 BASELINE = "baseline: boto3 + Logger"
-
-Status = Literal["ok", "missing", "error"]
-Verdict = Literal["PASS", "FAIL", "-"]
-
-
-@dataclass
-class Result:
-    """One case's figures. ``samples`` are in ``unit``; ``ratio`` is median / the reference case's median."""
-
-    name: str
-    status: Status
-    unit: str
-    median: float | None = None
-    samples: list[float] = field(default_factory=list)
-    reference: str | None = None
-    ratio: float | None = None
-    target_ratio: float | None = None
-    target: float | None = None  # absolute, in ``unit``
-    verdict: Verdict = "-"
-    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -76,23 +58,7 @@ class Runtime:
 
 
 class CaseError(Exception):
-    """A case could not produce a sample; the message is shown in the table."""
-
-
-class Case(Protocol):
-    name: str
-    unit: str
-    reference: str | None  # name of another case in the same run to compare with
-    target_ratio: float | None  # PASS when median / reference median < target_ratio
-    target: float | None  # PASS when median < target (in ``unit``); with target_ratio too, both must hold
-
-    def missing(self) -> str | None:
-        """Why the case cannot run at all (e.g. the handler file does not exist yet), or None."""
-        ...
-
-    def sample(self, runtime: Runtime) -> float:
-        """One measurement in ``unit``; raises :class:`CaseError`."""
-        ...
+    """A case could not produce a sample; the message is printed instead of its figure."""
 
 
 # Runs in a fresh, isolated interpreter (-I: no PYTHONPATH, no user site, no cwd on sys.path). The repository and its
@@ -120,12 +86,11 @@ class ImportCase:
     name: str
     statement: str
     paths: Sequence[Path] = ()
-    requires: Path | None = None  # reported as "missing" when this file does not exist
-    reference: str | None = None
-    target_ratio: float | None = None
-    target: float | None = None
+    requires: Path | None = None  # not measured when this file does not exist
+    reference: str | None = None  # the case measured in the same run that this one is reported against
+    max_ratio: float | None = None  # PASS when median / the reference's median is at most this
+    max_ms: float | None = None  # PASS when the median is at most this many milliseconds
     env: dict[str, str] = field(default_factory=dict)
-    unit: str = "ms"
     layers: tuple[str, ...] = ()  # requirement-only layers the function also has (keys of REQUIREMENT_LAYERS)
 
     def missing(self) -> str | None:
@@ -134,6 +99,7 @@ class ImportCase:
         return None
 
     def sample(self, runtime: Runtime) -> float:
+        """One run: the statement's wall time in ms; raises :class:`CaseError`."""
         layer_sites = []
         for layer in self.layers:
             site = runtime.layer_sites.get(layer)
@@ -174,7 +140,7 @@ def _lambda_env(function: str, tracing: bool) -> dict[str, str]:
 
 
 def handler_import_case(
-    function: str, *, tracing: bool, target_ratio: float = 1.5, layers: tuple[str, ...] = ()
+    function: str, *, tracing: bool, max_ratio: float = 1.5, layers: tuple[str, ...] = ()
 ) -> ImportCase:
     """Import of ``functions/<function>/app.py`` with only the layer folder(s) and the function folder added."""
     return ImportCase(
@@ -183,14 +149,14 @@ def handler_import_case(
         paths=(FUNCTIONS / function, LAYER),
         requires=FUNCTIONS / function / "app.py",
         reference=BASELINE,
-        target_ratio=target_ratio,
+        max_ratio=max_ratio,
         env=_lambda_env(function, tracing),
         layers=layers,
     )
 
 
-def build_cases(*, tracing: bool) -> list[Case]:
-    """Every benchmark, references first. Later issues append (validate handler import, parser throughput...)."""
+def build_cases(*, tracing: bool) -> list[ImportCase]:
+    """Every case, references first."""
     return [
         ImportCase(name="baseline: boto3", statement="import boto3"),
         ImportCase(name=BASELINE, statement="import boto3\nfrom aws_lambda_powertools import Logger"),
@@ -209,7 +175,7 @@ def build_cases(*, tracing: bool) -> list[Case]:
         ImportCase(
             name="handler import + first-call modules: fetch_ercot",
             statement=(
-                "import app\nimport boto3\nimport energylake.sources.ercot, energylake.lake\n"
+                "import app\nimport boto3\nimport energylake.fetch, energylake.sources.ercot, energylake.lake.landing\n"
                 "from aws_lambda_powertools.utilities.parser import parse"
             ),
             paths=(FUNCTIONS / "fetch_ercot", LAYER),
@@ -229,7 +195,7 @@ def build_cases(*, tracing: bool) -> list[Case]:
             paths=(FUNCTIONS / "validate", LAYER),
             requires=FUNCTIONS / "validate" / "app.py",
             reference=BASELINE,
-            target=1500.0,
+            max_ms=1500.0,
             env=_lambda_env("validate", tracing),
             layers=("data",),
         ),
@@ -302,78 +268,9 @@ def venv_runtime(python: str) -> Runtime:
     return Runtime("venv", python, ("-I",), note="the development venv's site-packages (includes dev-only packages)")
 
 
-def run_cases(cases: Sequence[Case], repeats: int, runtime: Runtime) -> list[Result]:
-    """Round-robin: round r samples every case once, so a burst of load elsewhere on the machine hits all cases alike
-    and the ratios stay meaningful. Round 0 is a warm-up (it writes the .pyc caches) and is not recorded."""
-    results = {
-        case.name: Result(
-            case.name, "ok", case.unit, reference=case.reference, target_ratio=case.target_ratio, target=case.target
-        )
-        for case in cases
-    }
-    for case in cases:
-        reason = case.missing()
-        if reason is not None:
-            results[case.name].status, results[case.name].detail = "missing", reason
-    for round_index in range(repeats + 1):
-        for case in cases:
-            result = results[case.name]
-            if result.status != "ok":
-                continue
-            try:
-                value = case.sample(runtime)
-            except CaseError as exc:
-                result.status, result.detail, result.samples = "error", str(exc), []
-                continue
-            if round_index:
-                result.samples.append(value)
-    for result in results.values():
-        if result.status == "ok" and result.samples:
-            result.median = statistics.median(result.samples)
-    return _compare(list(results.values()))
-
-
-def _compare(results: list[Result]) -> list[Result]:
-    by_name = {result.name: result for result in results}
-    for result in results:
-        if result.median is None:
-            continue
-        reference = by_name.get(result.reference or "")
-        if reference is not None and reference.median:
-            result.ratio = result.median / reference.median
-        checks = []
-        if result.target_ratio is not None and result.ratio is not None:
-            checks.append(result.ratio < result.target_ratio)
-        if result.target is not None:
-            checks.append(result.median < result.target)
-        if checks:
-            result.verdict = "PASS" if all(checks) else "FAIL"
-    return results
-
-
-def format_table(results: Sequence[Result]) -> str:
-    width = max([34, *(len(r.name) for r in results)])
-    header = f"{'case':<{width}} {'median':>10} {'min':>9} {'max':>9} {'ratio':>7} {'target':>7}  verdict"
-    lines = [header, "-" * len(header)]
-    for r in results:
-        if r.status != "ok" or r.median is None:
-            lines.append(f"{r.name:<{width}} {r.status:>10}  {r.detail}")
-            continue
-        ratio = f"{r.ratio:.2f}x" if r.ratio is not None else "-"
-        targets = [f"<{r.target_ratio:g}x"] if r.target_ratio is not None else []
-        targets += [f"<{r.target:g}{r.unit}"] if r.target is not None else []
-        target = ",".join(targets) or "-"
-        lines.append(
-            f"{r.name:<{width}} {r.median:>7.1f} {r.unit:<2} {min(r.samples):>6.1f} {r.unit:<2}"
-            f" {max(r.samples):>6.1f} {r.unit:<2} {ratio:>7} {target:>7}  {r.verdict}"
-        )
-    return "\n".join(lines)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--json", action="store_true", help="print the results as JSON instead of a table")
-    parser.add_argument("--repeats", type=int, default=DEFAULT_REPEATS, help="measured runs per case (median)")
+    parser.add_argument("--runs", type=int, default=DEFAULT_RUNS, help="measured runs per case (median; default 7)")
     parser.add_argument("--only", action="append", default=[], help="run cases whose name contains this (repeatable)")
     parser.add_argument(
         "--python", default=sys.executable, help="interpreter to measure with (needs the layer's dependencies)"
@@ -388,8 +285,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--no-tracing", action="store_true", help="import handlers with POWERTOOLS_TRACE_DISABLED (no X-Ray patching)"
     )
     args = parser.parse_args(argv)
-    if args.repeats < 1:
-        parser.error("--repeats must be at least 1")
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
 
     cases = build_cases(tracing=not args.no_tracing)
     if args.only:
@@ -399,26 +296,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         cases = [c for c in cases if c in wanted or c.name in references]
 
     runtime = layer_runtime(args.python) if args.site == "layer" else venv_runtime(args.python)
-    results = run_cases(cases, args.repeats, runtime)
-    python_version = _interpreter_version(args.python)
-    if args.json:
-        document = {
-            "python": python_version,
-            "machine": platform.machine(),
-            "repeats": args.repeats,
-            "site": runtime.name,
-            "site_note": runtime.note,
-            "tracing": not args.no_tracing,
-            "results": [asdict(result) for result in results],
-        }
-        print(json.dumps(document, indent=2, default=str))
-    else:
-        tracing = "off" if args.no_tracing else "on"
-        print(
-            f"Python {python_version} on {platform.machine()}, median of {args.repeats} fresh interpreters, "
-            f"handler tracing {tracing}, site: {runtime.name} ({runtime.note})"
-        )
-        print(format_table(results))
+    tracing = "off" if args.no_tracing else "on"
+    print(
+        f"Python {_interpreter_version(args.python)} on {platform.machine()}, fresh interpreters, handler tracing "
+        f"{tracing}, site: {runtime.name} ({runtime.note})"
+    )
+    probes: dict[str, Probe] = {}
+    for case in cases:
+        reason = case.missing()
+        probe = functools.partial(case.sample, runtime)
+        try:
+            if reason is None:
+                probe()  # the unmeasured run: writes the .pyc caches, finds the cases that cannot import
+        except CaseError as exc:
+            reason = f"error: {exc}"
+        if reason is not None:
+            print(f"{case.name}: not measured ({reason})")
+            continue
+        probes[case.name] = probe
+    timings = measure(probes, runs=args.runs, warmup=0, unit="ms")
+    for case in cases:
+        if case.name in timings:
+            report(
+                timings[case.name],
+                timings.get(case.reference or ""),
+                max_ratio=case.max_ratio,
+                max_median=case.max_ms,
+            )
     return 0
 
 

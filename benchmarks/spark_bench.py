@@ -1,27 +1,28 @@
 """Gold build benchmark: how build_gold's time grows from a week to a year of silver, on local Spark.
 
     .venv/bin/python benchmarks/spark_bench.py              # 7 and 365 operating days
-    .venv/bin/python benchmarks/spark_bench.py --json       # machine-readable
     .venv/bin/python benchmarks/spark_bench.py --small 3 --large 30 --master 'local[*]'
 
 Silver-like Parquet is generated with pyarrow into a temporary lake, in the real layout and schemas
 (``silver/dataset=<name>/date=<UTC date>/bench.parquet``): RT 15-minute and DAM prices for 50 settlement points
 (the hubs, the hub average, load zones, resource nodes), load and weather for the 8 weather zones, and wind/solar
-with 24 hourly forecast vintages per hour plus the actual. One SparkSession serves every run: its startup and a
-first (cold) build are reported apart from the timed warm builds. The figures report; nothing passes or fails
-(exit 0 whatever the times, 2 for bad arguments).
+with 24 hourly forecast vintages per hour plus the actual. Generation is not timed; each build gets a fresh lake.
+
+One SparkSession serves every build. Figures: the session's startup (no baseline); the first (cold) small build
+against a warm small build (the cost of a cold JVM and code generation); the warm large build against the warm small
+build, with the silver rows read by each: ``time_per_data`` (the time ratio over the data ratio) near 1 means the
+build grows linearly with the data, under 1 means fixed costs dominate the small build.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +33,13 @@ import pyarrow.parquet as pq
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT / "layers" / "common"))
 
-from energylake.gold.spark import build_gold, build_range  # noqa: E402
+from harness import Measurement, Probe, measure, report, stopwatch, stopwatch_in  # noqa: E402
+
 from energylake.contracts.schemas import HUB_AVERAGE, HUBS, SILVER_TABLES  # noqa: E402
 from energylake.contracts.zones import WEATHER_ZONES  # noqa: E402
+from energylake.gold.spark import build_gold, build_range  # noqa: E402
+from energylake.lake.storage import Storage, open_storage  # noqa: E402
+from energylake.window import Window  # noqa: E402
 
 FIRST_DAY = dt.date(2024, 1, 1)
 POINTS = 50
@@ -178,44 +183,15 @@ def generate(lake: Path, dates: list[dt.date], weather_only: list[dt.date]) -> i
     return rows
 
 
-def run(days: int, root: Path, spark: Any) -> dict[str, Any]:
-    end = FIRST_DAY + dt.timedelta(days=days - 1)
-    build = build_range(FIRST_DAY, end)
-    lake = root / f"lake-{days}d"
-    started = time.perf_counter()
-    # what the build reads: its UTC dates, plus the next date's weather (the last hour's end point)
-    rows_in = generate(lake, list(build.dates), [build.dates[-1] + dt.timedelta(days=1)])
-    generated = time.perf_counter() - started
-    started = time.perf_counter()
-    rows_out = build_gold(spark, str(lake), FIRST_DAY, end)
-    seconds = time.perf_counter() - started
-    return {
-        "days": days,
-        "utc_dates": len(build.dates),
-        "generate_s": round(generated, 2),
-        "rows_in": rows_in,
-        "rows_out": rows_out,
-        "rows_out_total": sum(rows_out.values()),
-        "build_s": round(seconds, 2),
-        "rows_in_per_s": round(rows_in / seconds),
-    }
+def window_of(days: int) -> Window:
+    return Window(FIRST_DAY, FIRST_DAY + dt.timedelta(days=days - 1))
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--small", type=int, default=7, help="operating days of the small run (default 7)")
-    parser.add_argument("--large", type=int, default=365, help="operating days of the large run (default 365)")
-    parser.add_argument("--master", default="local[2]", help="Spark master (default local[2])")
-    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-    args = parser.parse_args(argv)
-    if not 1 <= args.small <= args.large:
-        parser.error("need 1 <= --small <= --large")
-
+def start_session(master: str) -> Any:
     from pyspark.sql import SparkSession
 
-    started = time.perf_counter()
     spark = (
-        SparkSession.builder.master(args.master)
+        SparkSession.builder.master(master)
         .appName("energylake-spark-bench")
         .config("spark.driver.memory", "3g")
         .config("spark.sql.session.timeZone", "UTC")
@@ -225,46 +201,65 @@ def main(argv: list[str] | None = None) -> int:
         .getOrCreate()
     )
     spark.sparkContext.setLogLevel("ERROR")
-    startup = time.perf_counter() - started
+    return spark
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--small", type=int, default=7, help="operating days of the small build (default 7)")
+    parser.add_argument("--large", type=int, default=365, help="operating days of the large build (default 365)")
+    parser.add_argument("--runs", type=int, default=1, help="timed warm builds of each size (median; default 1)")
+    parser.add_argument("--master", default="local[2]", help="Spark master (default local[2])")
+    args = parser.parse_args(argv)
+    if not 1 <= args.small <= args.large:
+        parser.error("need 1 <= --small <= --large")
+
+    sessions: list[Any] = []
+    startup_probe = stopwatch(lambda: sessions.append(start_session(args.master)))
+    startup = measure({"Spark session startup": startup_probe}, runs=1, warmup=0)["Spark session startup"]
+    spark = sessions[0]
+    rows_in: dict[int, int] = {}
+    rows_out: dict[int, dict[str, int]] = {}
     with tempfile.TemporaryDirectory(prefix="energylake-spark-bench-") as folder:
         root = Path(folder)
-        cold = run(args.small, root / "cold", spark)  # JIT and code generation warm-up, reported apart
-        small = run(args.small, root, spark)
-        large = run(args.large, root, spark)
+
+        @contextmanager
+        def silver_lake(days: int) -> Iterator[Storage]:
+            """A fresh lake holding what the build reads: its UTC dates, plus the next date's weather (the last
+            hour's end point)."""
+            lake = Path(tempfile.mkdtemp(prefix=f"lake-{days}d-", dir=root))
+            dates = list(build_range(window_of(days)).dates)
+            rows_in[days] = generate(lake, dates, [dates[-1] + dt.timedelta(days=1)])
+            yield open_storage(str(lake))
+
+        def build(days: int) -> Probe:
+            def run(lake: Storage) -> None:
+                rows_out[days] = build_gold(window_of(days), lake, spark)
+
+            return stopwatch_in(lambda: silver_lake(days), run)
+
+        small, large = f"build, {args.small} days", f"build, {args.large} days"
+        cold = measure({f"first (cold) build, {args.small} days": build(args.small)}, runs=1, warmup=0)
+        warm = measure({small: build(args.small), large: build(args.large)}, runs=args.runs, warmup=0)
+    version, cpus = spark.version, os.cpu_count()
     spark.stop()
-    data_ratio = large["rows_in"] / small["rows_in"]
-    time_ratio = large["build_s"] / small["build_s"]
-    report = {
-        "master": args.master,
-        "cpus": os.cpu_count(),
-        "startup_s": round(startup, 2),
-        "cold_first_build_s": cold["build_s"],
-        "runs": [small, large],
-        "data_ratio": round(data_ratio, 1),
-        "time_ratio": round(time_ratio, 1),
-        "day_ratio": round(args.large / args.small, 1),
-        "time_per_data": round(time_ratio / data_ratio, 3),
-    }
-    if args.json:
-        print(json.dumps(report, indent=1))
-        return 0
-    print(
-        f"Spark {spark.version} {args.master} on {os.cpu_count()} CPUs: session startup {startup:.1f} s, "
-        f"first (cold) {args.small}-day build {cold['build_s']:.1f} s"
-    )
-    print(
-        f"{'days':>5} {'UTC dates':>9} {'rows in':>10} {'rows out':>9} {'build s':>8} {'rows in/s':>10}"
-        "  rows out by table"
-    )
-    for r in (small, large):
-        print(
-            f"{r['days']:>5} {r['utc_dates']:>9} {r['rows_in']:>10,} {r['rows_out_total']:>9,} {r['build_s']:>8.1f} "
-            f"{r['rows_in_per_s']:>10,}  {r['rows_out']}"
-        )
-    print(
-        f"growth: {args.large}-day / {args.small}-day time = {time_ratio:.1f}x for {data_ratio:.1f}x the silver rows "
-        f"read ({args.large / args.small:.1f}x the operating days); time grew {time_ratio / data_ratio:.2f} as fast "
-        "as the data"
+
+    print(f"Spark {version} {args.master} on {cpus} CPUs")
+    report(startup)
+    first: Measurement = next(iter(cold.values()))
+    report(first, warm[small], rows_in=rows_in[args.small])
+    data_ratio = rows_in[args.large] / rows_in[args.small]
+    time_ratio = warm[large].median / warm[small].median
+    report(
+        warm[large],
+        warm[small],
+        rows_in=rows_in[args.large],
+        baseline_rows_in=rows_in[args.small],
+        rows_out=rows_out[args.large],
+        rows_in_per_s=round(rows_in[args.large] / warm[large].median),
+        day_ratio=round(args.large / args.small, 2),
+        data_ratio=round(data_ratio, 2),
+        time_per_data=round(time_ratio / data_ratio, 3),
     )
     return 0
 

@@ -4,25 +4,30 @@
     .venv/bin/python benchmarks/warehouse_bench.py --points 50 --days 14    # quick run
 
 Generates, in a temporary lake (deleted afterwards unless --keep):
-  silver/dataset=spp_rt/date=<UTC day>/bench.parquet    15-minute prices for N settlement points (schema.SPP)
+  silver/dataset=spp_rt/date=<UTC day>/bench.parquet    15-minute prices for N settlement points (schemas.SPP)
   silver/dataset=load_weather_zone/...                  8 zones x 24 h per day
   silver/dataset=weather/...                            8 zones x 24 h per day
   gold/energy_weather_hourly/date=.../part-0.parquet    8 zones x 24 h per day (so the views have data)
   gold/system_hourly/date=.../part-0.parquet            24 h per day
-Then times ``energylake.warehouse.duckdb.load`` for the whole window (target < 60 s), a reload of the same window
-(informational), and each view (median of --repeats full reads into Arrow; target < 0.5 s). Reports, never gates:
-the exit code is 0 whatever the verdicts.
+Then measures, each against a baseline timed the same way in the same run:
+  * ``energylake.warehouse.duckdb.load`` of the whole window into a fresh warehouse file (typed columns, window
+    filter, natural-key dedupe, upsert) against a bare DuckDB ``CREATE TABLE AS SELECT * FROM read_parquet(...)`` of
+    the same files into a fresh file (the floor of getting those files into DuckDB); target under 60 s;
+  * a reload of the same window (nothing changed) against that first load;
+  * each analyst view, read whole into Arrow, against reading the gold table ``energy_weather_hourly`` whole (median
+    of --runs after one warm-up); target under 0.5 s per view.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import shutil
-import statistics
 import sys
 import tempfile
-import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -32,12 +37,17 @@ import pyarrow.parquet as pq
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT / "layers" / "common"))
 
-from energylake import schema  # noqa: E402
+from harness import measure, report, stopwatch, stopwatch_in  # noqa: E402
+
+from energylake.contracts import schemas  # noqa: E402
+from energylake.lake.storage import open_storage  # noqa: E402
 from energylake.warehouse import duckdb as warehouse  # noqa: E402
 from energylake.warehouse.model import WAREHOUSE  # noqa: E402
+from energylake.window import Window  # noqa: E402
 
 LOAD_TARGET_S = 60.0
 VIEW_TARGET_S = 0.5
+VIEW_BASELINE_TABLE = "energy_weather_hourly"
 ZONES = ("COAST", "EAST", "FAR_WEST", "NORTH", "NORTH_CENTRAL", "SOUTHERN", "SOUTH_CENTRAL", "WEST")
 US_PER_MIN = 60_000_000
 FETCHED = np.datetime64("2025-01-02T00:00:00", "us")
@@ -53,7 +63,7 @@ def _constant(value: str, n: int) -> pa.Array:
 
 
 def _timestamps(us: np.ndarray) -> pa.Array:
-    return pa.array(us.astype("datetime64[us]"), type=schema.UTC_TIMESTAMP)
+    return pa.array(us.astype("datetime64[us]"), type=schemas.UTC_TIMESTAMP)
 
 
 def _lineage(dataset: str, day: dt.date, n: int) -> dict[str, pa.Array]:
@@ -65,7 +75,7 @@ def _lineage(dataset: str, day: dt.date, n: int) -> dict[str, pa.Array]:
     }
 
 
-def _write(table: pa.Table, path: Path, contract: schema.TableSchema) -> None:
+def _write(table: pa.Table, path: Path, contract: schemas.TableSchema) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(table.select(list(contract.column_names)).cast(contract.arrow_schema()), path, compression="zstd")
 
@@ -98,14 +108,14 @@ def generate(lake: Path, first_day: dt.date, days: int, points: int, rng: np.ran
                 **_lineage("spp_rt", day, n),
             }
         )  # fmt: skip
-        _write(spp, lake / f"silver/dataset=spp_rt/date={day}/bench.parquet", schema.SPP)
+        _write(spp, lake / f"silver/dataset=spp_rt/date={day}/bench.parquet", schemas.SPP)
         rows += n
         # hourly zone tables: 8 zones x 24 h
         z = len(ZONES) * 24
         zone_idx = np.repeat(np.arange(len(ZONES), dtype=np.int32), 24)
         hours = start + np.tile(np.arange(24, dtype=np.int64) * 60 * US_PER_MIN, len(ZONES))
         temperature = 15.0 + 12.0 * np.sin(np.arange(z) / 24.0 * 2 * np.pi) + rng.standard_normal(z)
-        load = 5000.0 + 150.0 * np.abs(temperature - schema.DEGREE_BASE_C) + 100.0 * rng.standard_normal(z)
+        load = 5000.0 + 150.0 * np.abs(temperature - schemas.DEGREE_BASE_C) + 100.0 * rng.standard_normal(z)
         wind = np.abs(8.0 + 3.0 * rng.standard_normal(z))
         sun = np.clip(500.0 * np.sin(np.arange(z) / 24.0 * 2 * np.pi), 0.0, None)
         lwz = pa.table(
@@ -117,8 +127,8 @@ def generate(lake: Path, first_day: dt.date, days: int, points: int, rng: np.ran
                 **_lineage("load_weather_zone", day, z),
             }
         )
-        _write(lwz, lake / f"silver/dataset=load_weather_zone/date={day}/bench.parquet", schema.LOAD_WEATHER_ZONE)
-        weather_columns = {c.name: pa.array(rng.uniform(0, 100, z)) for c in schema.WEATHER.columns[2:13]}
+        _write(lwz, lake / f"silver/dataset=load_weather_zone/date={day}/bench.parquet", schemas.LOAD_WEATHER_ZONE)
+        weather_columns = {c.name: pa.array(rng.uniform(0, 100, z)) for c in schemas.WEATHER.columns[2:13]}
         weather_columns.update(
             temperature_2m_c=pa.array(temperature),
             wind_speed_100m_ms=pa.array(wind),
@@ -132,7 +142,7 @@ def generate(lake: Path, first_day: dt.date, days: int, points: int, rng: np.ran
                 **_lineage("weather", day, z),
             }
         )
-        _write(weather, lake / f"silver/dataset=weather/date={day}/bench.parquet", schema.WEATHER)
+        _write(weather, lake / f"silver/dataset=weather/date={day}/bench.parquet", schemas.WEATHER)
         rows += 2 * z
         # gold: energy_weather_hourly and system_hourly (so the views have a year to chew on)
         hour_ending = pa.array(((np.arange(z) % 24) + 1).astype(np.int8))
@@ -143,7 +153,7 @@ def generate(lake: Path, first_day: dt.date, days: int, points: int, rng: np.ran
             "hour_ending": hour_ending,
             "repeated_hour": pa.array(np.zeros(z, dtype=bool)),
         }
-        ewh = {c.name: pa.nulls(z, c.type) for c in schema.ENERGY_WEATHER_HOURLY.columns}
+        ewh = {c.name: pa.nulls(z, c.type) for c in schemas.ENERGY_WEATHER_HOURLY.columns}
         ewh.update(gold_common)
         ewh.update(
             weather_zone=_strings(list(ZONES), zone_idx),
@@ -151,14 +161,14 @@ def generate(lake: Path, first_day: dt.date, days: int, points: int, rng: np.ran
             temperature_2m_c=pa.array(temperature),
             wind_speed_100m_ms=pa.array(wind),
             shortwave_radiation_wm2=pa.array(sun),
-            cooling_degree_hours=pa.array(np.maximum(0.0, temperature - schema.DEGREE_BASE_C)),
-            heating_degree_hours=pa.array(np.maximum(0.0, schema.DEGREE_BASE_C - temperature)),
+            cooling_degree_hours=pa.array(np.maximum(0.0, temperature - schemas.DEGREE_BASE_C)),
+            heating_degree_hours=pa.array(np.maximum(0.0, schemas.DEGREE_BASE_C - temperature)),
             has_load=pa.array(np.ones(z, dtype=bool)),
             has_weather=pa.array(np.ones(z, dtype=bool)),
         )
         _write(pa.table(ewh), lake / f"gold/energy_weather_hourly/date={day}/part-0.parquet",
-               schema.ENERGY_WEATHER_HOURLY)  # fmt: skip
-        system = {c.name: pa.nulls(24, c.type) for c in schema.SYSTEM_HOURLY.columns}
+               schemas.ENERGY_WEATHER_HOURLY)  # fmt: skip
+        system = {c.name: pa.nulls(24, c.type) for c in schemas.SYSTEM_HOURLY.columns}
         system.update({name: array.slice(0, 24) for name, array in gold_common.items()})
         system_load = load.reshape(len(ZONES), 24).sum(axis=0)
         hub = 30.0 + 20.0 * rng.standard_normal(24) + np.where(rng.uniform(size=24) > 0.98, 800.0, 0.0)
@@ -175,64 +185,113 @@ def generate(lake: Path, first_day: dt.date, days: int, points: int, rng: np.ran
             has_renewables=pa.array(np.ones(24, dtype=bool)),
             has_weather=pa.array(np.ones(24, dtype=bool)),
         )
-        _write(pa.table(system), lake / f"gold/system_hourly/date={day}/part-0.parquet", schema.SYSTEM_HOURLY)
+        _write(pa.table(system), lake / f"gold/system_hourly/date={day}/part-0.parquet", schemas.SYSTEM_HOURLY)
         rows += z + 24
     return rows
 
 
-def _verdict(value: float, target: float) -> str:
-    return "PASS" if value < target else "FAIL"
+def create_table_as(lake: Path, warehouse_path: str) -> int:
+    """The baseline: every warehouse table's Parquet files copied as they are into DuckDB (CREATE TABLE AS)."""
+    import duckdb
+
+    rows = 0
+    con = duckdb.connect(warehouse_path)
+    try:
+        for table in WAREHOUSE.tables:
+            patterns = [f"{lake}/{prefix}*/*.parquet" for prefix in table.lake_prefixes() if (lake / prefix).is_dir()]
+            if not patterns:
+                continue
+            files = ", ".join(f"'{pattern}'" for pattern in patterns)
+            con.execute(
+                f"CREATE TABLE {table.name} AS SELECT * FROM read_parquet([{files}], hive_partitioning = true, "
+                "union_by_name = true)"
+            )
+            rows += int(con.sql(f"SELECT count(*) FROM {table.name}").fetchall()[0][0])
+    finally:
+        con.close()
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--points", type=int, default=1000, help="settlement points (default 1000)")
     parser.add_argument("--days", type=int, default=366, help="UTC days from 2024-01-01 (default 366)")
-    parser.add_argument("--repeats", type=int, default=5, help="runs per view (median reported)")
+    parser.add_argument("--runs", type=int, default=5, help="timed reads per view (median; default 5)")
+    parser.add_argument("--load-runs", type=int, default=1, help="timed loads, baseline and reloads (default 1)")
     parser.add_argument("--workdir", type=Path, default=None, help="where to put the temp lake (default: system tmp)")
     parser.add_argument("--keep", action="store_true", help="keep the temp lake and warehouse file")
     args = parser.parse_args(argv)
 
     first_day = dt.date(2024, 1, 1)
-    last_day = first_day + dt.timedelta(days=args.days - 1)
+    window = Window(first_day, first_day + dt.timedelta(days=args.days - 1))
     workdir = Path(tempfile.mkdtemp(prefix="energylake-wh-bench-", dir=args.workdir))
     lake = workdir / "lake"
+    lake_storage = open_storage(str(lake))
     db = str(workdir / "warehouse.duckdb")
+
+    @contextmanager
+    def fresh_file() -> Iterator[str]:
+        path = workdir / "fresh.duckdb"
+        try:
+            yield str(path)
+        finally:
+            path.unlink(missing_ok=True)
+
     try:
-        t0 = time.perf_counter()
         rows = generate(lake, first_day, args.days, args.points, np.random.default_rng(42))
-        generated_s = time.perf_counter() - t0
         size_mb = sum(p.stat().st_size for p in lake.rglob("*.parquet")) / 1e6
-        print(f"generated {rows:,} rows ({args.points} points x {args.days} days) in {generated_s:.1f} s, "
-              f"{size_mb:.0f} MB Parquet")  # fmt: skip
+        print(f"generated {rows:,} rows ({args.points} points x {args.days} days), {size_mb:.0f} MB Parquet")
 
-        t0 = time.perf_counter()
-        counts = warehouse.load(str(lake), db, first_day, last_day)
-        load_s = time.perf_counter() - t0
-        loaded = sum(counts.values())
-        print(f"\n{'case':<44} {'figure':>12} {'target':>10}  verdict")
-        print(f"{'load: all tables, ' + f'{loaded:,} rows':<44} {load_s:>10.2f} s {LOAD_TARGET_S:>8.1f} s  "
-              f"{_verdict(load_s, LOAD_TARGET_S)}")  # fmt: skip
-        for name, count in counts.items():
-            if count:
-                print(f"  {name:<42} {count:>12,} rows")
+        loaded: dict[str, int] = {}
+        copied: list[int] = []
+        loads = measure(
+            {
+                "load: whole window, fresh file": stopwatch_in(
+                    fresh_file, lambda path: loaded.update(warehouse.load(window, lake_storage, path))
+                ),
+                "bare DuckDB CREATE TABLE AS": stopwatch_in(
+                    fresh_file, lambda path: copied.append(create_table_as(lake, path))
+                ),
+            },
+            runs=args.load_runs,
+            warmup=0,
+        )
+        load = loads["load: whole window, fresh file"]
+        report(
+            load,
+            loads["bare DuckDB CREATE TABLE AS"],
+            max_median=LOAD_TARGET_S,
+            rows=sum(loaded.values()),
+            baseline_rows=copied[-1],
+            rows_by_table={name: count for name, count in loaded.items() if count},
+        )
 
-        t0 = time.perf_counter()
-        warehouse.load(str(lake), db, first_day, last_day)
-        reload_s = time.perf_counter() - t0
-        print(f"{'reload: same window (no changes)':<44} {reload_s:>10.2f} s {'-':>10}  -")
+        warehouse.load(window, lake_storage, db)  # the warehouse the reload and the views use
+        reload = measure(
+            {"reload: same window, no changes": stopwatch(lambda: warehouse.load(window, lake_storage, db))},
+            runs=args.load_runs,
+            warmup=0,
+        )
+        report(reload["reload: same window, no changes"], load)
 
+        result_rows: dict[str, int] = {}
+
+        def read(name: str) -> None:
+            result_rows[name] = warehouse.query(db, f"SELECT * FROM {name}").num_rows
+
+        baseline_name = f"read table: {VIEW_BASELINE_TABLE}"
+        views = measure(
+            {
+                baseline_name: stopwatch(lambda: read(VIEW_BASELINE_TABLE)),
+                **{f"view: {view.name}": stopwatch(functools.partial(read, view.name)) for view in WAREHOUSE.views},
+            },
+            runs=args.runs,
+        )
         for view in WAREHOUSE.views:
-            samples = []
-            result_rows = 0
-            for _ in range(args.repeats + 1):  # first run warms the file cache, not counted
-                t0 = time.perf_counter()
-                result_rows = warehouse.query(db, f"SELECT * FROM {view.name}").num_rows
-                samples.append(time.perf_counter() - t0)
-            median = statistics.median(samples[1:])
-            print(f"{'view: ' + view.name + f' ({result_rows} rows)':<44} {median:>10.3f} s {VIEW_TARGET_S:>8.1f} s  "
-                  f"{_verdict(median, VIEW_TARGET_S)}")  # fmt: skip
-        print(f"\nwarehouse file: {Path(db).stat().st_size / 1e6:.0f} MB")
+            report(
+                views[f"view: {view.name}"], views[baseline_name], max_median=VIEW_TARGET_S, rows=result_rows[view.name]
+            )
+        print(f"warehouse file: {Path(db).stat().st_size / 1e6:.0f} MB")
     finally:
         if args.keep:
             print(f"kept {workdir}")

@@ -37,7 +37,6 @@ from aws_lambda_powertools.utilities.parser.models.s3 import (
 )
 from pydantic import ValidationError
 
-from energylake.curate import CurateResult, curate
 from energylake.errors import InvalidRequestError
 from energylake.lake.layout import is_manifest_key
 from energylake.lake.storage import Storage
@@ -46,6 +45,8 @@ from energylake.lambdas._shared import lake
 if TYPE_CHECKING:
     from aws_lambda_powertools import Metrics
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+    from energylake.curate import CurateResult
 
 
 __all__ = ["S3Notification", "handle_record", "manifest_keys"]
@@ -88,6 +89,9 @@ def handle_record(
     Raises (so the record is reported as a batch item failure and retried) on a malformed message, a manifest in
     another bucket than the lake, or a storage failure; a data problem is an outcome, not an exception.
     """
+    # Imported here: curation loads pyarrow and the parsers, which a cold start should pay for only with a record.
+    from energylake.curate import curate
+
     storage = storage if storage is not None else lake()
     results = []
     for key in manifest_keys(record, storage):
