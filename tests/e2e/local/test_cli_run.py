@@ -174,6 +174,33 @@ def test_unwritable_paths_exit_2_and_write_nothing(tmp_path: Path, capsys: pytes
         assert not (tmp_path / "lake").exists()
 
 
+def test_a_lake_uri_of_another_scheme_exits_2_naming_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # GIVEN a lake URI energylake cannot open WHEN a command gets it
+    args = ["--start", "2024-11-01", "--end", "2024-11-01", "--warehouse", str(tmp_path / "w.duckdb")]
+    code = cli.main(["reprocess", "--lake", "ftp://example.com/lake", *args])
+    # THEN it exits 2 with one line naming the URI and what is supported, and writes nothing
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "unsupported lake URI 'ftp://example.com/lake': use a folder path or s3://bucket/prefix" in err
+    assert len(err.strip().splitlines()) == 1
+    assert files_under(tmp_path) == []
+
+
+def test_a_bad_setting_exits_2_naming_the_variable(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN an ENERGYLAKE_* variable with an impossible value
+    monkeypatch.setenv("ENERGYLAKE_HTTP_MAX_ATTEMPTS", "0")
+    # WHEN a command that reaches the sources runs
+    code = cli.main(["fetch", "--start", "2024-11-01", "--end", "2024-11-01", "--lake", str(tmp_path / "lake")])
+    # THEN one line names the variable and the rule, and nothing is written
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "invalid setting ENERGYLAKE_HTTP_MAX_ATTEMPTS: Input should be greater than or equal to 1" in err
+    assert len(err.strip().splitlines()) == 1
+    assert files_under(tmp_path) == []
+
+
 def test_status_of_a_missing_lake_creates_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["status", "--lake", str(tmp_path / "lake")]) == 0
     assert "no lake here yet" in capsys.readouterr().out

@@ -208,3 +208,9 @@ def test_glue_entry_rejects_a_bad_window_with_exit_2(tmp_path: Path, start: str,
     assert done.returncode == 2
     assert message in done.stderr and "bad window" in done.stderr
     assert not (tmp_path / "lake").exists()
+
+
+def test_glue_entry_rejects_a_lake_it_cannot_open_with_exit_2(tmp_path: Path) -> None:
+    done = run_entry("--start", "2024-11-01", "--end", "2024-11-01", "--lake", "ftp://example.com/lake")
+    assert done.returncode == 2
+    assert "bad lake: unsupported lake URI 'ftp://example.com/lake'" in done.stderr

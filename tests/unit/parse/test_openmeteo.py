@@ -188,6 +188,19 @@ def test_x_zones_assigns_by_position_and_refuses_a_misordered_list(fall_back_raw
         parse(short)
 
 
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [("2024-11-04", "2024-11-03"), ("11/03/2024", "2024-11-03"), ("2024-11-03", "2024-02-30")],
+    ids=["end-before-start", "not-iso", "impossible-date"],
+)
+def test_a_bad_window_in_the_raw_metadata_is_named(fall_back_raw: RawObject, start: str, end: str) -> None:
+    # GIVEN landed metadata whose window cannot be a window of operating days
+    metadata = {**fall_back_raw.metadata, "x-window-start": start, "x-window-end": end}
+    # THEN parsing refuses it, naming the metadata, rather than trimming to a guess
+    with pytest.raises(ParseError, match="x-window-start/x-window-end .* are not a window of ISO dates"):
+        parse(RawObject(fall_back_raw.key, "weather", fall_back_raw.body, metadata))
+
+
 def test_a_location_far_from_every_zone_point_is_refused() -> None:
     # GIVEN a reply for Amarillo (Panhandle: no zone point within half a degree)
     def move(document: dict[str, Any]) -> None:

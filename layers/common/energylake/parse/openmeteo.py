@@ -42,7 +42,7 @@ from energylake.contracts.zones import ZONE_POINTS, WeatherZone, normalize_zone_
 from energylake.errors import InvalidRequestError, ParseError
 from energylake.parse import ParseResult, RawObject
 from energylake.sources.openmeteo import HOURLY_VARIABLES, LOCATION_TOLERANCE_DEGREES
-from energylake.timeconv import local_day_bounds_utc
+from energylake.window import Window
 
 # Open-Meteo variable -> silver column.
 VARIABLE_COLUMNS: dict[str, str] = {
@@ -351,18 +351,16 @@ def _trim_to_window(table: pa.Table, metadata: Mapping[str, str]) -> tuple[pa.Ta
     if not start_text or not end_text:
         return table, 0
     try:
-        first, last = dt.date.fromisoformat(start_text), dt.date.fromisoformat(end_text)
-    except ValueError:
+        window = Window(dt.date.fromisoformat(start_text), dt.date.fromisoformat(end_text))
+    except ValueError:  # not ISO dates, or an end before the start (InvalidRequestError is a ValueError)
         raise ParseError(
-            f"raw metadata x-window-start/x-window-end {start_text!r}/{end_text!r} are not ISO dates",
+            f"raw metadata x-window-start/x-window-end {start_text!r}/{end_text!r} are not a window of ISO dates",
             column="x-window-start",
         ) from None
-    start_utc, _ = local_day_bounds_utc(first)
-    _, end_utc = local_day_bounds_utc(last)
     times = table.column("time_utc")
     inside = pc.and_(
-        pc.greater_equal(times, pa.scalar(start_utc, UTC_TIMESTAMP)),
-        pc.less(times, pa.scalar(end_utc, UTC_TIMESTAMP)),
+        pc.greater_equal(times, pa.scalar(window.start_utc, UTC_TIMESTAMP)),
+        pc.less(times, pa.scalar(window.end_utc, UTC_TIMESTAMP)),
     )
     kept = table.filter(inside)
     return kept, table.num_rows - kept.num_rows
