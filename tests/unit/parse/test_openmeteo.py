@@ -197,7 +197,7 @@ def test_a_bad_window_in_the_raw_metadata_is_named(fall_back_raw: RawObject, sta
     # GIVEN landed metadata whose window cannot be a window of operating days
     metadata = {**fall_back_raw.metadata, "x-window-start": start, "x-window-end": end}
     # THEN parsing refuses it, naming the metadata, rather than trimming to a guess
-    with pytest.raises(ParseError, match="x-window-start/x-window-end .* are not a window of ISO dates"):
+    with pytest.raises(ParseError, match=r"x-window-start/x-window-end .* are not a window of ISO dates"):
         parse(RawObject(fall_back_raw.key, "weather", fall_back_raw.body, metadata))
 
 
