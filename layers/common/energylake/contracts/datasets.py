@@ -36,6 +36,19 @@ WarehouseTableName = Literal[
 WAREHOUSE_TABLES: tuple[WarehouseTableName, ...] = get_args(WarehouseTableName)
 
 
+# How a report's posted documents map to operating days (the archive lists documents by POSTING time):
+# * interval   - one document per interval, posted minutes after the interval ends (real-time prices: about 96 a day,
+#                100 on the fall-back day); a document belongs to the operating day of its interval;
+# * next_day   - one document per operating day, posted the next day (actual load);
+# * day_before - one document per operating day, posted the day before (day-ahead prices);
+# * vintage    - one document per posting (hourly forecasts), each covering many operating days: a posting is grouped
+#                under the operating day it was posted on, and a window needs the postings that cover it.
+PostingRule = Literal["interval", "next_day", "day_before", "vintage"]
+
+# The doors an ERCOT operating day can come through (recorded in raw metadata as ``source-used``).
+ErcotDoor = Literal["ercot-api", "ercot-archive", "ercot-yearly", "ercot-mis", "ercot-dashboard"]
+
+
 @dataclass(frozen=True)
 class ErcotApiReport:
     """A report of ERCOT's Public Reports API, queried by delivery/operating day."""
@@ -45,6 +58,35 @@ class ErcotApiReport:
     date_from_param: str
     date_to_param: str
     mis_report_type_id: int  # the same report on the no-login MIS listing (recent days only)
+    # The data endpoints serve rows by delivery day only for recent days (about 90; it varies by report, and an older
+    # day or a gap answers 200 with zero rows): older days come from the archive.
+    reach_days: int = 90
+
+
+@dataclass(frozen=True)
+class ErcotArchive:
+    """The report's posted documents behind the Public Reports API's archive endpoints: ``GET /archive/{emil id}``
+    lists them by posting time (pages of at most 1,000, newest first), ``POST /archive/{emil id}/download`` fetches up
+    to 1,000 at once (a zip of per-document zips, each holding one CSV)."""
+
+    emil_id: str  # the EMIL product id, e.g. NP6-905-CD (the URL path takes it lower-cased)
+    posting: PostingRule
+    first_day: dt.date  # the first operating day the archive holds: ERCOT's "First Run Date" of the product
+    documents_per_day: int  # postings per ordinary operating day (for plans): 96, 24 or 1
+    # For ``vintage`` reports: the operating days before and after a window whose postings cover it (a load forecast
+    # posted up to 7 days before; wind/solar postings carry actuals for up to 2 days back).
+    vintage_days_before: int = 0
+    vintage_days_after: int = 0
+
+
+@dataclass(frozen=True)
+class ErcotYearly:
+    """ERCOT's yearly historical file of the same numbers (an xlsx, or a zip holding one), for the years before the
+    archive reaches. A year's file is published after the year ends."""
+
+    product: str  # NP6-785-ER, NP4-180-ER (MIS report types), or native-load / fuel-mix-report (website files)
+    first_year: int  # the first year ERCOT publishes (the nodal market began in December 2010)
+    mis_report_type_id: int | None = None  # where the MIS listing has it (no login); else a website file
 
 
 @dataclass(frozen=True)
@@ -61,6 +103,8 @@ class Dataset:
     description: str
     api: ErcotApiReport | None = None
     dashboard: ErcotDashboard | None = None
+    archive: ErcotArchive | None = None
+    yearly: ErcotYearly | None = None
     # Completeness: how long after an operating day ends its data is complete at the source. A day the fetch saw
     # complete must hold every interval; an earlier fetch may be partial (reported, allowed). None: not enforced
     # (vintaged forecasts: each posting covers a different span).
@@ -77,6 +121,8 @@ CATALOG: dict[DatasetName, Dataset] = {
             api=ErcotApiReport(
                 "NP6-905-CD", "/np6-905-cd/spp_node_zone_hub", "deliveryDateFrom", "deliveryDateTo", 12301
             ),
+            archive=ErcotArchive("NP6-905-CD", "interval", dt.date(2014, 5, 1), 96),
+            yearly=ErcotYearly("NP6-785-ER", 2011, 13061),  # hubs and load zones only
             complete_after=dt.timedelta(hours=1),  # the last interval posts minutes after midnight
         ),
         Dataset(
@@ -86,6 +132,8 @@ CATALOG: dict[DatasetName, Dataset] = {
             api=ErcotApiReport(
                 "NP4-190-CD", "/np4-190-cd/dam_stlmnt_pnt_prices", "deliveryDateFrom", "deliveryDateTo", 12331
             ),
+            archive=ErcotArchive("NP4-190-CD", "day_before", dt.date(2014, 5, 1), 1),
+            yearly=ErcotYearly("NP4-180-ER", 2011, 13060),  # hubs and load zones only
             complete_after=dt.timedelta(0),  # published the day before
         ),
         Dataset(
@@ -95,6 +143,8 @@ CATALOG: dict[DatasetName, Dataset] = {
             api=ErcotApiReport(
                 "NP6-345-CD", "/np6-345-cd/act_sys_load_by_wzn", "operatingDayFrom", "operatingDayTo", 13101
             ),
+            archive=ErcotArchive("NP6-345-CD", "next_day", dt.date(2014, 5, 1), 1),
+            yearly=ErcotYearly("native-load", 2011),  # www.ercot.com/gridinfo/load/load_hist
             complete_after=dt.timedelta(days=1),  # posted the next day
         ),
         Dataset(
@@ -108,6 +158,7 @@ CATALOG: dict[DatasetName, Dataset] = {
                 "deliveryDateTo",
                 14837,
             ),
+            archive=ErcotArchive("NP3-565-CD", "vintage", dt.date(2014, 8, 8), 24, vintage_days_before=7),
         ),
         Dataset(
             "wind",
@@ -119,6 +170,9 @@ CATALOG: dict[DatasetName, Dataset] = {
                 "deliveryDateFrom",
                 "deliveryDateTo",
                 13028,
+            ),
+            archive=ErcotArchive(
+                "NP4-732-CD", "vintage", dt.date(2014, 8, 17), 24, vintage_days_before=7, vintage_days_after=2
             ),
         ),
         Dataset(
@@ -132,12 +186,16 @@ CATALOG: dict[DatasetName, Dataset] = {
                 "deliveryDateTo",
                 13483,
             ),
+            archive=ErcotArchive(
+                "NP4-737-CD", "vintage", dt.date(2016, 3, 12), 24, vintage_days_before=7, vintage_days_after=2
+            ),
         ),
         Dataset(
             "fuel_mix",
             "ercot",
             "Generation by fuel, 5-minute (dashboard fuel-mix.json: the API has no fuel mix)",
             dashboard=ErcotDashboard("fuel-mix.json"),
+            yearly=ErcotYearly("fuel-mix-report", 2011),  # www.ercot.com/gridinfo/generation: 15-minute by fuel
             complete_after=dt.timedelta(minutes=10),
         ),
         Dataset(

@@ -10,10 +10,12 @@ from typing import Literal
 
 from energylake.contracts.datasets import DatasetName, SourceName
 
-# Which door the bytes came through: the authenticated API, the no-login MIS files, a dashboard,
-# or one of Open-Meteo's three endpoints.
+# Which door the bytes came through: the authenticated API's data endpoints or its archive, ERCOT's yearly files, the
+# no-login MIS files, a dashboard, or one of Open-Meteo's three endpoints.
 Origin = Literal[
     "ercot-api",
+    "ercot-archive",
+    "ercot-yearly",
     "ercot-mis",
     "ercot-dashboard",
     "open-meteo-forecast",
