@@ -116,17 +116,23 @@ def parse(raw: RawObject) -> ParseResult:
     """Parse one raw ERCOT object (an API page, an MIS zip or the fuel-mix dashboard) by its origin."""
     schema_of(raw.dataset)
     origin = raw.origin
-    if raw.dataset == "fuel_mix":
+    if raw.dataset == "fuel_mix" and origin != "ercot-yearly":
         if origin != "ercot-dashboard":
-            raise ParseError(f"{raw.key}: fuel_mix comes only from the ercot-dashboard origin, not {origin!r}")
+            raise ParseError(
+                f"{raw.key}: fuel_mix comes only from the ercot-dashboard or ercot-yearly origin, not {origin!r}"
+            )
         return parse_fuel_mix_dashboard(raw.body, what=raw.key)
     if origin == "ercot-api":
         return parse_api_page(raw.dataset, raw.body, what=raw.key)
-    if origin == "ercot-mis":
+    if origin in ("ercot-mis", "ercot-archive"):  # an archive document is the same zip an MIS download is
         return parse_mis_zip(raw.dataset, raw.body, metadata=raw.metadata, what=raw.key)
+    if origin == "ercot-yearly":
+        from energylake.parse.ercot.yearly import parse_yearly
+
+        return parse_yearly(raw)
     raise ParseError(
         f"{raw.key}: unknown origin {origin!r} for {raw.dataset} (metadata 'source-used' must be "
-        "ercot-api or ercot-mis; ercot-dashboard is for fuel_mix)"
+        "ercot-api, ercot-archive, ercot-yearly or ercot-mis; ercot-dashboard is for fuel_mix)"
     )
 
 

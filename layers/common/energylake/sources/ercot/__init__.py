@@ -35,7 +35,14 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from energylake.contracts.datasets import CATALOG, ErcotApiReport, ErcotDashboard, ErcotDatasetName
+from energylake.contracts.datasets import (
+    CATALOG,
+    Dataset,
+    ErcotApiReport,
+    ErcotDashboard,
+    ErcotDatasetName,
+    ErcotDoor,
+)
 from energylake.contracts.raw import Extension, Origin, RawReply
 from energylake.errors import (
     ConfigurationError,
@@ -45,7 +52,9 @@ from energylake.errors import (
     MalformedReplyError,
 )
 from energylake.settings import ErcotCredentials, Settings
+from energylake.sources.ercot.archive import ArchiveDoor
 from energylake.sources.ercot.dashboards import DASHBOARD_PATH, DashboardCoverage, dashboard_coverage, parse_dashboard
+from energylake.sources.ercot.doors import ercot_door, unreachable_reason
 from energylake.sources.ercot.mis import (
     MIS_DOWNLOAD_PATH,
     MIS_LISTING_PATH,
@@ -58,13 +67,14 @@ from energylake.sources.ercot.mis import (
     zip_csv_rows,
     zip_problem,
 )
+from energylake.sources.ercot.yearly import YearlyDoor
 from energylake.sources.http import (
     FetchStats,
     HttpClientOwner,
     describe_request,
     public_params,
 )
-from energylake.timeconv import utc_now
+from energylake.timeconv import central_today, utc_now
 from energylake.window import Window
 
 __all__ = [
@@ -117,6 +127,24 @@ _ERROR_ENVELOPE_KEYS = frozenset({"timestamp", "code", "status", "message"})
 # ---------------------------------------------------------------------------------------------------------------
 
 
+def _door_spans(doors: dict[dt.date, ErcotDoor | None]) -> Iterator[tuple[ErcotDoor, Window]]:
+    """Consecutive days of one door, as windows, in day order."""
+    days = sorted(day for day, door in doors.items() if door is not None)
+    start = previous = None
+    current: ErcotDoor | None = None
+    for day in days:
+        door = doors[day]
+        if current is not None and start is not None and previous is not None:
+            if door == current and day == previous + dt.timedelta(days=1):
+                previous = day
+                continue
+            yield current, Window(start, previous)
+        start = previous = day
+        current = door
+    if current is not None and start is not None and previous is not None:
+        yield current, Window(start, previous)
+
+
 @dataclass
 class _Token:
     value: SecretStr
@@ -154,6 +182,8 @@ class ErcotClient(HttpClientOwner):
         )
         self._token: _Token | None = None
         self._mis_listings: dict[int, list[MisDocument]] = {}
+        self._archive: ArchiveDoor | None = None
+        self._yearly: YearlyDoor | None = None
 
     def __repr__(self) -> str:
         door, _ = self.source_choice
@@ -169,27 +199,76 @@ class ErcotClient(HttpClientOwner):
     # -- the contract ----------------------------------------------------------------------------------------
 
     def iter_fetch(self, dataset: ErcotDatasetName, window: Window) -> Iterator[list[RawReply]]:
-        """One complete, checked group of replies per unit of work (a day; the whole window for fuel_mix).
+        """One complete, checked group of replies per unit of work (an operating day; the whole window for the
+        dashboard; a posting day for the archive's forecasts; a year for a yearly file).
 
-        A failure anywhere in a group raises before any reply of that group is yielded.
+        Each operating day goes through the door :func:`~energylake.sources.ercot.doors.ercot_door` chooses; a day
+        the data endpoints should serve but answer with no rows falls back to the archive. A failure anywhere in a
+        group raises before any reply of that group is yielded.
         """
         entry = CATALOG.get(dataset)
         if entry is None or entry.source != "ercot":
             raise InvalidRequestError(f"{dataset!r} is not an ERCOT dataset")
-        if entry.dashboard is not None:
+        today = central_today(self._now())
+        credentials = self._credentials is not None
+        doors = {day: ercot_door(entry, day, today=today, credentials=credentials) for day in window.days()}
+        if entry.dashboard is not None and "ercot-dashboard" in doors.values():
+            # The dashboard answers for the window as a whole (it notes the days it does not cover).
             yield self._fetch_dashboard(dataset, entry.dashboard, window)
-            return
-        if entry.api is None:
-            raise InvalidRequestError(f"ERCOT dataset {dataset!r} has neither an API report nor a dashboard")
-        for day in window.days():  # Central operating days: the API's date filters are Central calendar days
-            if self._credentials is not None:
-                yield self._fetch_api_day(dataset, entry.api, day)
+            doors = {day: door for day, door in doors.items() if door not in (None, "ercot-dashboard")}
+        unreachable = [day for day, door in doors.items() if door is None]
+        if unreachable:
+            raise FetchError(
+                unreachable_reason(entry, unreachable[0], today=today, credentials=credentials)
+                + f" ({len(unreachable)} day(s) of {window} unreachable; fetch a window a door reaches)",
+                request=f"{dataset} {window}",
+            )
+        for door, span in _door_spans(doors):
+            if door == "ercot-archive":
+                yield from self._archive_door().iter_fetch(dataset, entry, span)
+            elif door == "ercot-yearly":
+                yield from self._yearly_door().iter_fetch(dataset, entry, span)
+            elif entry.api is None:
+                raise InvalidRequestError(f"ERCOT dataset {dataset!r} has no API report for door {door}")
+            elif door == "ercot-mis":
+                for day in span.days():
+                    yield self._fetch_mis_day(dataset, entry.api, day)
             else:
-                yield self._fetch_mis_day(dataset, entry.api, day)
+                yield from self._fetch_api_days(dataset, entry, span, today=today)
+
+    def _fetch_api_days(
+        self, dataset: ErcotDatasetName, entry: Dataset, window: Window, *, today: dt.date
+    ) -> Iterator[list[RawReply]]:
+        """The data endpoints, one operating day at a time; a day that answers no rows although the archive holds
+        it (a gap, or a day just past the endpoints' reach) comes from the archive instead."""
+        assert entry.api is not None
+        for day in window.days():  # Central operating days: the API's date filters are Central calendar days
+            group, rows = self._fetch_api_day(dataset, entry.api, day)
+            archived = entry.archive is not None and entry.archive.first_day <= day < today
+            if rows == 0 and archived:
+                logger.info("ERCOT API %s %s answered no rows: trying the archive", entry.api.report_id, day)
+                yield from self._archive_door().iter_fetch(dataset, entry, Window(day, day))
+            else:
+                yield group
+
+    def _archive_door(self) -> ArchiveDoor:
+        """The archive door, sharing this client's HTTP policy, rate limiter, token and clock."""
+        if self._archive is None:
+            self._archive = ArchiveDoor(self)
+        return self._archive
+
+    def _yearly_door(self) -> YearlyDoor:
+        """The yearly-files door, sharing this client's HTTP policy, rate limiter and clock."""
+        if self._yearly is None:
+            self._yearly = YearlyDoor(self)
+        return self._yearly
 
     # -- API -------------------------------------------------------------------------------------------------
 
-    def _fetch_api_day(self, dataset: ErcotDatasetName, report: ErcotApiReport, day: dt.date) -> list[RawReply]:
+    def _fetch_api_day(
+        self, dataset: ErcotDatasetName, report: ErcotApiReport, day: dt.date
+    ) -> tuple[list[RawReply], int]:
+        """All pages of one operating day, and how many rows they hold."""
         url = f"{self._settings.ercot_api_url}{report.path}"
         replies: list[RawReply] = []
         rows = 0
@@ -226,7 +305,7 @@ class ErcotClient(HttpClientOwner):
             page += 1
         self.stats.rows += rows
         logger.info("ERCOT API %s %s: %d pages, %d rows", report.report_id, day, len(replies), rows)
-        return replies
+        return replies, rows
 
     def _send_api(self, method: str, url: str, params: dict[str, str]) -> tuple[httpx.Request, httpx.Response]:
         """Send an authenticated API request; a 401 renews the token and retries once."""
