@@ -17,8 +17,16 @@ from moto.moto_api import state_manager
 
 from energylake.errors import ConfigurationError, GlueJobBusyError, InvalidRequestError
 from energylake.lambdas._shared import aws_client, parse_event
-from energylake.lambdas.trigger_glue import ACTIVE_STATES, TriggerGlueEvent, get_run_state, handle
+from energylake.lambdas.trigger_glue import (
+    ACTIVE_STATES,
+    TriggerGlueEvent,
+    get_run_state,
+    handle,
+    job_arguments,
+    trigger_gold_job,
+)
 from energylake.settings import get_settings
+from energylake.window import Window
 from tests.support.fakes import FakeContext, load_handler
 from tests.support.paths import REPO_ROOT
 
@@ -166,3 +174,55 @@ def test_the_sample_event_starts_a_run(glue: Any) -> None:
     )
     assert result["reused"] is False
     assert [run["Id"] for run in _runs(glue)] == [result["job_run_id"]]
+
+
+class _PagedRuns:
+    """A Glue client whose get_job_runs pages a long history (newest first) and counts the pages read."""
+
+    class exceptions:  # noqa: N801 - boto3's attribute name
+        class ConcurrentRunsExceededException(Exception):  # noqa: N818 - boto3's name
+            pass
+
+    def __init__(self, pages: list[list[dict[str, Any]]]) -> None:
+        self.pages = pages
+        self.pages_read = 0
+        self.started: list[dict[str, str]] = []
+
+    def get_paginator(self, operation: str) -> _PagedRuns:
+        assert operation == "get_job_runs"
+        return self
+
+    def paginate(self, **_: Any) -> Iterator[dict[str, Any]]:
+        for page in self.pages:
+            self.pages_read += 1
+            yield {"JobRuns": page}
+
+    def start_job_run(self, JobName: str, Arguments: dict[str, str]) -> dict[str, str]:  # noqa: N803 - boto3's names
+        self.started.append(Arguments)
+        return {"JobRunId": "jr_started"}
+
+    def get_job_run(self, **_: Any) -> dict[str, Any]:
+        return {"JobRun": {"JobRunState": "STARTING"}}
+
+
+def test_the_search_for_an_active_run_stops_at_the_first_finished_run() -> None:
+    # GIVEN a job with a long history: the newest run finished, then 50 pages of older runs
+    history = _PagedRuns(
+        [[{"Id": f"jr_{page}_{n}", "JobRunState": "SUCCEEDED"} for n in range(100)] for page in range(50)]
+    )
+    # WHEN a trigger starts the gold job
+    result = trigger_gold_job(Window.parse(**WEEK), lake=LAKE, job_name=JOB, glue=history)
+    # THEN it started a run after reading one page, not the whole history
+    assert result["job_run_id"] == "jr_started" and not result["reused"]
+    assert history.pages_read == 1
+
+
+def test_an_active_run_newer_than_the_finished_ones_is_reused() -> None:
+    window = Window.parse(**WEEK)
+    arguments = job_arguments(window, LAKE)
+    history = _PagedRuns(
+        [[{"Id": "jr_new", "JobRunState": "RUNNING", "Arguments": arguments}], [{"JobRunState": "FAILED"}]]
+    )
+    result = trigger_gold_job(window, lake=LAKE, job_name=JOB, glue=history)
+    assert result["job_run_id"] == "jr_new" and result["reused"]
+    assert history.started == []
