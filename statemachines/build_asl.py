@@ -21,7 +21,10 @@ States = dict[str, State]
 
 HERE = Path(__file__).resolve().parent
 
+# AWS's recommended set for lambda:invoke tasks ("Handle transient Lambda service exceptions", Step Functions
+# Developer Guide), plus throttling of the function itself.
 LAMBDA_TRANSIENT_ERRORS = [
+    "Lambda.ClientExecutionTimeoutException",
     "Lambda.ServiceException",
     "Lambda.AWSLambdaException",
     "Lambda.SdkClientException",

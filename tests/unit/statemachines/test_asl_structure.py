@@ -27,6 +27,7 @@ STATEMACHINES = REPO_ROOT / "statemachines"
 MACHINES = {"pipeline.asl.json": "PipelineStateMachine", "backfill.asl.json": "BackfillStateMachine"}
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 LAMBDA_TRANSIENT = {
+    "Lambda.ClientExecutionTimeoutException",
     "Lambda.ServiceException",
     "Lambda.AWSLambdaException",
     "Lambda.SdkClientException",
@@ -329,16 +330,35 @@ def _our_error_names() -> set[str]:
     }
 
 
+# The service errors a Retry or Catch may name, as Step Functions spells them: "ServiceName.ErrorName" with an
+# Exception suffix even where the service's API reference leaves it out ("Learning to use AWS service SDK
+# integrations", Step Functions Developer Guide). Lambda: the invoke errors the guide's retry advice names. Glue:
+# StartJobRun/GetJobRun errors of the Glue API reference plus the common ThrottlingException. SNS: Publish errors.
+KNOWN_SERVICE_ERRORS = {
+    *LAMBDA_TRANSIENT,
+    "Glue.ThrottlingException",
+    "Glue.InternalServiceException",
+    "Glue.OperationTimeoutException",
+    "Glue.ConcurrentRunsExceededException",
+    "Glue.EntityNotFoundException",
+    "Glue.InvalidInputException",
+    "SNS.ThrottledException",
+    "SNS.InternalErrorException",
+    "SNS.SdkClientException",
+}
+
+
 def test_every_retried_or_caught_error_name_is_a_real_one(machine: tuple[str, dict[str, Any]]) -> None:
-    # A renamed exception class would silently switch its Retry off: every name that is not a service's must be
-    # one of our exception classes (and the generated GoldFailed/GoldTimedOut errors are never retried).
+    # A misspelt or renamed error would silently switch its Retry off: every name must be a States.* error, a
+    # documented service error, or one of our exception classes (the generated GoldFailed/GoldTimedOut errors are
+    # never retried).
     name, body = machine
-    service_prefixes = ("States.", "Lambda.", "Glue.", "SNS.")
     ours = _our_error_names()
     for path, state_name, state in every_state(body):
         for handler in [*state.get("Retry", []), *state.get("Catch", [])]:
             for error in handler["ErrorEquals"]:
-                assert error.startswith(service_prefixes) or error in ours, f"{name}:{path}/{state_name}: {error}"
+                known = error.startswith("States.") or error in KNOWN_SERVICE_ERRORS or error in ours
+                assert known, f"{name}:{path}/{state_name}: {error}"
 
 
 def _reaches_alert(body: dict[str, Any], start: str) -> bool:
