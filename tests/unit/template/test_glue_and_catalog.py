@@ -141,7 +141,8 @@ CATALOG_EXPECTATIONS = _catalog_expectations()
 def test_the_catalog_has_a_table_per_silver_dataset_and_gold_table_and_nothing_else() -> None:
     assert set(CATALOG_TABLES) == {name for name, _, _ in CATALOG_EXPECTATIONS}
     database = RESOURCES["LakeDatabase"]["Properties"]["DatabaseInput"]
-    assert database["Name"] == {"Fn::Sub": "energylake_${Stage}"}
+    # Named from the stack, not the stage: two stacks of one stage (a second dev stack) must not collide.
+    assert database["Name"] == {"Fn::Join": ["_", {"Fn::Split": ["-", {"Ref": "AWS::StackName"}]}]}
     assert all(table["DatabaseName"] == {"Ref": "LakeDatabase"} for table in CATALOG_TABLES.values())
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from energylake.lake.layout import ZONES
 from tests.support.template import LAKE, LAKE_BUCKET_NAME, RESOURCES, TEMPLATE, actions_of, as_list, of_type, text_of
 
 
@@ -62,6 +63,20 @@ def test_raw_zone_tiers_down_and_old_versions_expire() -> None:
         ("GLACIER_IR", 180),
     }
     assert raw["NoncurrentVersionExpiration"]["NoncurrentDays"] == 365
+
+
+def test_every_zone_has_a_lifecycle_for_its_old_versions() -> None:
+    # GIVEN the versioned lake bucket's lifecycle rules, by prefix
+    rules = {
+        rule.get("Prefix"): rule for rule in LAKE["LifecycleConfiguration"]["Rules"] if rule["Status"] == "Enabled"
+    }
+    # THEN every zone the code writes (and the Glue artifacts, the backfill results) expires its noncurrent versions;
+    # the zones rewritten in place (gold every 15 minutes) keep them briefly, raw for a year
+    prefixes = [f"{zone}/" for zone in ZONES] + ["artifacts/", "backfill-results/"]
+    days = {prefix: rules[prefix]["NoncurrentVersionExpiration"]["NoncurrentDays"] for prefix in prefixes}
+    assert days["raw/"] == 365
+    assert days["gold/"] <= 7
+    assert all(0 < value <= 30 for prefix, value in days.items() if prefix != "raw/")
 
 
 def test_lake_access_is_logged_to_an_expiring_sse_s3_bucket() -> None:
