@@ -1,7 +1,11 @@
 """Build what ships to AWS from this folder: the common Lambda layer, or the Glue job's package zip.
 
 Both hold the ``energylake`` package WITHOUT its local-only rooms (:data:`LOCAL_ONLY`: the CLI and dashboard, the
-offline sample source); the layer also holds requirements.txt installed for Lambda's platform. ``sam build`` runs it
+offline sample source); the layer also holds requirements.txt installed for Lambda's platform, and compiled bytecode
+for every module (a cold start would otherwise compile hundreds of modules on every start: /opt is read-only, so
+nothing compiled there is kept). The bytecode is compiled by the interpreter running this script, which ``sam build``
+makes the runtime's python3.12, with unchecked hashes: zips keep file times at 2-second resolution, which would make
+timestamp-checked bytecode look stale. ``sam build`` runs it
 through this folder's Makefile (template.yaml ``CommonLayer``: ``BuildMethod: makefile``)::
 
     python build_layer.py layer ARTIFACTS_DIR/python          # requirements for Lambda + the package
@@ -14,7 +18,9 @@ Standard library only: it runs under the Lambda runtime's python3.12 that ``sam 
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
+import py_compile
 import shutil
 import subprocess
 import sys
@@ -54,6 +60,14 @@ def install_requirements(target: Path) -> None:
     subprocess.run(command, check=True)  # noqa: S603 (our own interpreter and arguments)
 
 
+def compile_bytecode(target: Path) -> int:
+    """Compile every module under ``target`` for this interpreter (unchecked-hash .pyc); returns how many failed."""
+    ok = compileall.compile_dir(
+        str(target), quiet=2, workers=0, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH
+    )
+    return 0 if ok else 1
+
+
 def glue_zip(path: Path) -> Path:
     """The package alone, zipped with ``energylake/`` at the root (what Glue's ``--extra-py-files`` expects)."""
     staging = path.parent / f".{path.name}.staging"
@@ -87,6 +101,12 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_dependencies:
         install_requirements(args.target)
     print(f"build_layer: copied the package to {copy_package(args.target)} (without {', '.join(LOCAL_ONLY)})")
+    # A module that does not compile for the runtime's Python is a build error, not a cold-start surprise. (Some
+    # dependencies ship test fixtures that are not valid Python; they are never imported, so they only warn.)
+    if compile_bytecode(args.target / "energylake"):
+        print("build_layer: the energylake package does not compile for this Python", file=sys.stderr)
+        return 1
+    compile_bytecode(args.target)
     return 0
 
 

@@ -40,6 +40,20 @@ def test_the_layer_holds_the_package_without_its_local_rooms(tmp_path: Path) -> 
     assert "energylake.lambdas.fetch_ercot" in shipped and "energylake.gold.spark" in shipped
 
 
+def test_the_layer_ships_bytecode_that_needs_no_source_check(tmp_path: Path) -> None:
+    # GIVEN the layer built (bytecode for the interpreter that builds it: python3.12 under sam build)
+    _build("layer", str(tmp_path / "python"), "--no-dependencies")
+    package = tmp_path / "python" / "energylake"
+    tag = sys.implementation.cache_tag
+    # THEN every module has its .pyc, compiled with an unchecked hash (zips round file times to 2 seconds, so a
+    # timestamp-checked .pyc would look stale and be recompiled on every cold start, in memory: /opt is read-only)
+    for module in package.rglob("*.py"):
+        compiled = module.parent / "__pycache__" / f"{module.stem}.{tag}.pyc"
+        assert compiled.is_file(), module
+        flags = int.from_bytes(compiled.read_bytes()[4:8], "little")
+        assert flags == 0b01, f"{compiled}: not an unchecked-hash pyc (flags {flags})"
+
+
 def test_rebuilding_the_layer_replaces_a_stale_copy(tmp_path: Path) -> None:
     stale = tmp_path / "python" / "energylake" / "sample"
     stale.mkdir(parents=True)
