@@ -56,6 +56,10 @@ class Settings(BaseSettings):
         30.0, gt=0, description="Client-side limit: ERCOT allows 30 requests per minute per key."
     )
     ercot_page_size: int = Field(100_000, gt=0, le=1_000_000, description="Rows per API page.")
+    ercot_rate_limit_table: str | None = Field(
+        None,
+        description="DynamoDB table holding the request budget every ERCOT caller shares (AWS); unset: in-process.",
+    )
 
     open_meteo_forecast_url: str = Field("https://api.open-meteo.com/v1/forecast")
     open_meteo_archive_url: str = Field("https://archive-api.open-meteo.com/v1/archive")
@@ -85,8 +89,8 @@ class Settings(BaseSettings):
         1,
         ge=1,
         le=40,
-        description="Chunks in flight at once. ERCOT allows 30 requests/minute per key and FetchErcotFunction runs "
-        "one at a time (reserved concurrency 1), so more chunks only queue for it; weather and curation overlap.",
+        description="Chunks in flight at once. ERCOT allows 30 requests/minute per key and every ERCOT fetch shares "
+        "one request budget, so more chunks only queue for it; weather and curation overlap.",
     )
     backfill_tolerated_failure_percent: float = Field(
         10, ge=0, le=100, description="Failed chunks a backfill tolerates before it fails, in percent."

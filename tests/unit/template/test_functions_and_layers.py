@@ -139,5 +139,20 @@ def test_orchestration_function_shape(function: str, folder: str, timeout: int, 
     assert (properties["Timeout"], properties["MemorySize"]) == (timeout, memory)
 
 
-def test_ercot_fetcher_runs_one_at_a_time() -> None:
-    assert FUNCTIONS["FetchErcotFunction"]["Properties"]["ReservedConcurrentExecutions"] == 1
+def test_no_function_reserves_concurrency() -> None:
+    # A reservation fails the deploy on accounts whose concurrency quota is small (Lambda keeps an unreserved
+    # minimum): ERCOT's per-key limit holds through the shared request budget instead.
+    assert [name for name, f in FUNCTIONS.items() if "ReservedConcurrentExecutions" in f["Properties"]] == []
+
+
+def test_the_ercot_fetcher_takes_its_requests_from_the_shared_budget() -> None:
+    # GIVEN the ERCOT fetcher's environment and role
+    variables = FUNCTIONS["FetchErcotFunction"]["Properties"]["Environment"]["Variables"]
+    statements = RESOURCES["FetchErcotRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    # THEN it names the rate-limit table, may update exactly that table, and nothing else may
+    assert variables["ENERGYLAKE_ERCOT_RATE_LIMIT_TABLE"] == {"Ref": "RateLimitTable"}
+    [budget] = [s for s in statements if "dynamodb:UpdateItem" in str(s["Action"])]
+    assert budget["Resource"] == {"Fn::GetAtt": ["RateLimitTable", "Arn"]}
+    table = RESOURCES["RateLimitTable"]["Properties"]
+    assert table["KeySchema"] == [{"AttributeName": "limiter", "KeyType": "HASH"}]
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
