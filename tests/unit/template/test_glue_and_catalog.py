@@ -52,10 +52,14 @@ def test_glue_artifacts_live_where_the_job_role_may_read(parameter: str) -> None
     assert definition["Default"].startswith("artifacts/glue/")
 
 
-def test_gold_job_role_is_assumed_by_glue_only() -> None:
+def test_gold_job_role_is_assumed_by_glue_with_the_trust_glue_documents() -> None:
+    # GIVEN the gold job's role
     [trust] = RESOURCES["BuildGoldJobRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    # THEN only Glue may assume it, and without a condition on a key Glue does not send (aws:SourceAccount would
+    # evaluate false on every AssumeRole and no run would start)
     assert trust["Principal"] == {"Service": "glue.amazonaws.com"}
-    assert trust["Condition"]["StringEquals"]["aws:SourceAccount"] == {"Ref": "AWS::AccountId"}
+    assert trust["Action"] == "sts:AssumeRole"
+    assert "Condition" not in trust
 
 
 def test_gold_job_role_reads_silver_and_writes_only_gold() -> None:

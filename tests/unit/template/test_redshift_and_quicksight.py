@@ -104,6 +104,15 @@ def test_copy_role_only_reads_the_loadable_zones() -> None:
         "redshift.amazonaws.com",
         "redshift-serverless.amazonaws.com",
     }
+    # the condition Redshift documents (the database user's ARN arrives as the external ID), not aws:SourceAccount
+    for statement in trust:
+        assert statement["Condition"] == {
+            "StringLike": {
+                "sts:ExternalId": {
+                    "Fn::Sub": "arn:${AWS::Partition}:redshift:${AWS::Region}:${AWS::AccountId}:dbuser:*"
+                }
+            }
+        }
     for statement in role_statements("WarehouseCopyRole"):
         actions = actions_of(statement)
         assert not actions & WRITE_ACTIONS
