@@ -17,7 +17,7 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
 DEMO_START ?= 2024-11-01
 DEMO_END ?= 2024-11-07
 
-.PHONY: venv test lint lint-imports typecheck validate cfn-lint checkov build checks unit demo bench glue-package clean
+.PHONY: venv test lint lint-imports typecheck validate cfn-lint checkov build checks unit demo bench clean
 
 venv: $(STAMP)
 
@@ -93,8 +93,5 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/sfn_bench.py
 
 # The Glue job's package (--extra-py-files): energylake without its local-only rooms.
-glue-package: $(STAMP)
-	$(BIN)/python layers/common/build_layer.py glue-zip .aws-sam/glue/energylake.zip
-
 clean:
 	rm -rf $(VENV) .tools .aws-sam lake .mypy_cache .ruff_cache

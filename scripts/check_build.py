@@ -5,7 +5,8 @@
    time. This reads the built template (.aws-sam/build/template.yaml), sums each function's folder and its layers'
    folders, and fails when one is over the limit or within the warning margin of it (printed, not fatal).
 2. Contents: no built function or layer may hold the local-only rooms of the package (energylake.local,
-   energylake.sample) or a local-only library (:data:`LOCAL_ONLY_LIBRARIES`).
+   energylake.sample) or a local-only library (:data:`LOCAL_ONLY_LIBRARIES`), nor a symbolic link (it would not
+   survive the zip); each file a function's folder links (:data:`LINKED_FILES`) is there as a copy of its source.
 
     python scripts/check_build.py [BUILD_DIR]
 """
@@ -20,6 +21,19 @@ LIMIT_BYTES = 262_144_000  # Lambda: function + layers, unzipped
 WARN_MARGIN_BYTES = 10_000_000
 LOCAL_ONLY_ROOMS = ("energylake/local", "energylake/sample")
 LOCAL_ONLY_LIBRARIES = ("rich", "duckdb", "pyspark")  # the CLI's console, the local warehouse, local Spark
+REPO = Path(__file__).resolve().parents[1]
+# Built function -> {file in its folder: the source it links}: the Glue publisher ships the job script it publishes.
+LINKED_FILES = {"PublishGlueArtifactsFunction": {"build_gold.py": REPO / "glue" / "build_gold.py"}}
+
+
+def linking_problems(name: str, folder: Path) -> list[str]:
+    """Symbolic links left in a built folder, and linked files missing or different from their source."""
+    problems = [f"{path.relative_to(folder)} is a symbolic link" for path in folder.rglob("*") if path.is_symlink()]
+    for file, source in LINKED_FILES.get(name, {}).items():
+        built = folder / file
+        if not built.is_file() or built.read_bytes() != source.read_bytes():
+            problems.append(f"{file} is missing or differs from {source.relative_to(REPO)}")
+    return problems
 
 
 def local_only_contents(folder: Path) -> list[str]:
@@ -66,6 +80,10 @@ def main(build_dir: Path) -> int:
             if local:
                 failed = True
                 print(f"{name}: holds local-only code: {', '.join(local)} (it must never ship to AWS)")
+            linking = linking_problems(name, build_dir / name)
+            if linking:
+                failed = True
+                print(f"{name}: {'; '.join(linking)} (rebuild with sam build)")
         if resource.get("Type") != "AWS::Serverless::Function":
             continue
         code = build_dir / name

@@ -1,7 +1,7 @@
-"""Build what ships to AWS from this folder: the common Lambda layer, or the Glue job's package zip.
+"""Build what ships to AWS from this folder: the common Lambda layer.
 
-Both hold the ``energylake`` package WITHOUT its local-only rooms (:data:`LOCAL_ONLY`: the CLI and dashboard, the
-offline sample source); the layer also holds requirements.txt installed for Lambda's platform, and compiled bytecode
+It holds the ``energylake`` package WITHOUT its local-only rooms (:data:`LOCAL_ONLY`: the CLI and dashboard, the
+offline sample source), requirements.txt installed for Lambda's platform, and compiled bytecode
 for every module (a cold start would otherwise compile hundreds of modules on every start: /opt is read-only, so
 nothing compiled there is kept). The bytecode is compiled by the interpreter running this script, which ``sam build``
 makes the runtime's python3.12, with unchecked hashes: zips keep file times at 2-second resolution, which would make
@@ -10,7 +10,6 @@ through this folder's Makefile (template.yaml ``CommonLayer``: ``BuildMethod: ma
 
     python build_layer.py layer ARTIFACTS_DIR/python          # requirements for Lambda + the package
     python build_layer.py layer DIR --no-dependencies         # the package alone (tests)
-    python build_layer.py glue-zip FILE.zip                   # the package alone, zipped (Glue --extra-py-files)
 
 Standard library only: it runs under the Lambda runtime's python3.12 that ``sam build`` finds, outside any venv.
 """
@@ -24,7 +23,6 @@ import py_compile
 import shutil
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -68,35 +66,13 @@ def compile_bytecode(target: Path) -> int:
     return 0 if ok else 1
 
 
-def glue_zip(path: Path) -> Path:
-    """The package alone, zipped with ``energylake/`` at the root (what Glue's ``--extra-py-files`` expects)."""
-    staging = path.parent / f".{path.name}.staging"
-    if staging.exists():
-        shutil.rmtree(staging)
-    try:
-        package = copy_package(staging)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-            for file in sorted(package.rglob("*")):
-                if file.is_file():
-                    archive.write(file, file.relative_to(staging).as_posix())
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return path
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     layer = commands.add_parser("layer", help="the common layer's python/ folder")
     layer.add_argument("target", type=Path)
     layer.add_argument("--no-dependencies", action="store_true", help="copy the package only")
-    zipped = commands.add_parser("glue-zip", help="the package zip for the Glue job")
-    zipped.add_argument("path", type=Path)
     args = parser.parse_args(argv)
-    if args.command == "glue-zip":
-        print(f"build_layer: wrote {glue_zip(args.path)}")
-        return 0
     args.target.mkdir(parents=True, exist_ok=True)
     if not args.no_dependencies:
         install_requirements(args.target)

@@ -35,6 +35,10 @@ def of_type(kind: str) -> dict[str, dict[str, Any]]:
 
 
 FUNCTIONS = of_type("AWS::Serverless::Function")
+# Invoked by CloudFormation during a deploy (custom resources): a failure fails the deploy itself, in the stack's
+# events, so they get neither run-time alarms nor dashboard widgets nor an output.
+DEPLOY_TIME_FUNCTIONS = frozenset({"PublishGlueArtifactsFunction"})
+RUN_TIME_FUNCTIONS = {name: function for name, function in FUNCTIONS.items() if name not in DEPLOY_TIME_FUNCTIONS}
 STATE_MACHINES = of_type("AWS::Serverless::StateMachine")
 QUEUES = of_type("AWS::SQS::Queue")
 DEAD_LETTER_QUEUES = sorted(name for name in QUEUES if "DeadLetter" in name)

@@ -15,10 +15,11 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 import boto3
+import httpx
 import pytest
 import respx
 from aws_lambda_powertools.utilities.parser import envelopes, parse
-from aws_lambda_powertools.utilities.parser.models import S3Model
+from aws_lambda_powertools.utilities.parser.models import CloudFormationCustomResourceCreateModel, S3Model
 from moto import mock_aws
 
 from energylake.curate import curate
@@ -51,6 +52,7 @@ BUCKET = "energylake-lake-test"
 # The sample clock the events' manifest keys were made with (see scripts/regenerate_validate_event.py).
 # The function each event feeds (events/<stem>.json -> functions/<folder>/app.py).
 HANDLER_FOLDER = {"plan_backfill": "plan_run"}
+CLOUDFORMATION_RESPONSES = "https://cloudformation-custom-resource-response-"
 
 
 def read_event(name: str) -> dict[str, Any]:
@@ -72,6 +74,7 @@ class Aws:
     """moto, the environment the functions get, and the sample source behind every HTTP request."""
 
     monkeypatch: pytest.MonkeyPatch
+    router: respx.MockRouter
 
     def lake(self, bucket: str = BUCKET) -> S3Storage:
         s3 = boto3.client("s3", region_name=REGION)
@@ -93,8 +96,12 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
     _clear_caches()
     server = SampleServer(Settings(), now=SAMPLE_NOW, throttle_every=0)
     with mock_aws(), respx.mock(assert_all_called=False) as router:
+        # CloudFormation's custom resource responses (presigned S3 PUTs); every other request: the sample source
+        router.put(url__startswith=CLOUDFORMATION_RESPONSES, name="cloudformation").mock(
+            return_value=httpx.Response(200)
+        )
         router.route().mock(side_effect=server.handle)
-        yield Aws(monkeypatch)
+        yield Aws(monkeypatch, router)
     _clear_caches()
 
 
@@ -162,6 +169,7 @@ VALIDATORS: dict[str, Callable[[dict[str, Any]], object]] = {
     "quality_gate": _validate_quality_gate,
     "start_run": lambda event: parse_event(event, ScheduledRunEvent),
     "validate": _validate_sqs_s3_notification,
+    "publish_glue_artifacts": CloudFormationCustomResourceCreateModel.model_validate,
 }
 
 
@@ -332,6 +340,20 @@ def run_start_run(aws: Aws, event: dict[str, Any]) -> None:
     assert dt.datetime.fromisoformat(described["scheduled_time"]) == scheduled
 
 
+def run_publish_glue_artifacts(aws: Aws, event: dict[str, Any]) -> None:
+    # GIVEN an empty lake and CloudFormation's response URL
+    lake = aws.lake()
+    # WHEN the create request is handled
+    reply = invoke("publish_glue_artifacts", event)
+    # THEN CloudFormation heard SUCCESS with the two locations, and both objects are in the lake
+    response = aws.router.routes["cloudformation"].calls.last.request
+    assert str(response.url) == event["ResponseURL"]
+    reported = json.loads(response.content)
+    assert (reported["Status"], reported["Data"]) == ("SUCCESS", reply["Data"])
+    for location in (reply["Data"]["ScriptLocation"], reply["Data"]["PackageLocation"]):
+        assert lake.exists(location.removeprefix(f"s3://{BUCKET}/"))
+
+
 RUNNERS: dict[str, Callable[[Aws, dict[str, Any]], None]] = {
     "fetch_ercot": run_fetch_ercot,
     "fetch_weather": run_fetch_weather,
@@ -342,6 +364,7 @@ RUNNERS: dict[str, Callable[[Aws, dict[str, Any]], None]] = {
     "plan_run": run_plan_run,
     "plan_backfill": run_plan_backfill,
     "start_run": run_start_run,
+    "publish_glue_artifacts": run_publish_glue_artifacts,
 }
 
 

@@ -237,3 +237,37 @@ def test_build_check_fails_a_function_holding_the_sample_source(
     status, output = _check_sizes(build, capsys)
     assert status == 1
     assert "SmallFunction: holds local-only code: energylake/sample" in output
+
+
+def test_build_check_fails_a_function_whose_linked_job_script_did_not_come_along(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a build whose Glue publisher holds a dangling link instead of a copy of glue/build_gold.py
+    build = _build_dir(tmp_path, {"SmallFunction": 1_000, "BigFunction": 1_000, "CommonLayer": 1_000, "DataLayer": 1})
+    template = json.loads((build / "template.yaml").read_text())
+    template["Resources"]["PublishGlueArtifactsFunction"] = {"Type": "AWS::Serverless::Function", "Properties": {}}
+    (build / "template.yaml").write_text(json.dumps(template))
+    publisher = build / "PublishGlueArtifactsFunction"
+    publisher.mkdir()
+    (publisher / "build_gold.py").symlink_to("../../glue/build_gold.py")
+    # WHEN the build is checked
+    status, output = _check_sizes(build, capsys)
+    # THEN it fails and says what is wrong with the script
+    assert status == 1
+    assert "PublishGlueArtifactsFunction: build_gold.py is a symbolic link" in output
+    assert "build_gold.py is missing or differs from glue/build_gold.py" in output
+
+
+def test_build_check_accepts_the_job_script_copied_into_the_publisher(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    build = _build_dir(tmp_path, {"SmallFunction": 1_000, "BigFunction": 1_000, "CommonLayer": 1_000, "DataLayer": 1})
+    template = json.loads((build / "template.yaml").read_text())
+    template["Resources"]["PublishGlueArtifactsFunction"] = {"Type": "AWS::Serverless::Function", "Properties": {}}
+    (build / "template.yaml").write_text(json.dumps(template))
+    (build / "PublishGlueArtifactsFunction").mkdir()
+    (build / "PublishGlueArtifactsFunction" / "build_gold.py").write_bytes(
+        (REPO_ROOT / "glue" / "build_gold.py").read_bytes()
+    )
+    status, output = _check_sizes(build, capsys)
+    assert status == 0, output

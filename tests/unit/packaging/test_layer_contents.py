@@ -1,14 +1,16 @@
-"""What ships to AWS holds no local-only code: the common layer and the Glue package leave energylake.local and
-energylake.sample out, and the layer's requirements hold no local-only library."""
+"""What ships to AWS holds no local-only code: the common layer and the Glue package (published by the deploy) leave
+energylake.local and energylake.sample out, and the layer's requirements hold no local-only library."""
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 import tomllib
 import zipfile
 from pathlib import Path
 
+from energylake.lambdas.publish_glue_artifacts import glue_artifacts
 from tests.support.paths import REPO_ROOT
 
 BUILD_LAYER = REPO_ROOT / "layers" / "common" / "build_layer.py"
@@ -62,14 +64,15 @@ def test_rebuilding_the_layer_replaces_a_stale_copy(tmp_path: Path) -> None:
     assert not stale.exists()
 
 
-def test_the_glue_package_is_the_package_without_its_local_rooms(tmp_path: Path) -> None:
-    archive = tmp_path / "energylake.zip"
-    _build("glue-zip", str(archive))
-    with zipfile.ZipFile(archive) as zipped:
+def test_the_glue_package_is_the_package_without_its_local_rooms_or_bytecode() -> None:
+    # GIVEN the package zipped the way the deploy publishes it for Glue (from the source tree: local rooms and all)
+    artifacts = glue_artifacts(PACKAGE, REPO_ROOT / "glue" / "build_gold.py")
+    with zipfile.ZipFile(io.BytesIO(artifacts.package)) as zipped:
         names = zipped.namelist()
+    # THEN it holds the package at the root, without the local rooms or any bytecode (Glue runs Python 3.11)
     assert "energylake/__init__.py" in names and "energylake/gold/spark.py" in names
     assert not [name for name in names if name.startswith(("energylake/local/", "energylake/sample/"))]
-    assert not [name for name in names if "__pycache__" in name]
+    assert not [name for name in names if "__pycache__" in name or name.endswith(".pyc")]
 
 
 def test_the_layer_requirements_hold_no_local_only_library() -> None:

@@ -12,9 +12,9 @@ from tests.support.template import (
     ALARMS,
     ALERT_TOPIC,
     DEAD_LETTER_QUEUES,
-    FUNCTIONS,
     GLOBAL_FUNCTION,
     RESOURCES,
+    RUN_TIME_FUNCTIONS,
     STATE_MACHINES,
     TEMPLATE,
     actions_of,
@@ -49,7 +49,7 @@ def test_alerts_go_to_a_topic_cloudwatch_can_publish_to() -> None:
 
 
 @pytest.mark.parametrize("metric", ["Errors", "Throttles"])
-@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+@pytest.mark.parametrize("function", sorted(RUN_TIME_FUNCTIONS))
 def test_every_function_has_an_errors_and_a_throttles_alarm(function: str, metric: str) -> None:
     [alarm] = alarms_on("AWS/Lambda", metric, "FunctionName", {"Ref": function})
     assert alarm["Statistic"] == "Sum"
@@ -161,7 +161,7 @@ def test_the_dashboard_is_valid_json_and_shows_the_pipeline() -> None:
     for machine in STATE_MACHINES:
         for metric in ("ExecutionsStarted", "ExecutionsSucceeded", "ExecutionsFailed"):
             assert f'"{metric}", "StateMachineArn", "{machine}"' in text, (machine, metric)
-    for function in FUNCTIONS:
+    for function in RUN_TIME_FUNCTIONS:
         for metric in ("Errors", "Duration"):
             assert f'"{metric}", "FunctionName", "{function}"' in text, (function, metric)
     for queue in DEAD_LETTER_QUEUES:

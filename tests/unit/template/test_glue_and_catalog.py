@@ -10,7 +10,6 @@ import pytest
 from tests.support.paths import REPO_ROOT
 from tests.support.template import (
     RESOURCES,
-    TEMPLATE,
     WRITE_ACTIONS,
     actions_of,
     as_list,
@@ -27,9 +26,8 @@ def test_gold_job_runs_the_gold_script_on_glue_5_with_two_g1x_workers() -> None:
     assert GOLD_JOB["GlueVersion"] in ("5.0", "5.1")
     assert (GOLD_JOB["WorkerType"], GOLD_JOB["NumberOfWorkers"]) == ("G.1X", 2)
     assert GOLD_JOB["Command"]["Name"] == "glueetl"
-    assert GOLD_JOB["Command"]["ScriptLocation"] == {"Fn::Sub": "s3://${LakeBucket}/${GlueScriptKey}"}
-    assert TEMPLATE["Parameters"]["GlueScriptKey"]["Default"] == "artifacts/glue/build_gold.py"
-    assert (REPO_ROOT / "glue").is_dir()
+    assert GOLD_JOB["Command"]["ScriptLocation"] == {"Fn::GetAtt": ["GlueArtifacts", "ScriptLocation"]}
+    assert (REPO_ROOT / "glue" / "build_gold.py").is_file()
     assert text_of(GOLD_JOB["Role"]) == "${BuildGoldJobRole.Arn}"
     # One run at a time: TriggerGlueFunction relies on it (two runs would replace the same partitions).
     assert GOLD_JOB["ExecutionProperty"]["MaxConcurrentRuns"] == 1
@@ -39,17 +37,42 @@ def test_gold_job_runs_the_gold_script_on_glue_5_with_two_g1x_workers() -> None:
 def test_gold_job_default_arguments() -> None:
     arguments = GOLD_JOB["DefaultArguments"]
     assert arguments["--lake"] == {"Fn::Sub": "s3://${LakeBucket}/"}
-    assert arguments["--extra-py-files"] == {"Fn::Sub": "s3://${LakeBucket}/${GluePackageKey}"}
+    assert arguments["--extra-py-files"] == {"Fn::GetAtt": ["GlueArtifacts", "PackageLocation"]}
     assert arguments["--enable-metrics"] == "true"
     assert arguments["--job-bookmark-option"] == "job-bookmark-disable"
     assert arguments["--conf"] == "spark.sql.sources.partitionOverwriteMode=dynamic"
 
 
-@pytest.mark.parametrize("parameter", ["GlueScriptKey", "GluePackageKey"])
-def test_glue_artifacts_live_where_the_job_role_may_read(parameter: str) -> None:
-    definition = TEMPLATE["Parameters"][parameter]
-    assert definition["AllowedPattern"].startswith("^artifacts/glue/")
-    assert definition["Default"].startswith("artifacts/glue/")
+def test_the_deploy_publishes_the_job_artifacts_and_republishes_when_either_changes() -> None:
+    # GIVEN the custom resource the job's locations come from
+    artifacts = RESOURCES["GlueArtifacts"]
+    assert artifacts["Type"] == "Custom::GlueArtifacts"
+    properties = artifacts["Properties"]
+    assert properties["ServiceToken"] == {"Fn::GetAtt": ["PublishGlueArtifactsFunction", "Arn"]}
+    # THEN a new layer (the package) or a new function version (the linked script) changes its properties, which is
+    # what makes CloudFormation send the Update that publishes them
+    assert properties["CommonLayerVersion"] == {"Ref": "CommonLayer"}
+    assert properties["PublisherVersion"] == {"Ref": "PublishGlueArtifactsFunction.Version"}
+    publisher = RESOURCES["PublishGlueArtifactsFunction"]["Properties"]
+    assert publisher["AutoPublishAlias"] and publisher["CodeUri"] == "functions/publish_glue_artifacts/"
+    # AND its folder carries the job script as a link to glue/ (sam build copies the target), not a second copy
+    link = REPO_ROOT / "functions" / "publish_glue_artifacts" / "build_gold.py"
+    assert link.is_symlink() and link.resolve() == (REPO_ROOT / "glue" / "build_gold.py").resolve()
+
+
+def test_the_publisher_may_only_add_objects_under_the_prefix_the_job_reads() -> None:
+    statements = role_statements("PublishGlueArtifactsRole")
+    s3 = [statement for statement in statements if any(a.startswith("s3:") for a in actions_of(statement))]
+    assert [(actions_of(statement), text_of(statement["Resource"])) for statement in s3] == [
+        ({"s3:putobject"}, "${LakeBucket.Arn}/artifacts/glue/*")
+    ]
+    readable = {
+        text_of(resource)
+        for statement in role_statements("BuildGoldJobRole")
+        if "s3:getobject" in actions_of(statement)
+        for resource in as_list(statement["Resource"])
+    }
+    assert "${LakeBucket.Arn}/artifacts/glue/*" in readable
 
 
 def test_gold_job_role_is_assumed_by_glue_with_the_trust_glue_documents() -> None:

@@ -4,7 +4,7 @@ reviewed and explained."""
 from __future__ import annotations
 
 from tests.support.paths import REPO_ROOT
-from tests.support.template import DEAD_LETTER_QUEUES, FUNCTIONS, RESOURCES, STATE_MACHINES, TEMPLATE
+from tests.support.template import DEAD_LETTER_QUEUES, RESOURCES, RUN_TIME_FUNCTIONS, STATE_MACHINES, TEMPLATE
 
 EXPECTED_OUTPUTS = {
     "LakeBucketName",
@@ -24,7 +24,7 @@ EXPECTED_OUTPUTS = {
     "QuickSightDataSetIds",
     "BuildGoldJobName",
     "LakeDatabaseName",
-    *(f"{name}Arn" for name in FUNCTIONS),
+    *(f"{name}Arn" for name in RUN_TIME_FUNCTIONS),
 }
 
 
@@ -33,7 +33,7 @@ def test_outputs_name_everything_a_user_needs() -> None:
     assert set(outputs) >= EXPECTED_OUTPUTS, sorted(EXPECTED_OUTPUTS - set(outputs))
     for name in STATE_MACHINES:
         assert outputs[f"{name}Arn"]["Value"] == {"Ref": name}
-    for name in FUNCTIONS:
+    for name in RUN_TIME_FUNCTIONS:
         assert outputs[f"{name}Arn"]["Value"] == {"Fn::GetAtt": [name, "Arn"]}
     for name in DEAD_LETTER_QUEUES:
         assert outputs[f"{name}Url"]["Value"] == {"Ref": name}

@@ -257,3 +257,16 @@ def quarantine_group(key: str) -> tuple[str, str] | None:
 def backfill_state_key(start: dt.date, end: dt.date) -> str:
     """Where a local backfill of the operating days ``start``..``end`` records its finished chunks."""
     return f"{STATE_ZONE}/backfill-{start.isoformat()}-{end.isoformat()}.json"
+
+
+# --- deploy artifacts -----------------------------------------------------------------------------------------------
+
+GLUE_ARTIFACTS_PREFIX = "artifacts/glue/"  # the only prefix outside silver/ and gold/ the Glue job role may read
+
+
+def glue_artifact_key(digest: str, name: str) -> str:
+    """Where the deploy publishes a Glue job artifact: content-addressed (``digest`` of everything published
+    together), so a new deploy never overwrites what a running job is reading."""
+    if not re.fullmatch(r"[0-9a-f]{8,64}", digest) or not re.fullmatch(r"[A-Za-z0-9._-]+", name):
+        raise StorageError(f"invalid Glue artifact digest {digest!r} or name {name!r}")
+    return f"{GLUE_ARTIFACTS_PREFIX}{digest}/{name}"

@@ -1,0 +1,1 @@
+../../glue/build_gold.py
