@@ -14,6 +14,7 @@ the default for local runs (one process).
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -38,7 +39,8 @@ class SharedRateLimiter:
     ) -> None:
         self._table = table
         self._name = name
-        self._interval_ms = int(round(60_000 / per_minute))
+        # rounded up: never more than per_minute slots in any minute
+        self._interval_ms = math.ceil(60_000 / per_minute)
         self._dynamodb = dynamodb
         self._wall_clock = wall_clock  # epoch seconds: every caller, on every machine, reads the same schedule
         self._sleep = sleep
