@@ -73,14 +73,29 @@ def test_each_source_has_its_own_schedule(dynamodb: Any) -> None:
     assert [ercot.acquire(), other.acquire(), ercot.acquire()] == [0.0, 0.0, 2.0]
 
 
+class ItemSerializedClient:
+    """DynamoDB applies the writes to one item one at a time (an UpdateItem is atomic); moto in-process does not
+    (two threads can read the same old value), so the threads' calls go through one lock, as on DynamoDB."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self._lock = threading.Lock()
+        self.exceptions = client.exceptions
+
+    def update_item(self, **kwargs: Any) -> Any:
+        with self._lock:
+            return self._client.update_item(**kwargs)
+
+
 def test_concurrent_callers_never_share_a_slot(dynamodb: Any) -> None:
     # GIVEN eight threads asking at the same instant
     clock = Clock(START)
     waits: list[float] = []
     lock = threading.Lock()
+    serialized = ItemSerializedClient(dynamodb)
 
     def take() -> None:
-        limiter = SharedRateLimiter(TABLE, "ercot", 30, dynamodb=dynamodb, wall_clock=clock, sleep=clock.sleep)
+        limiter = SharedRateLimiter(TABLE, "ercot", 30, dynamodb=serialized, wall_clock=clock, sleep=clock.sleep)
         wait = limiter.acquire()
         with lock:
             waits.append(wait)
