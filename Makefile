@@ -71,8 +71,32 @@ build: $(STAMP)
 	UV=$(CURDIR)/$(BIN)/uv scripts/with-python312.sh $(BIN)/sam build --template template.yaml
 	$(BIN)/python scripts/check_build.py .aws-sam/build
 
-# The template's checks, runnable alone: sam validate --lint, cfn-lint (+ serverless rules), checkov, sam build.
-checks: validate cfn-lint checkov build
+# asl-validator (npm; tools/asl/package-lock.json pins it and everything it needs) in tools/asl/node_modules, then run
+# offline over every statemachines/*.asl.json as Step Functions receives it (the template's DefinitionSubstitutions
+# applied with plausible ARNs). Needs Node.js and npm (.ci/run installs Debian's where node is missing).
+.PHONY: asl-tools asl-validate
+ASL_TOOLS := tools/asl
+ASL_STAMP := $(ASL_TOOLS)/node_modules/.installed
+
+$(ASL_STAMP): $(ASL_TOOLS)/package.json $(ASL_TOOLS)/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "asl-validate needs Node.js and npm (Debian: apt-get install nodejs npm)" >&2; exit 1; }
+	cd $(ASL_TOOLS) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+asl-tools: $(ASL_STAMP)
+
+asl-validate: $(STAMP) $(ASL_STAMP)
+	$(BIN)/python scripts/validate_asl.py
+
+# The SAM-transformed template deployed into moto's CloudFormation on loopback (tests/e2e/deploy; make test runs it
+# with the other tests), runnable alone.
+.PHONY: deploy-test
+deploy-test: $(STAMP)
+	$(BIN)/pytest tests/e2e/deploy -q
+
+# The template's checks, runnable alone: sam validate --lint, cfn-lint (+ serverless rules), checkov, asl-validator,
+# sam build.
+checks: validate cfn-lint checkov asl-validate build
 
 unit: $(STAMP)
 	$(BIN)/pytest

@@ -36,7 +36,7 @@ def _recipe(target: str) -> str:
 
 def test_make_test_runs_the_template_checks() -> None:
     assert _prerequisites("test") == ["lint", "typecheck", "checks", "unit"]
-    assert _prerequisites("checks") == ["validate", "cfn-lint", "checkov", "build"]
+    assert _prerequisites("checks") == ["validate", "cfn-lint", "checkov", "asl-validate", "build"]
 
 
 def test_lint_runs_the_import_rules() -> None:
