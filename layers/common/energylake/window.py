@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from energylake.errors import InvalidRequestError
 from energylake.timeconv.labels import local_day_bounds_utc
 
-MAX_WINDOW_DAYS = 3660  # ten years: anything longer is a typo, and a backfill should chunk it anyway
+# Twenty years: ERCOT's whole nodal-market history (December 2010 on) with room to grow; anything longer is a typo.
+# A long window is a backfill's, which fetches it in chunks.
+MAX_WINDOW_DAYS = 7305
 
 
 def parse_day(text: str, *, field: str = "date") -> dt.date:

@@ -359,3 +359,49 @@ def test_a_bad_setting_names_its_variable(monkeypatch: pytest.MonkeyPatch, name:
     # The one settings loader's message (it was "invalid orchestration settings: ENERGYLAKE_...")
     with pytest.raises(ConfigurationError, match=f"^invalid setting {name}: "):
         get_settings()
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# plan: backfill - the door plan of its fetches
+# ----------------------------------------------------------------------------------------------------------------
+
+AFTER_HISTORY = dt.datetime(2026, 12, 6, 18, tzinfo=UTC)  # noon in Central time on 2026-12-06
+
+
+def test_a_backfill_plan_shows_days_per_door_requests_and_minutes_of_its_chunks() -> None:
+    # GIVEN a backfill of ERCOT's nodal history up to yesterday, planned on 2026-12-06
+    result = as_backfill(
+        plan("backfill", {"start": "2011-01-01", "end": "2026-12-05"}, settings=Settings(), now=AFTER_HISTORY)
+    )
+    summary = result["fetch_plan"]
+    # THEN the plan holds the days each door serves per dataset (the stack's fetch function has credentials)
+    assert summary["credentials"] is True
+    assert summary["datasets"]["spp_rt"]["days"] == {"ercot-yearly": 1216, "ercot-archive": 4512, "ercot-api": 90}
+    assert summary["datasets"]["fuel_mix"]["days"]["ercot-dashboard"] == 1
+    assert summary["datasets"]["weather"]["days"]["open-meteo-archive"] > 5000
+    # AND the ERCOT requests of its 832 weekly chunks and the minutes 30 requests a minute imply
+    assert summary["fetches"] == len(result["chunks"]) == 832
+    assert summary["ercot_requests"] > 10_000
+    assert summary["ercot_minutes"] == pytest.approx(summary["ercot_requests"] / 30, abs=0.1)
+    # AND the machines' fields are all still there, the whole plan far below the 256 KiB between states
+    assert {"start", "end", "datasets", "ercot_datasets", "fetch_weather", "gate", "glue", "chunks"} <= set(result)
+    assert len(json.dumps(result)) < 64 * 1024
+    assert len(json.dumps(summary)) < 4096
+
+
+def test_days_in_a_chunk_that_also_holds_unreachable_days_count_as_unreachable() -> None:
+    # GIVEN weekly chunks across the first day of the load forecast's archive (2014-08-08)
+    result = as_backfill(
+        plan(
+            "backfill",
+            {"start": "2014-08-04", "end": "2014-08-17", "datasets": ["load_forecast"]},
+            settings=Settings(),
+            now=AFTER_HISTORY,
+        )
+    )
+    summary = result["fetch_plan"]["datasets"]["load_forecast"]
+    # THEN the first chunk's fetch would fail on 08-04..07, losing 08-08..10 too: the plan says so
+    assert summary["unreachable_days"] == 7
+    assert summary["days"] == {"ercot-archive": 7}
+    # 08-11..17: postings 08-08 (the first) .. 08-17 = 10 days x 24 = 240 documents: 1 listing, 1 download, 1 token
+    assert summary["requests"] == 3

@@ -189,11 +189,13 @@ def test_an_empty_mis_csv_is_an_empty_table() -> None:
 
 
 def test_dam_point_types_from_names() -> None:
+    # GIVEN DAM prices (NP4-190 has no type column) for a hub, a load zone, an _EW name and a resource node
     csv_text = "Delivery Date,Hour Ending,Repeated Hour Flag,Settlement Point,Settlement Point Price\n" + "".join(
         f"11/04/2024,01:00,N,{point},10\n" for point in ("HB_WEST", "LZ_AEN", "LZ_AEN_EW", "SOMENODE_RN")
     )
+    # WHEN parsed THEN every row has a type from its name; anything not a hub or load zone is a resource node
     types = parse_csv_bytes("spp_dam", csv_text.encode()).table.column("settlement_point_type").to_pylist()
-    assert types == ["HU", "LZ", "LZEW", None]
+    assert types == ["HU", "LZ", "LZEW", "RN"]
 
 
 def test_load_total_that_does_not_add_up_is_noted_not_emitted() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import functools
+import itertools
 import random
 from typing import Any
 
@@ -23,6 +24,7 @@ from energylake.sample import SAMPLE_PASSWORD, SAMPLE_SUBSCRIPTION_KEY, SAMPLE_U
 from energylake.sample.ercot_reports import HUBS, LOAD_ZONES, RESOURCE_NODES
 from energylake.settings import ErcotCredentials, Settings
 from energylake.sources.ercot import ErcotClient
+from energylake.sources.ercot.postings import parse_post_datetime, resolve_posted_instants
 from energylake.timeconv import local_day_bounds_utc, local_day_hours
 from energylake.window import Window
 from tests.support.parsing import silver_minus_lineage
@@ -42,6 +44,7 @@ REPORT_DATASETS: tuple[ErcotDatasetName, ...] = (
     "solar",
 )
 POINTS = 21  # the sample's 7 hubs, 8 load zones and 6 resource nodes
+FORECASTS: tuple[ErcotDatasetName, ...] = ("load_forecast", "wind", "solar")
 UTC = dt.UTC
 
 
@@ -76,9 +79,23 @@ def sample_raws(dataset: ErcotDatasetName, day: dt.date, origin: str) -> tuple[R
     )
 
 
+def with_resolved_postings(raws: tuple[RawObject, ...]) -> tuple[RawObject, ...]:
+    """The documents with what the fetcher writes from the listing: each posting's instant (``x-posted-at-utc``),
+    resolved from docIds and labels by the archive door's own function (the fall-back hour's labels repeat)."""
+    listed = [(int(raw.metadata["x-doc-id"]), parse_post_datetime(raw.metadata["x-publish-date"])) for raw in raws]
+    instants = resolve_posted_instants(listed)
+    return tuple(
+        RawObject(raw.key, raw.dataset, raw.body, {**raw.metadata, "x-posted-at-utc": instant.isoformat()})
+        for raw, instant in zip(raws, instants, strict=True)
+    )
+
+
 @functools.cache
 def parsed(dataset: ErcotDatasetName, day: dt.date, origin: str) -> tuple[pa.Table, tuple[ParseResult, ...]]:
-    results = tuple(parse(raw) for raw in sample_raws(dataset, day, origin))
+    raws = sample_raws(dataset, day, origin)
+    if origin == "mis" and dataset in FORECASTS:
+        raws = with_resolved_postings(raws)
+    results = tuple(parse(raw) for raw in raws)
     return pa.concat_tables([result.table for result in results]), results
 
 
@@ -124,9 +141,12 @@ def test_prices_cover_every_interval_of_the_central_day_once(
     # spring (25 / 23 hours for the DAM), with the right UTC starts
     minutes = 15 if dataset == "spp_rt" else 60
     own = on_day(table, day)
-    per_point = collections.Counter(own.column("settlement_point").to_pylist())
-    assert len(per_point) == POINTS
-    assert set(per_point.values()) == {local_day_hours(day) * 60 // minutes}
+    # (real-time: every load zone twice under one name, types LZ and LZEW: two series, both kept)
+    per_series = collections.Counter(
+        zip(own.column("settlement_point").to_pylist(), own.column("settlement_point_type").to_pylist(), strict=True)
+    )
+    assert len(per_series) == POINTS + (len(LOAD_ZONES) if dataset == "spp_rt" else 0)
+    assert set(per_series.values()) == {local_day_hours(day) * 60 // minutes}
     hub = own.filter(pc.equal(own.column("settlement_point"), "HB_NORTH"))
     assert set(hub.column("interval_start_utc").to_pylist()) == grid(day, minutes)
     ends = pc.subtract(hub.column("interval_end_utc"), hub.column("interval_start_utc")).to_pylist()
@@ -138,8 +158,26 @@ def test_prices_cover_every_interval_of_the_central_day_once(
 @pytest.mark.parametrize("day", DST_DAYS)
 def test_rt_prices_have_100_or_92_quarter_hours(day: dt.date) -> None:
     table, _ = parsed("spp_rt", day, "api")
-    per_point = collections.Counter(table.column("settlement_point").to_pylist())
-    assert set(per_point.values()) == {100 if day == FALL_BACK else 92}
+    per_series = collections.Counter(
+        zip(
+            table.column("settlement_point").to_pylist(), table.column("settlement_point_type").to_pylist(), strict=True
+        )
+    )
+    assert set(per_series.values()) == {100 if day == FALL_BACK else 92}
+
+
+@pytest.mark.parametrize("origin", ["api", "mis"])
+def test_rt_load_zones_keep_both_the_lz_and_the_lzew_series(origin: str) -> None:
+    # GIVEN the sample's NP6-905 replies, which list every load zone twice per interval (LZ, then LZEW)
+    table, _ = parsed("spp_rt", FALL_BACK, origin)
+    own = on_day(table, FALL_BACK)  # (the MIS selection also holds the next day's first interval)
+    houston = own.filter(pc.equal(own.column("settlement_point"), "LZ_HOUSTON"))
+    # THEN both rows of every interval survive, each with its own type and price
+    by_type = {kind: houston.filter(pc.equal(houston.column("settlement_point_type"), kind)) for kind in ("LZ", "LZEW")}
+    assert by_type["LZ"].num_rows == by_type["LZEW"].num_rows == 100
+    assert by_type["LZ"].column("interval_start_utc").equals(by_type["LZEW"].column("interval_start_utc"))
+    assert by_type["LZ"].column("price_usd_mwh") != by_type["LZEW"].column("price_usd_mwh")
+    assert houston.column("settlement_point_type").null_count == 0
 
 
 @pytest.mark.parametrize("day", DST_DAYS)
@@ -169,7 +207,7 @@ def test_point_types_come_from_the_report_when_it_has_them_and_from_the_name_oth
     assert rt_types["DC_E"] == "RN"
     assert dam_types["HB_BUSAVG"] == "HU"  # derived from the name: the DAM report has no type column
     assert dam_types["LZ_HOUSTON"] == "LZ"
-    assert all(dam_types[node] is None for node in RESOURCE_NODES)
+    assert {dam_types[node] for node in RESOURCE_NODES} == {"RN"}  # never null: the type is in the key
     assert {dam_types[hub] for hub in HUBS} == {"HU"}
     assert {dam_types[zone] for zone in LOAD_ZONES} == {"LZ"}
 
@@ -192,13 +230,11 @@ def test_load_by_weather_zone_is_long_with_eight_zones(origin: str, day: dt.date
     assert all(result.notes == [] for result in results)
 
 
-def _forecast_duplicates_only_in_the_repeated_hour(table: pa.Table, dataset: ErcotDatasetName) -> None:
-    """Posting times are Central wall clock without a flag: two postings in the repeated hour share a label and
-    resolve to the first occurrence (the schema's rule), so only they can collide."""
-    duplicates = duplicate_keys(table, SILVER_TABLES[dataset].natural_key)
-    posted_index = SILVER_TABLES[dataset].natural_key.index("posted_at_utc")
-    repeated_hour = (dt.datetime(2024, 11, 3, 6, tzinfo=UTC), dt.datetime(2024, 11, 3, 7, tzinfo=UTC))
-    assert all(repeated_hour[0] <= key[posted_index] < repeated_hour[1] for key in duplicates)
+def _every_vintage_is_its_own(table: pa.Table, results: tuple[ParseResult, ...], dataset: ErcotDatasetName) -> None:
+    """Two postings in the repeated fall-back hour share a wall-clock label: told apart (API rows by their order of
+    appearance, documents by the fetcher's metadata), no two rows collide on the natural key, nothing is noted."""
+    assert duplicate_keys(table, SILVER_TABLES[dataset].natural_key) == []
+    assert all(result.notes == [] for result in results)
 
 
 @pytest.mark.parametrize("day", DST_DAYS)
@@ -231,7 +267,13 @@ def test_load_forecast_is_long_by_model_zone_and_vintage(origin: str, day: dt.da
         assert all(len(result.table.column("posted_at_utc").unique()) == 1 for result in results)
         assert all(day_start <= value < day_end for value in posted)
         assert len(results) == local_day_hours(day)
-    _forecast_duplicates_only_in_the_repeated_hour(table, "load_forecast")
+        # hourly postings, each an hour after the one before (the repeated hour's two passes too), give or take the
+        # few seconds after the minute that ERCOT (and the sample) post at
+        instants = sorted(result.table.column("posted_at_utc")[0].as_py() for result in results)
+        assert {round((later - earlier).total_seconds() / 60) for earlier, later in itertools.pairwise(instants)} == {
+            60
+        }
+    _every_vintage_is_its_own(table, results, "load_forecast")
 
 
 @pytest.mark.parametrize("day", DST_DAYS)
@@ -251,15 +293,13 @@ def test_wind_and_solar_are_long_by_region(dataset: ErcotDatasetName, origin: st
     not_system = table.filter(pc.not_equal(table.column("region"), "SYSTEM"))
     assert not_system.column("hsl_mw").null_count == not_system.num_rows
     assert table.column("forecast_mw").null_count == 0
-    # (postings inside the repeated fall-back hour are left out: their label resolves to the first occurrence, so
-    # the second one's actuals look an hour early)
-    outside = pc.invert(pc.equal(pc.hour(table.column("posted_at_utc")), 6))
-    future = table.filter(
-        pc.and_(pc.greater_equal(table.column("interval_end_utc"), table.column("posted_at_utc")), outside)
-    )
+    # (the postings of the repeated fall-back hour included: each is dated by its own pass of that hour)
+    future = table.filter(pc.greater_equal(table.column("interval_end_utc"), table.column("posted_at_utc")))
+    past = table.filter(pc.less(table.column("interval_end_utc"), table.column("posted_at_utc")))
     assert future.num_rows > 0
     assert future.column("generation_mw").null_count == future.num_rows
-    _forecast_duplicates_only_in_the_repeated_hour(table, dataset)
+    assert past.column("generation_mw").null_count == 0
+    _every_vintage_is_its_own(table, results, dataset)
 
 
 @pytest.mark.parametrize("day", DST_DAYS)
@@ -289,3 +329,12 @@ def test_parse_raw_dispatches_to_this_parser() -> None:
 def test_output_schema_is_the_silver_schema_minus_lineage() -> None:
     for dataset in ("spp_rt", "spp_dam", "load_weather_zone", "load_forecast", "wind", "solar", "fuel_mix"):
         assert output_schema(dataset) == silver_minus_lineage(dataset)  # type: ignore[arg-type]
+
+
+def test_fall_back_documents_without_the_fetchers_instant_are_noted_not_silently_dated() -> None:
+    # GIVEN the fall-back day's load-forecast documents as the MIS client lands them today (no x-posted-at-utc)
+    results = [parse(raw) for raw in sample_raws("load_forecast", FALL_BACK, "mis")]
+    # THEN the two postings of the repeated hour (01:30 CDT and 01:30 CST) are read as CDT, each with a note
+    notes = [note for result in results for note in result.notes]
+    assert len(notes) == 2
+    assert all("repeated fall-back hour" in note for note in notes)

@@ -2,9 +2,10 @@
 
 :func:`plan` turns an execution's input into a plan: the window of operating days, the ERCOT datasets to fetch,
 whether to fetch weather, poll intervals and limits, and for a backfill the chunks and the Distributed Map's
-concurrency and tolerated failure percentage. A bad input raises :class:`~energylake.errors.InvalidRequestError`
-naming every bad field, so the execution fails at its first state. ``statemachines/pipeline.asl.json`` and
-``statemachines/backfill.asl.json`` read the plan's fields by name.
+concurrency and tolerated failure percentage, with the door plan of its fetches (days per door per dataset,
+requests, and the least minutes ERCOT's request limit allows: :mod:`energylake.plan`). A bad input raises
+:class:`~energylake.errors.InvalidRequestError` naming every bad field, so the execution fails at its first state.
+``statemachines/pipeline.asl.json`` and ``statemachines/backfill.asl.json`` read the plan's fields by name.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 from energylake.contracts.datasets import ALL_DATASETS, ERCOT_DATASETS, DatasetName, in_catalog_order
 from energylake.errors import InvalidRequestError
 from energylake.lambdas._shared import Day, Schedule, parse_event
+from energylake.plan import fixed_chunks, plan_fetch
 from energylake.settings import Settings, get_settings
-from energylake.timeconv import central_today
+from energylake.timeconv import central_today, utc_now
 from energylake.window import Window
 
 __all__ = [
@@ -147,6 +149,9 @@ class BackfillPlan(RunPlan):
     chunks: list[ChunkPlan]
     max_concurrency: int
     tolerated_failure_percent: float
+    # What the chunks fetch, for the console (a few hundred bytes; no state reads it): days per door per dataset,
+    # requests, and the least minutes ERCOT's 30 requests a minute allow (energylake.plan.FetchPlan.summary).
+    fetch_plan: dict[str, Any]
 
 
 def scheduled_window(schedule: Schedule, scheduled_time: dt.datetime) -> Window:
@@ -169,6 +174,29 @@ def _run_plan(window: Window, datasets: list[str], settings: Settings, schedule:
         gate=PollPlan(poll_seconds=settings.gate_poll_seconds, max_polls=settings.gate_max_polls),
         glue=PollPlan(poll_seconds=settings.glue_poll_seconds, max_polls=settings.glue_max_polls),
     )
+
+
+def _fetch_plan_summary(
+    window: Window, datasets: list[str], chunk_days: int, settings: Settings, now: dt.datetime | None
+) -> dict[str, Any]:
+    """The door plan of a backfill's chunks. The stack always gives the fetch function ERCOT API credentials (a
+    Secrets Manager secret), so the plan assumes them; a chunk holding a day no door reaches for a dataset fails that
+    dataset's fetch, so the plan counts those days as unreachable."""
+    now_utc = now or utc_now()
+    today, weather_today = central_today(now_utc), now_utc.astimezone(dt.UTC).date()
+    chunks = fixed_chunks(
+        window, datasets, today=today, credentials=True, chunk_days=chunk_days, weather_today=weather_today
+    )
+    fetch_plan = plan_fetch(
+        window,
+        datasets,
+        today=today,
+        credentials=True,
+        settings=settings,
+        chunks=chunks,
+        weather_today=weather_today,
+    )
+    return fetch_plan.summary()
 
 
 def _in_order(datasets: list[DatasetName] | tuple[DatasetName, ...]) -> list[str]:
@@ -213,6 +241,7 @@ def plan(
         return BackfillPlan(
             **base,
             chunks=chunks,
+            fetch_plan=_fetch_plan_summary(window, datasets, chunk_days, settings, now),
             max_concurrency=backfill.max_concurrency or settings.backfill_max_concurrency,
             tolerated_failure_percent=(
                 backfill.tolerated_failure_percent

@@ -2,6 +2,7 @@
 
 :class:`BackfillState` records them under ``<lake>/_state/backfill-<start>-<end>.json``, so a rerun after an
 interruption skips them. Every stage is idempotent, so a chunk that was interrupted half way is simply run again.
+A chunk records the datasets it ran: those some door reached on its days (:func:`energylake.plan.backfill_chunks`).
 """
 
 from __future__ import annotations
@@ -42,29 +43,45 @@ class BackfillState:
             document = json.loads(lake.get(state.key))
             for chunk, done in dict(document.get("completed", {})).items():
                 state.recorded[str(chunk)] = dict(done)
-                # A chunk counts as done only if it ran at least the stages AND the datasets asked for now.
-                if set(stages) <= set(done.get("stages", [])) and set(datasets) <= set(done.get("datasets", [])):
+                if state._covers(dict(done), datasets):
                     state.completed[str(chunk)] = dict(done)
         except (ValueError, AttributeError) as exc:
             raise StorageError(f"backfill state {state.key} in {lake.uri} is unreadable ({exc}): delete it") from exc
         return state
 
-    def is_done(self, chunk: Window) -> bool:
-        return str(chunk) in self.completed
+    def _covers(self, done: dict[str, Any], datasets: tuple[str, ...] | list[str]) -> bool:
+        # A chunk counts as done only if it ran at least the stages AND the datasets asked for now.
+        return set(self.stages) <= set(done.get("stages", [])) and set(datasets) <= set(done.get("datasets", []))
 
-    def mark_done(self, chunk: Window, report: PipelineReport) -> None:
+    def is_done(self, chunk: Window, datasets: tuple[str, ...] | None = None) -> bool:
+        """Whether ``chunk`` ran for ``datasets`` (default: every dataset of the backfill). A backfill passes the
+        datasets some door reaches on the chunk's days: the others were never fetched, so a later run that reaches
+        them (with API credentials, say) runs the chunk again."""
+        if datasets is None:
+            return str(chunk) in self.completed
+        done = self.recorded.get(str(chunk))
+        return done is not None and self._covers(done, datasets)
+
+    def mark_done(self, chunk: Window, report: PipelineReport, datasets: tuple[str, ...] | None = None) -> None:
+        """Record ``chunk`` as run for ``datasets`` (default: every dataset of the backfill)."""
+        ran = set(self.datasets if datasets is None else datasets)
         # Datasets done earlier with the same stages stay done (a backfill of weather after one of spp_dam).
         previous = self.recorded.get(str(chunk), {})
-        datasets = set(self.datasets)
         if set(previous.get("stages", [])) == set(self.stages):
-            datasets |= set(previous.get("datasets", []))
-        self.completed[str(chunk)] = self.recorded[str(chunk)] = {
+            ran |= set(previous.get("datasets", []))
+        entry: dict[str, Any] = {
             "stages": list(self.stages),
-            "datasets": sorted(datasets),
+            "datasets": sorted(ran),
             "finished_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "seconds": {stage: round(seconds, 3) for stage, seconds in report.seconds.items()},
             "loaded_rows": report.loaded_rows,
         }
+        unreachable = sorted(set(self.datasets) - ran)
+        if unreachable:
+            entry["unreachable"] = unreachable  # no door reached them on these days when the chunk ran
+        self.recorded[str(chunk)] = entry
+        if self._covers(entry, self.datasets):
+            self.completed[str(chunk)] = entry
         document = {
             "window": str(self.window),
             "stages": list(self.stages),

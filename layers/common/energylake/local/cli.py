@@ -1,7 +1,8 @@
 """The ``energylake`` command: the local door into the same stages the Lambdas run.
 
   run        fetch -> curate -> gold (Spark) -> warehouse (DuckDB) -> dashboard, for a window
-  backfill   the same over a long window, in chunks, resumable after an interruption
+  backfill   the same over a long window, in chunks, resumable after an interruption; it prints its plan first
+             (days per door, requests, the least time ERCOT's limits allow); --plan prints it and stops
   fetch      sources -> raw only
   reprocess  raw -> silver -> gold -> warehouse, without fetching (--silver-only: raw -> silver)
   gold       silver -> gold;  load: silver + gold -> warehouse;  dashboard: warehouse -> HTML
@@ -15,21 +16,27 @@ Exit codes: 0 success; 1 the pipeline failed (the message names the stage, datas
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import logging
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from energylake.contracts.datasets import in_catalog_order
 from energylake.errors import ConfigurationError, EnergylakeError, InvalidRequestError, StageError
 from energylake.fetch import Connection
 from energylake.local.backfill import BackfillState
-from energylake.local.console import log_file, make_progress, summary, write_dashboard
+from energylake.local.console import log_file, make_progress, print_backfill_plan, summary, write_dashboard
 from energylake.local.options import Plan, UsageError, build_parser, checked_plan, source_connection
 from energylake.local.runner import ALL_STAGES, PipelineReport, run_pipeline
 from energylake.local.status import ls, status
+from energylake.plan import BackfillChunk, FetchPlan, backfill_chunks, plan_fetch
+from energylake.settings import load_settings
+from energylake.timeconv import central_today, utc_now
 from energylake.window import Window
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -90,6 +97,96 @@ def _report_json(report: PipelineReport, plan: Plan, dashboard: str | None) -> d
     }
 
 
+@dataclass
+class _BackfillWork:
+    """A backfill's chunks, the ones left to run, and the fetch plan of those."""
+
+    state: BackfillState
+    connection: Connection | None
+    chunks: int  # chunks some door reaches (the others have nothing to fetch)
+    pending: list[BackfillChunk]
+    fetch_plan: FetchPlan | None
+
+    @property
+    def skipped(self) -> int:
+        return self.chunks - len(self.pending)
+
+
+def _plan_backfill(args: argparse.Namespace, plan: Plan, stages: tuple[str, ...]) -> _BackfillWork:
+    """Chunk the window, drop the chunks a previous run finished, and plan the fetches of the rest (no writes).
+
+    With fetching, a chunk is also cut where the datasets some door reaches change, and fetches only those (the
+    ERCOT client refuses a window holding a day no door reaches); without, every chunk covers every dataset."""
+    assert plan.window is not None
+    # One connection for the whole backfill: its clock chooses each day's door, for the plan and the run alike (the
+    # sample's clock sits after the window's end, so its old days come through the archive as live ones would).
+    connection = (
+        source_connection(args.source, plan.window, sample_today=args.sample_today) if "fetch" in stages else None
+    )
+    state = BackfillState.load(plan.lake, plan.window, stages, tuple(plan.datasets))
+    if connection is None:
+        everything = tuple(in_catalog_order(plan.datasets))
+        chunks = [BackfillChunk(chunk, everything) for chunk in plan.window.chunks(args.chunk_days)]
+        pending = [chunk for chunk in chunks if not state.is_done(chunk.window, chunk.datasets)]
+        return _BackfillWork(state, None, len(chunks), pending, None)
+    now = connection.now() if connection.now is not None else utc_now()
+    today, weather_today = central_today(now), now.astimezone(dt.UTC).date()
+    credentials = connection.ercot_credentials is not None
+    chunks = backfill_chunks(
+        plan.window,
+        plan.datasets,
+        today=today,
+        credentials=credentials,
+        chunk_days=args.chunk_days,
+        weather_today=weather_today,
+    )
+    # The plan counts what is left: unfinished chunks, and the unreachable ones (to list their days and why).
+    left = [chunk for chunk in chunks if not (chunk.datasets and state.is_done(chunk.window, chunk.datasets))]
+    fetch_plan = plan_fetch(
+        plan.window,
+        plan.datasets,
+        today=today,
+        credentials=credentials,
+        settings=load_settings(),  # the configured limits (the sample's connection lifts them)
+        chunks=left,
+        weather_today=weather_today,
+    )
+    runnable = sum(1 for chunk in chunks if chunk.datasets)
+    return _BackfillWork(state, connection, runnable, [chunk for chunk in left if chunk.datasets], fetch_plan)
+
+
+def _run_backfill(plan: Plan, stages: tuple[str, ...], work: _BackfillWork) -> PipelineReport:
+    """Run the pending chunks with a progress bar, recording each finished one (what a rerun resumes from)."""
+    total = PipelineReport()
+    if work.skipped:
+        print(f"resuming: {work.skipped} of {work.chunks} chunks already done ({work.state.key})", file=sys.stderr)
+    with make_progress() as progress:
+        task = progress.add_task("backfill", total=len(work.pending))
+        for chunk in work.pending:
+
+            def step(message: str, chunk: Window = chunk.window) -> None:
+                progress.update(task, description=f"chunk {chunk}: {message}")
+
+            report = run_pipeline(
+                chunk.window,
+                chunk.datasets,
+                plan.lake,
+                plan.warehouse,
+                connection=work.connection,
+                stages=stages,
+                on_step=step,
+            )
+            work.state.mark_done(chunk.window, report, chunk.datasets)
+            logger.info(
+                "backfill chunk %s done",
+                chunk.window,
+                extra={"chunk": str(chunk.window), "datasets": list(chunk.datasets), "seconds": report.seconds},
+            )
+            total.merge(report)
+            progress.advance(task)
+    return total
+
+
 def _backfill(args: argparse.Namespace) -> int:
     stages = tuple(stage.strip() for stage in str(args.stages).split(",") if stage.strip())
     unknown = [stage for stage in stages if stage not in ALL_STAGES]
@@ -97,46 +194,63 @@ def _backfill(args: argparse.Namespace) -> int:
         raise InvalidRequestError(f"unknown stage {unknown[0] if unknown else ''!r}; stages: {','.join(ALL_STAGES)}")
     if args.chunk_days < 1:
         raise InvalidRequestError(f"--chunk-days must be at least 1, got {args.chunk_days}")
-    plan = checked_plan(args)
+    if args.sample_today and args.source != "sample":
+        raise InvalidRequestError("--sample-today sets the sample source's clock: use it with --source sample")
+    plan = checked_plan(args, writes=not args.plan)  # --plan writes nothing, so it needs no writable paths
     assert plan.window is not None
     ordered = tuple(stage for stage in ALL_STAGES if stage in stages)
-    chunks = list(plan.window.chunks(args.chunk_days))
+    work = _plan_backfill(args, plan, ordered)
+    if args.plan and args.json:
+        as_dict = work.fetch_plan.as_dict() if work.fetch_plan is not None else None
+        print(json.dumps({"chunks": work.chunks, "pending": len(work.pending), "plan": as_dict}, indent=2))
+        return EXIT_OK
+    if not args.json:
+        print_backfill_plan(
+            work.fetch_plan, window=plan.window, chunk_days=args.chunk_days, chunks=work.chunks,
+            pending=len(work.pending), sample=args.source == "sample",
+        )  # fmt: skip
+    if args.plan:
+        return EXIT_OK
+    if not work.chunks:
+        datasets = work.fetch_plan.datasets if work.fetch_plan is not None else ()
+        unreachable = [item for dataset in datasets for item in dataset.unreachable]
+        raise InvalidRequestError(
+            f"nothing to backfill in {plan.window}: " + (unreachable[0].reason if unreachable else "no door reaches it")
+        )
     with log_file(plan, "backfill") as log:
-        lake = plan.lake
-        state = BackfillState.load(lake, plan.window, ordered, tuple(plan.datasets))
-        pending = [chunk for chunk in chunks if not state.is_done(chunk)]
-        skipped = len(chunks) - len(pending)
-        if skipped:
-            print(f"resuming: {skipped} of {len(chunks)} chunks already done ({state.key})", file=sys.stderr)
-        total = PipelineReport()
-        with make_progress() as progress:
-            task = progress.add_task("backfill", total=len(pending))
-            for chunk in pending:
-                connection = source_connection(args.source, chunk) if "fetch" in ordered else None
-
-                def step(message: str, chunk: Window = chunk) -> None:
-                    progress.update(task, description=f"chunk {chunk}: {message}")
-
-                report = run_pipeline(
-                    chunk,
-                    plan.datasets,
-                    lake,
-                    plan.warehouse,
-                    connection=connection,
-                    stages=ordered,
-                    on_step=step,
-                )
-                state.mark_done(chunk, report)
-                logger.info("backfill chunk %s done", chunk, extra={"chunk": str(chunk), "seconds": report.seconds})
-                total.merge(report)
-                progress.advance(task)
+        total = _run_backfill(plan, ordered, work)
         dashboard = write_dashboard(plan, total) if "load" in ordered else None
     if args.json:
-        print(json.dumps({**_report_json(total, plan, dashboard), "chunks": len(chunks), "skipped": skipped}, indent=2))
+        document: dict[str, Any] = {
+            **_report_json(total, plan, dashboard),
+            "chunks": work.chunks,
+            "skipped": work.skipped,
+        }
+        if work.fetch_plan is not None:
+            document["plan"] = work.fetch_plan.summary()
+            document["requests"] = _requests_sent(total)
+        print(json.dumps(document, indent=2))
     else:
         summary(total, plan, dashboard, log)
-        print(f"backfill {plan.window}: {len(pending)} chunk(s) run, {skipped} skipped (already done)")
+        print(f"backfill {plan.window}: {len(work.pending)} chunk(s) run, {work.skipped} skipped (already done)")
+        if work.fetch_plan is not None and total.fetched:
+            sent = _requests_sent(total)
+            planned = work.fetch_plan.ercot_requests + work.fetch_plan.open_meteo_requests
+            print(
+                f"requests: {planned:,} planned, {sum(sent['sent'].values()):,} sent "
+                f"({sum(sent['retries'].values()):,} of them retries)"
+            )
     return EXIT_OK
+
+
+def _requests_sent(report: PipelineReport) -> dict[str, dict[str, int]]:
+    """Requests each dataset's fetches sent (retries included) and how many were retries: set beside the plan."""
+    sent: dict[str, int] = {}
+    retries: dict[str, int] = {}
+    for result in report.fetched:
+        sent[result.dataset] = sent.get(result.dataset, 0) + result.stats.requests
+        retries[result.dataset] = retries.get(result.dataset, 0) + result.stats.retries
+    return {"sent": sent, "retries": retries}
 
 
 def _fetch(args: argparse.Namespace) -> int:

@@ -18,6 +18,8 @@ from energylake.errors import EnergylakeError, StageError
 from energylake.lake.layout import LOG_FILE
 from energylake.local.options import Plan
 from energylake.local.runner import PipelineReport, timed
+from energylake.plan import OPEN_METEO_FREE_CALLS_PER_DAY, OPEN_METEO_FREE_CALLS_PER_HOUR, FetchPlan
+from energylake.window import Window
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -141,13 +143,13 @@ def table_rows(warehouse: str) -> dict[str, dict[str, Any]]:
         con.close()
 
 
-def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> Table:
-    """A rich table: the first column left-aligned (names), the others right-aligned (numbers)."""
+def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]], *, names: int = 1) -> Table:
+    """A rich table: the first ``names`` columns left-aligned (names), the others right-aligned (numbers)."""
     from rich.table import Table
 
     table = Table(title=title)
     for index, column in enumerate(columns):
-        table.add_column(column, justify="left" if index == 0 else "right")
+        table.add_column(column, justify="left" if index < names else "right")
     for row in rows:
         table.add_row(*row)
     return table
@@ -188,6 +190,91 @@ def summary(report: PipelineReport, plan: Plan, dashboard: str | None, log: Path
     ):
         if where:
             console.print(f"{label}: {where}", markup=False)
+
+
+def duration(minutes: float) -> str:
+    """``minutes`` for a reader: "45 min", "7 h 32 min", "3 d 4 h"."""
+    whole = round(minutes)
+    if whole < 60:
+        return f"{minutes:.1f} min" if minutes < 10 else f"{whole} min"
+    hours, rest = divmod(whole, 60)
+    if hours < 24:
+        return f"{hours} h {rest:02d} min"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h"
+
+
+def print_backfill_plan(
+    fetch_plan: FetchPlan | None, *, window: Window, chunk_days: int, chunks: int, pending: int, sample: bool
+) -> None:
+    """The plan a backfill prints before it starts: days per door per dataset, the requests they take, and the
+    least time ERCOT's and Open-Meteo's limits allow for them; then the days no door reaches, and why."""
+    console = make_console()
+    done = f", {chunks - pending} already done" if pending < chunks else ""
+    console.print(
+        f"backfill {window}: {chunks} chunk(s) of at most {chunk_days} days (a calendar year where ERCOT's yearly "
+        f"files serve every ERCOT dataset){done}; {pending} to run",
+        markup=False,
+        soft_wrap=True,
+    )
+    if fetch_plan is None:
+        console.print("no fetch stage: nothing is requested from ERCOT or Open-Meteo", markup=False)
+        return
+    rows: list[list[str]] = []
+    for dataset in fetch_plan.datasets:
+        for door in dataset.doors:
+            spans = str(door.spans[0]) if len(door.spans) == 1 else f"{len(door.spans)} spans, {door.spans[0].start}.."
+            if len(door.spans) > 1:
+                spans += str(door.spans[-1].end)
+            files = f"{door.documents:,}" if door.documents else "-"
+            if dataset.is_weather:
+                files = f"{door.calls:,.0f} calls"
+            rows.append([dataset.dataset, door.door, f"{door.days:,}", spans, files, f"{door.requests:,}"])
+        if dataset.tokens:
+            rows.append([dataset.dataset, "token", "-", "-", "-", f"{dataset.tokens:,}"])
+        if dataset.unreachable_days:
+            rows.append([dataset.dataset, "(unreachable)", f"{dataset.unreachable_days:,}", "-", "-", "0"])
+    seen = "credentials" if fetch_plan.credentials else "no credentials"
+    title = f"fetch plan seen from {fetch_plan.today} ({seen}): days per door and requests"
+    console.print(table(title, ("dataset", "door", "days", "days span", "documents", "requests"), rows, names=2))
+    free_tier = (
+        f"; free tier {OPEN_METEO_FREE_CALLS_PER_HOUR:,}/h, {OPEN_METEO_FREE_CALLS_PER_DAY:,}/day"
+        if fetch_plan.open_meteo_free_tier
+        else ""
+    )
+    limits = [
+        [
+            "ERCOT",
+            f"{fetch_plan.ercot_requests:,}",
+            f"{fetch_plan.ercot_requests_per_minute:g} requests/min",
+            duration(fetch_plan.ercot_minutes),
+        ],
+        [
+            "Open-Meteo",
+            f"{fetch_plan.open_meteo_requests:,} ({fetch_plan.open_meteo_calls:,.0f} calls)",
+            f"{fetch_plan.open_meteo_requests_per_minute:g} calls/min{free_tier}",
+            duration(fetch_plan.open_meteo_minutes),
+        ],
+        ["total", f"{fetch_plan.ercot_requests + fetch_plan.open_meteo_requests:,}", "", duration(fetch_plan.minutes)],
+    ]
+    console.print(
+        table("requests and the least time the limits allow", ("source", "requests", "limit", "at least"), limits)
+    )
+    console.print(
+        "a lower bound: requests over the limits, without retries, 429 waits, API days that answer no rows "
+        "(fetched again from the archive), transfers or the other stages",
+        markup=False,
+        soft_wrap=True,
+    )
+    if sample:
+        console.print("the sample source answers offline without limits: the times are the live sources'", markup=False)
+    for dataset in fetch_plan.datasets:
+        for item in dataset.unreachable:
+            console.print(
+                f"unreachable: {dataset.dataset} {item.span} ({item.span.days_count:,} days): {item.reason}",
+                markup=False,
+                soft_wrap=True,  # one line each: a reason is long, and people grep these
+            )
 
 
 def write_dashboard(plan: Plan, report: PipelineReport | None = None) -> str:

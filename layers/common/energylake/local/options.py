@@ -23,7 +23,7 @@ from energylake.lake.storage import Storage, open_storage
 from energylake.local.runner import ALL_STAGES
 from energylake.settings import load_settings
 from energylake.timeconv import local_day_bounds_utc
-from energylake.window import Window
+from energylake.window import Window, parse_day
 
 DEFAULT_LAKE = "./lake"
 DEFAULT_CHUNK_DAYS = 7
@@ -86,6 +86,17 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"comma-separated stages to run per chunk (default {','.join(ALL_STAGES)})",
     )
     backfill.add_argument("--out", help="dashboard HTML file (default <lake>/dashboard.html)")
+    backfill.add_argument(
+        "--sample-today",
+        metavar="YYYY-MM-DD",
+        help="with --source sample: the sample's today (default the day after --end); a window older than 90 days "
+        "then comes through the archive or the yearly files, as it would live",
+    )
+    backfill.add_argument(
+        "--plan",
+        action="store_true",
+        help="print the plan (days per door, requests, the least time ERCOT's limit allows) and exit, writing nothing",
+    )
 
     fetch = commands.add_parser("fetch", parents=[window, paths], help="fetch raw ERCOT and Open-Meteo replies")
     _source_argument(fetch)
@@ -183,13 +194,16 @@ def checked_plan(args: argparse.Namespace, *, writes: bool = True) -> Plan:
     return Plan(lake_uri, open_storage(lake_uri), warehouse, dashboard, window, datasets)
 
 
-def source_connection(source: str, window: Window) -> Connection:
-    """The live sources, or the offline sample with its clock early on the day after the window (so its dashboards
-    cover the window's end, as the real ones cover yesterday and today)."""
+def source_connection(source: str, window: Window, *, sample_today: str | None = None) -> Connection:
+    """The live sources, or the offline sample with its clock early on ``sample_today`` (default the day after the
+    window, so its dashboards cover the window's end, as the real ones cover yesterday and today)."""
     settings = load_settings()
     if source == "sample":
         from energylake import sample
 
-        sample_now = local_day_bounds_utc(window.end + dt.timedelta(days=1))[0] + dt.timedelta(hours=6)
+        today = parse_day(sample_today, field="--sample-today") if sample_today else window.end + dt.timedelta(days=1)
+        sample_now = local_day_bounds_utc(today)[0] + dt.timedelta(hours=6)
         return sample.connection(settings, now=sample_now)
+    if sample_today:
+        raise InvalidRequestError("--sample-today sets the sample source's clock: use it with --source sample")
     return live_connection(settings)

@@ -8,10 +8,15 @@ Entry points
 Formats
     * ``ercot-api``: one Public Reports API page ``{_meta, report, fields[{name}], data[[...]]}``; columns are named
       by ``fields[].name``.
-    * ``ercot-mis``: a zip holding one CSV (ERCOT's MIS download), also ERCOT's historical layouts as plain CSV:
-      the DAM hub/load-zone price archive (``Delivery Date,Hour Ending,Repeated Hour Flag,Settlement Point,...``) and
-      the native load archive (``Hour Ending,COAST,...,ERCOT`` with labels ``MM/DD/YYYY HH:MM`` / ``... 02:00 DST``);
-      for ``load_forecast`` both NP3-565 (by model and weather zone) and NP3-560 (in-use forecast by forecast zone).
+    * ``ercot-mis`` and ``ercot-archive``: one posted document, a zip holding the report's CSV (ERCOT's MIS
+      download, an archive document). The CSV is the zip's one CSV (an xml twin, a readme or a pdf beside it is
+      ignored), else the one CSV named for the report (``...NP4732...``); a document zipped once more is opened; a
+      workbook goes to the yearly reader (:mod:`energylake.parse.ercot.yearly`); anything else is a ParseError
+      naming the members. Also ERCOT's historical layouts as plain CSV: the DAM hub/load-zone price archive
+      (``Delivery Date,Hour Ending,Repeated Hour Flag,Settlement Point,...``) and the native load archive
+      (``Hour Ending,COAST,...,ERCOT`` with labels ``MM/DD/YYYY HH:MM`` / ``... 02:00 DST``); for ``load_forecast``
+      both NP3-565 (by model and weather zone) and NP3-560 (in-use forecast by forecast zone); for wind and solar
+      every NP4-732 / NP4-737 layout since 2014 (listed in :mod:`energylake.parse.ercot.tables`).
     * ``ercot-dashboard``: ``fuel-mix.json``.
 
 Column names are matched ignoring case and every character that is not a letter or digit (``DSTFlag    ``,
@@ -23,14 +28,17 @@ Decisions
       :mod:`energylake.timeconv` (vectorised). The repeated fall-back hour is told apart by ``DSTFlag`` /
       ``Repeated Hour Flag`` (Y/true = the second, standard-time occurrence). In layouts that mark the repeated hour
       in the label itself (native load: ``11/03/2024 02:00 DST``), an unmarked label is the first occurrence. A
-      repeated hour with neither flag nor marker cannot be placed and is a :class:`ParseError`.
+      repeated hour with neither flag nor marker cannot be placed and is a :class:`ParseError`. An hour-ending
+      TIMESTAMP (``02/08/2016 00:00``, older NP4-732/737 files) names the instant its hour ends: ``00:00`` is hour
+      ending 24 of the day before.
     * Rows: errors name the source column (as spelled in the source) and the 1-based DATA row (the first row of
       ``data`` / the first line after the CSV header is row 1).
     * Forecast vintages (``posted_at_utc``): a per-row posting column (API ``postedDatetime``) wins; otherwise the
-      document's posting time: raw metadata ``x-publish-date`` (or ``x-posted``) as written by the MIS client, else
-      the ``cdr....YYYYMMDD.HHMMSS...`` stamp in the zip member name (or ``x-constructed-name``). Every ERCOT posting
-      time is a Central wall clock (MIS offsets are unreliable and ignored); an ambiguous fall-back label resolves to
-      the first occurrence, as the schema says.
+      document's posting label (raw metadata ``x-post-datetime`` / ``x-publish-date`` / ``x-posted``, else the
+      ``cdr....YYYYMMDD.HHMMSS...`` stamp of the member name or ``x-constructed-name``), all Central wall clock. The
+      two postings of the repeated fall-back hour share labels: a document's pass is what its fetcher resolved from
+      the listing (``x-posted-at-utc`` or ``x-posting-occurrence``), API rows go by order of appearance; the full
+      rule is in :mod:`energylake.parse.ercot.postings`.
     * Load by weather zone: the total column (``total`` / ``ERCOT`` / ``SystemTotal``) is not a zone and is not
       emitted; when it differs from the sum of the zones by more than 1 MW a note says how often (never an error:
       judging numbers is the quality gate's business).
@@ -38,8 +46,14 @@ Decisions
       the END of a 5-minute interval stamped a few seconds early: it is rounded to the nearest 5 minutes, and the
       interval is ``[end - 5 min, end)`` (the ``00:04:57`` point describes 00:00-00:05). ``rows_read`` counts the
       timestamps; each becomes one row per fuel. A point more than 30 s off the grid gets a note.
-    * DAM settlement point type, when the report has none: ``HB_*`` -> ``HU``, ``LZ_*_EW`` -> ``LZEW``,
-      ``LZ_*`` -> ``LZ``, otherwise null.
+    * Settlement point type, part of a price's natural key and never null: real-time reports state it (NP6-905 lists
+      each load zone twice per interval under one name, LZ and LZEW, at different prices: both rows are kept), and
+      a real-time row without it is a ParseError naming the row (the name cannot tell LZ from LZEW). Reports without
+      a type column (NP4-190 DAM prices) get it from the name: ``HB_*`` -> ``HU``, ``LZ_*_EW`` -> ``LZEW``,
+      ``LZ_*`` -> ``LZ``, otherwise ``RN``.
+    * Wind and solar: a table whose generation and forecast values are all empty is a ParseError, never empty rows;
+      a layout that cannot be placed in time with confidence (NP4-732's 2016 HOUR_BEGINNING files) is a ParseError
+      naming the layout.
     * Empty reports give an empty table with the right schema.
 
 Performance: columnar throughout. API pages are decoded with orjson (garbage collection paused while the page's
@@ -75,14 +89,13 @@ from energylake.parse.ercot.columns import (
     column_key,
     contiguous,
     dashboard_instants,
-    document_posting,
     fuel_code,
     gc_paused,
     parse_text_values,
-    posting_from_name,
     python_to_array,
     transpose,
 )
+from energylake.parse.ercot.postings import document_posting
 from energylake.parse.ercot.tables import (
     CSV_FLOAT_KEYS,
     ERCOT_PARSED_DATASETS,
@@ -168,20 +181,81 @@ def parse_api_page(dataset: DatasetName, body: bytes, *, what: str = "ERCOT API 
 def parse_mis_zip(
     dataset: DatasetName, body: bytes, *, metadata: Mapping[str, str] | None = None, what: str = "ERCOT MIS zip"
 ) -> ParseResult:
-    """An MIS download: a zip holding one CSV. The posting time comes from ``metadata`` or the member name."""
+    """One posted document (an MIS download or an archive document): a zip holding the report's CSV, read with the
+    posting time its metadata or member name gives. A document holding an Excel workbook goes to the yearly
+    reader."""
     schema_of(dataset)
+    metadata = metadata or {}
     try:
         with zipfile.ZipFile(io.BytesIO(body)) as archive:
-            members = [name for name in archive.namelist() if name.lower().endswith(".csv")]
-            if len(members) != 1:
-                raise ParseError(f"{what}: expected one CSV in the zip, found {members or archive.namelist()}")
-            (member,) = members
+            names = [name for name in archive.namelist() if not name.endswith("/")]
+            if _is_workbook(names):
+                return _workbook(dataset, body, metadata, what)
+            member = _report_member(dataset, names, what)
             content = archive.read(member)
+            if member.lower().endswith(".zip"):  # one document zipped once more (an archive download's inner zip)
+                return parse_mis_zip(dataset, content, metadata=metadata, what=f"{what} [{member}]")
+            if member.lower().endswith((".xlsx", ".xlsm")):
+                return _workbook(dataset, content, metadata, f"{what} [{member}]")
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
         raise ParseError(f"{what}: not a readable zip ({exc})") from None
-    metadata = metadata or {}
-    posted = document_posting(metadata, member)
-    return parse_csv_bytes(dataset, content, origin_hint="ercot-mis", posted_at=posted, what=f"{what} [{member}]")
+    posting = document_posting(metadata, member)
+    result = parse_csv_bytes(
+        dataset, content, origin_hint="ercot-mis", posted_at=posting.posted_at, what=f"{what} [{member}]"
+    )
+    result.notes.extend(f"{what}: {note}" for note in posting.notes)
+    return result
+
+
+# What identifies a report's file among a document's members: its EMIL number as ERCOT writes it in file names
+# (cdr.00013028.0000000000000000.20250313.135509.WPPHRLYAVGACTNP4732.csv).
+_REPORT_STEMS: dict[str, tuple[str, ...]] = {
+    "spp_rt": ("NP6905",),
+    "spp_dam": ("NP4190",),
+    "load_weather_zone": ("NP6345",),
+    "load_forecast": ("NP3565", "NP3560"),
+    "wind": ("NP4732",),
+    "solar": ("NP4737",),
+}
+
+
+def _report_member(dataset: DatasetName, names: list[str], what: str) -> str:
+    """The member holding the report: the one CSV (an xml twin, a readme or a pdf beside it is ignored), else the one
+    CSV whose name carries the report's number, else a single inner zip or workbook; otherwise a ParseError naming
+    the members."""
+    csvs = [name for name in names if name.lower().endswith(".csv")]
+    if len(csvs) == 1:
+        return csvs[0]
+    if len(csvs) > 1:
+        stems = _REPORT_STEMS.get(dataset, ())
+        named = [name for name in csvs if any(stem in name.upper() for stem in stems)]
+        if len(named) == 1:
+            return named[0]
+        raise ParseError(
+            f"{what}: {len(csvs)} CSV files and none or several of them named for the {dataset} report "
+            f"({', '.join(stems) or 'no known file name'}): {', '.join(names)}"
+        )
+    inner = [name for name in names if name.lower().endswith((".zip", ".xlsx", ".xlsm"))]
+    if len(inner) == 1:
+        return inner[0]
+    raise ParseError(
+        f"{what}: no CSV file in the zip"
+        + (f" ({len(inner)} inner zips or workbooks: one document per raw object)" if inner else "")
+        + f"; members: {', '.join(names) or 'none'}"
+    )
+
+
+def _is_workbook(names: list[str]) -> bool:
+    """An xlsx file is itself a zip: its members say so."""
+    return "[Content_Types].xml" in names and any(name.startswith("xl/") for name in names)
+
+
+def _workbook(dataset: DatasetName, body: bytes, metadata: Mapping[str, str], what: str) -> ParseResult:
+    # The report documents this parser reads are CSVs; ERCOT's workbooks are its yearly historical files, which
+    # the yearly reader knows.
+    from energylake.parse.ercot.yearly import parse_yearly
+
+    return parse_yearly(RawObject(what, dataset, body, dict(metadata)))
 
 
 def parse_csv_bytes(
@@ -200,8 +274,10 @@ def parse_csv_bytes(
     """
     schema_of(dataset)
     label = what or f"{origin_hint or 'ERCOT'} CSV{f' [{member_name}]' if member_name else ''}"
+    posting_notes: tuple[str, ...] = ()
     if posted_at is None and member_name:
-        posted_at = posting_from_name(member_name)
+        posting = document_posting({}, member_name)
+        posted_at, posting_notes = posting.posted_at, posting.notes
     text_start = csv_bytes[:4096].decode("utf-8-sig", errors="replace")
     header_line = text_start.splitlines()[0] if text_start.strip() else ""
     header = next(csv.reader([header_line]), []) if header_line else []
@@ -253,7 +329,9 @@ def parse_csv_bytes(
         return combined[index] if chunked is None else chunked
 
     source = SourceColumns(header, column, num_rows, label, column_chunked)
-    return parse_columns(dataset, source, posted_at=posted_at)
+    result = parse_columns(dataset, source, posted_at=posted_at)
+    result.notes.extend(f"{label}: {note}" for note in posting_notes)
+    return result
 
 
 def _read_csv(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -23,7 +23,6 @@ from energylake.contracts.schemas import (
 )
 from energylake.errors import ParseError
 
-_CDR_STAMP = re.compile(r"\.(\d{8})\.(\d{6})\d*\.[A-Za-z]")
 _NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
 _INTEGER = r"^[+-]?\d+$"
 
@@ -393,75 +392,6 @@ def hour_starts_utc(
         return timeconv.hour_ending_starts_utc(days, hours, repeated, sequential=sequential)
     except ValueError as exc:
         raise local_time_error(exc, hour_column, what) from None
-
-
-def _wallclock_to_utc(column: str, local: pa.Array, what: str) -> pa.Array:
-    try:
-        return timeconv.local_wallclock_array_to_utc(local, ambiguous="earlier")
-    except ValueError as exc:
-        raise local_time_error(exc, column, what) from None
-
-
-def _parse_local_datetime(text: str) -> dt.datetime:
-    value = dt.datetime.fromisoformat(text.replace("/", "-") if text[:4].isdigit() else text)
-    return value.replace(tzinfo=None)
-
-
-def parse_postings(name: str, array: pa.Array, what: str) -> pa.Array:
-    """A per-row posting column (naive Central wall clock, e.g. ``2024-11-03T01:30:00``) -> UTC."""
-    text = trimmed_text(array)
-    require_values(name, text, what)
-    encoded = pc.dictionary_encode(text)
-    values: list[dt.datetime] = []
-    for position, value in enumerate(encoded.dictionary.to_pylist()):
-        try:
-            values.append(_parse_local_datetime(value))
-        except ValueError as exc:
-            row = first_row_number(pc.equal(encoded.indices, position))
-            raise ParseError(f"{what}: {value!r} is not a date and time ({exc})", column=name, row=row) from None
-    local = pa.array(values, pa.timestamp("us"))
-    try:
-        utc = timeconv.local_wallclock_array_to_utc(local, ambiguous="earlier")
-    except ValueError as exc:
-        index = getattr(exc, "row", None)
-        row = first_row_number(pc.equal(encoded.indices, index)) if isinstance(index, int) else None
-        raise ParseError(f"{what}: {exc}", column=name, row=row) from None
-    return utc.take(encoded.indices)
-
-
-def document_posting(metadata: Mapping[str, str], member: str) -> dt.datetime | None:
-    """When an MIS document was posted: metadata x-publish-date / x-posted, else the cdr stamp of its names."""
-    for key in ("x-publish-date", "x-posted"):
-        value = metadata.get(key, "").strip()
-        if value:
-            try:
-                local = dt.datetime.fromisoformat(value[:19])  # the offset ERCOT writes is unreliable: wall clock
-            except ValueError:
-                raise ParseError(f"raw metadata {key}={value!r} is not a date and time", column=key) from None
-            return _central_to_utc(local, key)
-    for name in (member, metadata.get("x-constructed-name", "")):
-        posted = posting_from_name(name) if name else None
-        if posted is not None:
-            return posted
-    return None
-
-
-def posting_from_name(name: str) -> dt.datetime | None:
-    """The posting time in an ERCOT file name ``cdr.<rtid>.<duns>.YYYYMMDD.HHMMSS[mmm].<report>...``."""
-    match = _CDR_STAMP.search(name)
-    if match is None:
-        return None
-    try:
-        local = dt.datetime.strptime(match.group(1) + match.group(2), "%Y%m%d%H%M%S")
-    except ValueError:
-        return None
-    return _central_to_utc(local, "file name")
-
-
-def _central_to_utc(local: dt.datetime, column: str) -> dt.datetime:
-    utc = _wallclock_to_utc(column, pa.array([local], pa.timestamp("us")), "posting time")
-    value: dt.datetime = utc[0].as_py()
-    return value
 
 
 def dashboard_instants(stamps: pa.Array, what: str) -> pa.Array:

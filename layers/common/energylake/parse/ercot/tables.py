@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from energylake import timeconv
-from energylake.contracts.datasets import ERCOT_DATASETS, DatasetName
+from energylake.contracts.datasets import ERCOT_DATASETS, DatasetName, get_dataset
 from energylake.contracts.schemas import (
     LINEAGE,
     SILVER_TABLES,
@@ -35,11 +35,11 @@ from energylake.parse.ercot.columns import (
     parse_floats,
     parse_hours,
     parse_ints,
-    parse_postings,
     repeated_flags,
     require_values,
     trimmed_text,
 )
+from energylake.parse.ercot.postings import parse_postings
 
 ERCOT_PARSED_DATASETS: tuple[DatasetName, ...] = ERCOT_DATASETS
 _LINEAGE_NAMES = frozenset(column.name for column in LINEAGE)
@@ -104,14 +104,46 @@ def silver_table(dataset: DatasetName, columns: Mapping[str, pa.Array]) -> pa.Ta
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
-def _point_type_from_name(points: pa.Array) -> pa.Array:
-    null = pa.scalar(None, pa.string())
+def point_types_from_names(points: pa.Array) -> pa.Array:
+    """The settlement point type of reports without one (NP4-190 DAM prices; its MIS CSV neither): ``HB_*`` -> HU,
+    ``LZ_*_EW`` -> LZEW (no ERCOT name has that form today), ``LZ_*`` -> LZ, anything else -> RN (NP4-190 lists
+    resource nodes, hubs and load zones only)."""
     load_zone = pc.starts_with(points, "LZ_")
     return pc.if_else(
         pc.starts_with(points, "HB_"),
         "HU",
-        pc.if_else(load_zone, pc.if_else(pc.ends_with(points, "_EW"), "LZEW", "LZ"), null),
+        pc.if_else(load_zone, pc.if_else(pc.ends_with(points, "_EW"), "LZEW", "LZ"), "RN"),
     )
+
+
+_POINT_TYPE = ("settlementPointType", "SettlementPointType", "Settlement Point Type")
+
+
+def _point_types(dataset: DatasetName, source: SourceColumns, points: pa.Array) -> pa.Array:
+    """The type of every price row, never null: it is part of the natural key (real-time reports list each load zone
+    twice per interval under one name, types LZ and LZEW, at different prices)."""
+    what = source.what
+    if dataset == "spp_rt":
+        # The type cannot come from the name here: LZ_HOUSTON is both LZ and LZEW.
+        type_name, type_values = source.require("settlement point type", *_POINT_TYPE, chunked=True)
+        types = trimmed_text(type_values)
+        if types.null_count:
+            row = first_row_number(types.is_null())
+            point = points[(row or 1) - 1].as_py()
+            raise ParseError(
+                f"{what}: settlement point {point!r} has no settlement point type (real-time prices list load zones "
+                "twice, LZ and LZEW: a row without its type cannot be keyed)",
+                column=type_name,
+                row=row,
+            )
+        return types
+    type_column = source.find(*_POINT_TYPE, chunked=True)
+    if type_column is None:
+        return point_types_from_names(contiguous(points))
+    types = trimmed_text(type_column[1])
+    if types.null_count:
+        types = pc.coalesce(contiguous(types), point_types_from_names(contiguous(points)))
+    return types
 
 
 def _spp(dataset: DatasetName, source: SourceColumns) -> pa.Table:
@@ -133,10 +165,7 @@ def _spp(dataset: DatasetName, source: SourceColumns) -> pa.Table:
     prices = parse_floats(price_name, price_values, what, required=True)
     flag_column = source.find(*_DST_FLAG, chunked=True)
     flags = parse_flags(*flag_column, what) if flag_column else None
-    type_column = source.find("settlementPointType", "SettlementPointType", "Settlement Point Type", chunked=True)
-    point_types = trimmed_text(type_column[1]) if type_column else pa.nulls(len(points), pa.string())
-    if point_types.null_count:
-        point_types = pc.coalesce(contiguous(point_types), contiguous(_point_type_from_name(points)))
+    point_types = _point_types(dataset, source, points)
     if dataset == "spp_rt":
         hour_name, hours = source.require(
             "delivery hour", "deliveryHour", "DeliveryHour", "Delivery Hour", chunked=True
@@ -196,7 +225,15 @@ def _hourly_index(source: SourceColumns, *, date_aliases: Sequence[str]) -> tupl
                 row=row,
             )
         days = parse_dates(hour_name, parts.field("day"), what)
-        hours, marker = parse_hours(hour_name, parts.field("hour"), what)
+        hour_labels = parts.field("hour")
+        # A timestamp in an hour-ending column names the instant the hour ends: "02/08/2016 00:00" (NP4-737 and
+        # NP4-732 timestamp layouts) is the hour ending at midnight, hour ending 24 of the day before.
+        midnight = pc.match_substring_regex(hour_labels, r"^0{1,2}(:00){0,2}$")
+        if pc.any(midnight).as_py():
+            day_numbers = pc.subtract(days.cast(pa.int32()), pc.if_else(midnight, 1, 0).cast(pa.int32()))
+            days = day_numbers.cast(pa.date32())
+            hour_labels = pc.if_else(midnight, "24:00", hour_labels)
+        hours, marker = parse_hours(hour_name, hour_labels, what)
     flag_column = source.find(*_DST_FLAG)
     flags = parse_flags(*flag_column, what) if flag_column else None
     starts = hour_starts_utc(hour_name, days, hours, repeated_flags(flags, marker), what)
@@ -262,16 +299,19 @@ def _load_weather_zone(source: SourceColumns, notes: list[str]) -> pa.Table:
     )
 
 
-def _posting(source: SourceColumns, posted_at: dt.datetime | None) -> pa.Array:
-    """``posted_at_utc`` per row: the source's posting column, else the document's posting time."""
+def _posting(source: SourceColumns, posted_at: dt.datetime | None, row_keys: Sequence[pa.Array]) -> pa.Array:
+    """``posted_at_utc`` per row: the source's posting column, else the document's posting time (the rules are in
+    :mod:`energylake.parse.ercot.postings`). ``row_keys``: the rest of a row's natural key, which tells the two
+    postings of a fall-back label apart by order of appearance."""
     what = source.what
     column = source.find(*_POSTED)
     if column is not None:
-        return parse_postings(column[0], column[1], what)
+        return parse_postings(column[0], column[1], what, row_keys=row_keys)
     if posted_at is None:
         raise ParseError(
-            f"{what}: no posting time: no posting column ({', '.join(_POSTED)}), no x-publish-date metadata and "
-            f"no cdr.<rtid>.<duns>.YYYYMMDD.HHMMSS file name; columns present: {', '.join(source.names)}",
+            f"{what}: no posting time: no posting column ({', '.join(_POSTED)}), no x-post-datetime or "
+            "x-publish-date metadata and no cdr.<rtid>.<duns>.YYYYMMDD.HHMMSS file name; columns present: "
+            f"{', '.join(source.names)}",
             column="postedDatetime",
         )
     return pa.repeat(pa.scalar(posted_at.astimezone(dt.UTC), UTC_TIMESTAMP), source.num_rows)
@@ -283,7 +323,6 @@ _FORECAST_ZONES = {"north": "NORTH", "south": "SOUTH", "west": "WEST", "houston"
 def _load_forecast(source: SourceColumns, posted_at: dt.datetime | None, notes: list[str]) -> pa.Table:
     what = source.what
     starts, ends = _hourly_index(source, date_aliases=_DATE)
-    posted = _posting(source, posted_at)
     count = source.num_rows
     forecast_zone_layout = source.find("Houston") is not None  # NP3-560: forecast zones, ERCOT's in-use forecast
     blocks: list[tuple[str, str, pa.Array]] = []  # (zone type, zone, MW)
@@ -293,12 +332,14 @@ def _load_forecast(source: SourceColumns, posted_at: dt.datetime | None, notes: 
             blocks.append(("FORECAST", zone, parse_floats(name, values, what, required=True)))
         models = pa.repeat(pa.scalar("IN_USE"), count)
         in_use = pa.repeat(pa.scalar(True), count)
+        posted = _posting(source, posted_at, [starts])
     else:
         model_name, model_values = source.require("model", "model", "Model")
         models = trimmed_text(model_values)
         require_values(model_name, models, what)
         flag = source.find("inUseFlag", "InUseFlag", "In Use Flag", "inUse")
         in_use = parse_flags(*flag, what) if flag else pa.nulls(count, pa.bool_())
+        posted = _posting(source, posted_at, [models, starts])
     total = source.find(*_TOTALS)
     if not forecast_zone_layout:
         for zone, name, values in _zone_columns(source, what):
@@ -322,47 +363,78 @@ def _load_forecast(source: SourceColumns, posted_at: dt.datetime | None, notes: 
     )
 
 
-_RENEWABLE_MEASURES = {
-    "gen": "generation_mw",
-    "cophsl": "cop_hsl_mw",
-    "stwpf": "forecast_mw",
-    "stppf": "forecast_mw",
-    "wgrpp": "probabilistic_forecast_mw",
-    "pvgrpp": "probabilistic_forecast_mw",
-    "hsl": "hsl_mw",
-}
-_RENEWABLE_REGIONS = (  # key fragment -> region (MIS: GEN_LZ_SOUTH_HOUSTON; API: genLoadZoneSouthHouston)
-    ("systemwide", "SYSTEM"),
-    ("lzsouthhouston", "LZ_SOUTH_HOUSTON"),
-    ("loadzonesouthhouston", "LZ_SOUTH_HOUSTON"),
-    ("lzwest", "LZ_WEST"),
-    ("loadzonewest", "LZ_WEST"),
-    ("lznorth", "LZ_NORTH"),
-    ("loadzonenorth", "LZ_NORTH"),
+# NP4-732 (wind) and NP4-737 (solar) layouts ERCOT has used. Column names are measure + region (either order):
+#
+# * timestamp layout (until ~2016): no date column, HOUR_ENDING holds "MM/DD/YYYY HH:MM" (the midnight hour as the
+#   next day's "00:00"), ACTUAL_* generation, wind regions SOUTH_HOUSTON and WEST_NORTH, e.g. NP4-732
+#   ``HOUR_ENDING,ACTUAL_SYSTEM_WIDE,COP_HSL_SYSTEM_WIDE,STWPF_SYSTEM_WIDE,WGRPP_SYSTEM_WIDE,ACTUAL_SOUTH_HOUSTON,...,
+#   WGRPP_WEST_NORTH,DSTFlag`` and NP4-737 ``HOUR_ENDING,ACTUAL_SYSTEM_WIDE,COP_HSL_SYSTEM_WIDE,STPPF_SYSTEM_WIDE,
+#   PVGRPP_SYSTEM_WIDE,DSTFlag``;
+# * a 2016 NP4-732 variant with HOUR_BEGINNING instead of HOUR_ENDING: quarantined (see _renewables);
+# * DELIVERY_DATE + HOUR_ENDING 1..24 with ACTUAL_* columns (2017: regions SOUTH_HOUSTON / WEST_NORTH; later
+#   ACTUAL_LZ_SOUTH_HOUSTON, ACTUAL_LZ_WEST, ACTUAL_LZ_NORTH; the API's actualLoadZone*);
+# * current (since September 2024): SYSTEM_WIDE_GEN, GEN_LZ_*, SYSTEM_WIDE_HSL (API genSystemWide, genLoadZone*).
+#
+# Regions keep the names of their era: SOUTH_HOUSTON and WEST_NORTH were ERCOT's combined wind regions before the
+# load-zone split and are not the same series as LZ_SOUTH_HOUSTON or LZ_WEST + LZ_NORTH.
+_RENEWABLE_MEASURES = (  # key fragment -> measure; cophsl before hsl (it ends with it)
+    ("actual", "generation_mw"),
+    ("gen", "generation_mw"),
+    ("cophsl", "cop_hsl_mw"),
+    ("stwpf", "forecast_mw"),
+    ("stppf", "forecast_mw"),
+    ("wgrpp", "probabilistic_forecast_mw"),
+    ("pvgrpp", "probabilistic_forecast_mw"),
+    ("hsl", "hsl_mw"),
 )
+_RENEWABLE_REGIONS = {  # key of the region part -> region
+    "systemwide": "SYSTEM",
+    "lzsouthhouston": "LZ_SOUTH_HOUSTON",
+    "loadzonesouthhouston": "LZ_SOUTH_HOUSTON",
+    "lzwest": "LZ_WEST",
+    "loadzonewest": "LZ_WEST",
+    "lznorth": "LZ_NORTH",
+    "loadzonenorth": "LZ_NORTH",
+    "southhouston": "SOUTH_HOUSTON",
+    "westnorth": "WEST_NORTH",
+}
 _MEASURE_COLUMNS = ("generation_mw", "forecast_mw", "probabilistic_forecast_mw", "cop_hsl_mw", "hsl_mw")
+_HOUR_BEGINNING = ("HOUR_BEGINNING", "hourBeginning", "HourBeginning", "Hour Beginning")
 
 
 def _renewable_column(name: str) -> tuple[str, str] | None:
-    """(region, measure) of a wind/solar column name, e.g. STWPF_LZ_WEST -> (LZ_WEST, forecast_mw)."""
+    """(region, measure) of a wind/solar column name, e.g. STWPF_LZ_WEST -> (LZ_WEST, forecast_mw),
+    SYSTEM_WIDE_GEN -> (SYSTEM, generation_mw), ACTUAL_WEST_NORTH -> (WEST_NORTH, generation_mw)."""
     key = column_key(name)
-    for fragment, region in _RENEWABLE_REGIONS:
-        if key.startswith(fragment):
-            rest = key[len(fragment) :]
-        elif key.endswith(fragment):
-            rest = key[: -len(fragment)]
-        else:
-            continue
-        measure = _RENEWABLE_MEASURES.get(rest)
-        if measure is not None:
+    for fragment, measure in _RENEWABLE_MEASURES:
+        if key.startswith(fragment) and (region := _RENEWABLE_REGIONS.get(key[len(fragment) :])):
+            return region, measure
+        if key.endswith(fragment) and (region := _RENEWABLE_REGIONS.get(key[: -len(fragment)])):
             return region, measure
     return None
 
 
+def _report_id(dataset: DatasetName) -> str:
+    api = get_dataset(dataset).api
+    return api.report_id if api is not None else dataset
+
+
 def _renewables(dataset: DatasetName, source: SourceColumns, posted_at: dt.datetime | None) -> pa.Table:
     what = source.what
+    report = _report_id(dataset)
+    if source.find(*_HOUR_ENDING) is None and (beginning := source.find(*_HOUR_BEGINNING)) is not None:
+        # ERCOT's 2016 NP4-732 files: the 23:31 posting of 2016-01-31 starts at "01/30/2016 00:00", while the 23:31
+        # posting of 2017-01-31 (DELIVERY_DATE + HOUR_ENDING) starts at hour ending 24 of 01/29, the hour ENDING at
+        # that midnight. Whether these labels begin or end their hour cannot be told from the files; a guess would
+        # shift every number by an hour.
+        raise ParseError(
+            f"{what}: {report} layout with HOUR_BEGINNING timestamps and ACTUAL_* columns (ERCOT's 2016 files) is "
+            "quarantined: its labels may begin or end their hour (the header says begin; the next year's files, "
+            "posted at the same time of day, start an hour earlier), so no interval can be placed with confidence",
+            column=beginning[0],
+        )
     starts, ends = _hourly_index(source, date_aliases=_DATE)
-    posted = _posting(source, posted_at)
+    posted = _posting(source, posted_at, [starts])
     count = source.num_rows
     regions: dict[str, dict[str, pa.Array]] = {}
     for index, name in list(source.unused()):
@@ -377,8 +449,15 @@ def _renewables(dataset: DatasetName, source: SourceColumns, posted_at: dt.datet
         measures[measure] = parse_floats(name, values, what)
     if not regions:
         raise ParseError(
-            f"{what}: no {dataset} generation/forecast columns (e.g. SYSTEM_WIDE_GEN, genSystemWide); "
-            f"columns present: {', '.join(source.names)}",
+            f"{what}: no {dataset} generation/forecast columns (e.g. SYSTEM_WIDE_GEN, ACTUAL_SYSTEM_WIDE, "
+            f"genSystemWide); columns present: {', '.join(source.names)}",
+            column="SYSTEM_WIDE_GEN",
+        )
+    if all(values.null_count == count for measures in regions.values() for values in measures.values()):
+        # A layout read without its numbers would land as empty rows: refuse it rather than keep them.
+        raise ParseError(
+            f"{what}: every {report} generation and forecast value is empty (columns read: "
+            f"{', '.join(source.names)}): not kept as empty rows",
             column="SYSTEM_WIDE_GEN",
         )
     order = sorted(regions, key=lambda region: region != "SYSTEM")
