@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from energylake.lambdas import fetch_ercot
+from energylake.lambdas._shared import tracer_patching
 
 logger = Logger()
-tracer = Tracer()
+tracer = tracer_patching("botocore", "httpx")  # S3 (the lake), the shared ERCOT rate limit (DynamoDB), ERCOT's API
 metrics = Metrics()
 copy_config_to_registered_loggers(source_logger=logger, include={"energylake"})  # core logs as JSON too
 

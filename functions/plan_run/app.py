@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from energylake.lambdas import plan_run
+from energylake.lambdas._shared import tracer_patching
 from energylake.lambdas.plan_run import BackfillPlan, RunPlan
 
 logger = Logger()
-tracer = Tracer()
+tracer = tracer_patching()  # no library call: it only plans the run
 copy_config_to_registered_loggers(source_logger=logger, include={"energylake"})  # core logs as JSON too
 
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from energylake.lambdas import trigger_glue
+from energylake.lambdas._shared import tracer_patching
 from energylake.lambdas.trigger_glue import TriggerResult
 
 logger = Logger()
-tracer = Tracer()
+tracer = tracer_patching("botocore")  # Glue
 copy_config_to_registered_loggers(source_logger=logger, include={"energylake"})  # core logs as JSON too
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -10,9 +10,10 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from energylake.lambdas import validate
+from energylake.lambdas._shared import tracer_patching
 
 logger = Logger()
-tracer = Tracer()
+tracer = tracer_patching("botocore")  # S3 (the lake)
 metrics = Metrics()
 copy_config_to_registered_loggers(source_logger=logger, include={"energylake"})  # core logs as JSON too
 # Partial batch failure: a bad record is reported alone (batchItemFailures) and never fails its neighbours. A batch

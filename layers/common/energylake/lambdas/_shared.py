@@ -19,7 +19,7 @@ from energylake.settings import get_settings
 from energylake.window import Window, parse_day
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools import Metrics
+    from aws_lambda_powertools import Metrics, Tracer
 
 # The two schedules (template.yaml): every 15 minutes ("realtime") and once a day ("daily").
 Schedule = Literal["realtime", "daily"]
@@ -86,6 +86,26 @@ def _lake(uri: str) -> Storage:
 def lake() -> Storage:
     """The configured lake (``ENERGYLAKE_LAKE_URI``): one storage, and one boto3 client, per warm Lambda."""
     return _lake(get_settings().lake_uri)
+
+
+# What our functions call that X-Ray can trace: AWS APIs through boto3 (botocore) and the HTTP sources (httpx).
+TracedLibrary = Literal["botocore", "httpx"]
+
+
+def tracer_patching(*libraries: TracedLibrary) -> Tracer:
+    """Powertools' Tracer that patches only ``libraries``; with none, it traces the handler and the methods it
+    decorates, and no library call.
+
+    A bare ``Tracer()`` patches every library the X-Ray SDK supports, importing each one installed to do so (botocore's
+    client, httpx, sqlite3, requests...) on every cold start, also in a function that never calls them. ``auto_patch``
+    is always passed: Tracer keeps it on the class, so one ``Tracer(auto_patch=False)`` would silently turn off the
+    patching of every later Tracer in the process (on Lambda one handler a process, but tests import many).
+    """
+    from aws_lambda_powertools import Tracer
+
+    if not libraries:
+        return Tracer(auto_patch=False)
+    return Tracer(auto_patch=True, patch_modules=libraries)
 
 
 @lru_cache(maxsize=8)
