@@ -92,6 +92,7 @@ def make_client(
     settings: Settings = SETTINGS,
     clock: FakeClock | None = None,
     stats: FetchStats | None = None,
+    now: dt.datetime = FIXED_NOW,
 ) -> tuple[ErcotClient, FakeClock]:
     clock = clock or FakeClock()
     fake.clock = clock
@@ -103,7 +104,7 @@ def make_client(
         clock=clock,
         rng=random.Random(3),
         stats=stats,
-        now=lambda: FIXED_NOW,
+        now=lambda: now,
     )
     return client, clock
 

@@ -5,6 +5,9 @@ a window again without fetching (the local ``reprocess`` and ``run`` commands). 
 of a group:
 
 1. parse every member with the dataset's parser (``energylake.parse``) and add lineage columns;
+   in a group of posted documents (archive, MIS), a row that a later document re-posts (same natural key) gives way
+   to the later posting's row (ordered by docId, which grows with posting time), and the report counts them
+   (``rows_superseded``, and a note);
 2. run the quality gate (``energylake.quality``), which keeps, rejects (with a reason) or fails rows;
 3. passed: write one Parquet file per UTC date to ``silver/dataset=<d>/date=<utc day>/<group>.parquet``;
    failed: write the parsed rows and the report under ``quarantine/`` instead;
@@ -21,6 +24,7 @@ and the caller's message is done. Storage failures raise, so the caller retries.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import json
 import logging
@@ -33,7 +37,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from energylake.contracts.datasets import ALL_DATASETS, DatasetName, get_dataset, in_catalog_order
+from energylake.contracts.datasets import ALL_DATASETS, CATALOG, DatasetName, get_dataset, in_catalog_order
 from energylake.contracts.schemas import UTC_TIMESTAMP, silver_schema
 from energylake.errors import ParseError, StorageError
 from energylake.lake.landing import Manifest, list_manifests, newest_manifest
@@ -175,12 +179,14 @@ def curate(
     }
 
     tables: list[pa.Table] = []
+    member_metadata: list[dict[str, str]] = []
     rows_read = 0
     unknown_columns: dict[str, list[str]] = {}
     notes: list[str] = []
     try:
         for member_key in manifest.member_keys:
             metadata = lake.metadata(member_key)
+            member_metadata.append(metadata)
             raw = RawObject(member_key, manifest.dataset, lake.get(member_key), metadata)
             try:
                 parsed = parse_raw(raw)
@@ -204,7 +210,7 @@ def curate(
         result.status, result.reason = "failed", str(exc)
         return _finish(lake, result, report, outputs, rows=None, rejected=None)
 
-    table = pa.concat_tables(tables) if tables else silver_schema(manifest.dataset).arrow_schema().empty_table()
+    table, superseded = _supersede_reposts(manifest, tables, member_metadata, notes)
     outcome = run_quality(
         manifest.dataset,
         table,
@@ -215,6 +221,7 @@ def curate(
     )
     report = dict(outcome.report)
     report["source_rows_read"] = rows_read
+    report["rows_superseded"] = superseded
     report["unknown_columns"] = unknown_columns
     report["notes"] = notes
     result.rows_in = table.num_rows
@@ -227,6 +234,75 @@ def curate(
     result.status = "failed"
     result.reason = "; ".join(str(reason) for reason in report.get("failed_because", [])) or "quality checks failed"
     return _finish(lake, result, report, outputs, rows=table, rejected=outcome.rejected)
+
+
+# Groups whose members are posted documents: a member can re-post (correct) another's intervals.
+_DOCUMENT_ORIGINS = frozenset({"ercot-archive", "ercot-mis"})
+
+
+def posting_ranks(metadata: Sequence[dict[str, str]]) -> list[int]:
+    """Each member's place in posting order (0 = posted first): by docId (ERCOT's docIds grow with posting time,
+    and unlike a wall-clock label they are never ambiguous), else by the listed posting time, else member order."""
+    doc_ids = [item.get("x-doc-id", "") for item in metadata]
+    labels = [item.get("x-post-datetime") or item.get("x-publish-date") or "" for item in metadata]
+    keys: list[Any]
+    if all(doc_id.isdigit() for doc_id in doc_ids):
+        keys = [int(doc_id) for doc_id in doc_ids]
+    elif all(labels):
+        keys = [label[:19] for label in labels]  # ISO wall clock: sorts as text; MIS offsets are unreliable
+    else:
+        keys = list(range(len(metadata)))
+    order = sorted(range(len(metadata)), key=lambda index: (keys[index], index))
+    ranks = [0] * len(metadata)
+    for rank, index in enumerate(order):
+        ranks[index] = rank
+    return ranks
+
+
+def _supersede_reposts(
+    manifest: Manifest, tables: list[pa.Table], metadata: list[dict[str, str]], notes: list[str]
+) -> tuple[pa.Table, int]:
+    """The group's rows for the quality gate: a document group's re-posted intervals keep only their later posting
+    (:func:`keep_latest_postings`), with a note saying how many rows that superseded."""
+    if not tables:
+        return silver_schema(manifest.dataset).arrow_schema().empty_table(), 0
+    if manifest.origin not in _DOCUMENT_ORIGINS or len(tables) == 1:
+        return pa.concat_tables(tables), 0
+    table, superseded = keep_latest_postings(manifest.dataset, tables, metadata)
+    if superseded:
+        notes.append(
+            f"{superseded} rows superseded by a later posting of the same intervals (a re-posted document): the "
+            "later posting's rows are kept"
+        )
+    return table, superseded
+
+
+def keep_latest_postings(
+    dataset: DatasetName, tables: Sequence[pa.Table], metadata: Sequence[dict[str, str]]
+) -> tuple[pa.Table, int]:
+    """The members' rows with those superseded by a later member's row of the same natural key removed, and how
+    many were removed: a re-posted document wins over the posting it corrects.
+
+    A row with a null key part is always kept (the quality gate rejects it, naming the null); duplicates within one
+    member are kept too, so the gate rejects them as before. Forecast vintages are left alone: their natural key
+    holds the posting time, so two postings never legitimately share a key (a collision is the gate's business)."""
+    key = list(silver_schema(dataset).natural_key)
+    table = pa.concat_tables(tables)
+    if "posted_at_utc" in key or table.num_rows == 0:
+        return table, 0
+    ranks = posting_ranks(metadata)
+    rank = pa.array([ranks[n] for n, member in enumerate(tables) for _ in range(member.num_rows)], pa.int64())
+    rows = pa.array(range(table.num_rows), pa.int64())
+    indexed = table.select(key).append_column("__rank", rank).append_column("__row", rows)
+    groups = indexed.group_by(key, use_threads=False).aggregate([("__rank", "max"), ("__row", "list")])
+    members = groups.column("__row_list").combine_chunks()
+    latest_of_member = pc.take(groups.column("__rank_max"), pc.list_parent_indices(members))
+    # The flattened members are a permutation of the rows: sorting them puts every row's latest rank in its place.
+    latest = pc.take(latest_of_member, pc.sort_indices(pc.list_flatten(members)))
+    complete_key = functools.reduce(pc.and_, [pc.is_valid(table.column(name)) for name in key])
+    keep = pc.or_(pc.invert(complete_key), pc.equal(rank, latest))
+    kept = table.filter(keep)
+    return kept, table.num_rows - kept.num_rows
 
 
 @dataclass(frozen=True)
@@ -287,9 +363,12 @@ def _delete(lake: Storage, key: str) -> None:
 
 
 # How far outside a window a raw partition may hold data for it: a weather request lands under its first day and
-# covers up to 15 more; the fuel-mix dashboard lands under its newest day and covers the day before.
+# covers up to 15 more; the fuel-mix dashboard lands under its newest day and covers the day before; an archived
+# forecast posting day lands under its posting day and covers up to 7 days after it and 2 before it.
 _PARTITION_LOOKBACK = dt.timedelta(days=16)
-_PARTITION_LOOKAHEAD = dt.timedelta(days=1)
+_PARTITION_LOOKAHEAD = dt.timedelta(
+    days=max([1, *(entry.archive.vintage_days_after for entry in CATALOG.values() if entry.archive is not None)])
+)
 
 
 def manifests_for(window: Window, dataset: str, lake: Storage) -> list[str]:

@@ -303,9 +303,10 @@ def test_malformed_api_reply(served: httpx.Response, problem: str) -> None:
 
 @pytest.mark.parametrize(("start", "end"), [("2024-11-02", "2024-11-04"), ("2024-03-09", "2024-03-11")])
 def test_requests_are_one_per_central_operating_day_across_dst(start: str, end: str) -> None:
-    # GIVEN a window spanning a DST change
-    fake = FakeErcot(api_default=page([]))
-    client, _ = make_client(fake)
+    # GIVEN a window spanning a DST change, fetched the day after it (the data endpoints' reach)
+    fake = FakeErcot(api_default=page([["HB_NORTH", 1.0]]))
+    after = dt.datetime.combine(dt.date.fromisoformat(end) + dt.timedelta(days=1), dt.time(12), dt.UTC)
+    client, _ = make_client(fake, now=after)
     # WHEN fetched
     groups = fetch_all(client, "spp_dam", Window.parse(start, end))
     # THEN one group per calendar day, each asking for exactly that Central day (from == to)
@@ -322,7 +323,7 @@ def test_requests_are_one_per_central_operating_day_across_dst(start: str, end: 
 def test_the_31st_request_in_a_minute_waits_about_60_seconds() -> None:
     # GIVEN the default 30 requests/minute and an API that answers at once
     settings = Settings(ercot_requests_per_minute=30)
-    fake = FakeErcot(api_default=page([]))
+    fake = FakeErcot(api_default=page([["HB_NORTH", 1.0]]))
     client, clock = make_client(fake, settings=settings)
     # WHEN 31 requests go out (1 token + 30 one-page days)
     fetch_all(client, "spp_rt", Window.parse("2024-11-01", "2024-11-30"))

@@ -31,8 +31,10 @@ def test_fuel_mix_window_fully_covered(credentials: ErcotCredentials | None) -> 
     served = dashboard("2024-11-23", "2024-11-24")
     fake = FakeErcot(web=[served])
     stats = FetchStats()
-    client, _ = make_client(fake, credentials=credentials, stats=stats)
-    # WHEN the window is exactly those days
+    client, _ = make_client(
+        fake, credentials=credentials, stats=stats, now=dt.datetime(2024, 11, 24, 18, tzinfo=dt.UTC)
+    )
+    # WHEN the window is exactly those days (yesterday and today)
     groups = fetch_all(client, "fuel_mix", Window.parse("2024-11-23", "2024-11-24"))
     # THEN one reply, landed under the newest day, with nothing uncovered; no token is needed even with credentials
     assert len(groups) == 1
@@ -48,17 +50,20 @@ def test_fuel_mix_window_fully_covered(credentials: ErcotCredentials | None) -> 
 
 
 def test_fuel_mix_window_partly_covered_lists_the_uncovered_days() -> None:
+    # GIVEN a dashboard holding 2024-11-23 and 2024-11-24, read on 2024-11-23 (its yesterday is the 22nd)
     fake = FakeErcot(web=[dashboard("2024-11-23", "2024-11-24")])
-    client, _ = make_client(fake)
-    groups = fetch_all(client, "fuel_mix", Window.parse("2024-11-21", "2024-11-23"))
+    client, _ = make_client(fake, now=dt.datetime(2024, 11, 23, 18, tzinfo=dt.UTC))
+    # WHEN yesterday and today are fetched THEN the reply lands under the 23rd, noting the 22nd as uncovered
+    groups = fetch_all(client, "fuel_mix", Window.parse("2024-11-22", "2024-11-23"))
     (reply,) = groups[0]
     assert reply.day == dt.date(2024, 11, 23)
-    assert reply.extra["uncovered-days"] == "2024-11-21,2024-11-22"
+    assert reply.extra["uncovered-days"] == "2024-11-22"
 
 
 def test_fuel_mix_window_not_covered_says_which_days_the_dashboard_covers() -> None:
+    # GIVEN a dashboard that holds other days than the yesterday and today it is asked for
     fake = FakeErcot(web=[dashboard("2024-11-23", "2024-11-24")])
-    client, _ = make_client(fake)
+    client, _ = make_client(fake, now=dt.datetime(2024, 10, 2, 18, tzinfo=dt.UTC))
     with pytest.raises(FetchError, match="covers only 2024-11-23, 2024-11-24"):
         fetch_all(client, "fuel_mix", Window.parse("2024-10-01", "2024-10-02"))
 

@@ -52,7 +52,9 @@ def test_every_path_and_query_parameter_the_client_sends_exists_in_ercots_openap
     # WHEN the real client fetches a day of the dataset from the sample (requests recorded by the server)
     server = SampleServer(SETTINGS, now=dt.datetime(2024, 11, 20, 18, tzinfo=dt.UTC))
     credentials = ErcotCredentials(SAMPLE_USERNAME, SecretStr(SAMPLE_PASSWORD), SecretStr(SAMPLE_SUBSCRIPTION_KEY))
-    with ErcotClient(SETTINGS, credentials=credentials, transport=server.transport(), sleep=lambda _: None) as client:
+    with ErcotClient(
+        SETTINGS, credentials=credentials, transport=server.transport(), sleep=lambda _: None, now=lambda: server.now
+    ) as client:
         groups = list(client.iter_fetch(dataset, Window.parse("2024-11-03", "2024-11-03")))
     assert groups
     api_requests = [r for r in server.requests if str(r.url).startswith(SETTINGS.ercot_api_url)]
@@ -69,6 +71,45 @@ def test_every_path_and_query_parameter_the_client_sends_exists_in_ercots_openap
         assert sent <= query_names, f"{path}: undeclared parameters {sent - query_names}"
         assert "Ocp-Apim-Subscription-Key" in header_names
         assert "Ocp-Apim-Subscription-Key" in request.headers
+
+
+# The archive listing's query parameters are not declared in ERCOT's OpenAPI file (its /archive/{emilId} lists only
+# the path and the key header); they are the ones ERCOT's archive answers to (DOMAIN.md; gridstatus sends the same).
+ARCHIVE_QUERY = {"postDatetimeFrom", "postDatetimeTo", "size", "page", "download"}
+
+
+@pytest.mark.parametrize("dataset", ["spp_rt", "spp_dam"])
+def test_every_archive_request_the_client_sends_is_an_archive_operation_of_ercots_openapi(
+    dataset: ErcotDatasetName,
+) -> None:
+    # GIVEN ERCOT's OpenAPI definition and the real client fetching an old day through the sample's archive
+    spec = openapi()
+    now = dt.datetime(2025, 6, 1, 12, tzinfo=dt.UTC)
+    server = SampleServer(SETTINGS, now=now)
+    credentials = ErcotCredentials(SAMPLE_USERNAME, SecretStr(SAMPLE_PASSWORD), SecretStr(SAMPLE_SUBSCRIPTION_KEY))
+    with ErcotClient(
+        SETTINGS, credentials=credentials, transport=server.transport(), sleep=lambda _: None, now=lambda: now
+    ) as client:
+        assert list(client.iter_fetch(dataset, Window.parse("2024-11-03", "2024-11-03")))
+    base_path = httpx.URL(SETTINGS.ercot_api_url).path
+    archive_requests = [r for r in server.requests if "/archive/" in r.url.path]
+    assert {r.method for r in archive_requests} == ({"GET", "POST"} if dataset == "spp_rt" else {"GET"})
+    # THEN each is an operation the definition declares for its templated path, with the key header
+    for request in archive_requests:
+        emil = request.url.path.removeprefix(f"{base_path}/archive/").split("/")[0]
+        assert emil == CATALOG[dataset].archive.emil_id.lower()  # type: ignore[union-attr]
+        template = request.url.path.removeprefix(base_path).replace(f"/{emil}", "/{emilId}", 1)
+        operation = spec["paths"][template][request.method.lower()]
+        declared = {p["name"] for p in operation["parameters"]}
+        assert {"emilId", "Ocp-Apim-Subscription-Key"} <= declared
+        assert "Ocp-Apim-Subscription-Key" in request.headers
+        assert set(request.url.params.keys()) <= ARCHIVE_QUERY
+        if request.method == "POST":
+            # the body is the definition's ArchiveRequest: {"docIds": [int64, ...]}
+            body = json.loads(request.content)
+            assert operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("ArchiveRequest")
+            assert set(body) == {"docIds"} and all(isinstance(value, int) for value in body["docIds"])
+            assert 1 <= len(body["docIds"]) <= 1000
 
 
 def test_openapi_server_is_the_configured_api_base() -> None:
@@ -135,16 +176,22 @@ def test_client_over_real_mis_bytes_fetches_the_dst_day_and_refuses_older_days()
             return httpx.Response(200, content=listing)
         return httpx.Response(200, content=wind_zip)
 
-    with ErcotClient(SETTINGS, credentials=None, transport=httpx.MockTransport(handler)) as client:
+    def client(now: dt.datetime) -> ErcotClient:
+        return ErcotClient(SETTINGS, credentials=None, transport=httpx.MockTransport(handler), now=lambda: now)
+
+    with client(dt.datetime(2025, 3, 13, 18, tzinfo=dt.UTC)) as mis:
         # WHEN the DST day is fetched through the MIS door
-        (group,) = client.iter_fetch("wind", Window.parse("2025-03-09", "2025-03-09"))
+        (group,) = mis.iter_fetch("wind", Window.parse("2025-03-09", "2025-03-09"))
         # THEN 23 checked zip replies, one per hourly posting
         assert len(group) == 23
         assert {reply.body for reply in group} == {wind_zip}
         assert {reply.extra["publish-date"][:10] for reply in group} == {"2025-03-09"}
-        # AND a day before the listing's reach is refused, naming the oldest day available
-        with pytest.raises(FetchError, match="oldest day available is 2025-03-06"):
-            list(client.iter_fetch("wind", Window.parse("2025-02-01", "2025-02-01")))
+    # AND a day the MIS door should reach but the listing lacks is refused, naming the oldest day available
+    with (
+        client(dt.datetime(2025, 3, 9, 18, tzinfo=dt.UTC)) as mis,
+        pytest.raises(FetchError, match="oldest day available is 2025-03-06"),
+    ):
+        list(mis.iter_fetch("wind", Window.parse("2025-03-05", "2025-03-05")))
 
 
 def fuel_mix_capture(name: str) -> Path:
@@ -164,7 +211,7 @@ def test_real_fuel_mix_capture_covers_its_two_days() -> None:
     [
         ("fuel-mix_2024-11-23_24.json", ("2024-11-23", "2024-11-24"), "2024-11-24", None),
         ("fuel-mix_2024-11-23_24.json", ("2024-11-22", "2024-11-23"), "2024-11-23", "2024-11-22"),
-        ("fuel-mix_2025-10-08_09.json", ("2025-10-07", "2025-10-10"), "2025-10-09", "2025-10-07,2025-10-10"),
+        ("fuel-mix_2025-10-08_09.json", ("2025-10-09", "2025-10-10"), "2025-10-09", "2025-10-10"),
     ],
 )
 def test_client_lands_real_fuel_mix_captures(
@@ -172,7 +219,9 @@ def test_client_lands_real_fuel_mix_captures(
 ) -> None:
     body = fuel_mix_capture(capture).read_bytes()
     transport = httpx.MockTransport(lambda request: httpx.Response(200, content=body))
-    with ErcotClient(SETTINGS, credentials=None, transport=transport, rng=random.Random(0)) as client:
+    # The window is the dashboard's yesterday and today, as the client's clock sees them.
+    now = dt.datetime.combine(dt.date.fromisoformat(window[1]), dt.time(18), dt.UTC)
+    with ErcotClient(SETTINGS, credentials=None, transport=transport, rng=random.Random(0), now=lambda: now) as client:
         (group,) = client.iter_fetch("fuel_mix", Window.parse(*window))
     (reply,) = group
     assert reply.body == body
@@ -183,8 +232,9 @@ def test_client_lands_real_fuel_mix_captures(
 def test_client_refuses_a_window_the_real_capture_does_not_cover() -> None:
     body = fuel_mix_capture("fuel-mix_2024-11-23_24.json").read_bytes()
     transport = httpx.MockTransport(lambda request: httpx.Response(200, content=body))
+    now = dt.datetime(2024, 12, 2, 18, tzinfo=dt.UTC)
     with (
-        ErcotClient(SETTINGS, credentials=None, transport=transport) as client,
+        ErcotClient(SETTINGS, credentials=None, transport=transport, now=lambda: now) as client,
         pytest.raises(FetchError, match="covers only 2024-11-23, 2024-11-24"),
     ):
         list(client.iter_fetch("fuel_mix", Window.parse("2024-12-01", "2024-12-02")))

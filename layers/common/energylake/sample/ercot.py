@@ -21,7 +21,7 @@ from urllib.parse import parse_qs
 import httpx
 
 from energylake.contracts.datasets import ErcotApiReport
-from energylake.sample import world
+from energylake.sample import ercot_yearly, world
 from energylake.sample.context import SAMPLE_PASSWORD, SAMPLE_SUBSCRIPTION_KEY, SAMPLE_USERNAME
 from energylake.sample.ercot_reports import (
     FUEL_CAPACITY_MW,
@@ -302,6 +302,9 @@ def api_reply(request: httpx.Request, context: SampleContext) -> httpx.Response:
 
 def web_reply(request: httpx.Request, context: SampleContext) -> httpx.Response:
     path = request.url.path.removeprefix(httpx.URL(context.settings.ercot_web_url).path.rstrip("/"))
+    yearly = ercot_yearly.web_reply(request, context, path)  # yearly files, their MIS listings and pages
+    if yearly is not None:
+        return yearly
     routes: dict[str, Callable[[httpx.Request, SampleContext], httpx.Response]] = {
         MIS_LISTING_PATH: _mis_listing,
         MIS_DOWNLOAD_PATH: _mis_download,

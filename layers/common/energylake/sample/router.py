@@ -15,7 +15,7 @@ import threading
 
 import httpx
 
-from energylake.sample import ercot, openmeteo
+from energylake.sample import ercot, ercot_archive, openmeteo
 from energylake.sample.context import DEFAULT_SEED, SampleContext
 from energylake.settings import Settings
 
@@ -57,7 +57,8 @@ class SampleServer:
         if url.startswith(s.ercot_token_url):
             return ercot.token_reply(request, self.context)
         if url.startswith(s.ercot_api_url):
-            return ercot.api_reply(request, self.context)
+            archive = url.startswith(s.ercot_api_url + ercot_archive.ARCHIVE_PREFIX)
+            return (ercot_archive.archive_reply if archive else ercot.api_reply)(request, self.context)
         if url.startswith(s.ercot_web_url):
             return ercot.web_reply(request, self.context)
         for base in (

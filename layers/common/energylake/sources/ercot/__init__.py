@@ -6,6 +6,8 @@
   covers only the last few days (a rolling window), so older days fail with an error naming the variables to set.
 * **ercot-dashboard** - the no-login ``fuel-mix.json`` dashboard (the API has no fuel mix); it covers only the
   previous and the current day.
+* **ercot-archive** - the API's archive endpoints (:mod:`.archive`: posted documents listed by posting time, bulk
+  downloads), for days older than the data endpoints serve, and for a day they answer without rows.
 
 :meth:`ErcotClient.iter_fetch` yields one complete, checked group of :class:`~energylake.contracts.raw.RawReply` per
 unit of work. Every request goes through the project's HTTP policy (timeouts, retries on 429/5xx/timeouts honouring
@@ -52,7 +54,7 @@ from energylake.errors import (
     MalformedReplyError,
 )
 from energylake.settings import ErcotCredentials, Settings
-from energylake.sources.ercot.archive import ArchiveDoor
+from energylake.sources.ercot.archive import ArchiveDoor, fallback_reason
 from energylake.sources.ercot.dashboards import DASHBOARD_PATH, DashboardCoverage, dashboard_coverage, parse_dashboard
 from energylake.sources.ercot.doors import ercot_door, unreachable_reason
 from energylake.sources.ercot.mis import (
@@ -247,7 +249,12 @@ class ErcotClient(HttpClientOwner):
             archived = entry.archive is not None and entry.archive.first_day <= day < today
             if rows == 0 and archived:
                 logger.info("ERCOT API %s %s answered no rows: trying the archive", entry.api.report_id, day)
-                yield from self._archive_door().iter_fetch(dataset, entry, Window(day, day))
+                archive_door = self._archive_door()
+                from_archive = list(
+                    archive_door.iter_fetch(dataset, entry, Window(day, day), reason=fallback_reason(day))
+                )
+                # An archive without the day's documents either: the data endpoint's empty answer stands.
+                yield from from_archive or [group]
             else:
                 yield group
 
@@ -307,14 +314,23 @@ class ErcotClient(HttpClientOwner):
         logger.info("ERCOT API %s %s: %d pages, %d rows", report.report_id, day, len(replies), rows)
         return replies, rows
 
-    def _send_api(self, method: str, url: str, params: dict[str, str]) -> tuple[httpx.Request, httpx.Response]:
-        """Send an authenticated API request; a 401 renews the token and retries once."""
-        request = self._api_request(method, url, params)
+    def _send_api(
+        self,
+        method: str,
+        url: str,
+        params: dict[str, str],
+        *,
+        body: bytes = b"",
+        accept: str = "application/json",
+    ) -> tuple[httpx.Request, httpx.Response]:
+        """Send an authenticated API request (``body``: a JSON request body); a 401 renews the token and retries
+        once. Anything but HTTP 200 raises FetchError."""
+        request = self._api_request(method, url, params, body=body, accept=accept)
         response = self._send(request)
         if response.status_code == 401:
             logger.info("ERCOT API answered 401 for %s: renewing the token once", describe_request(request))
             self._token = None
-            request = self._api_request(method, url, params)
+            request = self._api_request(method, url, params, body=body, accept=accept)
             response = self._send(request)
             if response.status_code == 401:
                 raise FetchError(
@@ -332,14 +348,18 @@ class ErcotClient(HttpClientOwner):
             )
         return request, response
 
-    def _api_request(self, method: str, url: str, params: dict[str, str]) -> httpx.Request:
+    def _api_request(
+        self, method: str, url: str, params: dict[str, str], *, body: bytes = b"", accept: str = "application/json"
+    ) -> httpx.Request:
         credentials = self._require_credentials()
         headers = {
             "Authorization": f"Bearer {self._id_token().get_secret_value()}",
             "Ocp-Apim-Subscription-Key": credentials.subscription_key.get_secret_value(),
-            "Accept": "application/json",
+            "Accept": accept,
         }
-        return self._http.build_request(method, url, params=params, headers=headers)
+        if body:
+            headers["Content-Type"] = "application/json"
+        return self._http.build_request(method, url, params=params, headers=headers, content=body or None)
 
     def _check_api_page(self, request: httpx.Request, response: httpx.Response) -> tuple[list[Any], int]:
         """The rows and ``totalPages`` of a well-formed API page; MalformedReplyError otherwise."""
