@@ -83,7 +83,7 @@ def test_a_short_expected_day_fails_naming_entity_day_and_counts() -> None:
     assert entry["examples"] == [
         {
             "day": "2024-11-05",
-            "entity": {"market": "RT15", "settlement_point": "LZ_HOUSTON"},
+            "entity": {"market": "RT15", "settlement_point": "LZ_HOUSTON", "settlement_point_type": "LZ"},
             "count": 95,
             "expected": 96,
             "problem": "short",

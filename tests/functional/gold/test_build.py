@@ -129,7 +129,12 @@ def test_end_to_end_the_fall_back_day_has_25_hours_in_every_table(built_lake: tu
         pc.equal(tables["ercot_spp_hourly"]["operating_day"], pa.scalar(FALL_BACK_DAY))
     )
     assert set(pc.unique(spp_day["rt_intervals"]).to_pylist()) == {4}
-    assert spp_day.num_rows == 25 * len(pc.unique(spp_day["settlement_point"]))
+    # one row per settlement point, type and hour: the load zones' LZ and LZEW series are separate rows
+    series = set(
+        zip(spp_day["settlement_point"].to_pylist(), spp_day["settlement_point_type"].to_pylist(), strict=True)
+    )
+    assert spp_day.num_rows == 25 * len(series)
+    assert len(series) == len(pc.unique(spp_day["settlement_point"])) + 8
 
 
 def test_end_to_end_rebuild_after_silver_is_deleted_leaves_no_stale_rows(

@@ -97,20 +97,43 @@ def test_a_window_with_the_fall_back_day_gives_every_zone_and_central_hour(fall_
     # THEN the table has exactly the silver columns minus lineage, times in UTC
     assert table.schema == SILVER_WITHOUT_LINEAGE
     assert table.schema.field("time_utc").type == UTC_TIMESTAMP
-    # AND one row per zone and Central hour: 8 x (24 + 25 + 24), the extra UTC hours dropped with a note
+    # AND one row per zone and Central hour, 8 x (24 + 25 + 24), plus the instant closing the window (the last
+    #     hour's end, which gold aligns it with); the other UTC hours are dropped with a note
     hours = sum(local_day_hours(day) for day in FALL_BACK_WINDOW.days())
     assert hours == 73
-    assert table.num_rows == 8 * 73
+    assert table.num_rows == 8 * (73 + 1)
     assert result.rows_read == 8 * 4 * 24
-    assert any("dropped 184 rows" in note for note in result.notes)
+    assert any("dropped 176 rows" in note for note in result.notes)
     assert result.unknown_columns == []
-    # AND each zone covers [Central midnight 11-02, Central midnight 11-05) hour by hour
+    # AND each zone covers [Central midnight 11-02, Central midnight 11-05] hour by hour, both ends included
     start, _ = local_day_bounds_utc(dt.date(2024, 11, 2))
     _, end = local_day_bounds_utc(dt.date(2024, 11, 4))
     for zone in WEATHER_ZONES:
         times = table.filter(pc.equal(table["weather_zone"], zone))["time_utc"].to_pylist()
-        assert times[0] == start and times[-1] == end - dt.timedelta(hours=1), zone
+        assert times[0] == start and times[-1] == end, zone
         assert all(b - a == dt.timedelta(hours=1) for a, b in itertools.pairwise(times)), zone
+
+
+def test_adjacent_windows_share_exactly_the_instant_that_closes_the_first(fall_back_raw: RawObject) -> None:
+    # GIVEN the window after the fall-back window, fetched by the real client as a chunked backfill would
+    following = fetch_raw(Window(dt.date(2024, 11, 5), dt.date(2024, 11, 6)))
+    # WHEN both are parsed
+    first, second = parse(fall_back_raw).table, parse(following).table
+    # THEN they overlap in exactly one instant per zone, Central midnight 11-05 (06:00Z), the first window's end and
+    #      the second's start, with the same values: the first window's last hour can be aligned on its own
+    seam = local_day_bounds_utc(dt.date(2024, 11, 5))[0]
+    assert seam == dt.datetime(2024, 11, 5, 6, tzinfo=dt.UTC)
+    first_times = set(first["time_utc"].to_pylist())
+    second_times = set(second["time_utc"].to_pylist())
+    assert first_times & second_times == {seam}
+    assert max(first_times) == seam == min(second_times)
+
+    def at_seam(table: pa.Table) -> list[dict[str, Any]]:
+        rows = table.filter(pc.equal(table["time_utc"], pa.scalar(seam, UTC_TIMESTAMP))).to_pylist()
+        return sorted(rows, key=lambda row: row["weather_zone"])
+
+    assert at_seam(first) == at_seam(second)
+    assert len(at_seam(first)) == len(WEATHER_ZONES)
 
 
 def test_values_land_in_the_right_zone_hour_and_column(fall_back_raw: RawObject) -> None:
@@ -134,11 +157,12 @@ def test_values_land_in_the_right_zone_hour_and_column(fall_back_raw: RawObject)
 def test_the_parsed_sample_passes_the_quality_gate(fall_back_raw: RawObject) -> None:
     # GIVEN the parsed fall-back window WHEN gated with every window day expected
     outcome = run_quality("weather", parse(fall_back_raw).table, expected_days=FALL_BACK_WINDOW.days())
-    # THEN it passes: 25 hours on 11-03 for every zone, nothing rejected
+    # THEN it passes: 25 hours on 11-03 for every zone, nothing rejected (the closing instant, on 11-05, is a day
+    #      the gate does not enforce)
     assert outcome.passed, outcome.report
     assert outcome.report["rows"] == {
-        "in": 584,
-        "kept": 584,
+        "in": 592,
+        "kept": 592,
         "rejected": 0,
         "rejected_fraction": 0.0,
         "max_rejected_fraction": 0.01,

@@ -28,9 +28,14 @@ from energylake.window import Window
 
 SETTINGS = Settings(ercot_page_size=500, ercot_requests_per_minute=1e9)
 SAMPLE_CREDENTIALS = ErcotCredentials(SAMPLE_USERNAME, SecretStr(SAMPLE_PASSWORD), SecretStr(SAMPLE_SUBSCRIPTION_KEY))
-SAMPLE_NOW = dt.datetime(2024, 11, 20, 18, 0, tzinfo=dt.UTC)  # after both DST windows (and their postings)
+SAMPLE_NOW = dt.datetime(2024, 11, 20, 18, 0, tzinfo=dt.UTC)  # after the fall-back window (and its postings)
 FALL_BACK = Window.parse("2024-11-02", "2024-11-04")
 SPRING_FORWARD = Window.parse("2024-03-09", "2024-03-11")
+# A clock days after each window, so its days are recent enough for the data endpoints (older days go to the archive)
+WINDOW_NOW = {
+    FALL_BACK: SAMPLE_NOW,
+    SPRING_FORWARD: dt.datetime(2024, 3, 20, 18, 0, tzinfo=dt.UTC),
+}
 API_DATASETS: tuple[ErcotDatasetName, ...] = (
     "spp_rt",
     "spp_dam",
@@ -40,6 +45,8 @@ API_DATASETS: tuple[ErcotDatasetName, ...] = (
     "solar",
 )
 SETTLEMENT_POINTS = 21  # 7 hubs, 8 load zones, 6 resource nodes
+LOAD_ZONES = 8
+RT_ROWS_PER_INTERVAL = SETTLEMENT_POINTS + LOAD_ZONES  # each load zone twice in real time: types LZ and LZEW
 
 
 def sample_client(
@@ -48,6 +55,7 @@ def sample_client(
     credentials: ErcotCredentials | None = SAMPLE_CREDENTIALS,
     stats: FetchStats | None = None,
     sleeps: list[float] | None = None,
+    now: dt.datetime = SAMPLE_NOW,
 ) -> ErcotClient:
     waits = sleeps if sleeps is not None else []
     return ErcotClient(
@@ -58,7 +66,7 @@ def sample_client(
         clock=lambda: 0.0,
         rng=random.Random(1),
         stats=stats,
-        now=lambda: SAMPLE_NOW,
+        now=lambda: now,
     )
 
 
@@ -81,9 +89,10 @@ def hour_key(row: dict[str, Any]) -> tuple[int, str]:
 @pytest.mark.parametrize("window", [FALL_BACK, SPRING_FORWARD], ids=["fall-back", "spring-forward"])
 @pytest.mark.parametrize("dataset", API_DATASETS)
 def test_each_api_dataset_has_the_right_rows_per_central_day(dataset: ErcotDatasetName, window: Window) -> None:
-    # GIVEN the sample ERCOT and a small page size
-    server = SampleServer(SETTINGS, now=SAMPLE_NOW)
-    with sample_client(server) as client:
+    # GIVEN the sample ERCOT and a small page size, a few days after the window
+    now = WINDOW_NOW[window]
+    server = SampleServer(SETTINGS, now=now)
+    with sample_client(server, now=now) as client:
         # WHEN the real client fetches the window through the API
         groups = list(client.iter_fetch(dataset, window))
     # THEN every day has exactly the hours of its Central calendar day (23, 24 or 25) ...
@@ -97,8 +106,14 @@ def test_each_api_dataset_has_the_right_rows_per_central_day(dataset: ErcotDatas
         if dataset in ("spp_rt", "spp_dam"):
             per_point = collections.Counter(row["settlementPoint"] for row in rows)
             assert len(per_point) == SETTLEMENT_POINTS
-            assert set(per_point.values()) == {hours * 4 if dataset == "spp_rt" else hours}
             assert all(-250 <= row["settlementPointPrice"] <= 5000 for row in rows)
+            if dataset == "spp_dam":
+                assert set(per_point.values()) == {hours}
+            else:  # one series per (name, type): every load zone is listed as LZ and as LZEW
+                per_series = collections.Counter((row["settlementPoint"], row["settlementPointType"]) for row in rows)
+                assert len(per_series) == RT_ROWS_PER_INTERVAL
+                assert set(per_series.values()) == {hours * 4}
+                assert {kind for (point, kind) in per_series if point.startswith("LZ_")} == {"LZ", "LZEW"}
         elif dataset == "load_weather_zone":
             assert len(rows) == hours
             assert all(row["total"] > 0 and row["coast"] > 0 for row in rows)
@@ -125,16 +140,16 @@ def test_each_api_dataset_has_the_right_rows_per_central_day(dataset: ErcotDatas
 
 
 def test_small_pages_really_page() -> None:
-    # GIVEN page size 500 and a ~2,000-row real-time day
+    # GIVEN page size 500 and a ~3,000-row real-time day
     server = SampleServer(SETTINGS, now=SAMPLE_NOW)
     with sample_client(server) as client:
         (group,) = client.iter_fetch("spp_rt", Window.parse("2024-11-03", "2024-11-03"))
-    # THEN 100 quarter hours x 21 points = 2,100 rows arrive in 5 pages of at most 500
-    assert len(group) == 5
+    # THEN 100 quarter hours x 29 rows (21 points, the 8 load zones twice) = 2,900 rows arrive in 6 pages of <= 500
+    assert len(group) == 6
     metas = [json.loads(reply.body)["_meta"] for reply in group]
-    assert [meta["currentPage"] for meta in metas] == [1, 2, 3, 4, 5]
-    assert {meta["totalRecords"] for meta in metas} == {2100}
-    assert [len(json.loads(reply.body)["data"]) for reply in group] == [500, 500, 500, 500, 100]
+    assert [meta["currentPage"] for meta in metas] == [1, 2, 3, 4, 5, 6]
+    assert {meta["totalRecords"] for meta in metas} == {2900}
+    assert [len(json.loads(reply.body)["data"]) for reply in group] == [500, 500, 500, 500, 500, 400]
 
 
 def test_quarter_hours_on_the_fall_back_day_repeat_hour_two_with_the_y_flag_last() -> None:
@@ -145,6 +160,43 @@ def test_quarter_hours_on_the_fall_back_day_repeat_hour_two_with_the_y_flag_last
     sequence = [(row["deliveryHour"], row["deliveryInterval"], row["DSTFlag"]) for row in hub]
     assert len(sequence) == 100
     assert sequence[4:12] == [(2, i, False) for i in (1, 2, 3, 4)] + [(2, i, True) for i in (1, 2, 3, 4)]
+
+
+def test_real_time_lists_each_load_zone_twice_under_one_name_at_different_prices() -> None:
+    # GIVEN the sample's real-time prices for one day, through the API and through the MIS CSVs
+    day = dt.date(2024, 11, 18)
+    server = SampleServer(SETTINGS, now=SAMPLE_NOW)
+    with sample_client(server) as client:
+        (api_group,) = client.iter_fetch("spp_rt", Window(day, day))
+    with sample_client(server, credentials=None) as client:
+        (mis_group,) = client.iter_fetch("spp_rt", Window(day, day))
+    api = [
+        (row["deliveryHour"], row["deliveryInterval"], row["settlementPoint"], row["settlementPointType"],
+         row["settlementPointPrice"])
+        for row in rows_of(api_group)
+    ]  # fmt: skip
+    mis = []
+    for reply in mis_group:
+        with zipfile.ZipFile(io.BytesIO(reply.body)) as archive:
+            (name,) = archive.namelist()
+            for line in csv.DictReader(io.StringIO(archive.read(name).decode())):
+                if line["DeliveryDate"] == day.strftime("%m/%d/%Y"):
+                    mis.append((int(line["DeliveryHour"]), int(line["DeliveryInterval"]), line["SettlementPointName"],
+                                line["SettlementPointType"], float(line["SettlementPointPrice"])))  # fmt: skip
+    # THEN both list every load zone twice per interval, type LZ then type LZEW, at different prices ...
+    for rows in (api, mis):
+        by_zone: dict[tuple[int, int, str], dict[str, float]] = collections.defaultdict(dict)
+        for hour, interval, point, kind, price in rows:
+            if point.startswith("LZ_"):
+                by_zone[hour, interval, point][kind] = price
+        assert len(by_zone) == 96 * LOAD_ZONES
+        assert all(list(prices) == ["LZ", "LZEW"] for prices in by_zone.values())
+        assert all(prices["LZ"] != prices["LZEW"] for prices in by_zone.values())
+        # ... while hubs and resource nodes appear once
+        others = collections.Counter((h, i, point) for h, i, point, _, _ in rows if not point.startswith("LZ_"))
+        assert set(others.values()) == {1}
+    # AND the two doors serve the same rows
+    assert sorted(api) == sorted(mis)
 
 
 def test_same_request_same_bytes() -> None:
@@ -171,10 +223,10 @@ def test_throttled_sample_still_succeeds_and_counts_retries() -> None:
         # WHEN a paged day is fetched
         groups = list(client.iter_fetch("spp_rt", Window.parse("2024-11-04", "2024-11-05")))
     # THEN all pages arrive and the retries are counted (without real sleeping)
-    assert [len(group) for group in groups] == [5, 5]
+    assert [len(group) for group in groups] == [6, 6]
     assert stats.throttled >= 3
     assert stats.retries == stats.throttled
-    assert stats.requests == 1 + 10 + stats.retries
+    assert stats.requests == 1 + 12 + stats.retries
     assert len(sleeps) == stats.retries
 
 
@@ -214,7 +266,7 @@ def test_api_empty_before_ercot_publishes() -> None:
 @pytest.mark.parametrize(
     ("dataset", "header_start", "rows_per_day"),
     [
-        ("spp_rt", "DeliveryDate,DeliveryHour,DeliveryInterval,SettlementPointName", 96 * SETTLEMENT_POINTS),
+        ("spp_rt", "DeliveryDate,DeliveryHour,DeliveryInterval,SettlementPointName", 96 * RT_ROWS_PER_INTERVAL),
         ("spp_dam", "DeliveryDate,HourEnding,SettlementPoint,SettlementPointPrice,DSTFlag", 24 * SETTLEMENT_POINTS),
         ("load_weather_zone", "OperDay,HourEnding,COAST,EAST,FAR_WEST", 24),
         ("wind", "DELIVERY_DATE,HOUR_ENDING,SYSTEM_WIDE_GEN,COP_HSL_SYSTEM_WIDE", None),
@@ -254,7 +306,7 @@ def test_mis_fallback_refuses_days_older_than_its_window() -> None:
     with sample_client(server, credentials=None) as client, pytest.raises(FetchError) as caught:
         list(client.iter_fetch("spp_dam", Window.parse("2024-11-01", "2024-11-01")))
     message = str(caught.value)
-    assert "only recent days" in message
+    assert "only the last 5 days (MIS files)" in message
     assert "ENERGYLAKE_ERCOT_USERNAME" in message
 
 

@@ -6,6 +6,7 @@ Every test answers through an httpx.MockTransport; sleeps, the monotonic clock a
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import random
 from collections.abc import Callable
@@ -125,6 +126,31 @@ def test_one_request_carries_all_eight_zones_in_gmt_and_metres_per_second() -> N
     assert params["wind_speed_unit"] == "ms"
     assert (params["start_date"], params["end_date"]) == ("2024-11-02", "2024-11-04")
     assert "apikey" not in params
+
+
+@pytest.mark.parametrize(
+    "window",
+    [
+        Window(dt.date(2024, 3, 1), dt.date(2024, 3, 31)),  # spring forward inside, chunked by 14 days
+        Window(dt.date(2024, 10, 20), dt.date(2024, 11, 3)),  # ends on the 25-hour fall-back day
+        Window(dt.date(2024, 11, 10), dt.date(2024, 11, 22)),  # archive, historical forecast and forecast pieces
+    ],
+    ids=["spring-chunks", "fall-back-end", "three-endpoints"],
+)
+def test_every_request_covers_its_central_days_and_the_instant_that_closes_them(window: Window) -> None:
+    # GIVEN the requests planned for a window (split by endpoint and into chunks)
+    requests = plan_requests(window, Settings(), NOW.date())
+    # THEN together they cover the window's days without gap or overlap ...
+    assert requests[0].window.start == window.start and requests[-1].window.end == window.end
+    for before, after in itertools.pairwise(requests):
+        assert after.window.start == before.window.end + dt.timedelta(days=1)
+    # ... and each asks for UTC hours from its first Central instant up to AND including its last day's end, the
+    #     value gold needs to align the last hour (a chunk seam included): the parser keeps that instant
+    for request in requests:
+        first = dt.datetime.combine(request.utc_start_date, dt.time(0), tzinfo=dt.UTC)
+        last = dt.datetime.combine(request.utc_end_date, dt.time(23), tzinfo=dt.UTC)
+        assert first <= request.window.start_utc and request.window.end_utc <= last, request.window
+        assert request.expected_hours == ((request.utc_end_date - request.utc_start_date).days + 1) * 24
 
 
 def test_the_latitude_list_follows_the_zone_table_order() -> None:

@@ -178,3 +178,42 @@ def test_data_freshness_lists_every_table_and_dataset() -> None:
         assert f"FROM {table.name}" in sql
         for source in table.sources:
             assert f"'{source}' AS dataset" in sql
+
+
+def test_the_settlement_point_type_is_in_the_price_tables_keys_and_version_2_records_the_change() -> None:
+    # GIVEN the model's price tables
+    spp, hourly = WAREHOUSE.table("ercot_spp"), WAREHOUSE.table("ercot_spp_hourly")
+    # THEN their keys are the contracts' keys, with the settlement point type, which is required
+    assert spp.natural_key == ("market", "settlement_point", "settlement_point_type", "interval_start_utc")
+    assert hourly.natural_key == ("settlement_point", "settlement_point_type", "interval_start_utc")
+    for table in (spp, hourly):
+        assert not next(c for c in table.columns if c.name == "settlement_point_type").nullable
+    # AND version 2 records the key change and the value rows written before it get (an untyped DAM point is RN)
+    assert WAREHOUSE.version == 2
+    migration = WAREHOUSE.migrations[1]
+    assert migration.description == "the settlement point type joins the keys of the price tables"
+    assert migration.rekey == ("ercot_spp", "ercot_spp_hourly")
+    assert migration.fill_nulls == (
+        ("ercot_spp", "settlement_point_type", "RN"),
+        ("ercot_spp_hourly", "settlement_point_type", "RN"),
+    )
+    assert migration.add_columns == ()
+
+
+def test_key_changes_and_fills_are_validated() -> None:
+    first = WAREHOUSE.migrations[0]
+    with pytest.raises(ValueError, match="rekeys unknown table 'nope'"):
+        WarehouseModel(WAREHOUSE.tables, WAREHOUSE.views, (first, Migration(2, "x", rekey=("nope",))))
+    with pytest.raises(ValueError, match="fills unknown table 'nope'"):
+        WarehouseModel(WAREHOUSE.tables, WAREHOUSE.views, (first, Migration(2, "x", fill_nulls=(("nope", "c", "v"),))))
+    with pytest.raises(ValueError, match="ercot_spp has no column 'nope'"):
+        WarehouseModel(
+            WAREHOUSE.tables, WAREHOUSE.views, (first, Migration(2, "x", fill_nulls=(("ercot_spp", "nope", "v"),)))
+        )
+    # a filled column must be required: filling a nullable one would be a data change with no schema reason
+    with pytest.raises(ValueError, match="filled column 'dam_price_usd_mwh' must be required"):
+        WarehouseModel(
+            WAREHOUSE.tables,
+            WAREHOUSE.views,
+            (first, Migration(2, "x", fill_nulls=(("ercot_spp_hourly", "dam_price_usd_mwh", "0"),))),
+        )

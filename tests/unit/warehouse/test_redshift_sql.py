@@ -14,7 +14,7 @@ import sqlglot
 from sqlglot import exp
 
 from energylake.errors import InvalidRequestError
-from energylake.warehouse.model import WAREHOUSE, WarehouseColumn
+from energylake.warehouse.model import WAREHOUSE, WarehouseColumn, WarehouseModel
 from energylake.warehouse.redshift import sql as redshift
 from energylake.window import Window
 
@@ -29,7 +29,7 @@ BEGIN;
 CREATE TEMP TABLE stage_ercot_spp (
     market VARCHAR(8) NOT NULL,
     settlement_point VARCHAR(64) NOT NULL,
-    settlement_point_type VARCHAR(16),
+    settlement_point_type VARCHAR(16) NOT NULL,
     interval_start_utc TIMESTAMPTZ NOT NULL,
     interval_end_utc TIMESTAMPTZ NOT NULL,
     price_usd_mwh DOUBLE PRECISION NOT NULL,
@@ -46,14 +46,14 @@ CREATE TEMP TABLE stage_ercot_spp_latest AS
 SELECT market, settlement_point, settlement_point_type, interval_start_utc, interval_end_utc, price_usd_mwh, source_dataset, raw_key, run_id, fetched_at_utc
 FROM (
     SELECT market, settlement_point, settlement_point_type, interval_start_utc, interval_end_utc, price_usd_mwh, source_dataset, raw_key, run_id, fetched_at_utc,
-        ROW_NUMBER() OVER (PARTITION BY market, settlement_point, interval_start_utc ORDER BY fetched_at_utc DESC, raw_key DESC) AS row_rank
+        ROW_NUMBER() OVER (PARTITION BY market, settlement_point, settlement_point_type, interval_start_utc ORDER BY fetched_at_utc DESC, raw_key DESC) AS row_rank
     FROM stage_ercot_spp
     WHERE interval_start_utc >= CAST('2024-11-03 05:00:00+00:00' AS TIMESTAMPTZ) AND interval_start_utc < CAST('2024-11-04 06:00:00+00:00' AS TIMESTAMPTZ)
 ) AS ranked
 WHERE row_rank = 1;
 MERGE INTO energylake.ercot_spp USING stage_ercot_spp_latest AS s
-ON energylake.ercot_spp.market = s.market AND energylake.ercot_spp.settlement_point = s.settlement_point AND energylake.ercot_spp.interval_start_utc = s.interval_start_utc
-WHEN MATCHED THEN UPDATE SET settlement_point_type = s.settlement_point_type, interval_end_utc = s.interval_end_utc, price_usd_mwh = s.price_usd_mwh, source_dataset = s.source_dataset, raw_key = s.raw_key, run_id = s.run_id, fetched_at_utc = s.fetched_at_utc, loaded_at_utc = GETDATE()
+ON energylake.ercot_spp.market = s.market AND energylake.ercot_spp.settlement_point = s.settlement_point AND energylake.ercot_spp.settlement_point_type = s.settlement_point_type AND energylake.ercot_spp.interval_start_utc = s.interval_start_utc
+WHEN MATCHED THEN UPDATE SET interval_end_utc = s.interval_end_utc, price_usd_mwh = s.price_usd_mwh, source_dataset = s.source_dataset, raw_key = s.raw_key, run_id = s.run_id, fetched_at_utc = s.fetched_at_utc, loaded_at_utc = GETDATE()
 WHEN NOT MATCHED THEN INSERT (market, settlement_point, settlement_point_type, interval_start_utc, interval_end_utc, price_usd_mwh, source_dataset, raw_key, run_id, fetched_at_utc, loaded_at_utc) VALUES (s.market, s.settlement_point, s.settlement_point_type, s.interval_start_utc, s.interval_end_utc, s.price_usd_mwh, s.source_dataset, s.raw_key, s.run_id, s.fetched_at_utc, GETDATE());
 DROP TABLE stage_ercot_spp_latest;
 DROP TABLE stage_ercot_spp;
@@ -213,7 +213,7 @@ def test_migrations_are_idempotent_by_construction() -> None:
     assert len(inserts) == WAREHOUSE.version and all("WHERE NOT EXISTS" in s for s in inserts)
     spp = next(s for s in creates if "energylake.ercot_spp (" in s)
     assert spp.endswith(") DISTSTYLE KEY DISTKEY (settlement_point) COMPOUND SORTKEY (interval_start_utc)")
-    assert "PRIMARY KEY (market, settlement_point, interval_start_utc)" in spp
+    assert "PRIMARY KEY (market, settlement_point, settlement_point_type, interval_start_utc)" in spp
     system = next(s for s in creates if "energylake.system_hourly (" in s)
     assert system.endswith("DISTSTYLE ALL COMPOUND SORTKEY (interval_start_utc)")
 
@@ -225,9 +225,8 @@ def test_a_newer_version_adds_its_column_through_the_guarded_procedure() -> None
     assert "IF NOT EXISTS (SELECT 1 FROM information_schema.columns" in procedure
     call = statements.index("CALL energylake.energylake_add_column('ercot_spp', 'note', 'VARCHAR(256)')")
     assert statements.index(procedure) < call < len(statements) - 1
-    assert (
-        statements[-1].startswith("INSERT INTO energylake.schema_version") and "SELECT 2, 'add note'" in statements[-1]
-    )
+    assert statements[-1].startswith("INSERT INTO energylake.schema_version")
+    assert f"SELECT {WAREHOUSE.version + 1}, 'add note'" in statements[-1]
     # the fresh-install CREATE already has the column; the guarded ALTER is then a no-op
     assert "note VARCHAR(256)" in next(s for s in statements if "energylake.ercot_spp (" in s)
 
@@ -247,3 +246,59 @@ def test_views_are_transpiled_and_qualified() -> None:
         assert "CURRENT_TIMESTAMP" not in statement and "DATE_DIFF(" not in statement
     freshness = statements[-1]
     assert "DATEDIFF(MINUTE, s.newest_utc, GETDATE())" in freshness
+
+
+def test_version_2_fills_old_null_types_and_replaces_the_price_tables_primary_keys_before_recording_itself() -> None:
+    # GIVEN the migration statements of the current model
+    statements = redshift.migration_statements()
+    # THEN the price tables are created with the settlement point type required and in the key
+    creates = {s.split(" (", 1)[0].rsplit(".", 1)[1]: s for s in statements if s.startswith("CREATE TABLE")}
+    for table in ("ercot_spp", "ercot_spp_hourly"):
+        assert "settlement_point_type VARCHAR(16) NOT NULL" in creates[table]
+        assert f"PRIMARY KEY ({', '.join(WAREHOUSE.table(table).natural_key)})" in creates[table]
+    assert WAREHOUSE.table("ercot_spp_hourly").natural_key == (
+        "settlement_point",
+        "settlement_point_type",
+        "interval_start_utc",
+    )
+    # AND an older warehouse is brought there by guarded procedures that act only while version 2 is unrecorded:
+    #     old NULL types (untyped day-ahead resource nodes) become RN, then the informational key is replaced
+    fill = next(s for s in statements if "PROCEDURE energylake.energylake_fill_nulls(" in s)
+    rekey = next(s for s in statements if "PROCEDURE energylake.energylake_replace_primary_key(" in s)
+    for procedure in (fill, rekey):
+        assert "IF NOT EXISTS (SELECT 1 FROM energylake.schema_version WHERE version = p_version) THEN" in procedure
+    assert "' IS NULL'" in fill and "quote_literal(p_value)" in fill
+    assert "FROM pg_constraint c" in rekey and "c.contype = 'p'" in rekey
+    assert "' DROP CONSTRAINT ' || quote_ident(v_constraint)" in rekey and "' ADD PRIMARY KEY ('" in rekey
+    calls = [s for s in statements if s.startswith("CALL ")]
+    assert calls == [
+        "CALL energylake.energylake_fill_nulls(2, 'ercot_spp', 'settlement_point_type', 'RN')",
+        "CALL energylake.energylake_fill_nulls(2, 'ercot_spp_hourly', 'settlement_point_type', 'RN')",
+        "CALL energylake.energylake_replace_primary_key(2, 'ercot_spp', "
+        "'market, settlement_point, settlement_point_type, interval_start_utc')",
+        "CALL energylake.energylake_replace_primary_key(2, 'ercot_spp_hourly', "
+        "'settlement_point, settlement_point_type, interval_start_utc')",
+    ]
+    version_1 = next(i for i, s in enumerate(statements) if s.startswith("INSERT") and "SELECT 1," in s)
+    version_2 = next(i for i, s in enumerate(statements) if s.startswith("INSERT") and "SELECT 2," in s)
+    assert version_1 < statements.index(calls[0]) < statements.index(calls[-1]) < version_2 == len(statements) - 1
+    assert "the settlement point type joins the keys of the price tables" in statements[version_2]
+    # AND a model without such versions emits neither procedure
+    first = redshift.migration_statements(
+        model=WarehouseModel(WAREHOUSE.tables, WAREHOUSE.views, WAREHOUSE.migrations[:1])
+    )
+    assert not [s for s in first if "energylake_fill_nulls" in s or "energylake_replace_primary_key" in s]
+
+
+@pytest.mark.parametrize("table", ["ercot_spp", "ercot_spp_hourly"])
+def test_a_price_load_dedupes_and_merges_per_settlement_point_type(table: str) -> None:
+    # GIVEN the load of a price table WHEN generated
+    statements = _load(table)
+    latest = next(s for s in statements if s.startswith("CREATE TEMP TABLE stage_") and "_latest AS" in s)
+    merge = next(s for s in statements if s.startswith("MERGE"))
+    # THEN an LZ and an LZEW row of one point and interval are two keys: neither the dedupe nor the MERGE folds them
+    key = WAREHOUSE.table(table).natural_key
+    assert "settlement_point_type" in key
+    assert f"PARTITION BY {', '.join(key)} ORDER BY" in latest
+    assert f"energylake.{table}.settlement_point_type = s.settlement_point_type" in merge
+    assert "UPDATE SET settlement_point_type" not in merge

@@ -98,13 +98,17 @@ SPP = TableSchema(
         Column(
             "settlement_point_type",
             pa.string(),
-            "ERCOT type code (HU hub, LZ load zone, RN resource node, ...); from the prefix when the report has none",
+            "ERCOT type code (HU hub, LZ load zone, LZEW energy-weighted load zone, RN resource node, ...); "
+            "inferred from the name when the report has none (DAM)",
+            nullable=False,
         ),
         *_interval(),
         Column("price_usd_mwh", pa.float64(), "settlement point price", nullable=False, unit="USD/MWh"),
         *LINEAGE,
     ),
-    natural_key=("market", "settlement_point", "interval_start_utc"),
+    # Real-time prices list every load zone twice under one name (types LZ and LZEW, different prices): the type
+    # is part of a price's identity.
+    natural_key=("market", "settlement_point", "settlement_point_type", "interval_start_utc"),
     time_column="interval_start_utc",
     interval_minutes=None,  # 15 for RT15, 60 for DAM
 )
@@ -233,6 +237,11 @@ def empty_table(schema: TableSchema) -> pa.Table:
 
 HUBS: tuple[str, ...] = ("HB_HOUSTON", "HB_NORTH", "HB_SOUTH", "HB_WEST", "HB_PAN")
 HUB_AVERAGE = "HB_HUBAVG"
+# Settlement point types of hubs: HU (a trading hub), and the hub averages HB_HUBAVG/HB_BUSAVG, which real-time
+# reports type AH/SH while the day-ahead report (no type column) gets HU from the name.
+HUB_POINT_TYPES: tuple[str, ...] = ("HU", "AH", "SH")
+# Energy-weighted load-zone series exist only in real time (they weight by metered energy): no DAM price is one.
+ENERGY_WEIGHTED_POINT_TYPES: tuple[str, ...] = ("LZEW", "LZ_DCEW")
 # Degree hours use 65 °F (18.333 °C), the US convention for cooling/heating degree days.
 DEGREE_BASE_C = 18.333333
 
@@ -322,10 +331,15 @@ SYSTEM_HOURLY = TableSchema(
 
 ERCOT_SPP_HOURLY = TableSchema(
     name="ercot_spp_hourly",
-    description="One row per settlement point and UTC hour: RT 15-minute price statistics and the DAM price",
+    description="One row per settlement point, type and UTC hour: RT 15-minute price statistics and the DAM price",
     columns=(
         Column("settlement_point", pa.string(), "settlement point name", nullable=False),
-        Column("settlement_point_type", pa.string(), "ERCOT type code"),
+        Column(
+            "settlement_point_type",
+            pa.string(),
+            "ERCOT type code of the RT series (LZ and LZEW are two rows); the DAM type for a point without RT",
+            nullable=False,
+        ),
         *_hour(),
         Column("rt_price_mean_usd_mwh", pa.float64(), "mean of the hour's RT 15-minute prices", unit="USD/MWh"),
         Column("rt_price_min_usd_mwh", pa.float64(), "lowest RT 15-minute price", unit="USD/MWh"),
@@ -333,7 +347,7 @@ ERCOT_SPP_HOURLY = TableSchema(
         Column("rt_intervals", pa.int8(), "how many 15-minute prices the hour had (4 when complete)", nullable=False),
         Column("dam_price_usd_mwh", pa.float64(), "day-ahead price", unit="USD/MWh"),
     ),
-    natural_key=("settlement_point", "interval_start_utc"),
+    natural_key=("settlement_point", "settlement_point_type", "interval_start_utc"),
     time_column="interval_start_utc",
     interval_minutes=60,
 )

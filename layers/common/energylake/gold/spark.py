@@ -51,13 +51,20 @@ system_hourly (one row per hour)
     forecast = ``forecast_mw`` of the latest vintage posted strictly before the hour's start.
     ``net_load_mw`` = load - wind - solar, NULL unless all 8 zones and both actuals are present.
     ``rt_price_<hub>_usd_mwh``: mean of the hub's RT15 prices whose interval starts in the hour; ``dam_price_<hub>``
-    likewise from DAM; ``hub_avg`` is ``HB_HUBAVG``. ``has_prices``: the hub average has both RT and DAM.
+    likewise from DAM (both read from ``ercot_spp_hourly``'s rows of a hub type, :data:`HUB_POINT_TYPES`);
+    ``hub_avg`` is ``HB_HUBAVG``. ``has_prices``: the hub average has both RT and DAM.
     ``has_renewables``: both actuals present. ``load_weighted_temperature_c`` = sum(t * load) / sum(load) over the
     zones having both; ``has_weather``: every zone has weather.
 
-ercot_spp_hourly (one row per settlement point and hour with any RT or DAM price)
-    RT mean/min/max over the RT15 prices whose ``interval_start_utc`` falls in the hour, ``rt_intervals`` their
-    count (0: no RT price); ``dam_price_usd_mwh`` from market DAM; ``settlement_point_type`` from RT, else DAM.
+ercot_spp_hourly (one row per settlement point, settlement point type and hour with any RT or DAM price)
+    Real-time reports list each load zone twice under one name (``LZ`` and the energy-weighted ``LZEW``, at
+    different prices): each type is its own series and its own row. RT mean/min/max over the series' RT15 prices
+    whose ``interval_start_utc`` falls in the hour, ``rt_intervals`` their count (0: no RT price).
+    ``dam_price_usd_mwh``: the DAM report has no type column (the parser infers HU/LZ/RN from the name), so the
+    point's DAM price joins the RT row of the same point and hour whose type matches, else one whose type is not
+    energy weighted (:data:`ENERGY_WEIGHTED_POINT_TYPES`: there is no energy-weighted day-ahead price), e.g. a DAM
+    ``RN`` joins RT's ``PCCRN``, a DAM ``HU`` for ``HB_HUBAVG`` joins RT's ``AH``; ties go to the smallest type. A
+    point-hour without such an RT row keeps a row of its own, typed as DAM, with ``rt_intervals`` 0.
 
 Output
     ``gold/<table>/date=<UTC date>/part-*.parquet`` (one file per date), columns cast to the contract's types in its
@@ -85,9 +92,11 @@ from pyspark.sql.window import Window as SparkWindow
 from energylake.contracts.schemas import (
     DEGREE_BASE_C,
     ENERGY_WEATHER_HOURLY,
+    ENERGY_WEIGHTED_POINT_TYPES,
     ERCOT_SPP_HOURLY,
     GOLD_TABLES,
     HUB_AVERAGE,
+    HUB_POINT_TYPES,
     HUBS,
     SILVER_TABLES,
     SYSTEM_HOURLY,
@@ -423,11 +432,11 @@ def system_hourly_from(
         for source, prefix in (("rt_price_mean_usd_mwh", "rt"), ("dam_price_usd_mwh", "dam"))
         for point, suffix in hub_columns.items()
     ]
-    prices = (
-        spp_hours.where(F.col("settlement_point").isin(list(hub_columns)))
-        .groupBy("interval_start_utc")
-        .agg(*price_aggregates)
+    # Only hub-typed rows: a name listed under several types (as load zones are) must not mix two series.
+    is_hub = F.col("settlement_point").isin(list(hub_columns)) & F.col("settlement_point_type").isin(
+        list(HUB_POINT_TYPES)
     )
+    prices = spp_hours.where(is_hub).groupBy("interval_start_utc").agg(*price_aggregates)
 
     joined = (
         hours.join(load_forecast, "interval_start_utc", "left")
@@ -456,24 +465,72 @@ def system_hourly_from(
 
 
 def ercot_spp_hourly(spp_df: DataFrame) -> DataFrame:
-    """One row per settlement point and UTC hour with any RT or DAM price: RT statistics, RT count, DAM price."""
-    rt = F.col("market") == "RT15"
-    dam = F.col("market") == "DAM"
+    """One row per settlement point, type and UTC hour with any RT or DAM price: RT statistics of that type's
+    series, RT count, and the point's DAM price on the RT series it belongs to (module rules)."""
     price = F.col("price_usd_mwh")
-    hourly = (
-        spp_df.withColumn("interval_start_utc", F.date_trunc("hour", F.col("interval_start_utc")))
-        .groupBy("settlement_point", "interval_start_utc")
-        .agg(
-            F.avg(F.when(rt, price)).alias("rt_price_mean_usd_mwh"),
-            F.min(F.when(rt, price)).alias("rt_price_min_usd_mwh"),
-            F.max(F.when(rt, price)).alias("rt_price_max_usd_mwh"),
-            F.count(F.when(rt, price)).alias("rt_intervals"),
-            F.avg(F.when(dam, price)).alias("dam_price_usd_mwh"),
-            F.max(F.when(rt, F.col("settlement_point_type"))).alias("_rt_type"),
-            F.max(F.when(dam, F.col("settlement_point_type"))).alias("_dam_type"),
+    is_rt = F.col("market") == "RT15"
+    # Silver curated before the type joined the key may hold DAM rows without one: the parser then typed only
+    # hubs and load zones from the name, so an untyped DAM point is a resource node.
+    series = (
+        spp_df.select(
+            "settlement_point",
+            F.date_trunc("hour", F.col("interval_start_utc")).alias("interval_start_utc"),
+            is_rt.alias("rt"),
+            F.when(is_rt, F.col("settlement_point_type"))
+            .otherwise(F.coalesce(F.col("settlement_point_type"), F.lit("RN")))
+            .alias("type"),
+            price,
         )
-        .withColumn("settlement_point_type", F.coalesce(F.col("_rt_type"), F.col("_dam_type")))
-        .withColumn("interval_end_utc", F.col("interval_start_utc") + F.expr("INTERVAL 1 HOUR"))
+        .groupBy("settlement_point", "interval_start_utc", "rt", "type")
+        .agg(
+            F.avg(price).alias("mean"),
+            F.min(price).alias("min"),
+            F.max(price).alias("max"),
+            F.count(price).alias("count"),
+        )
+    )
+    # Then each point-hour's series side by side (a few per point: no join, no window), matched in arrays.
+    hours = series.groupBy("settlement_point", "interval_start_utc").agg(
+        F.collect_list(F.struct("rt", "type", "mean", "min", "max", "count")).alias("series")
+    )
+    rt = F.filter("series", lambda s: s["rt"])
+    rt_types = F.transform(rt, lambda s: s["type"])
+    # The DAM report has no type column (the parser infers it from the name), so a DAM price goes to the RT series
+    # of the same type, else to the (smallest) one that is not energy weighted (a DAM RN is RT's PCCRN/PUN..., a
+    # DAM HU for HB_HUBAVG is RT's AH), else it keeps its own type; an energy-weighted series has no DAM price.
+    not_energy_weighted = F.array_min(F.filter(rt_types, lambda t: ~t.isin(list(ENERGY_WEIGHTED_POINT_TYPES))))
+    dam = F.transform(
+        F.filter("series", lambda s: ~s["rt"]),
+        lambda d: F.struct(
+            F.when(F.array_contains(rt_types, d["type"]), d["type"])
+            .otherwise(F.coalesce(not_energy_weighted, d["type"]))
+            .alias("type"),
+            d["mean"].alias("price"),
+        ),
+    )
+
+    def row(point_type: Column) -> Column:
+        rt_series = F.filter(rt, lambda s: s["type"] == point_type)
+        dam_prices = F.transform(F.filter(dam, lambda d: d["type"] == point_type), lambda d: d["price"])
+        dam_sum = F.aggregate(dam_prices, F.lit(0.0), lambda total, value: total + value)
+        return F.struct(
+            point_type.alias("type"),
+            F.try_element_at(rt_series, F.lit(1)).alias("rt"),
+            F.when(F.size(dam_prices) > 0, dam_sum / F.size(dam_prices)).alias("dam_price"),
+        )
+
+    types = F.array_distinct(F.concat(rt_types, F.transform(dam, lambda d: d["type"])))
+    exploded = hours.select("settlement_point", "interval_start_utc", F.explode(F.transform(types, row)).alias("r"))
+    hourly = exploded.select(
+        "settlement_point",
+        F.col("r.type").alias("settlement_point_type"),
+        "interval_start_utc",
+        (F.col("interval_start_utc") + F.expr("INTERVAL 1 HOUR")).alias("interval_end_utc"),
+        F.col("r.rt.mean").alias("rt_price_mean_usd_mwh"),
+        F.col("r.rt.min").alias("rt_price_min_usd_mwh"),
+        F.col("r.rt.max").alias("rt_price_max_usd_mwh"),
+        F.coalesce(F.col("r.rt.count"), F.lit(0)).alias("rt_intervals"),
+        F.col("r.dam_price").alias("dam_price_usd_mwh"),
     )
     return with_hour_labels(hourly).select(*ERCOT_SPP_HOURLY.column_names)
 

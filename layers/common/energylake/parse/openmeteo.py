@@ -19,8 +19,13 @@ Two layers:
 
 Window: the client asks for UTC dates ``window-start .. window-end + 1`` so that every hour of the Central
 (America/Chicago) days of the window is present. When the raw object carries ``x-window-start``/``x-window-end``,
-the hours outside those Central days are dropped here (and counted in a note): they belong to days another request
-covers, possibly from another endpoint. ``rows_read`` counts every (location, hour) of the reply.
+the instants kept are those of the Central days AND the instant that closes them, ``[start_utc, end_utc]``: gold
+aligns an hour with the weather at both its ends, so the window's last hour needs the value stamped at
+``end_utc`` (the next day's first instant); without it every run's last hour, and every seam of a chunked backfill,
+had no weather. The next window keeps that instant too (its first), so adjacent windows overlap by one stamp per
+zone, which later stages resolve like any refetch (latest ``fetched_at_utc`` wins). The other hours are dropped
+(and counted in a note): they belong to days another request covers, possibly from another endpoint. ``rows_read``
+counts every (location, hour) of the reply.
 
 Extra hourly variables are left out and listed in ``unknown_columns``; other blocks (``daily``, ``minutely_15``,
 ``current``) are ignored with a note. Null values are kept (the archive answers null for its last few days).
@@ -142,7 +147,7 @@ def parse(raw: RawObject) -> ParseResult:
         notes.append(f"ignored blocks: {', '.join(other_blocks)}")
     table, dropped = _trim_to_window(table, raw.metadata)
     if dropped:
-        notes.append(f"dropped {dropped} rows outside the Central days of the window")
+        notes.append(f"dropped {dropped} rows outside the Central days of the window and their closing instant")
     return ParseResult(table=table, rows_read=rows_read, unknown_columns=unknown, notes=notes)
 
 
@@ -346,7 +351,8 @@ def _silver_rows(location: Location, zone: WeatherZone) -> pa.Table:
 
 
 def _trim_to_window(table: pa.Table, metadata: Mapping[str, str]) -> tuple[pa.Table, int]:
-    """Keep the hours of the Central days ``x-window-start .. x-window-end`` (all hours when they are absent)."""
+    """Keep the instants of the Central days ``x-window-start .. x-window-end`` and the one closing the last day,
+    ``[start_utc, end_utc]`` (everything when the metadata is absent): see the module docstring."""
     start_text, end_text = metadata.get("x-window-start"), metadata.get("x-window-end")
     if not start_text or not end_text:
         return table, 0
@@ -360,7 +366,7 @@ def _trim_to_window(table: pa.Table, metadata: Mapping[str, str]) -> tuple[pa.Ta
     times = table.column("time_utc")
     inside = pc.and_(
         pc.greater_equal(times, pa.scalar(window.start_utc, UTC_TIMESTAMP)),
-        pc.less(times, pa.scalar(window.end_utc, UTC_TIMESTAMP)),
+        pc.less_equal(times, pa.scalar(window.end_utc, UTC_TIMESTAMP)),
     )
     kept = table.filter(inside)
     return kept, table.num_rows - kept.num_rows

@@ -17,6 +17,8 @@ the API writes the flag as JSON false/true, the MIS CSVs as N/Y.
 Sample publication schedule (Central wall clock), which the MIS listing and the API both follow:
 
 * NP6-905-CD real-time prices: one document per 15-minute interval, posted 5 minutes after the interval ends;
+  every load zone appears twice per interval under its one name, as type ``LZ`` and type ``LZEW``, at different
+  prices (day-ahead prices have no energy-weighted series);
 * NP4-190-CD day-ahead prices for day D: posted on D-1 at 12:30;
 * NP6-345-CD actual load for day D: posted on D+1 at 05:00;
 * NP3-565-CD load forecast: every hour at :30, for the posting day and the 7 days after it, three models;
@@ -347,19 +349,35 @@ def _point_type(point: str) -> str:
     return "RN"
 
 
+def _energy_weighted_price(seed: int, point: str, interval: Slot, zone_price: float) -> float:
+    """The LZEW price of a load zone: its zone price re-weighted by metered energy, a few cents to a dollar away
+    (never equal, so a mixed series is visible), within the offer floor and cap like every sample price."""
+    offset = round(0.01 + 0.99 * unit(seed, "lzew", point, interval.start_utc.timestamp()), 2)
+    sign = 1.0 if unit(seed, "lzew-sign", point, interval.start_utc.timestamp()) < 0.5 else -1.0
+    return round(min(5000.0, max(-250.0, zone_price + sign * offset)), 2)
+
+
 def _rt_records(seed: int, interval: Slot) -> list[Record]:
-    return [
-        {
-            "deliveryDate": interval.day,
-            "deliveryHour": interval.hour_ending,
-            "deliveryInterval": interval.interval,
-            "settlementPoint": point,
-            "settlementPointType": _point_type(point),
-            "settlementPointPrice": _price(seed, "spp_rt", point, interval),
-            "DSTFlag": interval.dst_flag,
-        }
-        for point in (*HUBS, *LOAD_ZONES, *RESOURCE_NODES)
-    ]
+    """One interval of NP6-905: every point once, and every load zone twice under the same name, as ERCOT lists
+    them: type LZ, then type LZEW (energy weighted) at a different price."""
+    head = {"deliveryDate": interval.day, "deliveryHour": interval.hour_ending, "deliveryInterval": interval.interval}
+    records: list[Record] = []
+    for point in (*HUBS, *LOAD_ZONES, *RESOURCE_NODES):
+        price = _price(seed, "spp_rt", point, interval)
+        typed = [(_point_type(point), price)]
+        if point in LOAD_ZONES:
+            typed.append(("LZEW", _energy_weighted_price(seed, point, interval, price)))
+        for point_type, point_price in typed:
+            records.append(
+                {
+                    **head,
+                    "settlementPoint": point,
+                    "settlementPointType": point_type,
+                    "settlementPointPrice": point_price,
+                    "DSTFlag": interval.dst_flag,
+                }
+            )
+    return records
 
 
 def _dam_records(seed: int, day: dt.date) -> list[Record]:

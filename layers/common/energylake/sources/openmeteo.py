@@ -11,7 +11,9 @@ Time zones: we always ask for ``timezone=GMT``. With a named zone Open-Meteo shi
 which is wrong across a DST change; GMT replies are converted to ERCOT time later, by the parser. An ERCOT
 (Central) day spans UTC hours into the next UTC date (Central midnight is 05:00 or 06:00 UTC), so a window of
 Central days ``start..end`` is requested as UTC dates ``start..end+1``: every Central hour of the window is then
-in the reply, plus a few hours on either side that the parser drops.
+in the reply, and so is the instant that closes the window (Central midnight after ``end``, 05:00/06:00 UTC on
+``end+1``), which gold needs to align the window's last hour and the parser keeps; the other hours on either side
+are dropped by the parser.
 
 Each request covers all 8 zones (comma-separated ``latitude``/``longitude`` lists in :data:`WEATHER_ZONES` order);
 the reply is a JSON list with one object per location, in the same order. The reply bytes are kept exactly as
@@ -83,7 +85,8 @@ class WeatherRequest:
 
     @property
     def utc_end_date(self) -> dt.date:
-        # A Central day ends at 05:00/06:00 UTC the next date: ask for that date too.
+        # A Central day ends at 05:00/06:00 UTC the next date: ask for that date too. It also holds the instant
+        # closing the window (end_utc itself), which aligning the last hour needs.
         return self.window.end + dt.timedelta(days=1)
 
     @property

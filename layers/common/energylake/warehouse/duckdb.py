@@ -30,6 +30,7 @@ from energylake.warehouse.model import (
     LOADED_AT,
     SCHEMA_VERSION_TABLE,
     WAREHOUSE,
+    Migration,
     WarehouseModel,
     WarehouseTable,
     duckdb_type,
@@ -71,6 +72,7 @@ def _migrate(con: duckdb.DuckDBPyConnection, model: WarehouseModel) -> int:
         raise WarehouseError(
             f"the warehouse is at schema version {current}, newer than this code's {model.version}: upgrade energylake"
         )
+    _fill_nulls(con, [m for m in model.migrations if m.version > current])
     con.execute("BEGIN TRANSACTION")
     try:
         for table in model.tables:
@@ -81,6 +83,10 @@ def _migrate(con: duckdb.DuckDBPyConnection, model: WarehouseModel) -> int:
             for table_name, column_name in migration.add_columns:
                 column = next(c for c in model.table(table_name).columns if c.name == column_name)
                 con.execute(f"ALTER TABLE {table_name} ADD COLUMN IF NOT EXISTS {column_name} {duckdb_type(column)}")
+            for table_name, column_name, _value in migration.fill_nulls:  # filled by _fill_nulls, committed
+                con.execute(f"ALTER TABLE {table_name} ALTER COLUMN {column_name} SET NOT NULL")
+            # migration.rekey needs no DDL here: the tables declare no key (see the module docstring) and the
+            # loader's dedupe and MERGE read the natural key from the model.
             con.execute(
                 f"INSERT INTO {SCHEMA_VERSION_TABLE} VALUES (?, ?, ?)",
                 [migration.version, migration.description, dt.datetime.now(dt.UTC)],
@@ -90,6 +96,27 @@ def _migrate(con: duckdb.DuckDBPyConnection, model: WarehouseModel) -> int:
         con.execute("ROLLBACK")
         raise
     return model.version
+
+
+def _fill_nulls(con: duckdb.DuckDBPyConnection, pending: Sequence[Migration]) -> None:
+    """Give the NULLs of columns that became required their value, each table in its own committed transaction.
+
+    DuckDB refuses ``SET NOT NULL`` in a transaction that updated the table ("Cannot create index with outstanding
+    updates"), so the fill is committed before the migration's transaction. It is safe alone: it only replaces
+    NULLs a later version forbids, and a rerun finds none. Tables that do not exist yet have nothing to fill.
+    """
+    existing = {str(row[0]) for row in con.sql("SELECT table_name FROM information_schema.tables").fetchall()}
+    for migration in pending:
+        for table_name, column_name, value in migration.fill_nulls:
+            if table_name not in existing:
+                continue
+            con.execute("BEGIN TRANSACTION")
+            try:
+                con.execute(f"UPDATE {table_name} SET {column_name} = ? WHERE {column_name} IS NULL", [value])
+                con.execute("COMMIT")
+            except Exception:
+                con.execute("ROLLBACK")
+                raise
 
 
 def migrate(warehouse_path: str, *, model: WarehouseModel = WAREHOUSE) -> int:

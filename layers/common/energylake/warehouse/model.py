@@ -10,8 +10,10 @@ Both warehouses are generated from this module: :mod:`energylake.warehouse.duckd
 * **Types** map from pyarrow once per dialect (:func:`duckdb_type`, :func:`redshift_type`, in :mod:`.shapes` with
   the dataclasses a model is made of, re-exported here).
 * **Migrations** are numbered; version 1 creates everything. A later version lists the columns it adds (they must
-  be nullable); ``CREATE TABLE IF NOT EXISTS`` always creates the newest shape, and adding a column is guarded by an
-  existence check, so applying every migration to any older warehouse, or twice, converges on the same schema.
+  be nullable), the columns that became required with the value their old NULLs get, and the tables whose natural
+  key changed (version 2: the settlement point type joined the price tables' keys); ``CREATE TABLE IF NOT EXISTS``
+  always creates the newest shape, and every change is guarded (an existence check, or the version not yet
+  recorded), so applying every migration to any older warehouse, or twice, converges on the same schema.
 * **Views** are written once, in DuckDB SQL restricted to constructs sqlglot transpiles faithfully to Redshift (no
   ``FILTER``, no ``regr_*``: Redshift lacks them, so regressions are spelled as centred sums). The DuckDB warehouse
   runs the text as is; :mod:`energylake.warehouse.redshift.sql` transpiles it with sqlglot and qualifies the tables.
@@ -39,6 +41,7 @@ from energylake.warehouse.shapes import (
 __all__ = [
     "DEFAULT_VARCHAR",
     "LOADED_AT",
+    "MIGRATIONS",
     "SCHEMA_VERSION_TABLE",
     "TABLES",
     "VARCHAR_WIDTHS",
@@ -151,7 +154,7 @@ TABLES: tuple[WarehouseTable, ...] = (
     ),
     WarehouseTable(
         "ercot_spp_hourly",
-        "Gold: one row per settlement point and UTC hour, RT statistics and DAM price",
+        "Gold: one row per settlement point, type and UTC hour, RT statistics and DAM price",
         "gold",
         ("ercot_spp_hourly",),
         silver.ERCOT_SPP_HOURLY,
@@ -446,4 +449,21 @@ VIEWS: tuple[View, ...] = (
     ),
 )
 
-WAREHOUSE = WarehouseModel(TABLES, VIEWS, (Migration(1, "initial warehouse: 9 tables"),))
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial warehouse: 9 tables"),
+    # Real-time prices list each load zone twice under one name (LZ and the energy-weighted LZEW): keyed without
+    # the type, a load kept one of each pair. Rows from before hold NULL types only where the parser could not
+    # type a day-ahead point from its name (not HB_*, not LZ_*): a resource node. Reload a window loaded before
+    # this version to add the series its old key could not hold.
+    Migration(
+        2,
+        "the settlement point type joins the keys of the price tables",
+        fill_nulls=(
+            ("ercot_spp", "settlement_point_type", "RN"),
+            ("ercot_spp_hourly", "settlement_point_type", "RN"),
+        ),
+        rekey=("ercot_spp", "ercot_spp_hourly"),
+    ),
+)
+
+WAREHOUSE = WarehouseModel(TABLES, VIEWS, MIGRATIONS)

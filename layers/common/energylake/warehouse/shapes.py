@@ -121,11 +121,22 @@ def _varchar_length(name: str) -> int:
 
 @dataclass(frozen=True)
 class Migration:
-    """One schema version. ``add_columns``: (table, column) pairs whose definitions live in the table model."""
+    """One schema version.
+
+    ``add_columns``: (table, column) pairs whose definitions live in the table model (nullable: old rows get NULL).
+    ``fill_nulls``: (table, column, value): a column that became required (it joined a natural key); rows written
+    before hold NULL there and get ``value``, then the column is declared NOT NULL where the dialect can.
+    ``rekey``: tables whose natural key changed to the one their contract declares now. The loaders read the key
+    from the model, so this records the change rather than causing it: DuckDB declares no key (nothing to alter),
+    Redshift's informational PRIMARY KEY is replaced (its planner trusts it). Rows loaded under the old key keep
+    the values they had: reload their windows to add what the old key could not hold.
+    """
 
     version: int
     description: str
     add_columns: tuple[tuple[str, str], ...] = ()
+    fill_nulls: tuple[tuple[str, str, str], ...] = ()
+    rekey: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -145,16 +156,28 @@ class WarehouseModel:
         versions = [m.version for m in self.migrations]
         if versions != list(range(1, len(versions) + 1)):
             raise ValueError(f"migrations must be numbered 1..n without gaps, got {versions}")
-        names = {t.name for t in self.tables}
         for migration in self.migrations:
             for table_name, column_name in migration.add_columns:
-                if table_name not in names:
-                    raise ValueError(f"migration {migration.version} adds to unknown table {table_name!r}")
-                column = next((c for c in self.table(table_name).columns if c.name == column_name), None)
-                if column is None:
-                    raise ValueError(f"migration {migration.version}: {table_name} has no column {column_name!r}")
+                column = self._migrated_column(migration, table_name, column_name, "adds to")
                 if not column.nullable:
                     raise ValueError(f"migration {migration.version}: added column {column_name!r} must be nullable")
+            for table_name, column_name, _value in migration.fill_nulls:
+                column = self._migrated_column(migration, table_name, column_name, "fills")
+                if column.nullable:
+                    raise ValueError(
+                        f"migration {migration.version}: filled column {column_name!r} must be required (not nullable)"
+                    )
+            for table_name in migration.rekey:
+                if table_name not in self.table_names:
+                    raise ValueError(f"migration {migration.version} rekeys unknown table {table_name!r}")
+
+    def _migrated_column(self, migration: Migration, table_name: str, column_name: str, verb: str) -> WarehouseColumn:
+        if table_name not in self.table_names:
+            raise ValueError(f"migration {migration.version} {verb} unknown table {table_name!r}")
+        column = next((c for c in self.table(table_name).columns if c.name == column_name), None)
+        if column is None:
+            raise ValueError(f"migration {migration.version}: {table_name} has no column {column_name!r}")
+        return column
 
     @property
     def version(self) -> int:

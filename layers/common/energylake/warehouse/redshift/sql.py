@@ -2,8 +2,11 @@
 
 Migrations (:func:`migration_statements`) are idempotent: ``CREATE SCHEMA/TABLE IF NOT EXISTS`` (tables in their
 newest shape, with ``DISTSTYLE``/``DISTKEY``/``SORTKEY`` and an informational ``PRIMARY KEY`` on the natural key),
-a ``schema_version`` table, and for versions that add columns a small PL/pgSQL procedure that runs
-``ALTER TABLE ... ADD COLUMN`` only when the column is missing (Redshift has no ``ADD COLUMN IF NOT EXISTS``).
+a ``schema_version`` table, and small PL/pgSQL procedures: one runs ``ALTER TABLE ... ADD COLUMN`` only when the
+column is missing (Redshift has no ``ADD COLUMN IF NOT EXISTS``); for a version that makes a column required, one
+fills its old NULLs; for a version that changes a table's natural key, one replaces the informational
+``PRIMARY KEY`` (looked up by name in ``pg_constraint``). The last two run only while their version is not yet in
+``schema_version`` (the version row is inserted after them).
 
 Views (:func:`view_statements`) are the model's DuckDB text transpiled by sqlglot (a runtime dependency of this
 module, imported lazily) with every table qualified by the schema. Redshift's ``CREATE OR REPLACE VIEW`` keeps the
@@ -73,6 +76,8 @@ _FORBIDDEN = re.compile(r"['\"\\;\x00-\x1f\x7f]")
 _S3_URI = re.compile(r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/[A-Za-z0-9!_.*()=/\-]*)?$")
 _ROLE_ARN = re.compile(r"^arn:aws[a-z\-]*:iam::\d{12}:role/[A-Za-z0-9+=,.@_/\-]{1,512}$")
 _ADD_COLUMN_PROCEDURE = "energylake_add_column"
+_FILL_NULLS_PROCEDURE = "energylake_fill_nulls"
+_REPLACE_PRIMARY_KEY_PROCEDURE = "energylake_replace_primary_key"
 
 
 def sql_literal(value: object) -> str:  # noqa: PLR0911 - one return per kind of literal
@@ -148,6 +153,48 @@ def _add_column_procedure(schema_name: str) -> str:
     )
 
 
+def _fill_nulls_procedure(schema_name: str) -> str:
+    # Redshift cannot ALTER a column to NOT NULL: old rows get the value, new tables are created NOT NULL, and the
+    # stage table's NOT NULL makes a load with a NULL there fail. Runs only while the version is unrecorded.
+    return (
+        f"CREATE OR REPLACE PROCEDURE {schema_name}.{_FILL_NULLS_PROCEDURE}"
+        "(p_version INTEGER, p_table VARCHAR(128), p_column VARCHAR(128), p_value VARCHAR(256)) AS $$\n"
+        "BEGIN\n"
+        f"    IF NOT EXISTS (SELECT 1 FROM {schema_name}.{SCHEMA_VERSION_TABLE} WHERE version = p_version) THEN\n"
+        f"        EXECUTE 'UPDATE {schema_name}.' || quote_ident(p_table) || ' SET ' || quote_ident(p_column) || "
+        "' = ' || quote_literal(p_value) || ' WHERE ' || quote_ident(p_column) || ' IS NULL';\n"
+        "    END IF;\n"
+        "END;\n"
+        "$$ LANGUAGE plpgsql"
+    )
+
+
+def _replace_primary_key_procedure(schema_name: str) -> str:
+    # The PRIMARY KEY is informational (not enforced) but the planner trusts it (e.g. to skip a DISTINCT), so a
+    # key that rows now violate must go. Redshift names an unnamed key itself: look it up in pg_constraint.
+    # Runs only while the version is unrecorded (a fresh install re-adds the key it was created with: harmless).
+    return (
+        f"CREATE OR REPLACE PROCEDURE {schema_name}.{_REPLACE_PRIMARY_KEY_PROCEDURE}"
+        "(p_version INTEGER, p_table VARCHAR(128), p_columns VARCHAR(1024)) AS $$\n"
+        "DECLARE\n"
+        "    v_constraint VARCHAR(128);\n"
+        "BEGIN\n"
+        f"    IF NOT EXISTS (SELECT 1 FROM {schema_name}.{SCHEMA_VERSION_TABLE} WHERE version = p_version) THEN\n"
+        "        SELECT INTO v_constraint c.conname FROM pg_constraint c\n"
+        "            JOIN pg_class t ON t.oid = c.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace\n"
+        f"            WHERE n.nspname = '{schema_name}' AND t.relname = p_table AND c.contype = 'p';\n"
+        "        IF v_constraint IS NOT NULL THEN\n"
+        f"            EXECUTE 'ALTER TABLE {schema_name}.' || quote_ident(p_table) || ' DROP CONSTRAINT ' || "
+        "quote_ident(v_constraint);\n"
+        "        END IF;\n"
+        f"        EXECUTE 'ALTER TABLE {schema_name}.' || quote_ident(p_table) || ' ADD PRIMARY KEY (' || p_columns "
+        "|| ')';\n"
+        "    END IF;\n"
+        "END;\n"
+        "$$ LANGUAGE plpgsql"
+    )
+
+
 def migration_statements(schema_name: str = "energylake", *, model: WarehouseModel = WAREHOUSE) -> list[str]:
     """Idempotent DDL bringing a Redshift schema to ``model``'s version (safe to run on every deployment)."""
     schema_name = _identifier(schema_name, "schema_name")
@@ -163,12 +210,27 @@ def migration_statements(schema_name: str = "energylake", *, model: WarehouseMod
     statements += [create_table_sql(table, schema_name) for table in model.tables]
     if any(m.add_columns for m in model.migrations):
         statements.append(_add_column_procedure(schema_name))
+    if any(m.fill_nulls for m in model.migrations):
+        statements.append(_fill_nulls_procedure(schema_name))
+    if any(m.rekey for m in model.migrations):
+        statements.append(_replace_primary_key_procedure(schema_name))
     for migration in model.migrations:
         for table_name, column_name in migration.add_columns:
             column = next(c for c in model.table(table_name).columns if c.name == column_name)
             statements.append(
                 f"CALL {schema_name}.{_ADD_COLUMN_PROCEDURE}("
                 f"{sql_literal(table_name)}, {sql_literal(column_name)}, {sql_literal(redshift_type(column))})"
+            )
+        for table_name, column_name, value in migration.fill_nulls:
+            statements.append(
+                f"CALL {schema_name}.{_FILL_NULLS_PROCEDURE}({migration.version}, "
+                f"{sql_literal(table_name)}, {sql_literal(column_name)}, {sql_literal(value)})"
+            )
+        for table_name in migration.rekey:
+            key = ", ".join(_identifier(name, "key column") for name in model.table(table_name).natural_key)
+            statements.append(
+                f"CALL {schema_name}.{_REPLACE_PRIMARY_KEY_PROCEDURE}({migration.version}, "
+                f"{sql_literal(table_name)}, {sql_literal(key)})"
             )
         statements.append(
             f"INSERT INTO {schema_name}.{SCHEMA_VERSION_TABLE} (version, description, applied_at_utc) "
