@@ -115,7 +115,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/spark_bench.py
 	$(BIN)/python benchmarks/pipeline_bench.py
 	$(BIN)/python benchmarks/sfn_bench.py
+	$(BIN)/python benchmarks/archive_bench.py
 
-# The Glue job's package (--extra-py-files): energylake without its local-only rooms.
 clean:
 	rm -rf $(VENV) .tools .aws-sam lake .mypy_cache .ruff_cache

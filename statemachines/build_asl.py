@@ -408,13 +408,15 @@ def backfill() -> State:
             "Type": "Map",
             "Comment": "Fetch and curate each chunk of the window in a child execution.",
             "ItemsPath": "$.plan.chunks",
-            # A chunk is only its days; what every chunk shares comes from the plan once (keeps the plan small).
+            # A chunk is its days and the datasets some door reaches on all of them (the load forecast, wind and
+            # solar archives start in 2014-2016: older chunks fetch the rest); what every chunk shares comes from the
+            # plan once (keeps the plan small).
             "ItemSelector": {
                 "plan": {
                     "start.$": "$$.Map.Item.Value.start",
                     "end.$": "$$.Map.Item.Value.end",
-                    "ercot_datasets.$": "$.plan.ercot_datasets",
-                    "fetch_weather.$": "$.plan.fetch_weather",
+                    "ercot_datasets.$": "$$.Map.Item.Value.ercot_datasets",
+                    "fetch_weather.$": "$$.Map.Item.Value.fetch_weather",
                     "gate.$": "$.plan.gate",
                 }
             },

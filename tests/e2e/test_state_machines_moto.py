@@ -2,7 +2,8 @@
 
 (a) happy path over a window with a DST day; (b) ERCOT keeps failing; (c) a quality failure stops the run before
 Glue; (d) the same input twice gives the same warehouse rows; (e) a bad input fails at the first state; (f) the
-backfill machine over a multi-day window.
+backfill machine over a multi-day window; (g) a backfill whose chunks reach different datasets (archives that start
+within the window) fetches per chunk only those.
 """
 
 from __future__ import annotations
@@ -243,3 +244,51 @@ def test_a_failed_glue_run_alerts_and_fails_before_the_warehouse(monkeypatch: py
         assert not stack.warehouse_path.exists()
         [alert] = stack.alerts()
         assert "GlueJobFailed" in alert["Message"]
+
+
+def test_g_the_backfill_machine_fetches_per_chunk_only_the_datasets_a_door_reaches(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with moto_stack(monkeypatch) as stack:
+        # GIVEN a backfill across the first days of two archives: the load forecast's starts 2014-08-08, wind's
+        # 2014-08-17 (weekly chunks; every day older than the data endpoints reach, so all through the archive)
+        execution = stack.execute(
+            "backfill",
+            {"start": "2014-08-01", "end": "2014-08-20", "datasets": ["spp_dam", "load_forecast", "wind", "weather"]},
+            name="backfill-archive-seams",
+            timeout_s=600,
+        )
+
+        # THEN it succeeded: no chunk asked for a day no door reaches (moto fails the map on any failed chunk)
+        assert execution["status"] == "SUCCEEDED", _error(execution)
+        fetched = sorted((call["start"], call["end"], call["dataset"]) for call in stack.calls("FetchErcotFunction"))
+        # ... the first chunk fetched no load forecast nor wind; each is fetched from its first day on, no day lost
+        assert fetched == [
+            ("2014-08-01", "2014-08-07", "spp_dam"),
+            ("2014-08-08", "2014-08-14", "load_forecast"),
+            ("2014-08-08", "2014-08-14", "spp_dam"),
+            ("2014-08-15", "2014-08-16", "load_forecast"),
+            ("2014-08-15", "2014-08-16", "spp_dam"),
+            ("2014-08-17", "2014-08-20", "load_forecast"),
+            ("2014-08-17", "2014-08-20", "spp_dam"),
+            ("2014-08-17", "2014-08-20", "wind"),
+        ]
+        assert len(stack.calls("FetchWeatherFunction")) == 4  # weather reaches every chunk
+        # ... gold and the warehouse ran once over the whole window
+        assert [str(window) for window in stack.gold_builds] == ["2014-08-01..2014-08-20"]
+        assert len(stack.calls("LoadRedshiftFunction")) == 1
+        # ... and the warehouse holds each dataset from the first day a door reaches it
+        [(dam_hours,)] = stack.query("SELECT COUNT(DISTINCT interval_start_utc) FROM ercot_spp WHERE market = 'DAM'")
+        assert dam_hours == 20 * 24
+        [(forecast_hours,)] = stack.query(
+            "SELECT COUNT(DISTINCT interval_start_utc) FROM ercot_load_forecast "
+            "WHERE interval_start_utc >= TIMESTAMPTZ '2014-08-08 05:00:00+00' "
+            "AND interval_start_utc < TIMESTAMPTZ '2014-08-21 05:00:00+00'"
+        )
+        assert forecast_hours == 13 * 24  # 2014-08-08..20, every hour
+        [(wind_hours,)] = stack.query(
+            "SELECT COUNT(DISTINCT interval_start_utc) FROM ercot_wind_solar "
+            "WHERE resource = 'WIND' AND interval_start_utc >= TIMESTAMPTZ '2014-08-17 05:00:00+00'"
+        )
+        assert wind_hours == 4 * 24
+        assert stack.alerts() == []

@@ -11,6 +11,9 @@ What is real and what stands in:
 * The validate queue's event source mapping is a worker thread: it receives batches from the validate queue and
   calls ValidateFunction's handler with them, deleting what succeeded, as Lambda's SQS poller does.
 * ERCOT and Open-Meteo are the sample source answering the real clients (respx), in their recorded formats.
+* The functions' clock is the sample's (:data:`SAMPLE_NOW`, ticking from when the stack starts): PlanRunFunction plans
+  and the fetch functions choose each operating day's door (data endpoints, archive, yearly files, dashboard) as
+  they would on that day, so the doors the sample serves are the doors the clients ask.
 * The Glue job's work: moto marks runs SUCCEEDED at once without running anything, so when TriggerGlueFunction
   starts a run the stack runs the job's transforms (energylake.gold.spark, local Spark) over a copy of the lake's silver
   and uploads the gold partitions, before the machine's first poll.
@@ -38,7 +41,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -274,6 +277,24 @@ def _clear_caches() -> None:
         cached.cache_clear()
 
 
+def sample_clock() -> Callable[[], dt.datetime]:
+    """:data:`SAMPLE_NOW`, ticking in real time from the call (the ERCOT request budget spaces its slots by it)."""
+    started = time.monotonic()
+    return lambda: SAMPLE_NOW + dt.timedelta(seconds=time.monotonic() - started)
+
+
+def _on_the_sample_clock(clock: Callable[[], dt.datetime]) -> Callable[[Settings], Any]:
+    """``energylake.fetch.live_connection`` with the sample's clock: what the fetch functions connect with."""
+    from energylake import fetch
+
+    live_connection = fetch.live_connection
+
+    def connect(settings: Settings) -> Any:
+        return replace(live_connection(settings), now=clock)
+
+    return connect
+
+
 @contextlib.contextmanager
 def moto_stack(monkeypatch: Any, *, gate_max_polls: int = 120) -> Iterator[Stack]:
     """The whole AWS side on moto, with the validate worker running; see the module docstring."""
@@ -394,9 +415,12 @@ def moto_stack(monkeypatch: Any, *, gate_max_polls: int = 120) -> Iterator[Stack
                     stop.wait(0.5)
 
         worker = threading.Thread(target=validate_worker, name="validate-esm", daemon=True)
+        clock = sample_clock()
         with (
             respx.mock(assert_all_called=False) as router,
             mock.patch.object(LambdaSimpleBackend, "invoke", route_invoke),
+            mock.patch("energylake.fetch.live_connection", _on_the_sample_clock(clock)),
+            mock.patch("energylake.lambdas.plan_run.utc_now", clock),
         ):
             router.route().mock(side_effect=answer)
             worker.start()

@@ -218,6 +218,7 @@ def curate(
         partial_days=partial_days,
         config=config or QualityConfig(),
         context=context,
+        origin=manifest.origin,
     )
     report = dict(outcome.report)
     report["source_rows_read"] = rows_read
@@ -371,20 +372,32 @@ _PARTITION_LOOKAHEAD = dt.timedelta(
 )
 
 
+def raw_partitions_for(window: Window, dataset: str) -> list[dt.date]:
+    """The raw day partitions that may hold a group of ``dataset`` covering a day of ``window``, in day order: the
+    window's days widened by how far a group can reach from its partition (see above), and for a dataset with a
+    yearly file (catalog: ``Dataset.yearly``) the 1 January of every year the window touches, where the year's file
+    lands (:mod:`energylake.sources.ercot.yearly`). A few look-ups per year, never a listing of the whole raw zone."""
+    entry = get_dataset(dataset)
+    first, last = window.start - _PARTITION_LOOKBACK, window.end + _PARTITION_LOOKAHEAD
+    days = {first + dt.timedelta(days=offset) for offset in range((last - first).days + 1)}
+    if entry.yearly is not None:
+        days.update(dt.date(year, 1, 1) for year in range(window.start.year, window.end.year + 1))
+    return sorted(days)
+
+
 def manifests_for(window: Window, dataset: str, lake: Storage) -> list[str]:
-    """The newest manifest of every group of ``dataset`` whose covered days meet ``window``.
+    """The newest manifest of every group of ``dataset`` whose covered days meet ``window``, in partition order
+    (:func:`raw_partitions_for`: a yearly file's group is found from any window inside its year).
 
     A malformed manifest raises :class:`~energylake.errors.ParseError` naming it (as curating it would).
     """
     entry = get_dataset(dataset)
     found: list[str] = []
-    day = window.start - _PARTITION_LOOKBACK
-    while day <= window.end + _PARTITION_LOOKAHEAD:
+    for day in raw_partitions_for(window, dataset):
         for key in list_manifests(lake, entry.source, entry.name, day):
             covered = Manifest.load(lake, key).covered_days
             if any(window.start <= covered_day <= window.end for covered_day in covered):
                 found.append(key)
-        day += dt.timedelta(days=1)
     return found
 
 
@@ -395,14 +408,47 @@ def reprocess(
     *,
     run_id: str | None = None,
     on_manifest: Callable[[str], None] | None = None,
+    skip_curated: bool = False,
 ) -> list[CurateResult]:
     """Rebuild silver from raw for ``window`` without fetching: every group's newest manifest is curated again, one
-    run id for all. ``on_manifest`` hears each manifest key before it is curated (progress, error reports)."""
+    run id for all. ``on_manifest`` hears each manifest key before it is curated (progress, error reports).
+
+    ``skip_curated`` leaves alone a group whose quality report says it already passed from that same manifest
+    (status ``skipped``): for a backfill's chunks, which each meet the groups that cover far more than the chunk (a
+    yearly file covers its whole year) and would otherwise curate them again for every chunk of the year. A plain
+    reprocess (after a parser change, say) curates every group again."""
     run = run_id or new_run_id()
     results = []
     for name in in_catalog_order(datasets):
         for manifest_key in manifests_for(window, name, lake):
+            if skip_curated and (done := _passed_from(lake, manifest_key)) is not None:
+                results.append(done)
+                continue
             if on_manifest is not None:
                 on_manifest(manifest_key)
             results.append(curate(manifest_key, lake, run_id=run))
     return results
+
+
+def _passed_from(lake: Storage, manifest_key: str) -> CurateResult | None:
+    """A ``skipped`` result when the group's quality report says it passed from ``manifest_key``, else None (no
+    report, an unreadable one, a failure, or a report from another manifest of the group)."""
+    manifest = Manifest.load(lake, manifest_key)
+    report_key = quality_report_key(manifest.dataset, manifest.day, manifest.group)
+    if not lake.exists(report_key):
+        return None
+    try:
+        report: Any = json.loads(lake.get(report_key))
+    except ValueError:
+        return None
+    context = report.get("context") if isinstance(report, dict) else None
+    if not isinstance(context, dict) or report.get("status") != "passed" or context.get("manifest") != manifest_key:
+        return None
+    return CurateResult(
+        manifest_key,
+        manifest.dataset,
+        manifest.group,
+        status="skipped",
+        reason=f"already curated from this manifest (run {context.get('run_id', '?')})",
+        report_key=report_key,
+    )

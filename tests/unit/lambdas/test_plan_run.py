@@ -280,18 +280,25 @@ def test_backfill_chunks_cover_the_window_exactly_once(
     assert (result["start"], result["end"]) == (start, end)
 
 
-def test_chunks_are_only_their_days_and_the_plan_holds_what_they_share() -> None:
+def test_chunks_hold_their_days_and_what_they_fetch_and_the_plan_what_they_share() -> None:
     result = backfill_plan({"start": "2024-11-01", "end": "2024-11-10", "datasets": ["weather", "spp_dam"]})
-    assert all(set(chunk) == {"start", "end"} for chunk in result["chunks"])
+    # THEN each chunk is its days and the datasets it fetches, split as the machine's fetch states read them ...
+    assert all(set(chunk) == {"start", "end", "ercot_datasets", "fetch_weather"} for chunk in result["chunks"])
+    # ... here every dataset on every day (all reachable), as the whole plan says
+    assert {(tuple(chunk["ercot_datasets"]), chunk["fetch_weather"]) for chunk in result["chunks"]} == {
+        (("spp_dam",), True)
+    }
     assert (result["ercot_datasets"], result["fetch_weather"]) == (["spp_dam"], True)
     assert result["datasets"] == ["spp_dam", "weather"]
 
 
-def test_the_largest_plans_stay_far_below_the_step_functions_payload_limit() -> None:
-    # Ten years in the smallest chunks that are allowed (1,000 chunks) vs 256 KiB between states
+def test_the_largest_plans_stay_below_the_step_functions_payload_limit() -> None:
+    # GIVEN the most chunks a backfill may have (1,000), each fetching every dataset: the largest plan there is
     largest = backfill_plan({"start": "2022-01-01", "end": "2024-09-26", "chunk_days": 1})
     assert len(largest["chunks"]) == 1000
-    assert len(json.dumps(largest)) < 100_000
+    assert all(len(chunk["ercot_datasets"]) == len(ERCOT_DATASETS) for chunk in largest["chunks"])
+    # THEN it passes between states (Step Functions: at most 256 KiB), with room to spare, however it is spaced
+    assert len(json.dumps(largest).encode()) < 200 * 1024
 
 
 @pytest.mark.parametrize(
@@ -379,17 +386,26 @@ def test_a_backfill_plan_shows_days_per_door_requests_and_minutes_of_its_chunks(
     assert summary["datasets"]["spp_rt"]["days"] == {"ercot-yearly": 1216, "ercot-archive": 4512, "ercot-api": 90}
     assert summary["datasets"]["fuel_mix"]["days"]["ercot-dashboard"] == 1
     assert summary["datasets"]["weather"]["days"]["open-meteo-archive"] > 5000
-    # AND the ERCOT requests of its 832 weekly chunks and the minutes 30 requests a minute imply
-    assert summary["fetches"] == len(result["chunks"]) == 832
-    assert summary["ercot_requests"] > 10_000
+    # AND the ERCOT requests of its chunks (a calendar year each while the yearly files serve every ERCOT dataset,
+    # 2011..2013 and 2014-01..04, weekly after) and the minutes 30 requests a minute imply
+    assert [(chunk["start"], chunk["end"]) for chunk in result["chunks"][:5]] == [
+        ("2011-01-01", "2011-12-31"),
+        ("2012-01-01", "2012-12-31"),
+        ("2013-01-01", "2013-12-31"),
+        ("2014-01-01", "2014-04-30"),
+        ("2014-05-01", "2014-05-07"),
+    ]
+    assert summary["fetches"] == len(result["chunks"]) == 665
+    assert summary["ercot_requests"] > 5_000
     assert summary["ercot_minutes"] == pytest.approx(summary["ercot_requests"] / 30, abs=0.1)
-    # AND the machines' fields are all still there, the whole plan far below the 256 KiB between states
+    # AND the machines' fields are all still there, the whole plan (measured: 115 KiB) within the 256 KiB between
+    # states
     assert {"start", "end", "datasets", "ercot_datasets", "fetch_weather", "gate", "glue", "chunks"} <= set(result)
-    assert len(json.dumps(result)) < 64 * 1024
+    assert len(json.dumps(result).encode()) < 128 * 1024
     assert len(json.dumps(summary)) < 4096
 
 
-def test_days_in_a_chunk_that_also_holds_unreachable_days_count_as_unreachable() -> None:
+def test_chunks_are_cut_where_a_dataset_becomes_reachable_so_no_reachable_day_is_lost() -> None:
     # GIVEN weekly chunks across the first day of the load forecast's archive (2014-08-08)
     result = as_backfill(
         plan(
@@ -399,9 +415,45 @@ def test_days_in_a_chunk_that_also_holds_unreachable_days_count_as_unreachable()
             now=AFTER_HISTORY,
         )
     )
+    # THEN 08-04..07 (before the archive) is in no chunk, and the chunks start on 08-08: nothing reachable is lost
+    assert [(chunk["start"], chunk["end"], chunk["ercot_datasets"]) for chunk in result["chunks"]] == [
+        ("2014-08-08", "2014-08-14", ["load_forecast"]),
+        ("2014-08-15", "2014-08-17", ["load_forecast"]),
+    ]
     summary = result["fetch_plan"]["datasets"]["load_forecast"]
-    # THEN the first chunk's fetch would fail on 08-04..07, losing 08-08..10 too: the plan says so
-    assert summary["unreachable_days"] == 7
-    assert summary["days"] == {"ercot-archive": 7}
-    # 08-11..17: postings 08-08 (the first) .. 08-17 = 10 days x 24 = 240 documents: 1 listing, 1 download, 1 token
-    assert summary["requests"] == 3
+    assert (summary["unreachable_days"], summary["days"]) == (4, {"ercot-archive": 10})
+
+
+def test_each_chunk_fetches_only_the_datasets_a_door_reaches_on_all_its_days() -> None:
+    # GIVEN a backfill of every dataset over 2014-08-01..20: the load forecast's archive starts 2014-08-08, wind's
+    # 2014-08-17, solar's 2016-03-12
+    result = as_backfill(
+        plan("backfill", {"start": "2014-08-01", "end": "2014-08-20"}, settings=Settings(), now=AFTER_HISTORY)
+    )
+    chunks = [
+        (chunk["start"], chunk["end"], chunk["ercot_datasets"], chunk["fetch_weather"]) for chunk in result["chunks"]
+    ]
+    # THEN the first chunk has no load forecast nor wind, the next ones add each from its first day, solar never
+    always = ["spp_rt", "spp_dam", "load_weather_zone"]
+    assert chunks == [
+        ("2014-08-01", "2014-08-07", [*always, "fuel_mix"], True),
+        ("2014-08-08", "2014-08-14", [*always, "load_forecast", "fuel_mix"], True),
+        ("2014-08-15", "2014-08-16", [*always, "load_forecast", "fuel_mix"], True),
+        ("2014-08-17", "2014-08-20", [*always, "load_forecast", "wind", "fuel_mix"], True),
+    ]
+    # AND the plan still names every dataset asked for, and what is out of reach
+    assert result["ercot_datasets"] == list(ERCOT_DATASETS)
+    assert result["fetch_plan"]["datasets"]["solar"]["unreachable_days"] == 20
+
+
+def test_a_backfill_no_door_reaches_on_any_day_is_refused_naming_why() -> None:
+    # GIVEN solar before its archive's first day (2016-03-12)
+    with pytest.raises(
+        InvalidRequestError, match=r"nothing to backfill in 2015-01-01..2015-01-10: .*NP4-737-CD starts 2016-03-12"
+    ):
+        plan(
+            "backfill",
+            {"start": "2015-01-01", "end": "2015-01-10", "datasets": ["solar"]},
+            settings=Settings(),
+            now=AFTER_HISTORY,
+        )

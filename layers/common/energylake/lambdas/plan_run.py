@@ -3,7 +3,12 @@
 :func:`plan` turns an execution's input into a plan: the window of operating days, the ERCOT datasets to fetch,
 whether to fetch weather, poll intervals and limits, and for a backfill the chunks and the Distributed Map's
 concurrency and tolerated failure percentage, with the door plan of its fetches (days per door per dataset,
-requests, and the least minutes ERCOT's request limit allows: :mod:`energylake.plan`). A bad input raises
+requests, and the least minutes ERCOT's request limit allows: :mod:`energylake.plan`). A backfill's chunks are the
+local backfill's (:func:`energylake.plan.backfill_chunks`): each lists the datasets some door reaches on every one of
+its days and fetches only those, so a window reaching back before a dataset's first day (the load forecast's archive
+starts 2014-08-08, wind's 2014-08-17, solar's 2016-03-12) runs the other datasets there instead of failing its chunks;
+chunks are cut where that set changes, and span a calendar year where ERCOT's yearly files serve every ERCOT dataset
+fetched (a year is one file each: shorter chunks would only download it again). A bad input raises
 :class:`~energylake.errors.InvalidRequestError` naming every bad field, so the execution fails at its first state.
 ``statemachines/pipeline.asl.json`` and ``statemachines/backfill.asl.json`` read the plan's fields by name.
 """
@@ -18,7 +23,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 from energylake.contracts.datasets import ALL_DATASETS, ERCOT_DATASETS, DatasetName, in_catalog_order
 from energylake.errors import InvalidRequestError
 from energylake.lambdas._shared import Day, Schedule, parse_event
-from energylake.plan import fixed_chunks, plan_fetch
+from energylake.plan import BackfillChunk, FetchPlan, backfill_chunks, plan_fetch
 from energylake.settings import Settings, get_settings
 from energylake.timeconv import central_today, utc_now
 from energylake.window import Window
@@ -46,7 +51,7 @@ SCHEDULED_DATASETS: Final[dict[Schedule, tuple[DatasetName, ...]]] = {
     "daily": ("spp_dam", "load_weather_zone", "load_forecast", "wind", "solar", "weather"),
 }
 # Payload bounds (Step Functions passes at most 256 KiB between states): a pipeline run's fetch results grow with
-# its days; a backfill's plan with its chunks.
+# its days; a backfill's plan with its chunks (at most ~150 bytes each: days, ERCOT datasets, weather or not).
 MAX_PIPELINE_DAYS: Final = 31
 MAX_BACKFILL_CHUNKS: Final = 1000
 # A real-time run this soon after midnight also re-fetches the previous operating day: its last intervals post
@@ -138,11 +143,14 @@ class RunPlan(TypedDict):
 
 
 class ChunkPlan(TypedDict):
-    """One chunk's days; the map's ItemSelector adds what every chunk shares from the plan (datasets, gate), so
-    the plan stays small (Step Functions passes at most 256 KiB between states)."""
+    """One chunk: its days and what it fetches (the datasets some door reaches on every one of its days, split as
+    the machine's fetch states read them); the map's ItemSelector adds what every chunk shares (the gate) from the
+    plan, so the plan stays small (Step Functions passes at most 256 KiB between states)."""
 
     start: str
     end: str
+    ercot_datasets: list[str]
+    fetch_weather: bool
 
 
 class BackfillPlan(RunPlan):
@@ -176,15 +184,15 @@ def _run_plan(window: Window, datasets: list[str], settings: Settings, schedule:
     )
 
 
-def _fetch_plan_summary(
+def _backfill_chunks(
     window: Window, datasets: list[str], chunk_days: int, settings: Settings, now: dt.datetime | None
-) -> dict[str, Any]:
-    """The door plan of a backfill's chunks. The stack always gives the fetch function ERCOT API credentials (a
-    Secrets Manager secret), so the plan assumes them; a chunk holding a day no door reaches for a dataset fails that
-    dataset's fetch, so the plan counts those days as unreachable."""
+) -> tuple[list[BackfillChunk], FetchPlan]:
+    """The backfill's chunks (each with the datasets a door reaches on all its days) and the door plan of their
+    fetches. The stack always gives the fetch function ERCOT API credentials (a Secrets Manager secret), so the plan
+    assumes them; a day no door reaches for a dataset is in no chunk of it, and the plan counts it as unreachable."""
     now_utc = now or utc_now()
     today, weather_today = central_today(now_utc), now_utc.astimezone(dt.UTC).date()
-    chunks = fixed_chunks(
+    chunks = backfill_chunks(
         window, datasets, today=today, credentials=True, chunk_days=chunk_days, weather_today=weather_today
     )
     fetch_plan = plan_fetch(
@@ -196,7 +204,22 @@ def _fetch_plan_summary(
         chunks=chunks,
         weather_today=weather_today,
     )
-    return fetch_plan.summary()
+    return chunks, fetch_plan
+
+
+def _why_unreachable(fetch_plan: FetchPlan) -> str:
+    """Why no door reaches the window (the planner's reason for the first dataset's first unreachable days)."""
+    reasons = [item.reason for dataset in fetch_plan.datasets for item in dataset.unreachable]
+    return reasons[0] if reasons else "no door reaches it"
+
+
+def _chunk_plan(chunk: BackfillChunk) -> ChunkPlan:
+    return ChunkPlan(
+        start=chunk.window.start.isoformat(),
+        end=chunk.window.end.isoformat(),
+        ercot_datasets=[name for name in chunk.datasets if name in ERCOT_DATASETS],
+        fetch_weather="weather" in chunk.datasets,
+    )
 
 
 def _in_order(datasets: list[DatasetName] | tuple[DatasetName, ...]) -> list[str]:
@@ -230,9 +253,13 @@ def plan(
         datasets = _in_order(backfill.datasets or ALL_DATASETS)
         base = _run_plan(window, datasets, settings)
         chunk_days = backfill.chunk_days or settings.backfill_chunk_days
-        chunks = [
-            ChunkPlan(start=chunk.start.isoformat(), end=chunk.end.isoformat()) for chunk in window.chunks(chunk_days)
-        ]
+        planned, fetch_plan = _backfill_chunks(window, datasets, chunk_days, settings, now)
+        # A chunk no door reaches for any dataset has nothing to fetch: it is left out (the plan names its days).
+        chunks = [_chunk_plan(chunk) for chunk in planned if chunk.datasets]
+        if not chunks:
+            raise InvalidRequestError(
+                f"invalid backfill input: nothing to backfill in {window}: {_why_unreachable(fetch_plan)}"
+            )
         if len(chunks) > MAX_BACKFILL_CHUNKS:
             raise InvalidRequestError(
                 f"invalid backfill input: chunk_days {chunk_days} makes {len(chunks)} chunks; "
@@ -241,7 +268,7 @@ def plan(
         return BackfillPlan(
             **base,
             chunks=chunks,
-            fetch_plan=_fetch_plan_summary(window, datasets, chunk_days, settings, now),
+            fetch_plan=fetch_plan.summary(),
             max_concurrency=backfill.max_concurrency or settings.backfill_max_concurrency,
             tolerated_failure_percent=(
                 backfill.tolerated_failure_percent

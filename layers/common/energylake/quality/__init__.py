@@ -33,7 +33,9 @@ Kinds, in the order they run:
     (zone vs system load). Reason ``col=value outside [min, max]``.
 ``completeness`` (fail_object)
     For each Central (America/Chicago) day: the number of distinct intervals per entity must be the day's count
-    (hours 23/24/25 x intervals per hour: RT prices 92/96/100, hourly 23/24/25, fuel mix 276/288/300). Days in
+    (hours 23/24/25 x intervals per hour: RT prices 92/96/100, hourly 23/24/25, fuel mix 276/288/300 from the
+    dashboard and 92/96/100 from the yearly fuel mix report: a door may have its own interval,
+    :data:`ORIGIN_INTERVAL_MINUTES`). Days in
     ``expected_days`` must match exactly; days in ``partial_days`` may be short (listed in
     ``report["partial_days"]``, their counts in ``report["days"]``) but not long; other days are reported, not
     enforced. Counted on the rows with a valid, unique natural key, BEFORE value checks: it measures what the
@@ -102,6 +104,7 @@ from energylake.quality.checks import (
 __all__ = [
     "DEFAULT_QUALITY_CONFIG",
     "MAX_EXAMPLES",
+    "ORIGIN_INTERVAL_MINUTES",
     "REJECTION_REASON",
     "SYSTEM_ZONE_NAMES",
     "Check",
@@ -120,11 +123,18 @@ REJECTION_REASON = "rejection_reason"
 SYSTEM_ZONE_NAMES: tuple[str, ...] = ("ERCOT", "SYSTEM", "TOTAL")
 # The price table's schema serves both markets, so its interval is open there: real-time 15, day-ahead 60.
 _SPP_INTERVAL_MINUTES: dict[DatasetName, int] = {"spp_rt": 15, "spp_dam": 60}
+# Doors (raw ``source-used``, a manifest's ``origin``) whose rows come at another interval than the dataset's own:
+# ERCOT's yearly fuel mix report has one column per 15-minute interval, where the fuel-mix dashboard is 5-minute.
+# (The yearly price and load files keep their dataset's interval: 15-minute real-time, hourly day-ahead and load.)
+ORIGIN_INTERVAL_MINUTES: dict[tuple[DatasetName, str], int] = {("fuel_mix", "ercot-yearly"): 15}
 _VINTAGE_COLUMN = "posted_at_utc"
 
 
-def interval_minutes(dataset: DatasetName) -> int:
-    """The length of one interval of ``dataset``, from its silver schema (the one place it is declared)."""
+def interval_minutes(dataset: DatasetName, origin: str | None = None) -> int:
+    """The length of one interval of ``dataset``, from its silver schema (the one place it is declared), unless the
+    door the rows came through (``origin``) has its own (:data:`ORIGIN_INTERVAL_MINUTES`)."""
+    if origin is not None and (dataset, origin) in ORIGIN_INTERVAL_MINUTES:
+        return ORIGIN_INTERVAL_MINUTES[(dataset, origin)]
     return silver_schema(dataset).interval_minutes or _SPP_INTERVAL_MINUTES[dataset]
 
 
@@ -157,10 +167,13 @@ class QualityConfig:
 DEFAULT_QUALITY_CONFIG = QualityConfig()
 
 
-def checks_for(dataset: DatasetName, config: QualityConfig = DEFAULT_QUALITY_CONFIG) -> list[Check]:
-    """The checks of ``dataset``, in the order they run."""
+def checks_for(
+    dataset: DatasetName, config: QualityConfig = DEFAULT_QUALITY_CONFIG, *, origin: str | None = None
+) -> list[Check]:
+    """The checks of ``dataset``'s rows from the door ``origin`` (its interval: :func:`interval_minutes`), in the
+    order they run."""
     schema = silver_schema(dataset)
-    interval = interval_minutes(dataset)
+    interval = interval_minutes(dataset, origin)
     time_column = schema.time_column
     entity = tuple(column for column in schema.natural_key if column != time_column)
     day_entity = tuple(column for column in entity if column != _VINTAGE_COLUMN)
@@ -276,9 +289,11 @@ def run_quality(
     partial_days: Iterable[dt.date] = (),
     config: QualityConfig = DEFAULT_QUALITY_CONFIG,
     context: Mapping[str, str] | None = None,
+    origin: str | None = None,
 ) -> QualityOutcome:
-    """Run the checks of ``dataset`` on ``table`` (one object's rows). See the module docstring."""
-    checks = checks_for(dataset, config)
+    """Run the checks of ``dataset`` on ``table`` (one object's rows, fetched through the door ``origin``, which
+    may set the interval the completeness and monotonic checks expect). See the module docstring."""
+    checks = checks_for(dataset, config, origin=origin)
     expected = sorted(set(expected_days))
     partial = sorted(set(partial_days))
     rows_in = table.num_rows
