@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 import respx
 from moto import mock_aws
 
+from energylake import fetch
 from energylake.errors import FetchError, InvalidRequestError
 from energylake.lambdas import _shared
 from energylake.sample import SAMPLE_PASSWORD, SAMPLE_SUBSCRIPTION_KEY, SAMPLE_USERNAME, SampleServer
@@ -41,10 +43,18 @@ def aws_lake(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         _shared._lake.cache_clear()
 
 
+SAMPLE_NOW = dt.datetime(2024, 11, 8, 12, tzinfo=dt.UTC)
+
+
 @pytest.fixture
-def sample_api() -> Iterator[SampleServer]:
-    """Every httpx request goes to the sample server (respx intercepts the real clients' transport)."""
-    server = SampleServer(Settings(), now=dt.datetime(2024, 11, 8, 12, tzinfo=dt.UTC), throttle_every=3)
+def sample_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[SampleServer]:
+    """Every httpx request goes to the sample server (respx intercepts the real clients' transport), and the
+    functions' clients read the sample's clock: which door serves an operating day depends on "today"."""
+    server = SampleServer(Settings(), now=SAMPLE_NOW, throttle_every=3)
+    live_connection = fetch.live_connection
+    monkeypatch.setattr(
+        fetch, "live_connection", lambda settings: replace(live_connection(settings), now=lambda: SAMPLE_NOW)
+    )
     with respx.mock(assert_all_called=False) as router:
         router.route().mock(side_effect=server.handle)
         yield server
@@ -73,7 +83,7 @@ def test_fetch_ercot_lands_each_page_and_returns_the_keys(aws_lake: Any, sample_
     assert sorted(reply["keys"]) == raw_keys(aws_lake)
     assert all(key.startswith(f"raw/source=ercot/dataset={event['dataset']}/date=") for key in reply["keys"])
     assert reply["sources_used"].keys() == {"ercot-api"}
-    assert len(reply["keys"]) == 5  # 2,100 rows in pages of 500
+    assert len(reply["keys"]) == 6  # 29 series (LZ and LZEW for each zone) x 100 intervals = 2,900 rows, pages of 500
     # AND one manifest lists the day's pages, in order: the unit the validate service curates
     assert reply["manifests"] == manifest_keys(aws_lake)
     manifest = json.loads(aws_lake.get_object(Bucket=BUCKET, Key=reply["manifests"][0])["Body"].read())
