@@ -1,5 +1,9 @@
 """A scripted fake ERCOT for the ERCOT client tests (httpx.MockTransport): token, API and www.ercot.com routes,
-each playing a script then a default answer, and a client wired to it with a fake clock (no real sleeping)."""
+each playing a script then a default answer, and a client wired to it with a fake clock (no real sleeping).
+
+Clients of one process share their token, schedule and yearly files per transport (sources/ercot/shared.py): each
+:func:`make_client` gets a transport of its own (a fresh process) unless it is given one (``transport=``, e.g. from
+:func:`one_process`) to share with other clients."""
 
 from __future__ import annotations
 
@@ -85,6 +89,11 @@ class FakeErcot:
         return [request for request in self.seen if str(request.url).startswith(prefix)]
 
 
+def one_process(fake: FakeErcot) -> httpx.MockTransport:
+    """A transport to the fake that several clients can share, as the clients of one process share the network."""
+    return httpx.MockTransport(fake.handle)
+
+
 def make_client(
     fake: FakeErcot,
     *,
@@ -92,21 +101,30 @@ def make_client(
     settings: Settings = SETTINGS,
     clock: FakeClock | None = None,
     stats: FetchStats | None = None,
-    now: dt.datetime = FIXED_NOW,
+    now: dt.datetime | Callable[[], dt.datetime] = FIXED_NOW,
+    transport: httpx.MockTransport | None = None,
 ) -> tuple[ErcotClient, FakeClock]:
+    """A client of ``fake`` on a fake clock; ``now`` a fixed instant or a wall clock; ``transport`` shared with
+    other clients (:func:`one_process`), else a new one (a process of its own)."""
     clock = clock or FakeClock()
     fake.clock = clock
     client = ErcotClient(
         settings,
         credentials=credentials,
-        transport=httpx.MockTransport(fake.handle),
+        transport=transport or one_process(fake),
         sleep=clock.sleep,
         clock=clock,
         rng=random.Random(3),
         stats=stats,
-        now=lambda: now,
+        now=now if callable(now) else lambda: now,
     )
     return client, clock
+
+
+def wall_clock(clock: FakeClock, start: dt.datetime = FIXED_NOW) -> Callable[[], dt.datetime]:
+    """A wall clock that moves with ``clock`` (what the shared schedule's epoch slots are read on)."""
+    origin = clock()
+    return lambda: start + dt.timedelta(seconds=clock() - origin)
 
 
 def one_day(day: str = "2024-11-05") -> Window:

@@ -359,6 +359,9 @@ def moto_stack(monkeypatch: Any, *, gate_max_polls: int = 120) -> Iterator[Stack
             "ENERGYLAKE_GLUE_POLL_SECONDS": "1",
             "ENERGYLAKE_GLUE_MAX_POLLS": "30",
             "ENERGYLAKE_ERCOT_PAGE_SIZE": "2000",
+            # the sample has no rate limit (the sample connection lifts the client's the same way); the simulated
+            # functions share one process, hence one request schedule, which would otherwise wait for real
+            "ENERGYLAKE_ERCOT_REQUESTS_PER_MINUTE": "1000000",
             "ENERGYLAKE_HTTP_BACKOFF_BASE_S": "0",
             "ENERGYLAKE_HTTP_BACKOFF_MAX_S": "0",
             "POWERTOOLS_METRICS_NAMESPACE": "energylake",

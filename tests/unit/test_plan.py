@@ -216,10 +216,11 @@ def test_a_vintage_report_takes_the_postings_of_the_days_around_the_window() -> 
 
 
 def test_chunks_fetch_the_shared_vintage_postings_again() -> None:
-    # Two 7-day chunks of the load forecast: each lists and downloads its own 14 posting days (336 documents)
+    # Two 7-day chunks of the load forecast: each lists and downloads its own 14 posting days (336 documents); the
+    # second chunk's client uses the token the first one fetched (one per process)
     result = only(fetch_plan(dt.date(2024, 1, 10), dt.date(2024, 1, 23), "load_forecast", chunk_days=7))
     archive = door(result, "ercot-archive")
-    assert (archive.documents, archive.listings, archive.downloads, result.tokens) == (672, 2, 2, 2)
+    assert (archive.documents, archive.listings, archive.downloads, result.tokens) == (672, 2, 2, 1)
 
 
 def test_data_endpoint_pages_follow_the_estimated_rows_and_the_page_size() -> None:
@@ -242,9 +243,10 @@ def test_mis_lists_each_report_type_once_per_client() -> None:
 
 def test_yearly_files_are_one_look_up_per_product_and_one_download_per_year() -> None:
     window = (dt.date(2011, 1, 1), dt.date(2014, 4, 30))
-    # real-time prices: NP6-785-ER's MIS listing (once per yearly chunk: 4 calendar-year chunks) + 1 download a year
+    # real-time prices: NP6-785-ER's MIS listing (once per process, whatever the chunks: here 4 calendar-year
+    # chunks) + 1 download a year
     spp_rt = door(only(fetch_plan(*window, "spp_rt", chunk_days=7)), "ercot-yearly")
-    assert (spp_rt.listings, spp_rt.downloads, spp_rt.documents) == (4, 4, 4)
+    assert (spp_rt.listings, spp_rt.downloads, spp_rt.documents) == (1, 4, 4)
     # native load is a website file: the page linking it, then the file; in one fetch, the page is read once
     load = door(only(fetch_plan(*window, "load_weather_zone")), "ercot-yearly")
     assert (load.listings, load.downloads) == (1, 4)
@@ -253,12 +255,36 @@ def test_yearly_files_are_one_look_up_per_product_and_one_download_per_year() ->
     assert (fuel.requests, fuel.tokens) == (14, 0)
 
 
-def test_short_chunks_download_a_yearly_file_again_where_other_datasets_need_them() -> None:
+def test_weekly_chunks_of_one_year_look_its_file_up_and_download_it_once() -> None:
     # GIVEN the fuel mix (yearly files) and real-time prices (archive) over four weeks of 2015, in weekly chunks
     plan = fetch_plan(dt.date(2015, 2, 2), dt.date(2015, 3, 1), "spp_rt", "fuel_mix", chunk_days=7)
+    spp_rt, fuel_mix = plan.datasets
+    # THEN the process looks the 2015 file up once and downloads it once: the other chunks' clients reuse both
+    assert (door(fuel_mix, "ercot-yearly").listings, door(fuel_mix, "ercot-yearly").downloads) == (1, 1)
+    # AND one token serves every chunk's archive requests (4 x (1 listing + 1 download) + 1 token)
+    assert (spp_rt.tokens, spp_rt.requests, fuel_mix.tokens) == (1, 9, 0)
+
+
+def test_crossing_new_year_downloads_each_year_once_and_keeps_only_the_last() -> None:
+    # GIVEN weekly chunks of the fuel mix and real-time prices 2015-12-21..2016-01-17 (a chunk holds both years)
+    plan = fetch_plan(dt.date(2015, 12, 21), dt.date(2016, 1, 17), "spp_rt", "fuel_mix", chunk_days=7)
     fuel = door(plan.datasets[1], "ercot-yearly")
-    # THEN each chunk's client looks the 2015 file up and downloads it again: 4 x (1 + 1)
-    assert (fuel.listings, fuel.downloads) == (4, 4)
+    # THEN one look-up, and 2015's and 2016's files once each (the chunk crossing New Year downloads both)
+    assert (fuel.listings, fuel.downloads) == (1, 2)
+
+
+def test_tokens_are_per_process_and_renewed_every_55_minutes_of_requests() -> None:
+    # GIVEN 2015's real-time prices from the archive in 53 weekly chunks: 2 requests each, 106 in all
+    def tokens(per_minute: float) -> int:
+        year = (dt.date(2015, 1, 1), dt.date(2015, 12, 31))
+        result = only(fetch_plan(*year, "spp_rt", chunk_days=7, ercot_requests_per_minute=per_minute))
+        assert door(result, "ercot-archive").requests == 106
+        return result.tokens
+
+    # THEN at 30 a minute (3.6 minutes) one token serves all 53 clients
+    assert tokens(30) == 1
+    # AND at 1 a minute (108 minutes with the tokens) the token is renewed once, at minute 55
+    assert tokens(1) == 2
 
 
 def test_a_client_renews_its_token_after_55_minutes_of_requests() -> None:
@@ -404,11 +430,16 @@ def test_history_totals(history: FetchPlan) -> None:
     # 4,512 archive days of real-time prices: 96 documents a day; the 12 fall-back days' extra 4 and the 12
     # spring-forward days' missing 4 cancel out
     assert door(plans["spp_rt"], "ercot-archive").documents == 4512 * 96 == 433_152
-    # yearly files: one download per dataset-year (the chunks there are calendar years): 2011..2014 each
-    assert door(plans["spp_rt"], "ercot-yearly").downloads == 4
-    # the request budget (regression figures of this plan) and its time at 30 requests a minute
-    assert history.ercot_requests == 13_142
-    assert history.ercot_minutes == pytest.approx(13_142 / 30)
+    # yearly files: one download per dataset-year, one look-up per product: 2011..2014 each
+    assert (door(plans["spp_rt"], "ercot-yearly").listings, door(plans["spp_rt"], "ercot-yearly").downloads) == (1, 4)
+    # the fuel mix's 2011..2025 files: one look-up and 15 downloads, though 2014-05..2025 is fetched in weekly chunks
+    assert door(plans["fuel_mix"], "ercot-yearly").requests == 16
+    # one token for the process, renewed every 55 minutes of requests: 8,079 requests at 30 a minute are 269 minutes
+    assert sum(plan.tokens for plan in history.datasets) == 5
+    # the request budget (regression figures of this plan; 13,142 when every client fetched its own token and every
+    # chunk its own yearly file) and its time at 30 requests a minute
+    assert history.ercot_requests == 8_079
+    assert history.ercot_minutes == pytest.approx(8_079 / 30)
     assert history.open_meteo_requests == 752
     assert history.minutes == pytest.approx(history.ercot_minutes + history.open_meteo_minutes)
 

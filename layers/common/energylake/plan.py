@@ -7,24 +7,33 @@ day of it is reachable for (the ERCOT client refuses a window holding a day no d
 
 :func:`plan_fetch` counts, per dataset, the operating days per door (:func:`~energylake.sources.ercot.doors.ercot_door`,
 the rule the client follows, or Open-Meteo's endpoint from :func:`~energylake.sources.openmeteo.plan_requests`) and
-the requests the clients send for them, one client per chunk and dataset, as :func:`energylake.fetch.fetch` makes:
+the requests the clients send for them: one client per chunk and dataset, as :func:`energylake.fetch.fetch` makes,
+the chunks run one after another by ONE process, whose ERCOT clients share their token and yearly files
+(:mod:`energylake.sources.ercot.shared`):
 
 * ``ercot-api`` - one request per page per operating day; a day's pages are its estimated rows
   (:data:`API_ROWS_PER_HOUR`) over ``settings.ercot_page_size``, at least one;
-* ``ercot-mis`` - one listing per report type (the client caches it) and one download per document;
+* ``ercot-mis`` - one listing per report type per client (it changes as ERCOT posts: no client reuses another's) and
+  one download per document;
 * ``ercot-archive`` - per span of consecutive archive days, listing pages of at most 1,000 documents over the span's
   posting range and bulk downloads of at most 1,000 documents; a ``vintage`` report's range is widened by its
   ``vintage_days_before``/``after``, so chunks re-fetch the postings their widened ranges share;
-* ``ercot-yearly`` - one look-up per product (its MIS listing, or the www.ercot.com page linking the website files)
-  and one download per year the span touches;
+* ``ercot-yearly`` - one look-up per product per process (its MIS listing, or the www.ercot.com page linking the
+  website files) and one download each time a product's year differs from the last one the process downloaded (it
+  keeps the last file of each product): once per product and year when the chunks run in day order;
 * ``ercot-dashboard`` - one request;
-* a token per client that uses the API or the archive, and one more per 55 minutes of its requests (a token lasts an
-  hour and is renewed 5 minutes early);
+* one token per process, fetched by the first client that uses the API or the archive, and renewed after 55 minutes
+  of the process's ERCOT requests (a token lasts an hour and is renewed 5 minutes early; the minutes are the
+  requests at ``ercot_requests_per_minute``), counted for the dataset whose client renews it;
 * Open-Meteo - one request per :class:`~energylake.sources.openmeteo.WeatherRequest`, weighted the way Open-Meteo
   counts calls against its limits (:func:`open_meteo_call_weight`).
 
 The time is a LOWER BOUND: requests over the per-minute limits, without retries, 429 back-offs, the archive fallback
-of API days that answer no rows, transfer time or the work of the other stages.
+of API days that answer no rows, transfer time or the work of the other stages. The requests are those of one
+process: on AWS each chunk's fetch is a Lambda invocation, and an invocation in a new execution environment fetches
+its own token and yearly file again (at most one token and one file per environment). A multi-year fuel-mix file
+(used where ERCOT's page links no file of the year) is counted as a download per year although the process
+downloads it once.
 """
 
 from __future__ import annotations
@@ -164,7 +173,7 @@ class DatasetPlan:
     dataset: DatasetName
     doors: tuple[DoorPlan, ...]  # newest door last, in the order the days come
     unreachable: tuple[UnreachableSpan, ...] = ()
-    tokens: int = 0  # ERCOT token requests (one per client using the API or the archive, renewed hourly)
+    tokens: int = 0  # ERCOT token requests this dataset's clients send (one per process, renewed every 55 minutes)
 
     @property
     def is_weather(self) -> bool:
@@ -509,21 +518,34 @@ def plan_fetch(
 ) -> FetchPlan:
     """The fetch plan of ``datasets`` over ``window`` seen from ``today`` (Central; ``weather_today``, the UTC date
     Open-Meteo's endpoints are chosen from, defaults to it). ``chunks`` are the fetches to count (a backfill's
-    pending chunks, from :func:`backfill_chunks`); by default the window in as few fetches as reachability allows.
-    Only the chunks' days are counted."""
+    pending chunks, from :func:`backfill_chunks`), in the order one process runs them: chunk after chunk, the
+    datasets of each in catalog order; by default the window in as few fetches as reachability allows. Only the
+    chunks' days are counted."""
     names = in_catalog_order(datasets)
     weather_day = weather_today or today
     if chunks is None:
         chunks = backfill_chunks(window, names, today=today, credentials=credentials, weather_today=weather_day)
+    walks = {name: _DatasetWalk() for name in names}
+    process = _Process()
+    for chunk in chunks:
+        for name in names:
+            entry, walk = get_dataset(name), walks[name]
+            if name not in chunk.datasets:
+                walk.unreachable.extend(chunk.window.days())
+            elif entry.source == "openmeteo":
+                _weather_fetch(chunk.window, walk.tallies, settings=settings, weather_today=weather_day)
+            else:
+                walk.tokens += _ercot_client(
+                    entry,
+                    chunk.window,
+                    walk.tallies,
+                    process,
+                    today=today,
+                    credentials=credentials,
+                    settings=settings,
+                )
     plans = tuple(
-        _dataset_plan(
-            get_dataset(name),
-            chunks,
-            today=today,
-            credentials=credentials,
-            settings=settings,
-            weather_today=weather_day,
-        )
+        _dataset_plan(get_dataset(name), walks[name], today=today, credentials=credentials, weather_today=weather_day)
         for name in names
     )
     return FetchPlan(
@@ -538,36 +560,55 @@ def plan_fetch(
     )
 
 
+@dataclass
+class _DatasetWalk:
+    """One dataset's counts while the fetches are walked."""
+
+    tallies: dict[PlanDoor, _DoorTally] = field(default_factory=dict)
+    unreachable: list[dt.date] = field(default_factory=list)
+    tokens: int = 0
+
+
+@dataclass
+class _Process:
+    """What the ERCOT clients of one process share (:mod:`energylake.sources.ercot.shared`), as the walk goes: the
+    requests sent so far (the clock: at the limit, a request takes ``1 / ercot_requests_per_minute`` minutes), when
+    the id token was fetched, the yearly look-ups made and the year of each product's last downloaded file."""
+
+    requests: float = 0
+    token_at: float | None = None  # ``requests`` when the process's token was fetched
+    looked_up: set[str] = field(default_factory=set)
+    last_year: dict[str, int] = field(default_factory=dict)
+
+    def tokens_for(self, sent: int, *, per_minute: float) -> int:
+        """The token requests of an authenticating client that sends ``sent`` other requests: one when the process
+        has no token or its token is due (55 minutes of requests old), and one more each 55 minutes it runs."""
+        span = TOKEN_SPAN_MINUTES * per_minute  # in requests
+        tokens = 0
+        if self.token_at is None or self.requests - self.token_at >= span:
+            tokens, self.token_at = 1, self.requests
+            self.requests += 1
+        end = self.requests + sent
+        while end - self.token_at > span:
+            self.token_at += span
+            tokens += 1
+            end += 1
+        self.requests = end
+        return tokens
+
+
 def _dataset_plan(
-    entry: Dataset,
-    chunks: Sequence[BackfillChunk],
-    *,
-    today: dt.date,
-    credentials: bool,
-    settings: Settings,
-    weather_today: dt.date,
+    entry: Dataset, walk: _DatasetWalk, *, today: dt.date, credentials: bool, weather_today: dt.date
 ) -> DatasetPlan:
-    tallies: dict[PlanDoor, _DoorTally] = {}
-    unreachable: list[dt.date] = []
-    tokens = 0
-    for chunk in chunks:
-        if entry.name not in chunk.datasets:
-            unreachable.extend(chunk.window.days())
-        elif entry.source == "openmeteo":
-            _weather_fetch(chunk.window, tallies, settings=settings, weather_today=weather_today)
-        else:
-            tokens += _ercot_client(
-                entry, chunk.window, tallies, today=today, credentials=credentials, settings=settings
-            )
     doors = tuple(
         DoorPlan(door, _spans(tally.days), tally.listings, tally.downloads, tally.documents, tally.calls)
-        for door, tally in sorted(tallies.items(), key=lambda item: min(item[1].days))
+        for door, tally in sorted(walk.tallies.items(), key=lambda item: min(item[1].days))
     )
     return DatasetPlan(
         entry.name,
         doors,
-        _unreachable_spans(entry, unreachable, today=today, credentials=credentials, weather_today=weather_today),
-        tokens,
+        _unreachable_spans(entry, walk.unreachable, today=today, credentials=credentials, weather_today=weather_today),
+        walk.tokens,
     )
 
 
@@ -575,12 +616,14 @@ def _ercot_client(
     entry: Dataset,
     chunk: Window,
     tallies: dict[PlanDoor, _DoorTally],
+    process: _Process,
     *,
     today: dt.date,
     credentials: bool,
     settings: Settings,
 ) -> int:
-    """Tally what one ERCOT client sends for ``chunk`` (every day of it reachable); return its token requests."""
+    """Tally what one ERCOT client sends for ``chunk`` (every day of it reachable) in a process whose clients share
+    ``process``; return its token requests."""
     doors: dict[dt.date, ErcotDoor] = {}
     for day in chunk.days():
         door = ercot_door(entry, day, today=today, credentials=credentials)
@@ -607,7 +650,9 @@ def _ercot_client(
             tally.downloads += sum(api_pages(name, day, settings.ercot_page_size) for day in span.days())
         elif door == "ercot-mis":
             documents = sum(documents_on(entry.archive, day) if entry.archive else 1 for day in span.days())
-            tally.listings += 0 if mis_listed else 1  # one listing per report type per client
+            tally.listings += (
+                0 if mis_listed else 1
+            )  # one listing per report type per client (it changes as ERCOT posts)
             mis_listed = True
             tally.downloads += documents
             tally.documents += documents
@@ -622,15 +667,20 @@ def _ercot_client(
             tally.documents += documents
         elif door == "ercot-yearly":
             assert entry.yearly is not None
-            years = len({day.year for day in span.days()})
-            tally.listings += 1  # the product's MIS listing, or the web page linking its files (once per client)
-            tally.downloads += years
-            tally.documents += years
+            product = entry.yearly.product
+            if product not in process.looked_up:  # the product's MIS listing or web page: once per process
+                process.looked_up.add(product)
+                tally.listings += 1
+            for year in sorted({day.year for day in span.days()}):
+                if process.last_year.get(product) != year:  # the process keeps the last file of each product
+                    process.last_year[product] = year
+                    tally.downloads += 1
+                    tally.documents += 1
         sent += tally.listings + tally.downloads - before
     if not authenticated:
+        process.requests += sent
         return 0
-    minutes = sent / settings.ercot_requests_per_minute
-    return max(1, math.ceil(minutes / TOKEN_SPAN_MINUTES))
+    return process.tokens_for(sent, per_minute=settings.ercot_requests_per_minute)
 
 
 def _weather_fetch(

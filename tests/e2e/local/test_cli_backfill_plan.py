@@ -91,7 +91,7 @@ def test_with_live_credentials_old_days_come_from_the_archive(
     spp_rt = plan["datasets"]["spp_rt"]
     assert (plan["credentials"], spp_rt["days"]) == (True, {"ercot-archive": 365})
     assert spp_rt["doors"][0]["documents"] == 365 * 96
-    assert spp_rt["requests"] == 53 * 3  # listing + download + token per chunk
+    assert spp_rt["requests"] == 53 * 2 + 1  # listing + download per chunk, one token for the process
     assert files_under(tmp_path) == []
 
 
@@ -159,8 +159,11 @@ def test_a_backfill_no_door_reaches_exits_2_naming_why_and_writes_nothing(
     [
         # the archive (the fall-back day's 100 real-time documents, a forecast's vintages) and a yearly file
         ("2024-11-02", "2024-11-03", ("spp_rt", "wind", "fuel_mix", "weather")),
-        # yearly files across New Year (calendar-year chunks: a look-up and a download each)
+        # yearly files across New Year (calendar-year chunks: one look-up, a download each)
         ("2013-12-31", "2014-01-01", ("load_weather_zone",)),
+        # short chunks of one year of the fuel mix beside the archive: the year's file is looked up and downloaded
+        # once for the three chunks, and one token serves every chunk's archive requests
+        ("2015-02-02", "2015-02-07", ("spp_dam", "fuel_mix")),
     ],
 )
 def test_the_plan_counts_the_requests_the_clients_send(

@@ -8,6 +8,7 @@ import datetime as dt
 import functools
 import itertools
 import random
+from dataclasses import replace
 from typing import Any
 
 import pyarrow as pa
@@ -332,8 +333,15 @@ def test_output_schema_is_the_silver_schema_minus_lineage() -> None:
 
 
 def test_fall_back_documents_without_the_fetchers_instant_are_noted_not_silently_dated() -> None:
-    # GIVEN the fall-back day's load-forecast documents as the MIS client lands them today (no x-posted-at-utc)
-    results = [parse(raw) for raw in sample_raws("load_forecast", FALL_BACK, "mis")]
+    # GIVEN the fall-back day's load-forecast documents landed without the fetcher's posting instant (raw landed
+    # before the MIS client wrote x-posted-at-utc; the client writes it now)
+    landed = sample_raws("load_forecast", FALL_BACK, "mis")
+    assert all("x-posted-at-utc" in raw.metadata for raw in landed)
+    without_instant = [
+        replace(raw, metadata={name: value for name, value in raw.metadata.items() if name != "x-posted-at-utc"})
+        for raw in landed
+    ]
+    results = [parse(raw) for raw in without_instant]
     # THEN the two postings of the repeated hour (01:30 CDT and 01:30 CST) are read as CDT, each with a note
     notes = [note for result in results for note in result.notes]
     assert len(notes) == 2

@@ -222,6 +222,20 @@ def test_without_neighbours_the_two_passes_split_at_the_widest_docid_gap() -> No
     assert resolve_posted_instants([(10, labels[0])]) == [cdt]
 
 
+def test_a_repeated_hour_posting_that_ends_the_listing_is_read_from_the_clock_before_it() -> None:
+    # GIVEN daily day-ahead postings, one a day at 01:00 and a second per docId, the newest in the second pass of the
+    # fall-back hour (no posting after it: a listing fetched then) - a case hypothesis found
+    instants = [
+        dt.datetime(2024, 11, 1, 6, tzinfo=dt.UTC),  # 01:00 CDT
+        dt.datetime(2024, 11, 2, 6, tzinfo=dt.UTC),  # 01:00 CDT
+        dt.datetime(2024, 11, 3, 7, tzinfo=dt.UTC),  # 01:00 CST: the label 01:00 happened an hour before too
+    ]
+    labels = [instant.astimezone(CENTRAL).replace(tzinfo=None) for instant in instants]
+    ids = [1_000_000_000, 1_000_086_401, 1_000_176_402]
+    # WHEN resolved THEN the docIds read as a clock through the two postings before place it in the second pass
+    assert resolve_posted_instants(list(zip(ids, labels, strict=True))) == instants
+
+
 def test_a_label_in_the_spring_forward_gap_reads_as_the_clock_not_yet_moved() -> None:
     label = dt.datetime(2024, 3, 10, 2, 30)
     (instant,) = resolve_posted_instants([(1, label)])

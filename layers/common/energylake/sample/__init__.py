@@ -30,11 +30,18 @@ __all__ = [
 def connection(settings: Settings, *, now: dt.datetime | None = None, throttle_every: int = 7) -> Connection:
     """The offline sample source served to the real clients through an in-process transport.
 
-    The sample server has no rate limit of its own, so the client-side limits are lifted; its clock ``now``
-    decides which days its MIS listings and dashboards cover.
+    The sample server has no rate limit of its own, so the client-side limits are lifted (and the shared DynamoDB
+    budget is never consulted, whatever ENERGYLAKE_ERCOT_RATE_LIMIT_TABLE says); its clock ``now`` decides which
+    days its MIS listings and dashboards cover.
     """
     sample_now = now or dt.datetime.now(dt.UTC)
-    unthrottled = settings.model_copy(update={"ercot_requests_per_minute": 1e9, "open_meteo_requests_per_minute": 1e9})
+    unthrottled = settings.model_copy(
+        update={
+            "ercot_requests_per_minute": 1e9,
+            "open_meteo_requests_per_minute": 1e9,
+            "ercot_rate_limit_table": None,
+        }
+    )
     server = SampleServer(unthrottled, now=sample_now, throttle_every=throttle_every)
     return Connection(
         settings=unthrottled,

@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Self
+from typing import Protocol, Self
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
@@ -95,6 +95,15 @@ class RetryPolicy:
         return max(jittered, retry_after_s) if retry_after_s is not None else jittered
 
 
+class Limiter(Protocol):
+    """A request schedule: :meth:`acquire` blocks until the next request may go (an in-process
+    :class:`RateLimiter`, or :class:`~energylake.sources.shared_limit.SharedRateLimiter` shared by processes)."""
+
+    def acquire(self) -> float:
+        """Block until a request may go; returns the seconds waited."""
+        ...
+
+
 @dataclass
 class RateLimiter:
     """At most ``per_minute`` requests in any sliding 60-second window (thread-safe)."""
@@ -151,14 +160,14 @@ def retry_policy(settings: Settings) -> RetryPolicy:
 
 
 class PolicedClient:
-    """Sends requests under one :class:`RetryPolicy` and an optional :class:`RateLimiter`."""
+    """Sends requests under one :class:`RetryPolicy` and an optional :class:`Limiter`."""
 
     def __init__(
         self,
         client: httpx.Client,
         *,
         retry: RetryPolicy,
-        limiter: RateLimiter | None = None,
+        limiter: Limiter | None = None,
         sleep: Sleep = time.sleep,
         rng: random.Random | None = None,
         stats: FetchStats | None = None,
@@ -229,15 +238,17 @@ class HttpClientOwner:
         clock: Callable[[], float],
         rng: random.Random | None,
         stats: FetchStats | None,
+        limiter: Limiter | None = None,
     ) -> None:
         """The owned client, behind retries and ONE rate limiter for every request to the source (token calls
-        included: a source's budget is per key)."""
+        included: a source's budget is per key): ``limiter`` when the source shares one beyond this client, else a
+        new :class:`RateLimiter` of ``requests_per_minute``."""
         self.stats = stats if stats is not None else FetchStats()
         self._http = make_client(settings, transport)
         self._policed = PolicedClient(
             self._http,
             retry=retry_policy(settings),
-            limiter=RateLimiter(requests_per_minute, clock=clock, sleep=sleep),
+            limiter=limiter if limiter is not None else RateLimiter(requests_per_minute, clock=clock, sleep=sleep),
             sleep=sleep,
             rng=rng,
             stats=self.stats,

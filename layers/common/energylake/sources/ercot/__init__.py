@@ -13,6 +13,11 @@
 unit of work. Every request goes through the project's HTTP policy (timeouts, retries on 429/5xx/timeouts honouring
 ``Retry-After``) and one rate limiter shared by the token, API, MIS and dashboard requests.
 
+ERCOT's budget is per key, not per client: the clients of a process share their id token (one per credentials,
+renewed 5 minutes before it expires), their request schedule (the process's one limiter; on AWS, whenever
+``settings.ercot_rate_limit_table`` is set, the DynamoDB slot schedule every process shares) and the yearly files
+(:mod:`.shared`).
+
 Errors: a reply that arrived but is not what ERCOT promises raises :class:`~energylake.errors.MalformedReplyError`;
 any other failure of a request raises :class:`~energylake.errors.FetchError`; credentials the token endpoint refuses
 raise :class:`~energylake.errors.ErcotAuthenticationError`, a :class:`~energylake.errors.ConfigurationError`
@@ -31,7 +36,6 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -64,18 +68,23 @@ from energylake.sources.ercot.mis import (
     MisDocument,
     mis_days_available,
     mis_days_served,
+    mis_posting_instants,
     parse_mis_listing,
     select_mis_documents,
     zip_csv_rows,
     zip_problem,
 )
+from energylake.sources.ercot.shared import ErcotShare, ercot_share
+from energylake.sources.ercot.tokens import DEFAULT_TOKEN_LIFETIME_S, TOKEN_RENEW_MARGIN_S, TokenKey
 from energylake.sources.ercot.yearly import YearlyDoor
 from energylake.sources.http import (
     FetchStats,
     HttpClientOwner,
+    Limiter,
     describe_request,
     public_params,
 )
+from energylake.sources.shared_limit import SharedRateLimiter
 from energylake.timeconv import central_today, utc_now
 from energylake.window import Window
 
@@ -119,8 +128,8 @@ DASHBOARD_REASON = (
     "(it covers only the previous and the current day)"
 )
 
-TOKEN_RENEW_MARGIN_S = 300.0  # renew 5 minutes early: a token expiring mid-paging would cost a 401 round trip
-DEFAULT_TOKEN_LIFETIME_S = 3600.0  # ERCOT id tokens last one hour when the reply does not say
+# The item of the shared schedule's table: ERCOT's budget is one per subscription key, and the stack has one key.
+SHARED_LIMIT_NAME = "ercot"
 _ERROR_ENVELOPE_KEYS = frozenset({"timestamp", "code", "status", "message"})
 
 
@@ -147,12 +156,6 @@ def _door_spans(doors: dict[dt.date, ErcotDoor | None]) -> Iterator[tuple[ErcotD
         yield current, Window(start, previous)
 
 
-@dataclass
-class _Token:
-    value: SecretStr
-    renew_at: float  # on the injected monotonic clock
-
-
 class ErcotClient(HttpClientOwner):
     """Fetches ERCOT datasets as checked raw replies; see the module docstring for the three doors."""
 
@@ -172,7 +175,8 @@ class ErcotClient(HttpClientOwner):
         self._credentials = credentials
         self._clock = clock
         self._now = now or utc_now
-        # ERCOT's 30/minute budget is per key: the one limiter covers token calls too.
+        self._share: ErcotShare = ercot_share(transport)
+        # ERCOT's 30/minute budget is per key: the one limiter covers token calls too, and every client shares it.
         self._open_http(
             settings,
             requests_per_minute=settings.ercot_requests_per_minute,
@@ -181,11 +185,28 @@ class ErcotClient(HttpClientOwner):
             clock=clock,
             rng=rng,
             stats=stats,
+            limiter=self._limiter(sleep=sleep, clock=clock),
         )
-        self._token: _Token | None = None
-        self._mis_listings: dict[int, list[MisDocument]] = {}
+        self._token: SecretStr | None = None  # the last token this client used (redacted from every message)
+        self._mis_listings: dict[int, tuple[list[MisDocument], dict[str, str]]] = {}
         self._archive: ArchiveDoor | None = None
         self._yearly: YearlyDoor | None = None
+
+    def _limiter(self, *, sleep: Callable[[float], None], clock: Callable[[], float]) -> Limiter:
+        """The schedule every ERCOT request of this process keeps: the DynamoDB one all processes share when
+        ``settings.ercot_rate_limit_table`` is set (on AWS), else the process's own."""
+        per_minute = self._settings.ercot_requests_per_minute
+        table = self._settings.ercot_rate_limit_table
+        if table:
+            return SharedRateLimiter(
+                table,
+                SHARED_LIMIT_NAME,
+                per_minute,
+                dynamodb=self._share.dynamodb(),
+                wall_clock=lambda: self._now().timestamp(),  # slots are epoch instants: the client's wall clock
+                sleep=sleep,
+            )
+        return self._share.local_limiter(per_minute, clock=clock, sleep=sleep)
 
     def __repr__(self) -> str:
         door, _ = self.source_choice
@@ -265,7 +286,8 @@ class ErcotClient(HttpClientOwner):
         return self._archive
 
     def _yearly_door(self) -> YearlyDoor:
-        """The yearly-files door, sharing this client's HTTP policy, rate limiter and clock."""
+        """The yearly-files door, sharing this client's HTTP policy, rate limiter and clock, and the process's
+        yearly look-ups and files."""
         if self._yearly is None:
             self._yearly = YearlyDoor(self)
         return self._yearly
@@ -329,7 +351,9 @@ class ErcotClient(HttpClientOwner):
         response = self._send(request)
         if response.status_code == 401:
             logger.info("ERCOT API answered 401 for %s: renewing the token once", describe_request(request))
-            self._token = None
+            refused = self._token
+            if refused is not None:  # forget it for every client of the process (unless one already renewed it)
+                self._share.tokens.drop(self._token_key(), refused)
             request = self._api_request(method, url, params, body=body, accept=accept)
             response = self._send(request)
             if response.status_code == 401:
@@ -401,10 +425,21 @@ class ErcotClient(HttpClientOwner):
             raise ConfigurationError(f"ERCOT API credentials are not configured: set {CREDENTIAL_VARIABLES}")
         return self._credentials
 
+    def _token_key(self) -> TokenKey:
+        return TokenKey.of(
+            self._require_credentials(),
+            token_url=self._settings.ercot_token_url,
+            client_id=self._settings.ercot_client_id,
+            clock=self._clock,
+        )
+
     def _id_token(self) -> SecretStr:
-        """A cached id token, fetched anew when absent or within 5 minutes of expiry."""
-        if self._token is not None and self._clock() < self._token.renew_at:
-            return self._token.value
+        """The process's id token for these credentials, fetched anew when absent or within 5 minutes of expiry."""
+        self._token = self._share.tokens.get(self._token_key(), self._request_token)
+        return self._token
+
+    def _request_token(self) -> tuple[SecretStr, float]:
+        """A new id token from ERCOT's token endpoint, and its lifetime in seconds."""
         credentials = self._require_credentials()
         client_id = self._settings.ercot_client_id
         form = {
@@ -444,14 +479,13 @@ class ErcotClient(HttpClientOwner):
             lifetime = float(document.get("expires_in", DEFAULT_TOKEN_LIFETIME_S))
         except (TypeError, ValueError):
             lifetime = DEFAULT_TOKEN_LIFETIME_S
-        self._token = _Token(SecretStr(id_token), self._clock() + lifetime - TOKEN_RENEW_MARGIN_S)
         logger.info("fetched an ERCOT id token (valid %.0f s)", lifetime)
-        return self._token.value
+        return SecretStr(id_token), lifetime
 
     # -- MIS -------------------------------------------------------------------------------------------------
 
     def _fetch_mis_day(self, dataset: ErcotDatasetName, report: ErcotApiReport, day: dt.date) -> list[RawReply]:
-        documents, listing_request = self._mis_listing(report)
+        documents, posted_at, listing_request = self._mis_listing(report)
         selected = select_mis_documents(documents, dataset, day)
         if not selected:
             available = mis_days_available(documents, dataset)
@@ -501,6 +535,9 @@ class ErcotClient(HttpClientOwner):
                         "friendly-name": doc.friendly_name,
                         "constructed-name": doc.constructed_name,
                         "publish-date": doc.publish_date,
+                        # The instant, the fall-back hour resolved from the listing's docIds (as the archive door
+                        # writes it): the parser dates forecast vintages by it instead of guessing daylight time.
+                        **({"posted-at-utc": posted_at[doc.doc_id]} if doc.doc_id in posted_at else {}),
                     },
                 )
             )
@@ -508,22 +545,24 @@ class ErcotClient(HttpClientOwner):
         logger.info("ERCOT MIS %s %s: %d documents, %d rows", report.report_id, day, len(replies), rows)
         return replies
 
-    def _mis_listing(self, report: ErcotApiReport) -> tuple[list[MisDocument], str]:
-        """The listing of a report type, fetched once per client (it covers every day of the rolling window)."""
+    def _mis_listing(self, report: ErcotApiReport) -> tuple[list[MisDocument], dict[str, str], str]:
+        """The listing of a report type, fetched once per client (it covers every day of the rolling window, and
+        changes as ERCOT posts: it is not kept beyond the client), and each CSV document's posting instant."""
         url = f"{self._settings.ercot_web_url}{MIS_LISTING_PATH}"
         request = self._http.build_request("GET", url, params={"reportTypeId": str(report.mis_report_type_id)})
         where = describe_request(request)
         cached = self._mis_listings.get(report.mis_report_type_id)
         if cached is not None:
-            return cached, where
+            return *cached, where
         response = self._send(request)
         self._require_ok(request, response, "ERCOT MIS listing")
         try:
             documents = parse_mis_listing(response.content)
         except ValueError as exc:
             raise MalformedReplyError(str(exc), request=where, status_code=response.status_code) from None
-        self._mis_listings[report.mis_report_type_id] = documents
-        return documents, where
+        posted_at = mis_posting_instants(documents)
+        self._mis_listings[report.mis_report_type_id] = documents, posted_at
+        return documents, posted_at, where
 
     # -- dashboard -------------------------------------------------------------------------------------------
 
@@ -616,7 +655,7 @@ class ErcotClient(HttpClientOwner):
                 self._credentials.subscription_key.get_secret_value(),
             ]
         if self._token is not None:
-            secrets.append(self._token.value.get_secret_value())
+            secrets.append(self._token.get_secret_value())
         for secret in secrets:
             if secret:
                 text = text.replace(secret, "***")

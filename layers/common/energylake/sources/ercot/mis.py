@@ -1,5 +1,6 @@
 """ERCOT's MIS public files (the no-login door): the ``IceDocListJsonWS`` listing of a report type, which of its
-documents an operating day selects per dataset, and the check every downloaded zip passes.
+documents an operating day selects per dataset, each document's posting instant, and the check every downloaded zip
+passes.
 
 Pure functions over bytes, tested against real MIS listings and zips; the client
 (:class:`energylake.sources.ercot.ErcotClient`) does the requests.
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from energylake.contracts.datasets import ErcotDatasetName
+from energylake.sources.ercot.postings import resolve_posted_instants
 
 MIS_LISTING_PATH = "/misapp/servlets/IceDocListJsonWS"
 MIS_DOWNLOAD_PATH = "/misdownload/servlets/mirDownload"
@@ -112,6 +114,20 @@ def mis_days_available(documents: list[MisDocument], dataset: ErcotDatasetName) 
         if doc.is_csv:
             days |= mis_days_served(dataset, doc.posted_local)
     return sorted(days)
+
+
+def mis_posting_instants(documents: list[MisDocument]) -> dict[str, str]:
+    """The UTC posting instant (ISO 8601) of each CSV document of an MIS listing, by DocID: the labels of the repeated
+    fall-back hour resolved from the docIds as the archive door does (:func:`.postings.resolve_posted_instants`),
+    every CSV document of the listing taking part (its neighbours are the clock). Empty when a DocID is not a number
+    (the docIds are then no clock: the parser reads a repeated-hour label as its first pass, and says so)."""
+    csv_documents = list({doc.doc_id: doc for doc in documents if doc.is_csv}.values())
+    if not all(doc.doc_id.isdigit() for doc in csv_documents):
+        return {}
+    instants = resolve_posted_instants([(int(doc.doc_id), doc.posted_local) for doc in csv_documents])
+    return {
+        doc.doc_id: instant.astimezone(dt.UTC).isoformat() for doc, instant in zip(csv_documents, instants, strict=True)
+    }
 
 
 def zip_problem(body: bytes) -> str | None:

@@ -22,8 +22,9 @@ The posting INSTANT (UTC) of a label in the repeated fall-back hour is ambiguous
 decides it from the listing itself: ERCOT's docIds grow with posting time, so in docId order the labels of one
 fall-back night run through the hour twice (first daylight, then standard time). The split between the two passes
 must keep each pass's labels in order, and among the splits that do, the one whose instants best match the docIds
-read as a clock (interpolated between the nearest unambiguous postings on either side) wins; without such
-neighbours, the split sits at the largest docId gap. The instant orders postings for curation and dates forecast
+read as a clock (interpolated between the nearest unambiguous postings on either side, or extrapolated from the two
+nearest on one side when the run ends the listing) wins; without such neighbours, the split sits at the largest
+docId gap. The instant orders postings for curation and dates forecast
 vintages; the day never depends on it.
 """
 
@@ -163,14 +164,17 @@ def _ambiguous_runs(labels: Sequence[dt.datetime], kinds: Sequence[int]) -> Iter
         index = end
 
 
+Anchor = tuple[int, dt.datetime]  # an unambiguous posting: (docId, UTC instant)
+
+
 def _split(
     doc_ids: Sequence[int],
     labels: Sequence[dt.datetime],
     run: tuple[int, int],
-    before: tuple[int, dt.datetime] | None,
-    after: tuple[int, dt.datetime] | None,
+    anchors: tuple[Anchor, Anchor] | None,
 ) -> int:
-    """How many of the run's postings (in docId order) are in the daylight pass."""
+    """How many of the run's postings (in docId order) are in the daylight pass. ``anchors``: two unambiguous
+    postings (lower docId first) through which the docIds read as a clock."""
     first, last = run
     run_labels = labels[first:last]
     size = last - first
@@ -180,8 +184,8 @@ def _split(
     if not feasible:  # docIds out of posting order: keep the labels' own order as far as it goes
         feasible = list(range(size + 1))
     options = [_candidates(label) for label in run_labels]
-    if before is not None and after is not None and after[0] > before[0]:
-        (low_id, low_time), (high_id, high_time) = before, after
+    if anchors is not None:
+        (low_id, low_time), (high_id, high_time) = anchors
         span = (high_time - low_time).total_seconds()
 
         def estimate(doc_id: int) -> float:
@@ -202,6 +206,18 @@ def _split(
     return max(inner, key=lambda k: (doc_ids[first + k] - doc_ids[first + k - 1], -k))
 
 
+def _anchors(before: list[Anchor], after: list[Anchor]) -> tuple[Anchor, Anchor] | None:
+    """The clock a run is read against: the nearest unambiguous postings on either side (interpolating); on one side
+    only, the two nearest there (extrapolating: the run is the newest or the oldest of the listing). ``before`` and
+    ``after`` are nearest first."""
+    if before and after and after[0][0] > before[0][0]:
+        return before[0], after[0]
+    side = before[:2][::-1] if before else after[:2]
+    if len(side) == 2 and side[1][0] > side[0][0] and side[1][1] > side[0][1]:
+        return side[0], side[1]
+    return None
+
+
 def resolve_posted_instants(postings: Sequence[tuple[int, dt.datetime]]) -> list[dt.datetime]:
     """The UTC posting instant of each ``(docId, naive Central label)``, in the input's order.
 
@@ -215,13 +231,9 @@ def resolve_posted_instants(postings: Sequence[tuple[int, dt.datetime]]) -> list
     kinds = [len(option) for option in options]
     instants: list[dt.datetime | None] = [option[0] if len(option) == 1 else None for option in options]
     for first, last in _ambiguous_runs(labels, kinds):
-        before = next(
-            ((doc_ids[i], instant) for i in range(first - 1, -1, -1) if (instant := instants[i]) is not None), None
-        )
-        after = next(
-            ((doc_ids[i], instant) for i in range(last, len(labels)) if (instant := instants[i]) is not None), None
-        )
-        daylight = _split(doc_ids, labels, (first, last), before, after)
+        before = [(doc_ids[i], instant) for i in range(first - 1, -1, -1) if (instant := instants[i]) is not None]
+        after = [(doc_ids[i], instant) for i in range(last, len(labels)) if (instant := instants[i]) is not None]
+        daylight = _split(doc_ids, labels, (first, last), _anchors(before[:2], after[:2]))
         for n in range(first, last):
             instants[n] = options[n][0] if n - first < daylight else options[n][1]
     resolved: list[dt.datetime] = [dt.datetime.min] * len(postings)
