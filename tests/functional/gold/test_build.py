@@ -1,52 +1,42 @@
-"""Gold end to end on local Spark: the build range of a window, a build from a sample-source lake (the fall-back
-day has 25 hours in every table), a rebuild that leaves no stale rows, and the Glue job entry in local mode.
+"""Gold end to end with the default engine (DuckDB) on a sample-source lake: the build range of a window, the fall-back
+day's 25 hours in every table, one file per partition replaced whole (a Spark-written partition included), a rebuild
+that leaves no stale rows, a silver file that cannot be read (nothing written), and an S3 lake read and written
+through the Storage protocol (moto), as the AWS gold Lambda will.
 
-One Spark session serves every test (the ``spark`` fixture of tests/functional/conftest.py).
+The Spark runner's own behaviour (dynamic partition overwrite, the Glue entry) is in test_spark_runner.py.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
+import boto3
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
-
-pytest.importorskip("pyspark", reason="pyspark is not installed (pip install -e '.[spark]')")
-
-from pyspark.sql import SparkSession
+from moto import mock_aws
 
 from energylake.contracts.schemas import GOLD_TABLES
 from energylake.contracts.zones import WEATHER_ZONES
-from energylake.curate import reprocess
-from energylake.fetch import fetch
-from energylake.gold import spark as gold
-from energylake.lake.storage import LocalStorage
-from energylake.sample import connection as sample_connection
-from energylake.settings import Settings
+from energylake.errors import StorageError
+from energylake.gold import build_gold
+from energylake.gold.duckdb import GOLD_FILE_NAME
+from energylake.gold.rules import build_range
+from energylake.lake.storage import LocalStorage, S3Storage
 from energylake.window import Window
-from tests.support.paths import REPO_ROOT
+from tests.support.gold import read_gold, snapshot
 
 UTC = dt.UTC
 FALL_BACK_DAY = dt.date(2024, 11, 3)
 FALL_BACK_WINDOW = Window(dt.date(2024, 11, 2), dt.date(2024, 11, 4))
-GOLD_DATASETS = ("spp_rt", "spp_dam", "load_weather_zone", "wind", "solar", "load_forecast", "weather")
-
-
-# --- the build range ------------------------------------------------------------------------------------------------
 
 
 def test_the_build_range_is_the_whole_utc_dates_the_window_touches() -> None:
     # GIVEN the operating days 2024-11-02..2024-11-04 (Central)  WHEN the build range is computed
-    build = gold.build_range(Window(dt.date(2024, 11, 2), dt.date(2024, 11, 4)))
+    build = build_range(Window(dt.date(2024, 11, 2), dt.date(2024, 11, 4)))
     # THEN it covers the UTC dates 11-02..11-05 entirely, around the window's Central bounds
     assert build.dates == tuple(dt.date(2024, 11, d) for d in (2, 3, 4, 5))
     assert (build.start_utc, build.end_utc) == (
@@ -56,65 +46,28 @@ def test_the_build_range_is_the_whole_utc_dates_the_window_touches() -> None:
     assert build.window_start_utc == dt.datetime(2024, 11, 2, 5, tzinfo=UTC)
     assert build.window_end_utc == dt.datetime(2024, 11, 5, 6, tzinfo=UTC)
     assert build.hours == 96
+    # AND weather is read one UTC date further (the last hour's end point)
+    assert build.input_dates("weather")[-1] == dt.date(2024, 11, 6)
+    assert build.input_dates("spp_rt")[-1] == dt.date(2024, 11, 5)
 
 
-# --- end to end on a sample lake ------------------------------------------------------------------------------------
-
-
-def read_gold(lake: Path, table: str) -> pa.Table:
-    root = lake / "gold" / table
-    parts = []
-    for path in sorted(root.glob("date=*/*.parquet")):
-        part = pq.read_table(path)
-        parts.append(part.append_column("date", pa.array([path.parent.name[5:]] * part.num_rows, pa.string())))
-    return pa.concat_tables(parts)
-
-
-def snapshot(lake: Path) -> dict[str, list[dict[str, Any]]]:
-    return {
-        table: sorted(read_gold(lake, table).to_pylist(), key=lambda r: [str(r[k]) for k in schema.natural_key])
-        for table, schema in GOLD_TABLES.items()
-    }
-
-
-@pytest.fixture(scope="module")
-def sample_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Silver for 2024-11-02..04 from the sample source (every dataset gold reads)."""
-    root = tmp_path_factory.mktemp("gold") / "lake"
-    storage = LocalStorage(root)
-    connection = sample_connection(Settings(), now=dt.datetime(2024, 11, 8, 12, tzinfo=UTC), throttle_every=0)
-    for dataset in GOLD_DATASETS:
-        fetch(FALL_BACK_WINDOW, dataset, storage, connection)
-    results = reprocess(FALL_BACK_WINDOW, storage, list(GOLD_DATASETS), run_id="gold-test")
-    assert {r.status for r in results} == {"passed"}
-    return root
-
-
-@pytest.fixture(scope="module")
-def built_lake(sample_lake: Path, spark: SparkSession) -> tuple[Path, dict[str, int]]:
-    counts = gold.build_gold(FALL_BACK_WINDOW, LocalStorage(sample_lake), spark)
-    return sample_lake, counts
-
-
-def test_end_to_end_the_fall_back_day_has_25_hours_in_every_table(built_lake: tuple[Path, dict[str, int]]) -> None:
-    # GIVEN gold built from the sample silver of 2024-11-02..04
-    lake, counts = built_lake
-    tables = {name: read_gold(lake, name) for name in GOLD_TABLES}
-    # THEN each table matches its contract (plus the date partition) and the returned counts
+def test_end_to_end_the_fall_back_day_has_25_hours_in_every_table(lake_copy: Path) -> None:
+    # GIVEN the sample silver  WHEN gold is built for 2024-11-02..04 with the default engine
+    counts = build_gold(FALL_BACK_WINDOW, LocalStorage(lake_copy))
+    tables = {name: read_gold(lake_copy, name) for name in GOLD_TABLES}
+    # THEN each table's files hold exactly the contract's schema (names, types, nullability) and the returned counts
     for name, table in tables.items():
-        contract = GOLD_TABLES[name].arrow_schema()
-        written = table.drop_columns(["date"]).schema
-        assert [(f.name, f.type) for f in written] == [(f.name, f.type) for f in contract], name
+        files = sorted((lake_copy / "gold" / name).glob("date=*/*.parquet"))
+        assert files and all(pq.read_schema(path) == GOLD_TABLES[name].arrow_schema() for path in files), name
         assert table.num_rows == counts[name]
     # AND the build covers whole UTC dates 11-02..11-05: 96 hours x 8 zones, one file per partition
     assert counts["energy_weather_hourly"] == 96 * 8 and counts["system_hourly"] == 96
-    assert sorted(p.name for p in (lake / "gold" / "system_hourly").glob("date=*")) == [
-        f"date=2024-11-0{d}" for d in (2, 3, 4, 5)
-    ]
-    assert all(len(list(p.glob("*.parquet"))) == 1 for p in (lake / "gold" / "system_hourly").glob("date=*"))
-    zone_day = tables["energy_weather_hourly"].filter(
-        pc.equal(tables["energy_weather_hourly"]["operating_day"], pa.scalar(FALL_BACK_DAY))
-    )
+    for name in GOLD_TABLES:
+        partitions = sorted((lake_copy / "gold" / name).glob("date=*"))
+        assert [p.name for p in partitions] == [f"date=2024-11-0{d}" for d in (2, 3, 4, 5)], name
+        assert all([f.name for f in p.iterdir()] == [GOLD_FILE_NAME] for p in partitions), name
+    zones = tables["energy_weather_hourly"]
+    zone_day = zones.filter(pc.equal(zones["operating_day"], pa.scalar(FALL_BACK_DAY)))
     assert zone_day.num_rows == 8 * 25
     assert pc.all(zone_day["has_load"]).as_py() and pc.all(zone_day["has_weather"]).as_py()
     assert sorted(pc.unique(zone_day["weather_zone"]).to_pylist()) == sorted(WEATHER_ZONES)
@@ -125,9 +78,8 @@ def test_end_to_end_the_fall_back_day_has_25_hours_in_every_table(built_lake: tu
     assert pc.all(system_day["has_load"]).as_py() and pc.all(system_day["has_prices"]).as_py()
     assert pc.all(system_day["has_renewables"]).as_py()
     assert pc.min(system_day["load_forecast_mw"]).as_py() is not None
-    spp_day = tables["ercot_spp_hourly"].filter(
-        pc.equal(tables["ercot_spp_hourly"]["operating_day"], pa.scalar(FALL_BACK_DAY))
-    )
+    prices = tables["ercot_spp_hourly"]
+    spp_day = prices.filter(pc.equal(prices["operating_day"], pa.scalar(FALL_BACK_DAY)))
     assert set(pc.unique(spp_day["rt_intervals"]).to_pylist()) == {4}
     # one row per settlement point, type and hour: the load zones' LZ and LZEW series are separate rows
     series = set(
@@ -137,28 +89,24 @@ def test_end_to_end_the_fall_back_day_has_25_hours_in_every_table(built_lake: tu
     assert len(series) == len(pc.unique(spp_day["settlement_point"])) + 8
 
 
-def test_end_to_end_rebuild_after_silver_is_deleted_leaves_no_stale_rows(
-    built_lake: tuple[Path, dict[str, int]], spark: SparkSession, tmp_path: Path
-) -> None:
-    # GIVEN a copy of the built lake whose silver loses all zone load on UTC date 11-04 and every price
-    #       on UTC date 11-05
-    lake = tmp_path / "lake"
-    shutil.copytree(built_lake[0], lake)
-    for path in (lake / "silver" / "dataset=load_weather_zone" / "date=2024-11-04").glob("*.parquet"):
+def test_a_rebuild_after_silver_is_deleted_leaves_no_stale_rows(lake_copy: Path) -> None:
+    # GIVEN gold built for 11-02..04, then silver losing all zone load on UTC date 11-04 and every price on 11-05
+    build_gold(FALL_BACK_WINDOW, LocalStorage(lake_copy))
+    for path in (lake_copy / "silver" / "dataset=load_weather_zone" / "date=2024-11-04").glob("*.parquet"):
         path.unlink()
     for dataset in ("spp_rt", "spp_dam"):
-        shutil.rmtree(lake / "silver" / f"dataset={dataset}" / "date=2024-11-05")
+        shutil.rmtree(lake_copy / "silver" / f"dataset={dataset}" / "date=2024-11-05")
     # WHEN only the last operating day is rebuilt (its UTC dates are 11-04 and 11-05)
-    counts = gold.build_gold(Window(dt.date(2024, 11, 4), dt.date(2024, 11, 4)), LocalStorage(lake), spark)
+    counts = build_gold(Window(dt.date(2024, 11, 4), dt.date(2024, 11, 4)), LocalStorage(lake_copy))
     # THEN the 11-04 partition has no load left, the price partition of 11-05 is gone, and 11-03 is untouched
-    zones = read_gold(lake, "energy_weather_hourly")
+    zones = read_gold(lake_copy, "energy_weather_hourly")
     on_04 = zones.filter(pc.equal(zones["date"], "2024-11-04"))
     assert on_04.num_rows == 24 * 8 and not pc.any(on_04["has_load"]).as_py()
     assert pc.all(zones.filter(pc.equal(zones["date"], "2024-11-03"))["has_load"]).as_py()
-    assert not (lake / "gold" / "ercot_spp_hourly" / "date=2024-11-05").exists()
-    prices = read_gold(lake, "ercot_spp_hourly")
+    assert not (lake_copy / "gold" / "ercot_spp_hourly" / "date=2024-11-05").exists()
+    prices = read_gold(lake_copy, "ercot_spp_hourly")
     assert sorted(set(prices["date"].to_pylist())) == ["2024-11-02", "2024-11-03", "2024-11-04"]
-    system = read_gold(lake, "system_hourly")
+    system = read_gold(lake_copy, "system_hourly")
     on_05 = system.filter(pc.equal(system["date"], "2024-11-05"))
     assert on_05.num_rows == 24 and not pc.any(on_05["has_prices"]).as_py()
     assert counts == {
@@ -168,54 +116,62 @@ def test_end_to_end_rebuild_after_silver_is_deleted_leaves_no_stale_rows(
     }
 
 
-# --- the Glue entry, local mode -------------------------------------------------------------------------------------
+def test_a_rebuild_replaces_a_partition_spark_wrote_and_writes_identical_rows(lake_copy: Path) -> None:
+    # GIVEN a built lake whose 11-03 partition of system_hourly holds what a Spark run leaves (its part file with the
+    #       same rows, a checksum file beside it) instead of this engine's file
+    window = Window(FALL_BACK_DAY, FALL_BACK_DAY)
+    build_gold(window, LocalStorage(lake_copy))
+    before = snapshot(lake_copy)
+    partition = lake_copy / "gold" / "system_hourly" / "date=2024-11-03"
+    spark_file = partition / "part-00000-0f1e2d3c-c000.snappy.parquet"
+    (partition / GOLD_FILE_NAME).rename(spark_file)
+    (partition / f".{spark_file.name}.crc").write_bytes(b"crc")
+    # WHEN the same window is built again
+    build_gold(window, LocalStorage(lake_copy))
+    # THEN the partition holds this engine's one file only, and every table the same rows as before
+    assert sorted(path.name for path in partition.iterdir()) == [GOLD_FILE_NAME]
+    assert snapshot(lake_copy) == before
 
 
-def run_entry(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "ENERGYLAKE_SPARK_MASTER": "local[2]"}
-    return subprocess.run(
-        [sys.executable, str(REPO_ROOT / "glue" / "build_gold.py"), *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env=env,
-    )
+def test_an_unreadable_silver_file_fails_the_build_and_writes_nothing(lake_copy: Path) -> None:
+    # GIVEN a built lake and then a silver file of 11-04 that is not Parquet (a truncated upload)
+    window = Window(dt.date(2024, 11, 4), dt.date(2024, 11, 4))
+    build_gold(window, LocalStorage(lake_copy))
+    before = {path: path.stat().st_mtime_ns for path in (lake_copy / "gold").rglob("*")}
+    broken = lake_copy / "silver" / "dataset=spp_rt" / "date=2024-11-04" / "broken.parquet"
+    broken.write_bytes(b"PAR1 not really")
+    # WHEN the window is built again THEN it fails naming the lake and the file, and no gold file changed
+    with pytest.raises(StorageError, match=r"cannot read the silver of 2024-11-04\.\.2024-11-04 .*broken\.parquet"):
+        build_gold(window, LocalStorage(lake_copy))
+    assert {path: path.stat().st_mtime_ns for path in (lake_copy / "gold").rglob("*")} == before
 
 
-def test_glue_entry_rerun_prints_json_counts_and_rewrites_identical_rows(
-    built_lake: tuple[Path, dict[str, int]],
+def test_an_s3_lake_is_read_and_written_through_storage_with_a_scratch_folder_left_empty(
+    sample_silver: Path, tmp_path: Path
 ) -> None:
-    # GIVEN a built lake
-    lake, counts = built_lake
-    before = snapshot(lake)
-    # WHEN the same window is built again through the job entry in local mode (a fresh process and Spark session)
-    done = run_entry("--start", "2024-11-02", "--end", "2024-11-04", "--lake", str(lake))
-    # THEN it exits 0 and prints the rows written per table as JSON: the same counts as the first build
-    assert done.returncode == 0, done.stderr[-3000:]
-    report = json.loads(done.stdout.strip().splitlines()[-1])
-    assert report == {"start": "2024-11-02", "end": "2024-11-04", "lake": str(lake), "rows": counts}
-    # AND the partitions hold exactly the same rows as before, every natural key once (replaced, not appended)
-    after = snapshot(lake)
-    assert after == before
-    for name, schema in GOLD_TABLES.items():
-        keys = [tuple(r[k] for k in schema.natural_key) for r in after[name]]
-        assert len(keys) == len(set(keys)), name
-
-
-@pytest.mark.parametrize(
-    ("start", "end", "message"),
-    [("2024-11-04", "2024-11-03", "before start"), ("2024-13-01", "2024-11-03", "start must be a real")],
-)
-def test_glue_entry_rejects_a_bad_window_with_exit_2(tmp_path: Path, start: str, end: str, message: str) -> None:
-    # GIVEN a window that cannot be WHEN the entry runs THEN exit 2, a message naming the problem, nothing written
-    done = run_entry("--start", start, "--end", end, "--lake", str(tmp_path / "lake"))
-    assert done.returncode == 2
-    assert message in done.stderr and "bad window" in done.stderr
-    assert not (tmp_path / "lake").exists()
-
-
-def test_glue_entry_rejects_a_lake_it_cannot_open_with_exit_2(tmp_path: Path) -> None:
-    done = run_entry("--start", "2024-11-01", "--end", "2024-11-01", "--lake", "ftp://example.com/lake")
-    assert done.returncode == 2
-    assert "bad lake: unsupported lake URI 'ftp://example.com/lake'" in done.stderr
+    # GIVEN the sample silver of the window's UTC dates in an S3 lake under a prefix (moto), a stale Spark part
+    #       object in one gold partition, and a scratch folder (what a Lambda's /tmp is)
+    window = Window(FALL_BACK_DAY, FALL_BACK_DAY)
+    local_lake = Path(shutil.copytree(sample_silver, tmp_path / "local"))
+    expected_counts = build_gold(window, LocalStorage(local_lake))
+    scratch = tmp_path / "scratch"
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="lake")
+        lake = S3Storage("lake", "env/dev", client=s3)
+        for path in sorted((sample_silver / "silver").rglob("*.parquet")):
+            lake.put(path.relative_to(sample_silver).as_posix(), path.read_bytes())
+        stale = "gold/energy_weather_hourly/date=2024-11-03/part-00003-0a1b-c000.snappy.parquet"
+        lake.put(stale, b"stale")
+        # WHEN gold is built over the S3 lake
+        counts = build_gold(window, lake, work_dir=scratch)
+        # THEN the same rows are written as from a folder lake, one object per partition, the stale one removed
+        assert counts == expected_counts
+        keys = list(lake.list("gold/"))
+        assert len(keys) == 3 * 2 and all(key.endswith(f"/{GOLD_FILE_NAME}") for key in keys)
+        assert stale not in keys
+        for key in keys:
+            written = pq.read_table(pa.BufferReader(lake.get(key)))
+            assert written == pq.read_table(local_lake / key), key
+    # AND the downloads and spill files are gone: a warm Lambda's /tmp does not fill up
+    assert scratch.is_dir() and not any(scratch.iterdir())

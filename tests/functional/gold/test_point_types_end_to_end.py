@@ -6,8 +6,8 @@ statements, run on DuckDB with COPY replaced by a read of the same Parquet) keep
 Before the type joined the natural keys, the gate rejected one of each pair as a duplicate (under 1% of a day, so the
 day passed keeping whichever row came first: a mixed series), and gold averaged the two.
 
-The day comes from the sample source through the real client, parser, gate and curation (one Spark session for the
-module: the ``spark`` fixture of tests/functional/conftest.py).
+The day comes from the sample source through the real client, parser, gate and curation; gold is built by the
+default engine (DuckDB; both engines agree: test_parity.py).
 """
 
 from __future__ import annotations
@@ -23,13 +23,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-pytest.importorskip("pyspark", reason="pyspark is not installed (pip install -e '.[spark]')")
-
-from pyspark.sql import SparkSession
-
 from energylake.curate import CurateResult, reprocess
 from energylake.fetch import fetch
-from energylake.gold import spark as gold
+from energylake.gold import build_gold
 from energylake.lake.storage import LocalStorage
 from energylake.sample import connection as sample_connection
 from energylake.settings import Settings
@@ -58,9 +54,9 @@ def curated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Curate
 
 
 @pytest.fixture(scope="module")
-def built(curated: tuple[Path, list[CurateResult]], spark: SparkSession) -> Path:
+def built(curated: tuple[Path, list[CurateResult]]) -> Path:
     lake, _ = curated
-    gold.build_gold(WINDOW, LocalStorage(lake), spark)
+    build_gold(WINDOW, LocalStorage(lake))
     return lake
 
 
@@ -159,15 +155,22 @@ def test_the_duckdb_warehouse_keeps_both_series_and_a_reload_changes_nothing(bui
 
 
 def run_redshift_load(con: duckdb.DuckDBPyConnection, lake: Path, table: str) -> None:
-    """Run the generated Redshift load of ``table`` on DuckDB: each COPY becomes an insert of the same Parquet
-    (Redshift's COPY maps columns by position, as ``SELECT *`` does); BEGIN/END become a DuckDB transaction."""
-    for statement in redshift.load_statements(table, s3_uri=LAKE_URI, iam_role_arn=ROLE, window=WINDOW):
+    """Run the generated Redshift load of ``table`` on DuckDB: the COPY of its manifest becomes an insert of the
+    Parquet files the manifest would list (the table's prefixes for the window; Redshift's COPY maps columns by
+    position, as ``SELECT *`` does); BEGIN/END become a DuckDB transaction."""
+    manifest = f"{LAKE_URI}/artifacts/redshift/copy-manifests/{table}/manifest.json"
+    files = [
+        str(path)
+        for prefix in redshift.table_prefixes(table, WINDOW)
+        for path in sorted((lake / prefix).glob("*.parquet"))
+    ]
+    for statement in redshift.load_statements(table, manifest_uri=manifest, iam_role_arn=ROLE, window=WINDOW):
         if statement.startswith("COPY "):
-            stage, prefix = statement.split()[1], statement.split("'")[1]
-            local = lake / prefix.removeprefix(f"{LAKE_URI}/")
-            if any(local.glob("*.parquet")):
-                files = f"read_parquet('{local}/*.parquet', hive_partitioning = false)"
-                con.execute(f"INSERT INTO {stage} SELECT * FROM {files}")  # noqa: S608 - names from the statements
+            stage = statement.split()[1]
+            if files:
+                paths = ", ".join(f"'{path}'" for path in files)
+                reader = f"read_parquet([{paths}], hive_partitioning = false, union_by_name = false)"
+                con.execute(f"INSERT INTO {stage} SELECT * FROM {reader}")  # noqa: S608 - names from the statements
             continue
         con.execute({"BEGIN": "BEGIN TRANSACTION", "END": "COMMIT"}.get(statement, statement))
 

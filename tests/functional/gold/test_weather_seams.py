@@ -7,7 +7,7 @@ good (the next chunk's load starts after it). Here two adjacent chunks are fetch
 after the other, as ``backfill`` does, and compared with the union of the two windows run at once: gold and the
 warehouse's gold tables must be identical, row for row.
 
-Sample source through the real clients, parsers, gate and curation; one Spark session for the module.
+Sample source through the real clients, parsers, gate and curation; gold by the default engine (DuckDB).
 """
 
 from __future__ import annotations
@@ -21,15 +21,11 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-pytest.importorskip("pyspark", reason="pyspark is not installed (pip install -e '.[spark]')")
-
-from pyspark.sql import SparkSession
-
 from energylake.contracts.schemas import GOLD_TABLES, UTC_TIMESTAMP
 from energylake.contracts.zones import WEATHER_ZONES
 from energylake.curate import reprocess
 from energylake.fetch import fetch
-from energylake.gold import spark as gold
+from energylake.gold import build_gold
 from energylake.lake.storage import LocalStorage
 from energylake.sample import connection as sample_connection
 from energylake.settings import Settings
@@ -45,7 +41,7 @@ DATASETS = ("spp_rt", "spp_dam", "load_weather_zone", "wind", "solar", "load_for
 HOUR = dt.timedelta(hours=1)
 
 
-def run_window(window: Window, lake: Path, db: Path, spark: SparkSession) -> None:
+def run_window(window: Window, lake: Path, db: Path) -> None:
     """What one chunk of a backfill does: fetch, curate, gold, load."""
     storage = LocalStorage(lake)
     connection = sample_connection(Settings(), now=NOW, throttle_every=0)
@@ -54,7 +50,7 @@ def run_window(window: Window, lake: Path, db: Path, spark: SparkSession) -> Non
     results = reprocess(window, storage, list(DATASETS), run_id=f"seam-{window}")
     assert {r.status for r in results} == {"passed"}
     assert sum(r.rows_rejected for r in results) == 0
-    gold.build_gold(window, storage, spark)
+    build_gold(window, storage)
     warehouse.load(window, storage, str(db))
 
 
@@ -72,14 +68,14 @@ def last_hour(table: pa.Table, window: Window) -> pa.Table:
 
 
 @pytest.fixture(scope="module")
-def lakes(tmp_path_factory: pytest.TempPathFactory, spark: SparkSession) -> dict[str, Any]:
+def lakes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     root = tmp_path_factory.mktemp("seams")
     chunked, union = root / "chunked", root / "union"
     # chunk A alone first: what a run of that window leaves (its last hour is checked before chunk B exists)
-    run_window(CHUNK_A, chunked / "lake", chunked / "warehouse.duckdb", spark)
+    run_window(CHUNK_A, chunked / "lake", chunked / "warehouse.duckdb")
     after_a = {name: read_gold(chunked / "lake", name) for name in ("energy_weather_hourly", "system_hourly")}
-    run_window(CHUNK_B, chunked / "lake", chunked / "warehouse.duckdb", spark)
-    run_window(UNION, union / "lake", union / "warehouse.duckdb", spark)
+    run_window(CHUNK_B, chunked / "lake", chunked / "warehouse.duckdb")
+    run_window(UNION, union / "lake", union / "warehouse.duckdb")
     return {"chunked": chunked, "union": union, "after_a": after_a}
 
 

@@ -1,6 +1,6 @@
 """The ``energylake`` command: the local door into the same stages the Lambdas run.
 
-  run        fetch -> curate -> gold (Spark) -> warehouse (DuckDB) -> dashboard, for a window
+  run        fetch -> curate -> gold (DuckDB; --engine spark: local Spark) -> warehouse (DuckDB) -> dashboard
   backfill   the same over a long window, in chunks, resumable after an interruption; it prints its plan first
              (days per door, requests, the least time ERCOT's limits allow); --plan prints it and stops
   fetch      sources -> raw only
@@ -64,6 +64,7 @@ def _pipeline(plan: Plan, stages: tuple[str, ...], connection: Connection | None
             connection=connection,
             stages=stages,
             on_step=step,
+            engine=plan.engine,
         )
         progress.update(task, completed=steps)
     return report
@@ -175,6 +176,7 @@ def _run_backfill(plan: Plan, stages: tuple[str, ...], work: _BackfillWork) -> P
                 connection=work.connection,
                 stages=stages,
                 on_step=step,
+                engine=plan.engine,
             )
             work.state.mark_done(chunk.window, report, chunk.datasets)
             logger.info(

@@ -18,6 +18,7 @@ from typing import NoReturn
 from energylake.contracts.datasets import ALL_DATASETS, get_dataset
 from energylake.errors import InvalidRequestError, StorageError
 from energylake.fetch import Connection, live_connection
+from energylake.gold import ENGINES, GoldEngine, check_engine
 from energylake.lake.layout import LakeUri
 from energylake.lake.storage import Storage, open_storage
 from energylake.local.runner import ALL_STAGES
@@ -64,6 +65,15 @@ def _source_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--source", choices=("live", "sample"), default="live", help="live APIs or the offline sample")
 
 
+def _engine_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="duckdb",
+        help="what builds gold: duckdb (default, in process) or spark (local Spark: needs pyspark and Java 17)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = Parser(
         prog="energylake", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -75,10 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
         "run", parents=[window, paths], help="the whole pipeline for a window, then the dashboard"
     )
     _source_argument(run)
+    _engine_argument(run)
     run.add_argument("--out", help="dashboard HTML file (default <lake>/dashboard.html)")
 
     backfill = commands.add_parser("backfill", parents=[window, paths], help="a long window in resumable chunks")
     _source_argument(backfill)
+    _engine_argument(backfill)
     backfill.add_argument("--chunk-days", type=int, default=DEFAULT_CHUNK_DAYS, help="days per chunk (default 7)")
     backfill.add_argument(
         "--stages",
@@ -104,7 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
         "reprocess", parents=[window, paths], help="raw -> silver -> gold -> warehouse for a window, without fetching"
     )
     reprocess.add_argument("--silver-only", action="store_true", help="stop after curation (raw -> silver)")
-    commands.add_parser("gold", parents=[window, paths], help="build the hourly gold tables from silver with Spark")
+    _engine_argument(reprocess)
+    gold = commands.add_parser("gold", parents=[window, paths], help="build the hourly gold tables from silver")
+    _engine_argument(gold)
     commands.add_parser("load", parents=[window, paths], help="upsert silver and gold into the DuckDB warehouse")
 
     dashboard = commands.add_parser("dashboard", parents=[paths], help="write the HTML dashboard from the warehouse")
@@ -129,6 +143,7 @@ class Plan:
     dashboard: str
     window: Window | None
     datasets: tuple[str, ...]
+    engine: GoldEngine = "duckdb"  # what builds gold, checked usable when the command builds gold
 
     @property
     def local_lake(self) -> Path | None:
@@ -191,7 +206,19 @@ def checked_plan(args: argparse.Namespace, *, writes: bool = True) -> Plan:
         _check_writable(Path(warehouse), "warehouse file", folder=False)
         if out or args.command in ("run", "backfill", "dashboard"):
             _check_writable(Path(dashboard), "dashboard file", folder=False)
-    return Plan(lake_uri, open_storage(lake_uri), warehouse, dashboard, window, datasets)
+    engine = check_engine(args.engine) if _builds_gold(args) else "duckdb"
+    return Plan(lake_uri, open_storage(lake_uri), warehouse, dashboard, window, datasets, engine)
+
+
+def _builds_gold(args: argparse.Namespace) -> bool:
+    """Whether the command runs the gold stage (then its engine must be usable before anything runs)."""
+    if args.command in ("run", "gold"):
+        return True
+    if args.command == "reprocess":
+        return not args.silver_only
+    if args.command == "backfill":
+        return not args.plan and "gold" in {stage.strip() for stage in str(args.stages).split(",")}
+    return False
 
 
 def source_connection(source: str, window: Window, *, sample_today: str | None = None) -> Connection:

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Literal, get_args
+from typing import TYPE_CHECKING, Literal, get_args
 
 from energylake.contracts.datasets import in_catalog_order
 from energylake.curate import CurateResult, new_run_id, reprocess
@@ -24,6 +24,9 @@ from energylake.fetch import Connection, FetchResult, fetch
 from energylake.lake.layout import parse_manifest_key
 from energylake.lake.storage import Storage
 from energylake.window import Window
+
+if TYPE_CHECKING:
+    from energylake.gold import GoldEngine
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +74,7 @@ class PipelineReport:
 
 
 StepCallback = Callable[[str], None]
+_ENGINE_NAMES = {"duckdb": "DuckDB", "spark": "Spark"}
 
 
 @contextmanager
@@ -93,8 +97,11 @@ def run_pipeline(
     connection: Connection | None,
     stages: tuple[str, ...] = ALL_STAGES,
     on_step: StepCallback | None = None,
+    engine: GoldEngine = "duckdb",
 ) -> PipelineReport:
     """Run ``stages`` (in pipeline order) for ``window``; raises :class:`StageError` on the first failure.
+
+    ``engine`` builds gold: DuckDB in this process (the default), or a local Spark session.
 
     A quality failure is not a pipeline failure: the group is quarantined, reported in the result, and the rest of
     the pipeline builds on what passed.
@@ -124,13 +131,13 @@ def run_pipeline(
                     day = parse_manifest_key(current[-1]).day.isoformat() if current else str(window)
                     raise StageError("curate", dataset=name, day=day, cause=exc) from exc
     if "gold" in stages:
-        step(f"gold (Spark) {window}")
+        step(f"gold ({_ENGINE_NAMES[engine]}) {window}")
         with timed(report, "gold"):
             from energylake.gold import build_gold
 
             try:
-                report.gold_rows = build_gold(window, lake)
-            except Exception as exc:  # Spark and py4j raise their own types: name the stage whatever failed
+                report.gold_rows = build_gold(window, lake, engine=engine)
+            except Exception as exc:  # DuckDB, Spark and py4j raise their own types: name the stage whatever failed
                 logger.exception("gold failed for %s", window)
                 raise StageError("gold", dataset="the gold tables", day=str(window), cause=exc) from exc
     if "load" in stages:

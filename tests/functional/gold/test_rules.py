@@ -1,7 +1,6 @@
-"""The gold transforms on local Spark, on small hand-built silver DataFrames: Spark types from the contracts, hour
-labels over DST days, energy_weather_hourly, ercot_spp_hourly, system_hourly and the dedupe of silver rows.
-
-One Spark session serves every test (the ``spark`` fixture of tests/functional/conftest.py).
+"""The gold rules (the SQL of energylake.gold, run by DuckDB) on small hand-built silver rows: hour labels over DST
+days, energy_weather_hourly, ercot_spp_hourly, system_hourly and the dedupe of silver rows. Both engines agree on
+these rules: tests/functional/gold/test_parity.py.
 """
 
 from __future__ import annotations
@@ -9,48 +8,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import pyarrow as pa
 import pytest
 
-pytest.importorskip("pyspark", reason="pyspark is not installed (pip install -e '.[spark]')")
-
-from pyspark.sql import DataFrame, SparkSession
-
-from energylake.contracts.schemas import (
-    DEGREE_BASE_C,
-    GOLD_TABLES,
-    LOAD_FORECAST,
-    LOAD_WEATHER_ZONE,
-    RENEWABLE_PRODUCTION,
-    SILVER_TABLES,
-    SPP,
-    SYSTEM_HOURLY,
-    WEATHER,
-    TableSchema,
-)
+from energylake.contracts.schemas import DEGREE_BASE_C, SYSTEM_HOURLY
 from energylake.contracts.zones import WEATHER_ZONES
-from energylake.gold import spark as gold
 from energylake.timeconv import local_day_bounds_utc
+from tests.support.gold import FETCHED, HOUR, QUARTER, run_rules, spp_inputs
 
 UTC = dt.UTC
-HOUR = dt.timedelta(hours=1)
-FETCHED = dt.datetime(2024, 11, 8, 12, tzinfo=UTC)
 FALL_BACK_DAY = dt.date(2024, 11, 3)
 SPRING_FORWARD_DAY = dt.date(2024, 3, 10)
 
 
-# --- helpers: silver-shaped DataFrames with lineage defaults ----------------------------------------------------
-
-
-def _lineage(**row: Any) -> dict[str, Any]:
-    return {"source_dataset": "test", "raw_key": "raw/a", "run_id": "run", "fetched_at_utc": FETCHED, **row}
-
-
-def silver_df(spark: SparkSession, table: TableSchema, rows: list[dict[str, Any]]) -> DataFrame:
-    schema = gold.spark_schema(table)
-    return spark.createDataFrame(
-        [tuple(_lineage(**row).get(name) for name in schema.fieldNames()) for row in rows], schema
-    )
+# --- helpers: silver-shaped rows ---------------------------------------------------------------------------------
 
 
 def hours_of(day: dt.date) -> list[dt.datetime]:
@@ -70,71 +40,46 @@ def weather_rows(times: list[dt.datetime], zones: tuple[str, ...] = WEATHER_ZONE
     return [{"weather_zone": zone, "time_utc": t, **values} for zone in zones for t in times]
 
 
-def rows(df: DataFrame, *order: str) -> list[dict[str, Any]]:
-    return [row.asDict() for row in (df.orderBy(*order) if order else df).collect()]
+def ordered(rows: list[dict[str, Any]], *keys: str) -> list[dict[str, Any]]:
+    return sorted(rows, key=lambda row: [row[k] for k in keys])
 
 
-def empty(spark: SparkSession, table: TableSchema) -> DataFrame:
-    return spark.createDataFrame([], gold.spark_schema(table))
+def zone_table(silver: dict[str, list[dict]], start: dt.datetime, end: dt.datetime) -> list[dict[str, Any]]:
+    return ordered(run_rules(silver, start, end)["energy_weather_hourly"], "weather_zone", "interval_start_utc")
 
 
-def day_bounds(day: dt.date) -> dict[str, dt.datetime]:
-    start, end = local_day_bounds_utc(day)
-    return {"start_utc": start, "end_utc": end}
+def system_table(silver: dict[str, list[dict]], start: dt.datetime, end: dt.datetime) -> list[dict[str, Any]]:
+    return ordered(run_rules(silver, start, end)["system_hourly"], "interval_start_utc")
 
 
-# --- types --------------------------------------------------------------------------------------------------------
-
-
-def test_spark_schemas_follow_the_contracts_column_for_column() -> None:
-    # GIVEN every silver and gold contract WHEN converted to Spark schemas
-    for table in (*SILVER_TABLES.values(), *GOLD_TABLES.values()):
-        schema = gold.spark_schema(table)
-        # THEN names, order, nullability and types follow the pyarrow contract
-        assert schema.fieldNames() == list(table.column_names)
-        assert [f.nullable for f in schema.fields] == [c.nullable for c in table.columns]
-    types = {f.name: f.dataType.simpleString() for f in gold.spark_schema(SYSTEM_HOURLY).fields}
-    assert (types["interval_start_utc"], types["operating_day"], types["hour_ending"], types["load_zones"]) == (
-        "timestamp",
-        "date",
-        "tinyint",
-        "tinyint",
-    )
-    assert gold.spark_type(pa.timestamp("us")).simpleString() == "timestamp_ntz"
-    with pytest.raises(TypeError, match="no Spark type"):
-        gold.spark_type(pa.dictionary(pa.int8(), pa.string()))
+def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    return local_day_bounds_utc(day)
 
 
 # --- hours and DST ------------------------------------------------------------------------------------------------
 
 
-def test_fall_back_day_has_25_hours_per_zone_with_hour_ending_2_repeated_once(spark: SparkSession) -> None:
+def test_fall_back_day_has_25_hours_per_zone_with_hour_ending_2_repeated_once() -> None:
     # GIVEN load and weather for every zone over the fall-back day
     hours = hours_of(FALL_BACK_DAY)
-    load = silver_df(spark, LOAD_WEATHER_ZONE, load_rows(hours))
-    weather = silver_df(spark, WEATHER, weather_rows([*hours, hours[-1] + HOUR], temperature_2m_c=20.0))
+    silver = {
+        "load_weather_zone": load_rows(hours),
+        "weather": weather_rows([*hours, hours[-1] + HOUR], temperature_2m_c=20.0),
+    }
     # WHEN the zone table is built for that day's hours
-    out = rows(
-        gold.energy_weather_hourly(load, weather, **day_bounds(FALL_BACK_DAY)), "weather_zone", "interval_start_utc"
-    )
+    out = zone_table(silver, *day_bounds(FALL_BACK_DAY))
     # THEN 8 x 25 rows, all on 2024-11-03; HE 2 twice per zone, the second (07:00Z, UTC-6) flagged repeated
     assert len(out) == 8 * 25
     coast = [r for r in out if r["weather_zone"] == "COAST"]
     assert [r["hour_ending"] for r in coast] == [1, 2, 2, *range(3, 25)]
-    assert [r["interval_start_utc"] for r in coast if r["repeated_hour"]] == [dt.datetime(2024, 11, 3, 7)]
+    assert [r["interval_start_utc"] for r in coast if r["repeated_hour"]] == [dt.datetime(2024, 11, 3, 7, tzinfo=UTC)]
     assert {r["operating_day"] for r in out} == {FALL_BACK_DAY}
     assert all(r["has_load"] and r["has_weather"] for r in out)
 
 
-def test_spring_forward_day_has_23_hours_and_no_hour_ending_3(spark: SparkSession) -> None:
+def test_spring_forward_day_has_23_hours_and_no_hour_ending_3() -> None:
     # GIVEN no data at all WHEN the zone table is built for the spring-forward day
-    out = rows(
-        gold.energy_weather_hourly(
-            empty(spark, LOAD_WEATHER_ZONE), empty(spark, WEATHER), **day_bounds(SPRING_FORWARD_DAY)
-        ),
-        "weather_zone",
-        "interval_start_utc",
-    )
+    out = zone_table({}, *day_bounds(SPRING_FORWARD_DAY))
     # THEN every zone still has all 23 hours (NULL sides, false flags), labelled without HE 3 and never repeated
     assert len(out) == 8 * 23
     assert [r["hour_ending"] for r in out if r["weather_zone"] == "WEST"] == [1, 2, *range(4, 25)]
@@ -146,25 +91,14 @@ def test_spring_forward_day_has_23_hours_and_no_hour_ending_3(spark: SparkSessio
 # --- energy_weather_hourly ------------------------------------------------------------------------------------------
 
 
-def test_a_missing_zone_keeps_its_rows_with_null_load(spark: SparkSession) -> None:
+def test_a_missing_zone_keeps_its_rows_with_null_load() -> None:
     # GIVEN load from 7 zones (no FAR_WEST) for a day
-    hours = hours_of(dt.date(2024, 7, 1))
+    day = dt.date(2024, 7, 1)
     present = tuple(zone for zone in WEATHER_ZONES if zone != "FAR_WEST")
-    load = silver_df(spark, LOAD_WEATHER_ZONE, load_rows(hours, present))
+    silver = {"load_weather_zone": load_rows(hours_of(day), present)}
     # WHEN the zone and system tables are built
-    zone_rows = rows(
-        gold.energy_weather_hourly(load, empty(spark, WEATHER), **day_bounds(dt.date(2024, 7, 1))), "interval_start_utc"
-    )
-    system = rows(
-        gold.system_hourly(
-            load,
-            empty(spark, WEATHER),
-            empty(spark, SPP),
-            empty(spark, RENEWABLE_PRODUCTION),
-            empty(spark, LOAD_FORECAST),
-            **day_bounds(dt.date(2024, 7, 1)),
-        )
-    )
+    built = run_rules(silver, *day_bounds(day))
+    zone_rows, system = built["energy_weather_hourly"], built["system_hourly"]
     # THEN FAR_WEST has all 24 rows with NULL load and has_load false; the system sums 7 zones but is not complete
     far_west = [r for r in zone_rows if r["weather_zone"] == "FAR_WEST"]
     assert len(far_west) == 24 and all(r["load_mw"] is None and not r["has_load"] for r in far_west)
@@ -175,20 +109,22 @@ def test_a_missing_zone_keeps_its_rows_with_null_load(spark: SparkSession) -> No
     }
 
 
-def test_late_weather_gives_null_weather_and_a_false_flag_for_the_last_hours(spark: SparkSession) -> None:
+def test_late_weather_gives_null_weather_and_a_false_flag_for_the_last_hours() -> None:
     # GIVEN weather stamped up to 20:00Z only (the archive has not caught up), load for every hour
     day = dt.date(2024, 7, 1)  # CDT: hours 05:00Z .. 04:00Z next day
     hours = hours_of(day)
     stamps = [t for t in [*hours, hours[-1] + HOUR] if t <= dt.datetime(2024, 7, 1, 20, tzinfo=UTC)]
-    weather = silver_df(spark, WEATHER, weather_rows(stamps, temperature_2m_c=30.0, shortwave_radiation_wm2=500.0))
-    load = silver_df(spark, LOAD_WEATHER_ZONE, load_rows(hours))
+    silver = {
+        "weather": weather_rows(stamps, temperature_2m_c=30.0, shortwave_radiation_wm2=500.0),
+        "load_weather_zone": load_rows(hours),
+    }
     # WHEN the zone table is built
-    out = rows(gold.energy_weather_hourly(load, weather, **day_bounds(day)), "interval_start_utc")
+    out = zone_table(silver, *day_bounds(day))
     by_start = {(r["weather_zone"], r["interval_start_utc"]): r for r in out}
     # THEN hours ending by 20:00Z have weather; from the 20:00Z hour on (end missing) it is NULL and flagged
-    full = by_start[("EAST", dt.datetime(2024, 7, 1, 19))]
+    full = by_start[("EAST", dt.datetime(2024, 7, 1, 19, tzinfo=UTC))]
     assert (full["has_weather"], full["temperature_2m_c"], full["shortwave_radiation_wm2"]) == (True, 30.0, 500.0)
-    late = [r for r in out if r["interval_start_utc"] >= dt.datetime(2024, 7, 1, 20)]
+    late = [r for r in out if r["interval_start_utc"] >= dt.datetime(2024, 7, 1, 20, tzinfo=UTC)]
     assert len(late) == 8 * 9
     assert all(
         not r["has_weather"]
@@ -200,7 +136,7 @@ def test_late_weather_gives_null_weather_and_a_false_flag_for_the_last_hours(spa
     )
 
 
-def test_instantaneous_weather_is_the_mean_of_both_ends_and_radiation_comes_from_the_end(spark: SparkSession) -> None:
+def test_instantaneous_weather_is_the_mean_of_both_ends_and_radiation_comes_from_the_end() -> None:
     # GIVEN COAST weather at 12:00Z and 13:00Z with different values
     start = dt.datetime(2024, 7, 1, 12, tzinfo=UTC)
     values = [
@@ -223,17 +159,10 @@ def test_instantaneous_weather_is_the_mean_of_both_ends_and_radiation_comes_from
             "precipitation_mm": 1.5,
         },
     ]
-    weather = silver_df(
-        spark, WEATHER, [{"weather_zone": "COAST", "time_utc": start + n * HOUR, **v} for n, v in enumerate(values)]
-    )
+    weather = [{"weather_zone": "COAST", "time_utc": start + n * HOUR, **v} for n, v in enumerate(values)]
     # WHEN the 12:00Z hour is built
-    out = rows(
-        gold.energy_weather_hourly(
-            empty(spark, LOAD_WEATHER_ZONE), weather, start_utc=start, end_utc=start + HOUR
-        ).where("weather_zone = 'COAST'")
-    )
+    (row,) = [r for r in zone_table({"weather": weather}, start, start + HOUR) if r["weather_zone"] == "COAST"]
     # THEN instantaneous values are means of 12:00 and 13:00; radiation/precipitation are the 13:00 values
-    (row,) = out
     assert (row["temperature_2m_c"], row["dew_point_2m_c"], row["relative_humidity_2m_pct"]) == (29.0, 21.0, 55.0)
     assert (row["wind_speed_100m_ms"], row["cloud_cover_pct"]) == (5.0, 20.0)
     assert (row["shortwave_radiation_wm2"], row["precipitation_mm"]) == (300.0, 1.5)
@@ -242,39 +171,19 @@ def test_instantaneous_weather_is_the_mean_of_both_ends_and_radiation_comes_from
     assert row["heating_degree_hours"] == 0.0
 
 
-def test_degree_hours_split_at_the_base_temperature(spark: SparkSession) -> None:
+def test_degree_hours_split_at_the_base_temperature() -> None:
     # GIVEN a cold hour (8.333 C) in NORTH and a mild one (exactly the base) in WEST
     start = dt.datetime(2024, 1, 15, 12, tzinfo=UTC)
-    weather = silver_df(
-        spark,
-        WEATHER,
-        [
-            *weather_rows([start, start + HOUR], ("NORTH",), temperature_2m_c=DEGREE_BASE_C - 10),
-            *weather_rows([start, start + HOUR], ("WEST",), temperature_2m_c=DEGREE_BASE_C),
-        ],
-    )
+    weather = [
+        *weather_rows([start, start + HOUR], ("NORTH",), temperature_2m_c=DEGREE_BASE_C - 10),
+        *weather_rows([start, start + HOUR], ("WEST",), temperature_2m_c=DEGREE_BASE_C),
+    ]
     # WHEN built
-    out = {
-        r["weather_zone"]: r
-        for r in rows(
-            gold.energy_weather_hourly(empty(spark, LOAD_WEATHER_ZONE), weather, start_utc=start, end_utc=start + HOUR)
-        )
-    }
+    out = {r["weather_zone"]: r for r in zone_table({"weather": weather}, start, start + HOUR)}
     # THEN heating degree hours are 10 for NORTH, both are 0 at the base, NULL where there is no temperature
     assert (out["NORTH"]["heating_degree_hours"], out["NORTH"]["cooling_degree_hours"]) == (pytest.approx(10.0), 0.0)
     assert (out["WEST"]["heating_degree_hours"], out["WEST"]["cooling_degree_hours"]) == (0.0, 0.0)
     assert (out["COAST"]["heating_degree_hours"], out["COAST"]["cooling_degree_hours"]) == (None, None)
-
-
-def test_transforms_refuse_a_session_that_is_not_in_utc(spark: SparkSession) -> None:
-    # GIVEN the session time zone set to Chicago
-    spark.conf.set("spark.sql.session.timeZone", "America/Chicago")
-    try:
-        # WHEN a transform is built THEN it refuses (its hour labels would be wrong)
-        with pytest.raises(ValueError, match="timeZone=UTC"):
-            gold.ercot_spp_hourly(empty(spark, SPP))
-    finally:
-        spark.conf.set("spark.sql.session.timeZone", "UTC")
 
 
 # --- ercot_spp_hourly -----------------------------------------------------------------------------------------------
@@ -292,26 +201,23 @@ def _spp(market: str, point: str, start: dt.datetime, price: float, point_type: 
     }
 
 
-def test_rt_statistics_and_interval_counts_per_point_and_hour(spark: SparkSession) -> None:
+def test_rt_statistics_and_interval_counts_per_point_and_hour() -> None:
     # GIVEN HB_NORTH with 4 RT prices in the 12:00Z hour, 3 in the 13:00Z hour, DAM for both hours;
     #       LZ_WEST with only a DAM price (type only in DAM)
     h12 = dt.datetime(2024, 7, 1, 12, tzinfo=UTC)
     quarter = dt.timedelta(minutes=15)
-    spp = silver_df(
-        spark,
-        SPP,
-        [
-            *[_spp("RT15", "HB_NORTH", h12 + n * quarter, p) for n, p in enumerate([10.0, 20.0, 30.0, 40.0])],
-            *[_spp("RT15", "HB_NORTH", h12 + HOUR + n * quarter, p) for n, p in enumerate([-5.0, 5.0, 9.0])],
-            _spp("DAM", "HB_NORTH", h12, 22.0),
-            _spp("DAM", "HB_NORTH", h12 + HOUR, 8.0),
-            _spp("DAM", "LZ_WEST", h12, 31.0, "LZ"),
-        ],
-    )
+    prices = [
+        *[_spp("RT15", "HB_NORTH", h12 + n * quarter, p) for n, p in enumerate([10.0, 20.0, 30.0, 40.0])],
+        *[_spp("RT15", "HB_NORTH", h12 + HOUR + n * quarter, p) for n, p in enumerate([-5.0, 5.0, 9.0])],
+        _spp("DAM", "HB_NORTH", h12, 22.0),
+        _spp("DAM", "HB_NORTH", h12 + HOUR, 8.0),
+        _spp("DAM", "LZ_WEST", h12, 31.0, "LZ"),
+    ]
     # WHEN the hourly table is built
-    out = {(r["settlement_point"], r["interval_start_utc"].hour): r for r in rows(gold.ercot_spp_hourly(spp))}
+    built = run_rules(spp_inputs(prices), h12, h12 + 2 * HOUR)["ercot_spp_hourly"]
+    out = {(r["settlement_point"], r["interval_start_utc"].hour): r for r in built}
     # THEN mean/min/max/count per hour, the DAM price beside them, and a DAM-only point with 0 RT intervals
-    assert len(out) == 3
+    assert len(out) == len(built) == 3
     first = out[("HB_NORTH", 12)]
     assert (first["rt_price_mean_usd_mwh"], first["rt_price_min_usd_mwh"], first["rt_price_max_usd_mwh"]) == (
         25.0,
@@ -321,7 +227,7 @@ def test_rt_statistics_and_interval_counts_per_point_and_hour(spark: SparkSessio
     assert (first["rt_intervals"], first["dam_price_usd_mwh"], first["settlement_point_type"]) == (4, 22.0, "HU")
     second = out[("HB_NORTH", 13)]
     assert (second["rt_price_mean_usd_mwh"], second["rt_intervals"]) == (pytest.approx(3.0), 3)
-    assert second["interval_end_utc"] == dt.datetime(2024, 7, 1, 14)
+    assert second["interval_end_utc"] == dt.datetime(2024, 7, 1, 14, tzinfo=UTC)
     dam_only = out[("LZ_WEST", 12)]
     assert (dam_only["rt_intervals"], dam_only["rt_price_mean_usd_mwh"], dam_only["dam_price_usd_mwh"]) == (
         0,
@@ -330,6 +236,15 @@ def test_rt_statistics_and_interval_counts_per_point_and_hour(spark: SparkSessio
     )
     assert dam_only["settlement_point_type"] == "LZ"
     assert (first["operating_day"], first["hour_ending"], first["repeated_hour"]) == (dt.date(2024, 7, 1), 8, False)
+
+
+def test_prices_outside_the_build_hours_are_left_out() -> None:
+    # GIVEN RT prices in the hour before, in, and just after a one-hour build
+    h12 = dt.datetime(2024, 7, 1, 12, tzinfo=UTC)
+    prices = [_spp("RT15", "HB_WEST", h12 + n * QUARTER, 1.0 + n) for n in range(-1, 5)]
+    # WHEN built for [12:00Z, 13:00Z) THEN only the four intervals starting in the hour count
+    (row,) = run_rules(spp_inputs(prices), h12, h12 + HOUR)["ercot_spp_hourly"]
+    assert (row["rt_intervals"], row["rt_price_min_usd_mwh"], row["rt_price_max_usd_mwh"]) == (4, 1.0, 4.0)
 
 
 # --- system_hourly --------------------------------------------------------------------------------------------------
@@ -370,43 +285,30 @@ def _renewable(
     }
 
 
-def test_forecasts_come_from_the_latest_vintage_posted_before_the_hour(spark: SparkSession) -> None:
+def test_forecasts_come_from_the_latest_vintage_posted_before_the_hour() -> None:
     # GIVEN vintages for the 12:00Z hour: in-use E posted 09:30 and 10:30 (latest before), 12:00 (at the start: too
     #       late) and 13:30 (after); model A3 not in use posted 11:30; a WEATHER zone row posted 11:00
     h = dt.datetime(2024, 7, 1, 12, tzinfo=UTC)
-    forecast = silver_df(
-        spark,
-        LOAD_FORECAST,
-        [
-            _forecast("E", h - dt.timedelta(hours=2, minutes=30), h, 50_000.0),
-            _forecast("E", h - dt.timedelta(hours=1, minutes=30), h, 51_000.0),
-            _forecast("E", h, h, 59_000.0),
-            _forecast("E", h + dt.timedelta(hours=1, minutes=30), h, 60_000.0),
-            _forecast("A3", h - dt.timedelta(minutes=30), h, 40_000.0, in_use=False),
-            _forecast("E", h - HOUR, h, 1_000.0, zone_type="WEATHER"),
-        ],
-    )
+    forecast = [
+        _forecast("E", h - dt.timedelta(hours=2, minutes=30), h, 50_000.0),
+        _forecast("E", h - dt.timedelta(hours=1, minutes=30), h, 51_000.0),
+        _forecast("E", h, h, 59_000.0),
+        _forecast("E", h + dt.timedelta(hours=1, minutes=30), h, 60_000.0),
+        _forecast("A3", h - dt.timedelta(minutes=30), h, 40_000.0, in_use=False),
+        _forecast("E", h - HOUR, h, 1_000.0, zone_type="WEATHER"),
+    ]
     # AND wind/solar vintages: forecasts posted before and after the hour; actuals in two later vintages
-    renewable = silver_df(
-        spark,
-        RENEWABLE_PRODUCTION,
-        [
-            _renewable("WIND", h - 2 * HOUR, h, forecast=9_000.0),
-            _renewable("WIND", h - HOUR, h, forecast=9_500.0),
-            _renewable("WIND", h + HOUR, h, generation=9_800.0, forecast=9_700.0),
-            _renewable("WIND", h + 2 * HOUR, h, generation=9_900.0, forecast=9_600.0),
-            _renewable("WIND", h - HOUR, h, forecast=1.0, region="LZ_WEST"),
-            _renewable("SOLAR", h - HOUR, h, forecast=4_000.0),
-            _renewable("SOLAR", h + HOUR, h, generation=4_100.0),
-        ],
-    )
-    load = silver_df(spark, LOAD_WEATHER_ZONE, load_rows([h], mw=7_000.0))
+    wind = [
+        _renewable("WIND", h - 2 * HOUR, h, forecast=9_000.0),
+        _renewable("WIND", h - HOUR, h, forecast=9_500.0),
+        _renewable("WIND", h + HOUR, h, generation=9_800.0, forecast=9_700.0),
+        _renewable("WIND", h + 2 * HOUR, h, generation=9_900.0, forecast=9_600.0),
+        _renewable("WIND", h - HOUR, h, forecast=1.0, region="LZ_WEST"),
+    ]
+    solar = [_renewable("SOLAR", h - HOUR, h, forecast=4_000.0), _renewable("SOLAR", h + HOUR, h, generation=4_100.0)]
+    silver = {"load_weather_zone": load_rows([h], mw=7_000.0), "load_forecast": forecast, "wind": wind, "solar": solar}
     # WHEN the system table is built for that hour
-    (row,) = rows(
-        gold.system_hourly(
-            load, empty(spark, WEATHER), empty(spark, SPP), renewable, forecast, start_utc=h, end_utc=h + HOUR
-        )
-    )
+    (row,) = system_table(silver, h, h + HOUR)
     # THEN the in-use SYSTEM vintage posted last before 12:00Z wins; actuals come from the latest vintage carrying them
     assert row["load_forecast_mw"] == 51_000.0
     assert (row["wind_forecast_mw"], row["wind_generation_mw"]) == (9_500.0, 9_900.0)
@@ -416,7 +318,16 @@ def test_forecasts_come_from_the_latest_vintage_posted_before_the_hour(spark: Sp
     assert not row["has_prices"] and not row["has_weather"]
 
 
-def test_hub_prices_load_weighted_temperature_and_flags(spark: SparkSession) -> None:
+def test_two_in_use_models_posted_at_once_resolve_to_the_greatest_model_code() -> None:
+    # GIVEN two in-use models posted at the same instant for the 12:00Z hour
+    h = dt.datetime(2024, 7, 1, 12, tzinfo=UTC)
+    forecast = [_forecast("A3", h - HOUR, h, 40_000.0), _forecast("E", h - HOUR, h, 41_000.0)]
+    # WHEN built THEN the tie goes to the greatest model code, E
+    (row,) = system_table({"load_forecast": forecast}, h, h + HOUR)
+    assert row["load_forecast_mw"] == 41_000.0
+
+
+def test_hub_prices_load_weighted_temperature_and_flags() -> None:
     # GIVEN RT and DAM prices for every hub and the hub average; COAST at 30 C with 3000 MW, the rest at 10 C/1000 MW
     h = dt.datetime(2024, 7, 1, 12, tzinfo=UTC)
     quarter = dt.timedelta(minutes=15)
@@ -424,29 +335,17 @@ def test_hub_prices_load_weighted_temperature_and_flags(spark: SparkSession) -> 
     for n, point in enumerate(("HB_HUBAVG", "HB_HOUSTON", "HB_NORTH", "HB_SOUTH", "HB_WEST", "HB_PAN", "LZ_WEST")):
         prices += [_spp("RT15", point, h + q * quarter, 10.0 * n + q) for q in range(4)]
         prices.append(_spp("DAM", point, h, 100.0 + n))
-    spp = silver_df(spark, SPP, prices)
     others = tuple(zone for zone in WEATHER_ZONES if zone != "COAST")
-    load = silver_df(spark, LOAD_WEATHER_ZONE, [*load_rows([h], ("COAST",), 3000.0), *load_rows([h], others)])
-    weather = silver_df(
-        spark,
-        WEATHER,
-        [
+    silver = {
+        **spp_inputs(prices),
+        "load_weather_zone": [*load_rows([h], ("COAST",), 3000.0), *load_rows([h], others)],
+        "weather": [
             *weather_rows([h, h + HOUR], ("COAST",), temperature_2m_c=30.0),
             *weather_rows([h, h + HOUR], others, temperature_2m_c=10.0),
         ],
-    )
+    }
     # WHEN the system table is built
-    (row,) = rows(
-        gold.system_hourly(
-            load,
-            weather,
-            spp,
-            empty(spark, RENEWABLE_PRODUCTION),
-            empty(spark, LOAD_FORECAST),
-            start_utc=h,
-            end_utc=h + HOUR,
-        )
-    )
+    (row,) = system_table(silver, h, h + HOUR)
     # THEN each hub column is that hub's hourly RT mean / DAM price, hub_avg is HB_HUBAVG
     assert (row["rt_price_hub_avg_usd_mwh"], row["dam_price_hub_avg_usd_mwh"]) == (1.5, 100.0)
     assert (row["rt_price_hb_houston_usd_mwh"], row["dam_price_hb_houston_usd_mwh"]) == (11.5, 101.0)
@@ -461,22 +360,18 @@ def test_hub_prices_load_weighted_temperature_and_flags(spark: SparkSession) -> 
 # --- dedupe ---------------------------------------------------------------------------------------------------------
 
 
-def test_dedupe_keeps_the_latest_fetch_then_the_greatest_raw_key(spark: SparkSession) -> None:
+def test_dedupe_keeps_the_latest_fetch_then_the_greatest_raw_key() -> None:
     # GIVEN one natural key seen in three fetches, and another key twice at the same fetch time
     h = dt.datetime(2024, 11, 3, 12, tzinfo=UTC)
     early, late = FETCHED - HOUR, FETCHED
-    load = silver_df(
-        spark,
-        LOAD_WEATHER_ZONE,
-        [
-            {**load_rows([h], ("COAST",), 1.0)[0], "fetched_at_utc": early, "raw_key": "raw/z"},
-            {**load_rows([h], ("COAST",), 2.0)[0], "fetched_at_utc": late, "raw_key": "raw/a"},
-            {**load_rows([h], ("COAST",), 3.0)[0], "fetched_at_utc": early, "raw_key": "raw/b"},
-            {**load_rows([h], ("EAST",), 4.0)[0], "fetched_at_utc": late, "raw_key": "raw/a"},
-            {**load_rows([h], ("EAST",), 5.0)[0], "fetched_at_utc": late, "raw_key": "raw/b"},
-        ],
-    )
-    # WHEN deduplicated on the table's natural key
-    out = rows(gold.latest_per_key(load, LOAD_WEATHER_ZONE.natural_key), "weather_zone")
+    load = [
+        {**load_rows([h], ("COAST",), 1.0)[0], "fetched_at_utc": early, "raw_key": "raw/z"},
+        {**load_rows([h], ("COAST",), 2.0)[0], "fetched_at_utc": late, "raw_key": "raw/a"},
+        {**load_rows([h], ("COAST",), 3.0)[0], "fetched_at_utc": early, "raw_key": "raw/b"},
+        {**load_rows([h], ("EAST",), 4.0)[0], "fetched_at_utc": late, "raw_key": "raw/a"},
+        {**load_rows([h], ("EAST",), 5.0)[0], "fetched_at_utc": late, "raw_key": "raw/b"},
+    ]
+    # WHEN the zone table is built for that hour
+    out = {r["weather_zone"]: r["load_mw"] for r in zone_table({"load_weather_zone": load}, h, h + HOUR)}
     # THEN the latest fetch wins, and among equal fetch times the greatest raw key
-    assert [(r["weather_zone"], r["load_mw"]) for r in out] == [("COAST", 2.0), ("EAST", 5.0)]
+    assert (out["COAST"], out["EAST"]) == (2.0, 5.0)
