@@ -60,7 +60,7 @@ REQUIREMENT_LAYERS = {"data": REPO_ROOT / "layers" / "data"} | {
     _function_site(path.parent.name): path.parent for path in sorted(FUNCTIONS.glob("*/requirements.txt"))
 }
 # template.yaml: the functions that also have the data layer (``Layers: [!Ref DataLayer]``).
-DATA_LAYER_FUNCTIONS = frozenset({"validate", "load_redshift"})
+DATA_LAYER_FUNCTIONS = frozenset({"validate"})
 
 DEFAULT_RUNS = 7
 BASELINE = "baseline: boto3 + Logger"

@@ -1,5 +1,5 @@
-"""LoadRedshiftFunction: load a window of silver/gold tables into Redshift (COPY + MERGE, one transaction a table),
-then emit each dataset's DataFreshnessMinutes metric."""
+"""LoadRedshiftFunction: load a window of silver/gold tables into Redshift through the Redshift Data API (COPY +
+MERGE, one transaction a table and chunk of days), then emit each dataset's DataFreshnessMinutes metric."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from energylake.lambdas._shared import tracer_patching
 from energylake.warehouse.redshift.load import LoadResult
 
 logger = Logger()
-tracer = tracer_patching("botocore")  # S3, and AWS calls for Redshift (X-Ray cannot patch its driver)
+tracer = tracer_patching("botocore")  # S3 listings and manifests, the Redshift Data API
 metrics = Metrics()
 copy_config_to_registered_loggers(source_logger=logger, include={"energylake"})  # core logs as JSON too
 
@@ -21,4 +21,5 @@ copy_config_to_registered_loggers(source_logger=logger, include={"energylake"}) 
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, object], context: LambdaContext) -> LoadResult:
-    return load_redshift.handle(event, metrics=metrics)
+    # The load stops between chunks of days while the invocation still has time (done: false, next_start).
+    return load_redshift.handle(event, metrics=metrics, time_left=lambda: context.get_remaining_time_in_millis() / 1000)

@@ -16,7 +16,8 @@ Every API call the deployment makes is checked against the service's API model a
 lengths, ranges, enums, patterns: :func:`model_problems`), which botocore and moto mostly do not. moto has no Redshift
 Serverless: its namespace and workgroup are checked against the model and their references (roles, subnets,
 security groups, the namespace) must exist; nothing is created. Custom resources are answered by a stub
-(:data:`CUSTOM_RESOURCE_STUBS`): GlueArtifacts runs the real publisher against the moto lake bucket.
+(:data:`CUSTOM_RESOURCE_STUBS`): GlueArtifacts runs the real publisher against the moto lake bucket; WarehouseSetup
+validates its properties as the function reads them and builds the setup SQL (no Redshift to run it on).
 """
 
 from __future__ import annotations
@@ -764,6 +765,28 @@ def _glue_artifacts_stub(context: Context, logical_id: str, properties: dict[str
     return Deployed(logical_id, "stub", f"glue-artifacts-{published.digest}", published.as_data())
 
 
+def _warehouse_setup_stub(context: Context, logical_id: str, properties: dict[str, Any]) -> Deployed:
+    """What WarehouseSetupFunction answers: its properties validated as the function reads them, the workgroup and
+    namespace they name created, and the setup SQL it would run (moto has no Redshift to run it on)."""
+    from energylake.lambdas.warehouse_setup import SetupProperties
+
+    setup = SetupProperties.model_validate(properties)
+    created = {
+        item.ref for item in context.evaluator.resources.values() if item.kind.startswith("AWS::RedshiftServerless")
+    }
+    for name in (setup.workgroup_name, setup.namespace_name):
+        if name not in created:
+            raise DeployError(f"{logical_id}: {name!r} is not a workgroup or namespace this deployment created")
+    statements = setup.statements()
+    return Deployed(
+        logical_id,
+        "stub",
+        f"warehouse-setup-{setup.workgroup_name}-{setup.schema_name}",
+        {"Statements": str(len(statements))},
+        properties,
+    )
+
+
 def _custom_resource(context: Context, logical_id: str, properties: dict[str, Any]) -> Deployed:
     kind = context.evaluator.template["Resources"][logical_id]["Type"]
     context.clients("lambda").get_function(FunctionName=properties["ServiceToken"])  # CloudFormation invokes it
@@ -775,7 +798,10 @@ def _custom_resource(context: Context, logical_id: str, properties: dict[str, An
 
 
 Creator = Callable[[Context, str, dict[str, Any]], Deployed]
-CUSTOM_RESOURCE_STUBS: dict[str, Creator] = {"Custom::GlueArtifacts": _glue_artifacts_stub}
+CUSTOM_RESOURCE_STUBS: dict[str, Creator] = {
+    "Custom::GlueArtifacts": _glue_artifacts_stub,
+    "Custom::WarehouseSetup": _warehouse_setup_stub,
+}
 API_CREATORS: dict[str, Creator] = {
     "AWS::Lambda::Function": _lambda_function,
     "AWS::Lambda::LayerVersion": _lambda_layer_version,
@@ -1099,6 +1125,7 @@ def existing_warehouse_network_and_quicksight(clients: Clients) -> dict[str, str
         "RedshiftSecurityGroupIds": group["GroupId"],
         "QuickSightPrincipalArn": user["User"]["Arn"],
         "QuickSightRedshiftSecretArn": reader["ARN"],
+        "RedshiftReaderUser": "quicksight",  # the secret's username: the setup grants it energylake_reader
     }
 
 

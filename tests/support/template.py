@@ -37,7 +37,7 @@ def of_type(kind: str) -> dict[str, dict[str, Any]]:
 FUNCTIONS = of_type("AWS::Serverless::Function")
 # Invoked by CloudFormation during a deploy (custom resources): a failure fails the deploy itself, in the stack's
 # events, so they get neither run-time alarms nor dashboard widgets nor an output.
-DEPLOY_TIME_FUNCTIONS = frozenset({"PublishGlueArtifactsFunction"})
+DEPLOY_TIME_FUNCTIONS = frozenset({"PublishGlueArtifactsFunction", "WarehouseSetupFunction"})
 RUN_TIME_FUNCTIONS = {name: function for name, function in FUNCTIONS.items() if name not in DEPLOY_TIME_FUNCTIONS}
 STATE_MACHINES = of_type("AWS::Serverless::StateMachine")
 QUEUES = of_type("AWS::SQS::Queue")
@@ -80,25 +80,27 @@ STAR_RESOURCE_ACTIONS = {
     "logs:putresourcepolicy",
     "logs:describeresourcepolicies",
     "logs:describeloggroups",
+    # Following the Redshift Data API statements a role ran (scoped by redshift-data:statement-owner-iam-userid)
+    "redshift-data:describestatement",
+    "redshift-data:getstatementresult",
+    "redshift-data:cancelstatement",
+    # Reading the signing-in role's tags: Redshift Serverless maps its RedshiftDbRoles tag to database roles
+    "tag:getresources",
+    "tag:gettagkeys",
 }
 XRAY_ACTIONS = {action for action in STAR_RESOURCE_ACTIONS if action.startswith("xray:")}
-
-# Lambda's network interfaces for a function in a VPC (what AWSLambdaVPCAccessExecutionRole grants): the Describe
-# actions have no resource-level permissions and Lambda creates the interfaces in subnets given as parameters. Allowed
-# on "*" only in LoadRedshiftRole's VpcNetworkInterfaces statement, and only under LoadInVpc (checked in the tests).
-LAMBDA_VPC_ACTIONS = {
-    "ec2:createnetworkinterface",
-    "ec2:describenetworkinterfaces",
-    "ec2:describesubnets",
-    "ec2:deletenetworkinterface",
-    "ec2:assignprivateipaddresses",
-    "ec2:unassignprivateipaddresses",
+DATA_API_FOLLOW_ACTIONS = {action for action in STAR_RESOURCE_ACTIONS if action.startswith("redshift-data:")}
+TAG_READ_ACTIONS = {action for action in STAR_RESOURCE_ACTIONS if action.startswith("tag:")}
+# The statements that use the "*" allow-list beyond X-Ray and log delivery: (role, Sid) -> their actions.
+STAR_STATEMENTS = {
+    ("LoadRedshiftRole", "FollowOwnStatements"): DATA_API_FOLLOW_ACTIONS,
+    ("LoadRedshiftRole", "ReadOwnRoleTagsAtSignIn"): TAG_READ_ACTIONS,
+    ("WarehouseSetupRole", "FollowOwnStatements"): DATA_API_FOLLOW_ACTIONS - {"redshift-data:getstatementresult"},
 }
-VPC_STATEMENT = ("LoadRedshiftRole", "VpcNetworkInterfaces")
 
 # What every function's role grants for running at all (its logs, X-Ray), and what SAM would have added to a role it
-# generated for an event source or a destination (the SQS poller, the on-failure queue, the VPC network interfaces).
-EXECUTION_SIDS = {"OwnLogGroup", "XRayTracing", "PollTheValidateQueue", "OnFailureDestination", "VpcNetworkInterfaces"}
+# generated for an event source or a destination (the SQS poller, the on-failure queue). No function joins a VPC.
+EXECUTION_SIDS = {"OwnLogGroup", "XRayTracing", "PollTheValidateQueue", "OnFailureDestination"}
 
 
 def effective(function: str, prop: str) -> Any:

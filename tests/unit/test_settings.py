@@ -105,8 +105,8 @@ def test_one_settings_object_holds_every_variable_of_every_door(monkeypatch: pyt
     assert (settings.gate_max_polls, settings.backfill_chunk_days) == (7, 3)
     assert settings.require_glue_job_name() == "energylake-gold"
     assert settings.require_copy_role() == "arn:aws:iam::123456789012:role/copy"
-    kwargs = settings.redshift_connect_kwargs()
-    assert (kwargs["is_serverless"], kwargs["serverless_work_group"], kwargs["iam"]) == (True, "wg", True)
+    assert (settings.redshift_workgroup, settings.redshift_region_name()) == ("wg", "us-east-1")
+    assert (settings.redshift_load_chunk_days, settings.redshift_reader_role) == (7, "energylake_reader")
 
 
 def test_the_defaults_work_locally_and_what_is_missing_names_its_variable() -> None:
@@ -118,7 +118,7 @@ def test_the_defaults_work_locally_and_what_is_missing_names_its_variable() -> N
     with pytest.raises(ConfigurationError, match="ENERGYLAKE_PIPELINE_STATE_MACHINE_ARN"):
         defaults.require_pipeline_state_machine_arn()
     with pytest.raises(ConfigurationError, match="ENERGYLAKE_REDSHIFT_MODE"):
-        defaults.redshift_connect_kwargs()
+        defaults.require_copy_role()
 
 
 @pytest.mark.parametrize(

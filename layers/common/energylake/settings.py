@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from energylake.errors import ConfigurationError
@@ -103,24 +103,32 @@ class Settings(BaseSettings):
     glue_job_name: str | None = Field(None, description="Name of the gold Glue job (template.yaml BuildGoldJob).")
     spark_master: str = Field("local[*]", description="Spark master for local gold builds.")
 
-    # --- the Redshift warehouse (LoadRedshiftFunction) -----------------------------------------------------------
-    # Authentication is IAM only (temporary database credentials): Serverless through
-    # redshift-serverless:GetCredentials on the workgroup, provisioned through redshift:GetClusterCredentials.
+    # --- the Redshift warehouse (LoadRedshiftFunction, through the Redshift Data API) ------------------------------
+    # Authentication is IAM only (temporary database credentials, no password): Serverless through
+    # redshift-serverless:GetCredentials on the workgroup (the function's role signs in as IAMR:<role name>),
+    # provisioned through redshift:GetClusterCredentials for the database user.
     redshift_mode: Literal["serverless", "provisioned", "none"] = Field(
         "none", description="serverless (workgroup), provisioned (cluster id + db user), or none (no warehouse)."
     )
     redshift_workgroup: str | None = Field(None, description="Redshift Serverless workgroup name (mode serverless).")
     redshift_cluster_id: str | None = Field(None, description="Provisioned cluster identifier (mode provisioned).")
     redshift_db_user: str | None = Field(None, description="Database user for GetClusterCredentials (provisioned).")
-    redshift_database: str = Field("dev", description="Database to connect to.")
+    redshift_database: str = Field("dev", description="Database the statements run in.")
     redshift_copy_role_arn: str | None = Field(
         None, description="IAM role Redshift assumes to read the lake in COPY (attached to the namespace/cluster)."
     )
     redshift_schema_name: str = Field("energylake", description="Warehouse schema.")
+    redshift_reader_role: str = Field(
+        "energylake_reader",
+        description="Database role the loader grants SELECT on every table and view it creates; empty: none.",
+    )
     redshift_region: str | None = Field(None, description="AWS region of the warehouse; default AWS_REGION.")
-    redshift_host: str | None = Field(None, description="Endpoint override (VPC endpoint); default: the API's.")
-    redshift_port: int | None = Field(None, description="Port override (with the host).")
-    redshift_timeout_s: int = Field(60, gt=0, description="Socket timeout of the database connection, in seconds.")
+    redshift_load_chunk_days: int = Field(
+        7, ge=1, le=366, description="Operating days per COPY + MERGE of a table (one transaction each)."
+    )
+    redshift_max_attempts: int = Field(
+        4, ge=1, le=10, description="Tries of a batch on a serialization conflict, and of a throttled API call."
+    )
 
     @field_validator(
         "ercot_api_url",
@@ -136,9 +144,11 @@ class Settings(BaseSettings):
             raise ValueError(f"must be an http(s) URL, got {url!r}")
         return url.rstrip("/")
 
-    @field_validator("redshift_schema_name")
+    @field_validator("redshift_schema_name", "redshift_reader_role")
     @classmethod
-    def _identifier(cls, value: str) -> str:
+    def _identifier(cls, value: str, info: ValidationInfo) -> str:
+        if value == "" and info.field_name == "redshift_reader_role":
+            return value  # no reader role: the loader grants nothing
         if not value.replace("_", "a").isalnum() or not value[:1].isalpha() or value.lower() != value:
             raise ValueError(f"must be a lower-case SQL identifier (letters, digits, _), got {value!r}")
         return value
@@ -176,26 +186,9 @@ class Settings(BaseSettings):
             raise ConfigurationError("COPY needs a role: set ENERGYLAKE_REDSHIFT_COPY_ROLE_ARN")
         return self.redshift_copy_role_arn
 
-    def redshift_connect_kwargs(self) -> dict[str, Any]:
-        """``redshift_connector.connect`` arguments for IAM authentication (no password, no secret)."""
-        region = self.redshift_region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-        common: dict[str, Any] = {
-            "iam": True,
-            "database": self.redshift_database,
-            "region": region,
-            "timeout": self.redshift_timeout_s,
-        }
-        if self.redshift_host:
-            common["host"] = self.redshift_host
-        if self.redshift_port:
-            common["port"] = self.redshift_port
-        if self.redshift_mode == "serverless":
-            return {**common, "is_serverless": True, "serverless_work_group": self.redshift_workgroup}
-        if self.redshift_mode == "provisioned":
-            return {**common, "cluster_identifier": self.redshift_cluster_id, "db_user": self.redshift_db_user}
-        raise ConfigurationError(
-            "no warehouse is configured: set ENERGYLAKE_REDSHIFT_MODE to serverless or provisioned"
-        )
+    def redshift_region_name(self) -> str | None:
+        """The region the Data API is called in: ENERGYLAKE_REDSHIFT_REGION, else the function's own."""
+        return self.redshift_region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
 
 
 def load_settings(**overrides: Any) -> Settings:

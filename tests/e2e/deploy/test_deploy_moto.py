@@ -82,7 +82,19 @@ def _parameters(**overrides: str) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("overrides", "refusals"),
     [
-        ({"CreateRedshiftServerless": "true", "RedshiftMode": "none"}, [("CreatedWarehouseIsServerless", 0)]),
+        (
+            {"CreateRedshiftServerless": "true", "RedshiftMode": "none"},
+            [("CreatedWarehouseIsServerless", 0), ("CreatedWorkgroupNeedsSubnets", 0)],
+        ),
+        ({"CreateRedshiftServerless": "true", "RedshiftMode": "serverless"}, [("CreatedWorkgroupNeedsSubnets", 0)]),
+        (
+            {
+                "CreateRedshiftServerless": "true",
+                "RedshiftMode": "serverless",
+                "RedshiftSubnetIds": "subnet-0123456789abcdef0,,subnet-0123456789abcdef1",
+            },
+            [("CreatedWorkgroupNeedsSubnets", 0)],
+        ),
         (
             {"RedshiftMode": "serverless", "RedshiftCopyRoleArn": f"arn:aws:iam::{ACCOUNT_ID}:role/copy"},
             [("ExistingServerlessNeedsWorkgroup", 0)],
@@ -100,7 +112,15 @@ def _parameters(**overrides: str) -> dict[str, Any]:
             ],
         ),
     ],
-    ids=["created-warehouse-not-serverless", "no-workgroup", "no-cluster", "no-copy-role", "quicksight-alone"],
+    ids=[
+        "created-warehouse-not-serverless",
+        "created-workgroup-without-subnets",
+        "created-workgroup-with-an-empty-subnet",
+        "no-workgroup",
+        "no-cluster",
+        "no-copy-role",
+        "quicksight-alone",
+    ],
 )
 def test_refused_combinations_are_refused_with_their_description(
     overrides: dict[str, str], refusals: list[tuple[str, int]]
@@ -342,13 +362,28 @@ class TestProdDeploymentWithACreatedWarehouse:
     def test_what_a_user_relies_on(self, warehouse: Deployment, check: Any) -> None:
         check(warehouse)
 
-    def test_the_loader_runs_in_the_warehouse_subnets_and_knows_the_workgroup(self, warehouse: Deployment) -> None:
+    def test_the_workgroup_lives_in_the_given_subnets_and_the_loader_in_no_vpc(self, warehouse: Deployment) -> None:
+        workgroup = warehouse.resources["WarehouseWorkgroup"]
+        assert sorted(workgroup.properties["SubnetIds"]) == sorted(warehouse.parameters["RedshiftSubnetIds"])
+        assert workgroup.ref == warehouse.outputs["WarehouseWorkgroupName"]
+        # the loader reaches the workgroup through the Redshift Data API: no VPC, the workgroup's name
         loader = warehouse.resources["LoadRedshiftFunction"].ref
         configuration = warehouse.clients("lambda").get_function_configuration(FunctionName=loader)
-        assert sorted(configuration["VpcConfig"]["SubnetIds"]) == sorted(warehouse.parameters["RedshiftSubnetIds"])
-        workgroup = warehouse.resources["WarehouseWorkgroup"]
-        assert workgroup.ref == warehouse.outputs["WarehouseWorkgroupName"]
-        assert workgroup.ref in configuration["Environment"]["Variables"].values()
+        assert not configuration.get("VpcConfig", {}).get("SubnetIds")
+        assert configuration["Environment"]["Variables"]["ENERGYLAKE_REDSHIFT_WORKGROUP"] == workgroup.ref
+
+    def test_the_created_namespace_is_set_up_for_the_loader_and_quicksight(self, warehouse: Deployment) -> None:
+        # GIVEN the WarehouseSetup custom resource as deployed
+        setup = warehouse.resources["WarehouseSetup"].properties
+        loader_role = warehouse.resources["LoadRedshiftRole"].ref
+        # THEN it sets up the created workgroup and namespace, granting the loader's IAMR user and QuickSight's user
+        assert setup["WorkgroupName"] == warehouse.resources["WarehouseWorkgroup"].ref
+        assert setup["NamespaceName"] == warehouse.resources["WarehouseNamespace"].ref
+        assert setup["LoaderUsers"] == [f"IAMR:{loader_role}"]
+        assert setup["ReaderUsers"] == ["quicksight"]
+        # AND the loader's role carries the database role Redshift Serverless grants at sign-in
+        tags = warehouse.clients("iam").list_role_tags(RoleName=loader_role)["Tags"]
+        assert {"Key": "RedshiftDbRoles", "Value": "energylake_loader"} in tags
 
     def test_the_namespace_copies_with_the_created_copy_role(self, warehouse: Deployment) -> None:
         copy_role = warehouse.outputs["WarehouseCopyRoleArn"]

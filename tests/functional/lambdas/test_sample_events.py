@@ -1,8 +1,9 @@
 """Every sample event in events/ is valid for its function, and runs through that function's real handler.
 
 The handlers run in-process (functions/<name>/app.py, as Lambda loads them) with AWS on moto, the sources on the
-sample server, and the warehouse connection recorded. The tests are parametrized over the folder's listing: a new
-event without an entry in VALIDATORS and RUNNERS fails here until it gets one.
+sample server, and the Redshift Data API faked (tests/support/redshift.py; moto's never finishes a statement). The
+tests are parametrized over the folder's listing: a new event without an entry in VALIDATORS and RUNNERS fails here
+until it gets one.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from energylake.curate import curate
 from energylake.fetch import fetch
 from energylake.lake.layout import is_manifest_key
 from energylake.lake.storage import S3Storage
-from energylake.lambdas import _shared, load_redshift
+from energylake.lambdas import _shared, load_redshift, warehouse_setup
 from energylake.lambdas._shared import parse_event
 from energylake.lambdas.fetch_ercot import FetchErcotEvent
 from energylake.lambdas.fetch_weather import FetchWeatherEvent
@@ -42,7 +43,8 @@ from energylake.warehouse.model import WAREHOUSE
 from energylake.window import Window
 from tests.support.fakes import FakeContext, load_handler
 from tests.support.paths import REPO_ROOT
-from tests.support.redshift import RecordingConnection
+from tests.support.redshift import FakeDataApiClient
+from tests.support.redshift import data_api as fake_data_api
 from tests.support.sample_clock import SAMPLE_NOW
 
 EVENTS = REPO_ROOT / "events"
@@ -170,6 +172,9 @@ VALIDATORS: dict[str, Callable[[dict[str, Any]], object]] = {
     "start_run": lambda event: parse_event(event, ScheduledRunEvent),
     "validate": _validate_sqs_s3_notification,
     "publish_glue_artifacts": CloudFormationCustomResourceCreateModel.model_validate,
+    "warehouse_setup": lambda event: warehouse_setup.SetupProperties.model_validate(
+        CloudFormationCustomResourceCreateModel.model_validate(event).resource_properties
+    ),
 }
 
 
@@ -270,7 +275,7 @@ def run_trigger_glue(aws: Aws, event: dict[str, Any]) -> None:
 
 
 def run_load_redshift(aws: Aws, event: dict[str, Any]) -> None:
-    # GIVEN silver for the event's window in the lake, a serverless warehouse configured, its connection recorded
+    # GIVEN silver for the event's window in the lake, a serverless warehouse configured, the Data API faked
     lake = aws.lake()
     for table in WAREHOUSE.tables:
         for prefix in table.lake_prefixes():
@@ -282,15 +287,16 @@ def run_load_redshift(aws: Aws, event: dict[str, Any]) -> None:
         "ENERGYLAKE_REDSHIFT_COPY_ROLE_ARN": "arn:aws:iam::123456789012:role/energylake-copy",
     }.items():
         aws.setenv(name, value)
-    connection = RecordingConnection()
-    aws.monkeypatch.setattr(load_redshift, "redshift_connect", lambda settings: connection)
+    fake = FakeDataApiClient()
+    aws.monkeypatch.setattr(load_redshift, "data_api", lambda settings: fake_data_api(fake))
     # WHEN the event is handled
     reply = invoke("load_redshift", event)
-    # THEN the event's tables were loaded from the lake, committed, and the connection closed
+    # THEN the event's tables were loaded, each with one COPY of a manifest the loader wrote to the lake
     assert [entry["table"] for entry in reply["tables"]] == event.get("tables", list(WAREHOUSE.table_names))
-    copies = [sql for sql in connection.statements if sql.lstrip().upper().startswith("COPY")]
-    assert copies and all(f"s3://{BUCKET}/silver/" in sql for sql in copies)
-    assert "<commit>" in connection.log and connection.log[-1] == "<close>"
+    copies = [sql for sql in fake.sql if sql.startswith("COPY")]
+    assert len(copies) == len(fake.batches) >= 1
+    assert all(f"s3://{BUCKET}/artifacts/redshift/copy-manifests/" in sql and "MANIFEST" in sql for sql in copies)
+    assert reply["done"] is True
     json.dumps(reply)
 
 
@@ -354,6 +360,28 @@ def run_publish_glue_artifacts(aws: Aws, event: dict[str, Any]) -> None:
         assert lake.exists(location.removeprefix(f"s3://{BUCKET}/"))
 
 
+def run_warehouse_setup(aws: Aws, event: dict[str, Any]) -> None:
+    # GIVEN the created namespace's managed admin secret and the Data API (faked)
+    from botocore.stub import Stubber
+
+    serverless = boto3.client("redshift-serverless", region_name=REGION)
+    stub = Stubber(serverless)
+    secret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:redshift!ns-energylake_admin-AbC"
+    namespace = event["ResourceProperties"]["NamespaceName"]
+    stub.add_response("get_namespace", {"namespace": {"namespaceName": namespace, "adminPasswordSecretArn": secret}})
+    stub.activate()
+    fake = FakeDataApiClient()
+    clients = {"redshift-serverless": serverless, "redshift-data": fake}
+    aws.monkeypatch.setattr(warehouse_setup, "aws_client", lambda service: clients[service])
+    aws.monkeypatch.setattr(warehouse_setup, "DataApi", lambda client, target: fake_data_api(client, target=target))
+    # WHEN the create request is handled
+    invoke("warehouse_setup", event)
+    # THEN CloudFormation heard SUCCESS, after the setup ran as the admin
+    reported = json.loads(aws.router.routes["cloudformation"].calls.last.request.content)
+    assert reported["Status"] == "SUCCESS", reported["Reason"]
+    assert fake.sql[0] == "CREATE SCHEMA IF NOT EXISTS energylake"
+
+
 RUNNERS: dict[str, Callable[[Aws, dict[str, Any]], None]] = {
     "fetch_ercot": run_fetch_ercot,
     "fetch_weather": run_fetch_weather,
@@ -365,6 +393,7 @@ RUNNERS: dict[str, Callable[[Aws, dict[str, Any]], None]] = {
     "plan_backfill": run_plan_backfill,
     "start_run": run_start_run,
     "publish_glue_artifacts": run_publish_glue_artifacts,
+    "warehouse_setup": run_warehouse_setup,
 }
 
 

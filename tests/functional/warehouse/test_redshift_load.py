@@ -1,71 +1,48 @@
-"""LoadRedshiftFunction: the statements it sends, in order, through a recording connection; the lake on moto S3.
+"""The Redshift load through the Data API: which batches it sends, in which order, with which COPY manifest, how it
+migrates only when behind, chunks a long window within the invocation's time, and fails. The lake is moto S3; the
+Data API is tests/support/redshift.py's fake (moto's redshift-data never finishes a statement).
 
-redshift_connector cannot talk to PostgreSQL (Redshift-only startup parameters, version string, SCRAM), so the SQL
-itself is checked elsewhere (sqlglot, golden statements) and here the loader's behaviour is: which statements, in
-which order, in which transaction, what happens on a failure. A real-Redshift test runs when
-ENERGYLAKE_REDSHIFT_TEST_WORKGROUP is set (see the end of this module).
+The handler, its settings and a credential-gated real-Redshift test are in test_redshift_handler.py.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import socket
-import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from moto import mock_aws
 
-from energylake.contracts.datasets import WAREHOUSE_TABLES
-from energylake.errors import ConfigurationError, InvalidRequestError, WarehouseLoadError
-from energylake.lake.storage import LocalStorage, S3Storage, open_storage
-from energylake.lambdas import _shared
-from energylake.lambdas._shared import parse_event
-from energylake.lambdas.load_redshift import LoadRedshiftEvent, handle
-from energylake.settings import Settings, get_settings
+from energylake.errors import ConfigurationError, WarehouseLoadError
+from energylake.lake.storage import LocalStorage, S3Storage
 from energylake.warehouse.model import WAREHOUSE
 from energylake.warehouse.redshift import sql as redshift
-from energylake.warehouse.redshift.load import emit_freshness, freshness_sql, load_window
+from energylake.warehouse.redshift.load import emit_freshness, freshness_from_rows, freshness_sql, load_window
 from energylake.window import Window
-from tests.support import network
-from tests.support.fakes import FakeContext, load_handler
-from tests.support.paths import REPO_ROOT
-from tests.support.redshift import RecordingConnection, StatementFailedError
+from tests.support.fakes import FakeClock
+from tests.support.redshift import FakeDataApiClient, data_api
 
 REGION = "us-east-1"
 BUCKET = "energylake-lake-test"
-LAKE = f"s3://{BUCKET}/"
+LAKE = f"s3://{BUCKET}"
 ROLE = "arn:aws:iam::123456789012:role/energylake-copy"
 WEEK = Window(dt.date(2024, 11, 1), dt.date(2024, 11, 7))
-SAMPLE_EVENT = REPO_ROOT / "events" / "load_redshift.json"
+LOAD_ID = "20241108T060000Z-test"
+MANIFESTS = "artifacts/redshift/copy-manifests/"
+SIZE = 1234  # bytes of every fake Parquet object
 
 
-# --------------------------------------------------------------------------------------------------------------------
-# Fixtures: a moto lake holding the window's partitions
-# --------------------------------------------------------------------------------------------------------------------
-
-
-def _present_dates(window: Window) -> list[dt.date]:
-    """UTC dates of the window's partitions: start .. end + 1."""
-    return [window.start + dt.timedelta(days=n) for n in range(window.days_count + 1)]
+def _utc_dates(window: Window) -> list[dt.date]:
+    return list(window.utc_dates())
 
 
 @pytest.fixture
-def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def s3() -> Iterator[Any]:
     """The lake on moto S3 with one Parquet object per source prefix and UTC date of WEEK, except: no fuel mix at
     all, and no spp_dam partition on 2024-11-08 (a missing day)."""
-    monkeypatch.setenv("ENERGYLAKE_LAKE_URI", LAKE)
-    monkeypatch.setenv("ENERGYLAKE_REDSHIFT_MODE", "serverless")
-    monkeypatch.setenv("ENERGYLAKE_REDSHIFT_WORKGROUP", "energylake-test")
-    monkeypatch.setenv("ENERGYLAKE_REDSHIFT_DATABASE", "dev")
-    monkeypatch.setenv("ENERGYLAKE_REDSHIFT_COPY_ROLE_ARN", ROLE)
-    get_settings.cache_clear()
-    _shared._lake.cache_clear()  # the handler's lake (and its S3 client) is made inside moto
     with mock_aws():
         client = boto3.client("s3", region_name=REGION)
         client.create_bucket(Bucket=BUCKET)
@@ -73,137 +50,374 @@ def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
             for prefix in table.lake_prefixes():
                 if "fuel_mix" in prefix:
                     continue
-                for day in _present_dates(WEEK):
+                for day in _utc_dates(WEEK):
                     if "spp_dam" in prefix and day == dt.date(2024, 11, 8):
                         continue
                     key = f"{prefix}date={day.isoformat()}/part-0.parquet"
-                    client.put_object(Bucket=BUCKET, Key=key, Body=b"PAR1 not really PAR1")
+                    client.put_object(Bucket=BUCKET, Key=key, Body=b"P" * SIZE)
         yield client
-    _shared._lake.cache_clear()
 
 
-def _load(connection: RecordingConnection, s3: Any, tables: list[str], window: Window = WEEK) -> dict[str, Any]:
+def _put_window(s3: Any, table: str, window: Window) -> None:
+    """One Parquet object per source prefix of ``table`` and UTC date of ``window``."""
+    for prefix in WAREHOUSE.table(table).lake_prefixes():
+        for day in _utc_dates(window):
+            s3.put_object(Bucket=BUCKET, Key=f"{prefix}date={day.isoformat()}/part-0.parquet", Body=b"P" * SIZE)
+
+
+def _load(
+    client: FakeDataApiClient,
+    s3: Any,
+    tables: list[str],
+    window: Window = WEEK,
+    *,
+    clock: FakeClock | None = None,
+    **options: Any,
+) -> dict[str, Any]:
     lake = S3Storage(BUCKET, client=s3)
     result: dict[str, Any] = dict(
-        load_window(window, lake, tables=tables, connect=lambda: connection, iam_role_arn=ROLE)
+        load_window(
+            window,
+            lake,
+            tables=tables,
+            data_api=data_api(client, clock),
+            iam_role_arn=ROLE,
+            load_id=LOAD_ID,
+            **options,
+        )
     )
     return result
 
 
-def _ddl() -> list[str]:
-    return [*redshift.migration_statements(schema_name="energylake"), *redshift.view_statements("energylake")]
+def _manifest_key(table: str, window: Window = WEEK) -> str:
+    return f"{MANIFESTS}{table}/{window.start}_{window.end}/{LOAD_ID}.json"
 
 
-def _expected_load(table: str, window: Window = WEEK, *, missing: tuple[str, ...] = ()) -> list[str]:
-    prefixes = [prefix for prefix in redshift.copy_prefixes(table, s3_uri=LAKE, window=window) if prefix not in missing]
+def _expected_load(table: str, window: Window = WEEK) -> list[str]:
     return redshift.load_statements(
-        table,
-        s3_uri=LAKE,
-        iam_role_arn=ROLE,
-        window=window,
-        schema_name="energylake",
-        prefixes=prefixes,
+        table, manifest_uri=f"{LAKE}/{_manifest_key(table, window)}", iam_role_arn=ROLE, window=window
     )
 
 
+VERSION_READ = [redshift.schema_version_sql("energylake")]
+FRESHNESS_READ = [freshness_sql("energylake")]
+
+
 # --------------------------------------------------------------------------------------------------------------------
-# Statement order
+# What a load sends
 # --------------------------------------------------------------------------------------------------------------------
 
 
-def test_a_load_migrates_once_then_runs_one_transaction_per_table(s3: Any) -> None:
-    # GIVEN the week's partitions in the lake
-    connection = RecordingConnection()
+def test_a_load_on_a_current_schema_runs_no_ddl_and_one_batch_per_table(s3: Any) -> None:
+    # GIVEN a warehouse whose recorded schema version is the code's
+    client = FakeDataApiClient(version=WAREHOUSE.version)
 
     # WHEN two tables are loaded
-    result = _load(connection, s3, ["ercot_load_by_weather_zone", "energy_weather_hourly"])
+    result = _load(client, s3, ["ercot_load_by_weather_zone", "energy_weather_hourly"])
 
-    # THEN: the migration and views once (committed), then each table's transaction exactly as the warehouse
-    # module writes it, then the connection is closed
-    expected = [
-        *_ddl(),
-        "<commit>",
-        *_expected_load("ercot_load_by_weather_zone"),
-        *_expected_load("energy_weather_hourly"),
-        *_FRESHNESS,
-        "<close>",
+    # THEN: the version read, one batch per table exactly as the warehouse module writes it, the freshness read;
+    # no migration (no CREATE TABLE/VIEW, no LOCK: nothing that conflicts with a concurrent load)
+    assert client.submitted == [
+        VERSION_READ,
+        _expected_load("ercot_load_by_weather_zone"),
+        _expected_load("energy_weather_hourly"),
+        FRESHNESS_READ,
     ]
-    assert connection.log == expected
+    ddl = [s for s in client.sql if s.startswith(("CREATE TABLE", "CREATE OR REPLACE", "LOCK", "GRANT", "ALTER"))]
+    assert ddl == []
+    assert (result["schema_version"], result["migrated"], result["done"], result["next_start"]) == (
+        2,
+        False,
+        True,
+        None,
+    )
     assert [entry["status"] for entry in result["tables"]] == ["loaded", "loaded"]
 
 
-def test_each_table_transaction_is_begin_copy_per_prefix_merge_end(s3: Any) -> None:
-    connection = RecordingConnection()
-    _load(connection, s3, ["ercot_load_by_weather_zone"])
-    statements = connection.statements[len(_ddl()) : -1]  # the last one reads the freshness view
+def test_each_table_is_one_copy_of_a_manifest_listing_every_file_of_the_window(s3: Any) -> None:
+    # GIVEN the week's partitions, spp_dam missing 2024-11-08
+    client = FakeDataApiClient()
+    lake = S3Storage(BUCKET, client=s3)
+    written: dict[str, bytes] = {}
+    original_put = lake.put
 
-    first_words = [" ".join(statement.split()[:2]) for statement in statements]
-    # Operating days Nov 1..7 (Central) span UTC Nov 1 05:00 .. Nov 8 06:00: UTC date partitions Nov 1..8.
-    assert first_words == [
-        "BEGIN",
-        "CREATE TEMP",
-        *["COPY stage_ercot_load_by_weather_zone"] * 8,
-        "CREATE TEMP",
-        "MERGE INTO",
-        "DROP TABLE",
-        "DROP TABLE",
-        "END",
+    def keep(key: str, data: bytes, metadata: dict[str, str] | None = None) -> None:
+        written[key] = data
+        original_put(key, data, metadata)
+
+    lake.put = keep  # type: ignore[method-assign]
+
+    # WHEN ercot_spp (two source datasets) is loaded
+    load_window(WEEK, lake, tables=["ercot_spp"], data_api=data_api(client), iam_role_arn=ROLE, load_id=LOAD_ID)
+
+    # THEN ONE COPY, of a manifest naming every object of both datasets for the UTC dates Nov 1..8 but the missing
+    # one, each mandatory with its size (COPY needs content_length for Parquet)
+    [batch] = client.batches
+    copies = [s for s in batch if s.startswith("COPY")]
+    assert copies == [
+        f"COPY stage_ercot_spp FROM '{LAKE}/{_manifest_key('ercot_spp')}' IAM_ROLE '{ROLE}' FORMAT AS PARQUET MANIFEST"
     ]
-    copies = [statement for statement in statements if statement.startswith("COPY")]
-    assert [copy.split("'")[1] for copy in copies] == [
-        f"{LAKE}silver/dataset=load_weather_zone/date=2024-11-{day:02d}/" for day in range(1, 9)
+    manifest = json.loads(written[_manifest_key("ercot_spp")])
+    urls = [entry["url"] for entry in manifest["entries"]]
+    expected = [
+        f"{LAKE}/silver/dataset={dataset}/date=2024-11-{day:02d}/part-0.parquet"
+        for dataset in ("spp_rt", "spp_dam")
+        for day in range(1, 9)
+        if (dataset, day) != ("spp_dam", 8)
     ]
-    assert all(f"IAM_ROLE '{ROLE}' FORMAT AS PARQUET" in copy for copy in copies)
-    # The dedupe keeps exactly the window's hours.
-    assert "2024-11-01 05:00:00+00:00" in statements[-5] and "2024-11-08 06:00:00+00:00" in statements[-5]
+    assert urls == expected
+    assert all(
+        entry["mandatory"] is True and entry["meta"] == {"content_length": SIZE} for entry in manifest["entries"]
+    )
+    # ... the dedupe keeps exactly the window's hours, and the used manifest is gone from the lake afterwards
+    latest = next(s for s in batch if "_latest AS" in s)
+    assert "'2024-11-01 05:00:00+00:00'" in latest and "'2024-11-08 06:00:00+00:00'" in latest
+    assert list(lake.list(MANIFESTS)) == []
 
 
-def test_a_missing_day_is_not_copied(s3: Any) -> None:
-    # GIVEN no spp_dam partition for 2024-11-08 (COPY fails on an empty prefix)
-    connection = RecordingConnection()
-
-    result = _load(connection, s3, ["ercot_spp"])
-
-    missing = f"{LAKE}silver/dataset=spp_dam/date=2024-11-08/"
-    assert connection.statements[len(_ddl()) : -1] == _expected_load("ercot_spp", missing=(missing,))
-    assert not any(missing in statement for statement in connection.statements)
+def test_the_result_counts_files_bytes_and_rows_per_table(s3: Any) -> None:
+    client = FakeDataApiClient(rows={"COPY": 150, "MERGE": 42})
+    result = _load(client, s3, ["ercot_spp"])
     assert result["tables"] == [
-        {"table": "ercot_spp", "status": "loaded", "prefixes": 15, "rows": {"COPY": 105, "MERGE": 7}}
+        {"table": "ercot_spp", "status": "loaded", "files": 15, "bytes": 15 * SIZE, "rows": {"COPY": 150, "MERGE": 42}}
     ]
+    assert (result["chunks"], result["loaded_end"]) == (1, "2024-11-07")
+    json.dumps(result)
 
 
-# After the loads: one read of the freshness view (committed: autocommit is off).
-_FRESHNESS = [freshness_sql("energylake"), "<commit>"]
+def test_a_table_with_nothing_in_the_window_is_skipped(s3: Any) -> None:
+    # GIVEN no fuel mix in the lake at all
+    client = FakeDataApiClient()
+    result = _load(client, s3, ["ercot_fuel_mix"])
+    # THEN no batch and no manifest for it
+    assert client.batches == []
+    assert result["tables"] == [{"table": "ercot_fuel_mix", "status": "no_data", "files": 0, "bytes": 0, "rows": {}}]
+
+
+def test_loading_twice_issues_the_same_statements(s3: Any) -> None:
+    # Idempotence comes from MERGE on the natural key: the second load sends exactly the first one's statements.
+    first, second = FakeDataApiClient(), FakeDataApiClient()
+    _load(first, s3, list(WAREHOUSE.table_names))
+    _load(second, s3, list(WAREHOUSE.table_names))
+    assert first.submitted == second.submitted
+    assert any(statement.startswith("MERGE INTO energylake.system_hourly") for statement in first.sql)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Migrations: once per schema version
+# --------------------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("recorded", "what"), [(1, "an older version"), (None, "no version table yet")])
+def test_a_schema_behind_the_code_is_migrated_once_before_loading(s3: Any, recorded: int | None, what: str) -> None:
+    # GIVEN a warehouse at an older version (or never migrated)
+    client = FakeDataApiClient(version=recorded)
+
+    # WHEN a table is loaded
+    result = _load(client, s3, ["ercot_spp"], reader_role="energylake_reader")
+
+    # THEN the migration batch (DDL, views, the reader's grant, version rows) runs once, right after the version read
+    migration = redshift.migration_statements("energylake", reader_role="energylake_reader")
+    assert client.submitted[:3] == [VERSION_READ, migration, _expected_load("ercot_spp")]
+    assert migration[1] == "LOCK energylake.schema_version"
+    assert (result["schema_version"], result["migrated"]) == (WAREHOUSE.version, True), what
+
+
+def test_a_schema_newer_than_the_code_is_refused(s3: Any) -> None:
+    client = FakeDataApiClient(version=WAREHOUSE.version + 1)
+    with pytest.raises(WarehouseLoadError, match=r"at version 3, newer than this code's 2: deploy the newer code") as e:
+        _load(client, s3, ["ercot_spp"])
+    assert e.value.table == "(migration)"
+    assert client.batches == []
+
+
+def test_a_failed_migration_names_the_setup_and_loads_nothing(s3: Any) -> None:
+    # GIVEN a loader whose database user may not create tables in the schema (the warehouse was never set up)
+    error = "ERROR: permission denied for schema energylake"
+    client = FakeDataApiClient(version=None, fail=lambda sqls: error if len(sqls) > 6 else None)
+
+    with pytest.raises(WarehouseLoadError) as caught:
+        _load(client, s3, ["ercot_spp"])
+
+    message = str(caught.value)
+    assert caught.value.table == "(migration)" and caught.value.window == WEEK
+    assert message.startswith("migration of schema energylake for window 2024-11-01..2024-11-07")
+    assert error in message and "python -m energylake.warehouse.redshift.setup" in message
+    assert len(client.batches) == 1  # the migration; no load
+
+
+def test_a_migration_another_loader_won_is_not_a_failure(s3: Any) -> None:
+    # GIVEN two loaders racing on a new warehouse: ours loses (its CREATE TABLE collides) after the other migrated
+    reads = iter([None, WAREHOUSE.version])
+
+    class Raced(FakeDataApiClient):
+        def execute_statement(self, **kwargs: Any) -> dict[str, Any]:
+            if kwargs["Sql"].startswith("SELECT MAX(version)"):
+                self.version = next(reads)
+            return super().execute_statement(**kwargs)
+
+    client = Raced(fail=lambda sqls: "ERROR: duplicate key violates unique constraint" if len(sqls) > 6 else None)
+
+    # WHEN it loads THEN it reads the version again, finds it current, and loads
+    result = _load(client, s3, ["ercot_spp"])
+    assert [entry["status"] for entry in result["tables"]] == ["loaded"]
+    assert (result["schema_version"], result["migrated"]) == (WAREHOUSE.version, False)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Long windows: chunks within the invocation's time
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def test_a_long_window_loads_in_chunks_of_days_one_copy_per_table_and_chunk(s3: Any) -> None:
+    # GIVEN a 20-day window in the lake, and 7-day chunks
+    window = Window(dt.date(2024, 10, 19), dt.date(2024, 11, 7))
+    _put_window(s3, "ercot_load_by_weather_zone", window)
+    client = FakeDataApiClient()
+
+    result = _load(client, s3, ["ercot_load_by_weather_zone"], window, chunk_days=7)
+
+    # THEN three chunks, each one batch with one COPY, deduped to its own UTC bounds
+    chunks = list(window.chunks(7))
+    assert [str(chunk) for chunk in chunks] == [
+        "2024-10-19..2024-10-25",
+        "2024-10-26..2024-11-01",
+        "2024-11-02..2024-11-07",
+    ]
+    assert client.batches == [_expected_load("ercot_load_by_weather_zone", chunk) for chunk in chunks]
+    assert (result["chunks"], result["done"], result["loaded_end"]) == (3, True, "2024-11-07")
+
+
+def test_two_years_are_a_bounded_number_of_batches_not_one_copy_per_day(s3: Any) -> None:
+    # GIVEN two years of one table, with an object on the 15th of every month
+    window = Window(dt.date(2023, 1, 1), dt.date(2024, 12, 31))
+    for month in range(24):
+        day = dt.date(2023 + month // 12, month % 12 + 1, 15)
+        s3.put_object(Bucket=BUCKET, Key=f"silver/dataset=weather/date={day}/part-0.parquet", Body=b"P" * SIZE)
+    client = FakeDataApiClient()
+
+    _load(client, s3, ["weather_hourly"], window, chunk_days=31)
+
+    # THEN one batch with one COPY per 31-day chunk (every chunk holds a 15th): 24, where the old loader sent one
+    # listing and one COPY per dataset and UTC date (732 of each), all inside one 900 s invocation
+    assert len(client.batches) == len(list(window.chunks(31))) == 24
+    assert all(len(batch) == 6 and sum(s.startswith("COPY") for s in batch) == 1 for batch in client.batches)
+
+
+def test_the_load_stops_between_chunks_when_the_invocation_runs_out_of_time(s3: Any) -> None:
+    # GIVEN 14 minutes left, and chunks that take 10 minutes of Redshift time each
+    window = Window(dt.date(2024, 10, 19), dt.date(2024, 11, 7))
+    _put_window(s3, "weather_hourly", window)
+    clock = FakeClock()
+    ends_at = clock.now + 14 * 60
+    client = FakeDataApiClient(polls=120)  # 120 polls of 5 s: 10 minutes a batch
+
+    first = _load(client, s3, ["weather_hourly"], window, clock=clock, chunk_days=7,
+                  time_left=lambda: ends_at - clock.now)  # fmt: skip
+
+    # THEN it loaded the first chunk, then stopped (another would not fit) and says where to resume
+    assert (first["done"], first["next_start"], first["loaded_end"], first["chunks"]) == (
+        False,
+        "2024-10-26",
+        "2024-10-25",
+        1,
+    )
+    assert clock.now < ends_at
+    # AND invoked again from there (what the state machine does) it finishes the window
+    clock = FakeClock()
+    second = _load(FakeDataApiClient(), s3, ["weather_hourly"], Window(dt.date(2024, 10, 26), window.end),
+                   clock=clock, chunk_days=7, time_left=lambda: 900.0)  # fmt: skip
+    assert (second["done"], second["loaded_end"], second["chunks"]) == (True, "2024-11-07", 2)
+
+
+def test_a_chunk_that_outlives_the_invocation_is_cancelled_and_reported(s3: Any) -> None:
+    # GIVEN 5 minutes left and a first chunk that would run for 10
+    clock = FakeClock()
+    ends_at = clock.now + 5 * 60
+    client = FakeDataApiClient(polls=120)
+
+    with pytest.raises(
+        WarehouseLoadError, match=r"cancelled statement .* ENERGYLAKE_REDSHIFT_LOAD_CHUNK_DAYS"
+    ) as caught:
+        _load(client, s3, ["weather_hourly"], clock=clock, time_left=lambda: ends_at - clock.now)
+
+    # THEN the statement was cancelled before the invocation's end, with time left to report it
+    assert client.operations()[-1] == "CancelStatement"
+    assert ends_at - clock.now >= 25
+    assert caught.value.table == "weather_hourly"
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Failures
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def test_a_failing_batch_stops_the_load_naming_table_window_kind_and_redshift_error(s3: Any) -> None:
+    # GIVEN the MERGE of the second table fails
+    error = "ERROR: MERGE failed: multiple source rows matched"
+    client = FakeDataApiClient(
+        fail=lambda sqls: error if any("MERGE INTO energylake.weather_hourly" in s for s in sqls) else None
+    )
+
+    # WHEN three tables are loaded
+    with pytest.raises(WarehouseLoadError) as caught:
+        _load(client, s3, ["ercot_load_by_weather_zone", "weather_hourly", "energy_weather_hourly"])
+
+    # THEN the error names the table, the window, the statement kind and Redshift's message with the statement
+    message = str(caught.value)
+    assert (caught.value.table, caught.value.window) == ("weather_hourly", WEEK)
+    assert message.startswith("load of energylake.weather_hourly for window 2024-11-01..2024-11-07 (operating days)")
+    assert "load FAILED: ERROR: MERGE failed: multiple source rows matched [statement 4 of 6: MERGE INTO" in message
+    assert "rolled back" in message
+    # ... the first table committed, the third was not attempted, and the failed batch's manifest is kept
+    assert [batch[-1] for batch in client.batches] == ["DROP TABLE stage_ercot_load_by_weather_zone"] * 1 + [
+        "DROP TABLE stage_weather_hourly"
+    ]
+    lake = S3Storage(BUCKET, client=s3)
+    assert list(lake.list(MANIFESTS)) == [_manifest_key("weather_hourly")]
+    assert _manifest_key("weather_hourly") in message
+
+
+def test_a_denied_manifest_write_is_a_load_error(s3: Any) -> None:
+    client = FakeDataApiClient()
+    lake = S3Storage(BUCKET, client=s3)
+
+    def denied(key: str, data: bytes, metadata: dict[str, str] | None = None) -> None:
+        raise PermissionError("AccessDenied")
+
+    lake.put = denied  # type: ignore[method-assign]
+    with pytest.raises(WarehouseLoadError, match=r"writing the COPY manifest of energylake\.ercot_spp .* AccessDenied"):
+        load_window(WEEK, lake, tables=["ercot_spp"], data_api=data_api(client), iam_role_arn=ROLE)
+    assert client.batches == []
+
+
+def test_a_local_lake_is_refused_before_any_statement(tmp_path: Any) -> None:
+    client = FakeDataApiClient()
+    with pytest.raises(ConfigurationError, match=r"loading Redshift needs an S3 lake \(s3://bucket\[/prefix\]\), got"):
+        load_window(WEEK, LocalStorage(tmp_path), tables=["ercot_spp"], data_api=data_api(client), iam_role_arn=ROLE)
+    assert client.calls == []
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Freshness
+# --------------------------------------------------------------------------------------------------------------------
 
 
 def test_the_load_reports_each_datasets_freshness_for_the_alarm(s3: Any) -> None:
-    # GIVEN the freshness view reports spp_rt 21 minutes behind and weather with no rows
-    connection = RecordingConnection(select_rows=[("spp_rt", 21), ("weather", None)])
-
-    # WHEN a table is loaded
-    result = _load(connection, s3, ["ercot_spp"])
-
-    # THEN the result carries the minutes per dataset that has rows (the DataFreshnessMinutes metric's values)
+    client = FakeDataApiClient(freshness=[("spp_rt", 21), ("weather", None), ("system_hourly", -300)])
+    result = _load(client, s3, ["ercot_spp"])
     assert result["freshness_minutes"] == {"spp_rt": 21}
 
 
 def test_a_failed_freshness_read_keeps_the_committed_load_and_reports_no_figures(s3: Any) -> None:
-    # GIVEN the freshness view cannot be read (dropped, or no permission)
-    connection = RecordingConnection(fail_when=lambda sql: sql.startswith("SELECT dataset"))
-
-    # WHEN a table is loaded
-    result = _load(connection, s3, ["ercot_spp"])
-
-    # THEN the load stands (its transaction committed), the read was rolled back, and no freshness is reported
+    client = FakeDataApiClient(freshness_error="ERROR: permission denied for relation v_data_freshness")
+    result = _load(client, s3, ["ercot_spp"])
     assert [entry["status"] for entry in result["tables"]] == ["loaded"]
-    assert connection.log[-3:] == [freshness_sql("energylake"), "<rollback>", "<close>"]
     assert result["freshness_minutes"] == {}
 
 
 def test_gold_tables_are_not_reported_as_datasets() -> None:
     # Gold holds every hour of its build window, data or not: only source datasets carry freshness.
-    from energylake.warehouse.redshift.load import freshness_from_rows
-
     rows = [("spp_rt", 21), ("system_hourly", -300), ("weather", None), ("energy_weather_hourly", 5)]
     assert freshness_from_rows(rows) == {"spp_rt": 21}
 
@@ -222,310 +436,3 @@ def test_freshness_becomes_one_metric_per_dataset(capsys: pytest.CaptureFixture[
     ]
     assert all(blob["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "energylake" for blob in blobs)
     assert all(set(blob["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0]) == {"dataset", "service"} for blob in blobs)
-
-
-def test_a_table_with_nothing_in_the_window_is_skipped(s3: Any) -> None:
-    # GIVEN no fuel mix in the lake at all
-    connection = RecordingConnection()
-
-    result = _load(connection, s3, ["ercot_fuel_mix"])
-
-    # THEN no transaction is opened for it (only the migration ran)
-    assert connection.log == [*_ddl(), "<commit>", *_FRESHNESS, "<close>"]
-    assert result["tables"] == [{"table": "ercot_fuel_mix", "status": "no_data", "prefixes": 0, "rows": {}}]
-
-
-def test_loading_twice_issues_the_same_statements(s3: Any) -> None:
-    # Idempotence comes from MERGE on the natural key: the second load sends exactly the first one's statements.
-    first, second = RecordingConnection(), RecordingConnection()
-    _load(first, s3, list(WAREHOUSE_TABLES))
-    _load(second, s3, list(WAREHOUSE_TABLES))
-    assert first.log == second.log
-    assert any(statement.startswith("MERGE INTO energylake.system_hourly") for statement in first.statements)
-
-
-# --------------------------------------------------------------------------------------------------------------------
-# Failures
-# --------------------------------------------------------------------------------------------------------------------
-
-
-def test_a_failure_mid_table_rolls_it_back_and_stops_the_load(s3: Any) -> None:
-    # GIVEN the MERGE of the second table fails
-    connection = RecordingConnection(fail_when=lambda sql: sql.startswith("MERGE INTO energylake.weather_hourly"))
-
-    # WHEN three tables are loaded
-    with pytest.raises(WarehouseLoadError) as caught:
-        _load(connection, s3, ["ercot_load_by_weather_zone", "weather_hourly", "energy_weather_hourly"])
-
-    # THEN the error names the table and the window
-    error = caught.value
-    assert (error.table, error.window) == ("weather_hourly", WEEK)
-    assert "energylake.weather_hourly" in str(error) and "2024-11-01..2024-11-07" in str(error)
-    assert "rolled back" in str(error)
-    assert isinstance(error.__cause__, StatementFailedError)
-    # ... the first table committed (its END ran), the failing one was rolled back right after the failing
-    # statement (never reaching END), and the third table was not attempted
-    weather = _expected_load("weather_hourly")
-    merge_at = next(i for i, s in enumerate(weather) if s.startswith("MERGE"))
-    assert connection.log == [
-        *_ddl(),
-        "<commit>",
-        *_expected_load("ercot_load_by_weather_zone"),
-        *weather[: merge_at + 1],
-        "<rollback>",
-        "<close>",
-    ]
-    assert not any("energy_weather_hourly" in statement for statement in connection.statements[len(_ddl()) :])
-
-
-def test_a_failing_copy_rolls_back_before_anything_is_merged(s3: Any) -> None:
-    # A bad Parquet file fails the 3rd COPY: the stage is discarded, the target table never sees a MERGE.
-    copies = 0
-
-    def third_copy(sql: str) -> bool:
-        nonlocal copies
-        copies += sql.startswith("COPY")
-        return copies == 3
-
-    connection = RecordingConnection(fail_when=third_copy)
-    with pytest.raises(WarehouseLoadError, match=r"loading energylake\.ercot_spp for window 2024-11-01\.\.2024-11-07"):
-        _load(connection, s3, ["ercot_spp"])
-    assert connection.log[-2:] == ["<rollback>", "<close>"]
-    assert not any(statement.startswith("MERGE") for statement in connection.statements)
-
-
-def test_a_failing_migration_loads_nothing(s3: Any) -> None:
-    connection = RecordingConnection(fail_when=lambda sql: sql.startswith("CREATE TABLE IF NOT EXISTS"))
-    with pytest.raises(WarehouseLoadError, match="migrating schema energylake") as caught:
-        _load(connection, s3, ["ercot_spp"])
-    assert caught.value.table == "(migration)"
-    assert connection.log[-2:] == ["<rollback>", "<close>"]
-    assert "BEGIN" not in connection.statements
-
-
-# --------------------------------------------------------------------------------------------------------------------
-# The handler: event, settings, connection
-# --------------------------------------------------------------------------------------------------------------------
-
-
-def test_the_handler_connects_with_iam_to_the_serverless_workgroup(s3: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    # GIVEN redshift_connector.connect replaced by a recorder of its arguments
-    import redshift_connector
-
-    connection = RecordingConnection()
-    calls: list[dict[str, Any]] = []
-
-    def fake_connect(**kwargs: Any) -> RecordingConnection:
-        calls.append(kwargs)
-        return connection
-
-    monkeypatch.setattr(redshift_connector, "connect", fake_connect)
-
-    # WHEN the sample event is handled
-    result = load_handler("load_redshift").lambda_handler(
-        json.loads(SAMPLE_EVENT.read_text()), FakeContext("energylake-load-redshift")
-    )
-
-    # THEN IAM auth to the workgroup (no password), autocommit off, and the sample's one table loaded
-    assert calls == [
-        {
-            "iam": True,
-            "database": "dev",
-            "region": REGION,
-            "timeout": 60,
-            "is_serverless": True,
-            "serverless_work_group": "energylake-test",
-        }
-    ]
-    assert connection.autocommit is False
-    assert [entry["table"] for entry in result["tables"]] == ["ercot_spp"]
-    assert result["window_start_utc"] == "2024-11-01T05:00:00+00:00"
-    assert result["window_end_utc"] == "2024-11-08T06:00:00+00:00"
-    json.dumps(result)
-
-
-def test_provisioned_clusters_connect_with_iam_as_the_db_user() -> None:
-    settings = Settings(
-        redshift_mode="provisioned",
-        redshift_cluster_id="energylake",
-        redshift_db_user="loader",
-        redshift_database="warehouse",
-        redshift_region="us-west-2",
-    )
-    assert settings.redshift_connect_kwargs() == {
-        "iam": True,
-        "database": "warehouse",
-        "region": "us-west-2",
-        "timeout": 60,
-        "cluster_identifier": "energylake",
-        "db_user": "loader",
-    }
-
-
-def test_without_a_warehouse_the_load_is_skipped_not_failed(monkeypatch: pytest.MonkeyPatch) -> None:
-    # GIVEN the template's default: no Redshift (RedshiftMode none)
-    monkeypatch.setenv("ENERGYLAKE_REDSHIFT_MODE", "none")
-    get_settings.cache_clear()
-
-    def no_connection() -> RecordingConnection:
-        raise AssertionError("nothing may connect without a warehouse")
-
-    # WHEN the pipeline's load step runs
-    result = handle({"start": "2024-11-01", "end": "2024-11-01"}, connect=no_connection)
-    get_settings.cache_clear()
-
-    # THEN it succeeds with nothing loaded and no freshness (the run goes on to its summary)
-    assert (result["tables"], result["freshness_minutes"]) == ([], {})
-    assert result["window_start_utc"] == "2024-11-01T05:00:00+00:00"
-
-
-@pytest.mark.parametrize(
-    ("variables", "names"),
-    [
-        (
-            {"ENERGYLAKE_REDSHIFT_MODE": "provisioned", "ENERGYLAKE_REDSHIFT_CLUSTER_ID": "c"},
-            "ENERGYLAKE_REDSHIFT_DB_USER",
-        ),
-        ({"ENERGYLAKE_REDSHIFT_MODE": "serverless"}, "ENERGYLAKE_REDSHIFT_WORKGROUP"),
-        ({"ENERGYLAKE_REDSHIFT_MODE": "serverless", "ENERGYLAKE_REDSHIFT_WORKGROUP": "w"}, "COPY_ROLE_ARN"),
-        # the one settings loader names the variable (it was "invalid ENERGYLAKE_REDSHIFT_* settings: schema_name: ...")
-        ({"ENERGYLAKE_REDSHIFT_SCHEMA_NAME": "Energy; DROP"}, "invalid setting ENERGYLAKE_REDSHIFT_SCHEMA_NAME: "),
-    ],
-)
-def test_a_bad_configuration_names_what_to_set(
-    monkeypatch: pytest.MonkeyPatch, variables: dict[str, str], names: str
-) -> None:
-    for name, value in variables.items():
-        monkeypatch.setenv(name, value)
-    get_settings.cache_clear()
-    with pytest.raises(ConfigurationError, match=names):
-        handle({"start": "2024-11-01", "end": "2024-11-01"}, connect=RecordingConnection)
-    get_settings.cache_clear()
-
-
-@pytest.mark.parametrize(
-    ("event", "names"),
-    [
-        ({"start": "2024-11-07", "end": "2024-11-01"}, "end 2024-11-01 is before start 2024-11-07"),
-        ({"start": "2024-11-01", "end": "2024-02-30"}, "end: .*must be a real calendar date"),
-        ({"start": "2024-11-01", "end": "2024-11-07", "tables": ["spp"]}, "tables.0: Input should be 'ercot_spp'"),
-        ({"start": "2024-11-01", "end": "2024-11-07", "tables": []}, "tables: List should have at least 1 item"),
-    ],
-)
-def test_a_bad_event_names_the_field_and_connects_to_nothing(s3: Any, event: dict[str, Any], names: str) -> None:
-    connection = RecordingConnection()
-    with pytest.raises(InvalidRequestError, match=names):
-        handle(event, connect=lambda: connection, storage=S3Storage(BUCKET, client=s3))
-    assert connection.log == []
-
-
-def test_tables_load_in_the_model_order_by_default_and_once_each() -> None:
-    assert WAREHOUSE.table_names == WAREHOUSE_TABLES
-    default = parse_event({"start": "2024-11-01", "end": "2024-11-01"}, LoadRedshiftEvent)
-    assert default.table_names() == list(WAREHOUSE.table_names)
-    asked = parse_event(
-        {"start": "2024-11-01", "end": "2024-11-01", "tables": ["system_hourly", "ercot_spp", "system_hourly"]},
-        LoadRedshiftEvent,
-    )
-    assert asked.table_names() == ["ercot_spp", "system_hourly"]
-
-
-def test_the_sample_event_is_a_valid_load_redshift_event() -> None:
-    event = parse_event(json.loads(SAMPLE_EVENT.read_text()), LoadRedshiftEvent)
-    assert str(event.window()) == "2024-11-01..2024-11-07"
-    assert event.table_names() == ["ercot_spp"]
-
-
-def test_a_local_lake_is_refused_with_the_variable_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # The loader gets a Storage now (it got ENERGYLAKE_LAKE_URI's text): it says what needs S3 and what it got ...
-    with pytest.raises(ConfigurationError, match=r"loading Redshift needs an S3 lake \(s3://bucket\[/prefix\]\), got"):
-        load_window(WEEK, LocalStorage(tmp_path), tables=["ercot_spp"], connect=RecordingConnection, iam_role_arn=ROLE)
-    # ... and the function, whose lake is the variable's, names the variable (the message was "Redshift loads from
-    # S3: ENERGYLAKE_LAKE_URI must be s3://bucket[/prefix], got './lake'")
-    for name, value in {
-        "ENERGYLAKE_LAKE_URI": "./lake",
-        "ENERGYLAKE_REDSHIFT_MODE": "serverless",
-        "ENERGYLAKE_REDSHIFT_WORKGROUP": "energylake-test",
-        "ENERGYLAKE_REDSHIFT_COPY_ROLE_ARN": ROLE,
-    }.items():
-        monkeypatch.setenv(name, value)
-    get_settings.cache_clear()
-    _shared._lake.cache_clear()
-
-    def no_connection() -> RecordingConnection:
-        raise AssertionError("nothing may connect to load a local lake")
-
-    with pytest.raises(
-        ConfigurationError,
-        match=r"^ENERGYLAKE_LAKE_URI: loading Redshift needs an S3 lake \(s3://bucket\[/prefix\]\), got 'lake'",
-    ):
-        handle({"start": "2024-11-01", "end": "2024-11-01"}, connect=no_connection)
-    _shared._lake.cache_clear()
-
-
-# --------------------------------------------------------------------------------------------------------------------
-# Against a real Redshift (opt-in)
-# --------------------------------------------------------------------------------------------------------------------
-
-# Read at import: the autouse fixture of tests/conftest.py clears ENERGYLAKE_* variables before each test.
-REAL_WORKGROUP = os.environ.get("ENERGYLAKE_REDSHIFT_TEST_WORKGROUP")
-REAL_AWS_ENVIRONMENT = {
-    name: os.environ.get(name)
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_REGION")
-}
-REAL = {
-    "database": os.environ.get("ENERGYLAKE_REDSHIFT_TEST_DATABASE", "dev"),
-    "copy_role_arn": os.environ.get("ENERGYLAKE_REDSHIFT_TEST_COPY_ROLE_ARN", ""),
-    "lake_uri": os.environ.get("ENERGYLAKE_REDSHIFT_TEST_LAKE_URI", ""),
-    "window": os.environ.get("ENERGYLAKE_REDSHIFT_TEST_WINDOW", "2024-11-01..2024-11-07"),
-}
-
-
-@pytest.mark.skipif(
-    not (REAL_WORKGROUP and REAL["copy_role_arn"] and REAL["lake_uri"]),
-    reason="real Redshift test: set ENERGYLAKE_REDSHIFT_TEST_WORKGROUP, ENERGYLAKE_REDSHIFT_TEST_COPY_ROLE_ARN and "
-    "ENERGYLAKE_REDSHIFT_TEST_LAKE_URI (an s3:// lake with silver for ENERGYLAKE_REDSHIFT_TEST_WINDOW, default "
-    "2024-11-01..2024-11-07), plus AWS credentials allowed to GetCredentials on the workgroup",
-)
-def test_a_real_serverless_load_is_idempotent(monkeypatch: pytest.MonkeyPatch) -> None:
-    # This test leaves the machine: lift the offline guard for it alone.
-    monkeypatch.setattr(socket.socket, "connect", network._real_connect)
-    monkeypatch.setattr(socket.socket, "connect_ex", network._real_connect_ex)
-    monkeypatch.setattr(socket, "getaddrinfo", network._real_getaddrinfo)
-    # ... and give back the real AWS credentials the autouse fixture replaced with moto's fakes.
-    for name, value in REAL_AWS_ENVIRONMENT.items():
-        if value is None:
-            monkeypatch.delenv(name, raising=False)
-        else:
-            monkeypatch.setenv(name, value)
-    import redshift_connector
-
-    start, end = REAL["window"].split("..")
-    window = Window.parse(start, end)
-    schema = f"energylake_test_{uuid.uuid4().hex[:8]}"
-    settings = Settings(
-        redshift_mode="serverless", redshift_workgroup=REAL_WORKGROUP, redshift_database=REAL["database"]
-    )
-
-    def connect() -> Any:
-        return redshift_connector.connect(**settings.redshift_connect_kwargs())
-
-    def count() -> int:
-        with connect() as connection:
-            cursor = connection.cursor()
-            cursor.execute(f"SELECT COUNT(*) FROM {schema}.ercot_load_by_weather_zone")  # noqa: S608 (our schema name)
-            return int(cursor.fetchone()[0])
-
-    try:
-        lake = open_storage(REAL["lake_uri"])
-        kwargs = {"connect": connect, "iam_role_arn": REAL["copy_role_arn"], "schema_name": schema}
-        first = load_window(window, lake, tables=["ercot_load_by_weather_zone"], **kwargs)
-        assert first["tables"][0]["status"] == "loaded"
-        rows = count()
-        assert rows > 0
-        load_window(window, lake, tables=["ercot_load_by_weather_zone"], **kwargs)
-        assert count() == rows
-    finally:
-        with connect() as connection:
-            connection.autocommit = True
-            connection.cursor().execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")

@@ -190,26 +190,54 @@ def _check_sizes(build: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, 
     return status, captured.out + captured.err
 
 
-def test_size_check_passes_functions_within_the_limit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_size_check_passes_functions_within_their_budget(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # GIVEN functions of 50 MB and 130 MB with their layers (the budget is 150 MB, the margin 15 MB)
     build = _build_dir(
-        tmp_path, {"SmallFunction": 1_000, "BigFunction": 1_000, "CommonLayer": 50_000_000, "DataLayer": 150_000_000}
+        tmp_path, {"SmallFunction": 1_000, "BigFunction": 1_000, "CommonLayer": 50_000_000, "DataLayer": 80_000_000}
     )
+    # WHEN the build is checked THEN it passes and says how much room each has left
     status, output = _check_sizes(build, capsys)
     assert status == 0, output
-    assert "BigFunction: 200.0 MB" in output
+    assert "BigFunction: 130.0 MB of its 150 MB budget" in output and "ok, 20.0 MB left" in output
 
 
-def test_size_check_fails_a_function_over_the_limit_with_its_layers(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    ("data_layer", "verdict"),
+    [
+        (90_000_000, "WITHIN THE 15 MB MARGIN of its budget: only 10.0 MB left"),  # 140 MB: fits, but barely
+        (120_000_000, "OVER ITS BUDGET"),  # 170 MB: Lambda would take it, the budget does not
+        (220_000_000, "OVER LAMBDA'S LIMIT of 262.1 MB"),  # 270 MB: the deploy itself would fail
+    ],
+)
+def test_size_check_fails_a_function_near_or_over_its_budget(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], data_layer: int, verdict: str
 ) -> None:
+    # GIVEN a function whose layers take it within the margin of its budget, over it, or over Lambda's limit
     build = _build_dir(
-        tmp_path,
-        {"SmallFunction": 1_000, "BigFunction": 60_000_000, "CommonLayer": 50_000_000, "DataLayer": 160_000_000},
+        tmp_path, {"SmallFunction": 1_000, "BigFunction": 1_000, "CommonLayer": 50_000_000, "DataLayer": data_layer}
     )
+    # WHEN the build is checked THEN it fails (make build, hence make test) and names the function and why
     status, output = _check_sizes(build, capsys)
     assert status == 1
-    assert "BigFunction: 270.0 MB" in output and "OVER THE LIMIT" in output
-    assert "SmallFunction: 50.0 MB" in output
+    assert f"BigFunction: {(50_000_000 + data_layer + 1_000) / 1e6:.1f} MB of its 150 MB budget" in output
+    assert verdict in output
+    assert "SmallFunction: 50.0 MB of its 150 MB budget" in output and "ok, 100.0 MB left" in output
+
+
+def test_the_one_larger_budget_names_its_reason(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # GIVEN ValidateFunction with the data layer (pyarrow), 209 MB as built
+    build = _build_dir(tmp_path, {"CommonLayer": 50_000_000, "DataLayer": 159_000_000, "ValidateFunction": 1_000})
+    template = json.loads((build / "template.yaml").read_text())
+    template["Resources"] = {
+        "ValidateFunction": {"Type": "AWS::Serverless::Function", "Properties": {"Layers": [{"Ref": "DataLayer"}]}},
+        "CommonLayer": {"Type": "AWS::Serverless::LayerVersion", "Properties": {}},
+        "DataLayer": {"Type": "AWS::Serverless::LayerVersion", "Properties": {}},
+    }
+    (build / "template.yaml").write_text(json.dumps(template))
+    status, output = _check_sizes(build, capsys)
+    assert status == 0, output
+    assert "ValidateFunction: 209.0 MB of its 235 MB budget" in output
+    assert "over the usual 150 MB for pyarrow in the data layer" in output
 
 
 def test_size_check_needs_a_build(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -33,7 +33,10 @@ CALLS: dict[str, set[str]] = {
     "start_run": {"botocore"},  # Step Functions
     "trigger_glue": {"botocore"},  # Glue
     "validate": {"botocore"},  # S3
+    "warehouse_setup": set(),  # no Tracer: a custom resource run once a deploy
 }
+# Custom resources, run by CloudFormation once a deploy: no Tracer at all.
+CUSTOM_RESOURCES = ("publish_glue_artifacts", "warehouse_setup")
 # The subsegment X-Ray records for each library's call in the probe: botocore names it by the endpoint prefix, httpx by
 # the host.
 SUBSEGMENT = {"botocore": "s3", "httpx": "api.example.test"}
@@ -163,7 +166,7 @@ def test_plan_run_imports_no_botocore_module() -> None:
     assert report["botocore_sdk"] == []
 
 
-@pytest.mark.parametrize("name", [name for name in HANDLERS if name != "publish_glue_artifacts"])
+@pytest.mark.parametrize("name", [name for name in HANDLERS if name not in CUSTOM_RESOURCES])
 def test_calls_of_patched_libraries_are_traced(name: str) -> None:
     # GIVEN the handler's tracer, as imported on Lambda with tracing active
     # WHEN an S3 call and an HTTP request run inside a method it captures
@@ -177,9 +180,10 @@ def test_calls_of_patched_libraries_are_traced(name: str) -> None:
     assert recorded == CALLS[name]
 
 
-def test_the_custom_resource_function_has_no_tracer() -> None:
-    # GIVEN PublishGlueArtifactsFunction (a custom resource run once a deploy)  WHEN its handler is imported
-    report = probe("publish_glue_artifacts")
+@pytest.mark.parametrize("name", CUSTOM_RESOURCES)
+def test_the_custom_resource_functions_have_no_tracer(name: str) -> None:
+    # GIVEN a custom resource's function (run once a deploy)  WHEN its handler is imported
+    report = probe(name)
     # THEN it builds no Tracer: nothing is patched and no X-Ray trace is recorded
     assert report["traced"] is None
     assert report["patched"] == []

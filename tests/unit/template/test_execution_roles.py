@@ -1,6 +1,6 @@
 """Execution roles: one explicit role per function (SAM's generated one would attach AWSLambdaBasicExecutionRole,
 logs on "*", and AWSXrayWriteOnlyAccess); its logs go to its own log group only, and it holds exactly what its
-event sources, destination and VPC need."""
+event sources and destination need (no function joins a VPC)."""
 
 from __future__ import annotations
 
@@ -10,18 +10,17 @@ from typing import Any
 import pytest
 
 from tests.support.template import (
+    DATA_API_FOLLOW_ACTIONS,
     FUNCTIONS,
     GLOBAL_FUNCTION,
-    LAMBDA_VPC_ACTIONS,
     RESOURCES,
+    STAR_STATEMENTS,
     TEMPLATE_PATH,
-    VPC_STATEMENT,
     XRAY_ACTIONS,
     actions_of,
     all_statements,
     as_list,
     branches,
-    conditional_statements,
     function_role,
     function_statements,
     text_of,
@@ -83,30 +82,31 @@ def test_function_role_traces_to_xray(function: str) -> None:
 
 
 @pytest.mark.parametrize("function", sorted(FUNCTIONS))
-def test_function_role_uses_star_only_for_xray_and_vpc_interfaces_in_a_vpc(function: str) -> None:
+def test_function_role_uses_star_only_where_no_resource_type_exists(function: str) -> None:
     role = function_role(function)
     for policy in RESOURCES[role]["Properties"]["Policies"]:
         for item in as_list(policy["PolicyDocument"]["Statement"]):
-            condition = item["Fn::If"][0] if isinstance(item, dict) and "Fn::If" in item else None
             for statement in branches(item):
                 if "*" not in as_list(statement["Resource"]):
                     continue
                 if statement["Sid"] == "XRayTracing":
                     assert actions_of(statement) == XRAY_ACTIONS
                     continue
-                assert (role, statement["Sid"]) == VPC_STATEMENT, (role, statement["Sid"])
-                assert condition == "LoadInVpc", "the network interface permissions only for a function in a VPC"
-                assert actions_of(statement) == LAMBDA_VPC_ACTIONS
+                # the Data API's statement actions (no resource type) only for the statements the role itself ran
+                assert actions_of(statement) == STAR_STATEMENTS[(role, statement["Sid"])], (role, statement["Sid"])
+                if actions_of(statement) & DATA_API_FOLLOW_ACTIONS:
+                    assert statement["Condition"] == {
+                        "StringEquals": {"redshift-data:statement-owner-iam-userid": "${aws:userid}"}
+                    }
 
 
-def test_only_load_redshift_joins_a_vpc_and_only_then_manages_network_interfaces() -> None:
+def test_no_function_joins_a_vpc() -> None:
+    # The warehouse is reached through the Redshift Data API (an AWS endpoint): no VpcConfig, no network interfaces.
     assert "VpcConfig" not in GLOBAL_FUNCTION
-    in_vpc = {function for function in FUNCTIONS if "VpcConfig" in FUNCTIONS[function]["Properties"]}
-    assert in_vpc == {"LoadRedshiftFunction"}
-    assert FUNCTIONS["LoadRedshiftFunction"]["Properties"]["VpcConfig"]["Fn::If"][0] == "LoadInVpc"
-    [statement] = conditional_statements("LoadRedshiftFunction")["LoadInVpc"]
-    assert statement["Sid"] == "VpcNetworkInterfaces"
-    assert actions_of(statement) == LAMBDA_VPC_ACTIONS
+    assert {function for function in FUNCTIONS if "VpcConfig" in FUNCTIONS[function]["Properties"]} == set()
+    for function in FUNCTIONS:
+        for statement in function_statements(function):
+            assert not {a for a in actions_of(statement) if a.startswith("ec2:")}, (function, statement.get("Sid"))
 
 
 @pytest.mark.parametrize("function", sorted(FUNCTIONS))

@@ -89,15 +89,25 @@ def test_trigger_glue_may_only_start_and_watch_the_gold_job() -> None:
     assert variables["ENERGYLAKE_GLUE_JOB_NAME"] == {"Ref": "BuildGoldJob"}
 
 
-def test_load_redshift_only_lists_the_loadable_zones() -> None:
-    # It checks which date prefixes exist; Redshift reads the objects through the COPY role.
+def test_load_redshift_lists_the_loadable_zones_and_writes_only_its_copy_manifests() -> None:
+    # It lists the window's objects (and their sizes) for the COPY manifest it writes and deletes; Redshift reads the
+    # objects, and the manifest, through the COPY role: the function reads no lake object.
     statements = function_statements("LoadRedshiftFunction")
-    s3_statements = [s for s in statements if any(a.startswith("s3:") for a in actions_of(s))]
-    [listing] = s3_statements
+    by_sid = {s["Sid"]: s for s in statements if any(a.startswith(("s3:", "kms:")) for a in actions_of(s))}
+    assert set(by_sid) == {"ListLoadableZones", "WriteCopyManifests", "LakeKeyThroughS3"}
+    listing = by_sid["ListLoadableZones"]
     assert actions_of(listing) == {"s3:listbucket"}
     assert text_of(listing["Resource"]) == "${LakeBucket.Arn}"
     assert set(listing["Condition"]["StringLike"]["s3:prefix"]) == {"silver/*", "gold/*"}
-    assert not [s for s in statements if any(a.startswith("kms:") for a in actions_of(s))]
+    manifests = by_sid["WriteCopyManifests"]
+    assert actions_of(manifests) == {"s3:putobject", "s3:deleteobject"}
+    assert text_of(manifests["Resource"]) == "${LakeBucket.Arn}/artifacts/redshift/copy-manifests/*"
+    from energylake.lake.layout import REDSHIFT_MANIFESTS_PREFIX
+
+    assert text_of(manifests["Resource"]).endswith(f"/{REDSHIFT_MANIFESTS_PREFIX}*")
+    key = by_sid["LakeKeyThroughS3"]
+    assert actions_of(key) == {"kms:generatedatakey"}  # to write an SSE-KMS object; nothing to decrypt
+    assert key["Condition"] == {"StringEquals": {"kms:ViaService": {"Fn::Sub": "s3.${AWS::Region}.amazonaws.com"}}}
 
 
 PLAN_VARIABLES = {

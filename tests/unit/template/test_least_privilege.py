@@ -9,11 +9,10 @@ import json
 from tests.support.template import (
     FUNCTIONS,
     GLOBAL_FUNCTION,
-    LAMBDA_VPC_ACTIONS,
     RESOURCES,
     STAR_RESOURCE_ACTIONS,
+    STAR_STATEMENTS,
     TEMPLATE,
-    VPC_STATEMENT,
     WRITE_ACTIONS,
     actions_of,
     all_statements,
@@ -62,33 +61,29 @@ def test_star_resources_only_for_actions_without_resource_level_permissions() ->
             continue
         if is_namespaced_put_metric_data(statement):
             continue
-        allowed = STAR_RESOURCE_ACTIONS | (
-            LAMBDA_VPC_ACTIONS if (name, statement.get("Sid")) == VPC_STATEMENT else set()
-        )
+        allowed = STAR_RESOURCE_ACTIONS
         if "*" in as_list(statement["Resource"]) and not actions_of(statement) <= allowed:
             offenders.append((name, statement.get("Sid"), sorted(actions_of(statement) - allowed)))
     assert not offenders
 
 
 def test_the_star_resource_allow_list_is_used_where_expected() -> None:
-    # The allow-list is not a loophole: only the state machines' X-Ray and log-delivery statements and the functions'
-    # X-Ray statements use it (and LoadRedshiftRole's VPC statement the VPC list).
+    # The allow-list is not a loophole: only the state machines' X-Ray and log-delivery statements, the functions'
+    # X-Ray statements, and the warehouse roles' Data API statement-following and role-tag reading use it.
     users = {
         (name, statement.get("Sid"))
         for name, statement in all_statements()
         if statement["Effect"] == "Allow" and actions_of(statement) & STAR_RESOURCE_ACTIONS
     }
-    assert users == {
-        (machine, sid)
-        for machine in ("PipelineStateMachine", "BackfillStateMachine")
-        for sid in ("XRayTracing", "CloudWatchLogsDelivery")
-    } | {(function_role(function), "XRayTracing") for function in FUNCTIONS}
-    vpc_users = {
-        (name, statement.get("Sid"))
-        for name, statement in all_statements()
-        if statement["Effect"] == "Allow" and actions_of(statement) & LAMBDA_VPC_ACTIONS
-    }
-    assert vpc_users == {VPC_STATEMENT}
+    assert users == (
+        {
+            (machine, sid)
+            for machine in ("PipelineStateMachine", "BackfillStateMachine")
+            for sid in ("XRayTracing", "CloudWatchLogsDelivery")
+        }
+        | {(function_role(function), "XRayTracing") for function in FUNCTIONS}
+        | set(STAR_STATEMENTS)
+    )
 
 
 def test_only_the_gold_job_and_validate_write_curated_zones() -> None:
@@ -124,7 +119,10 @@ def test_only_the_ercot_fetcher_reads_the_ercot_secret() -> None:
         for name, statement in all_statements()
         if any(action.startswith("secretsmanager:") for action in actions_of(statement))
     }
-    assert readers == {"FetchErcotRole": CHOSEN_SECRET}
+    # ... and the warehouse setup reads only the admin secret Redshift manages for the namespace the stack created
+    account = "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}"
+    admin = {"Fn::Sub": f"{account}:secret:redshift!${{WarehouseNamespace}}-*"}
+    assert readers == {"FetchErcotRole": CHOSEN_SECRET, "WarehouseSetupRole": admin}
     assert function_role("FetchErcotFunction") == "FetchErcotRole"
     variables = FUNCTIONS["FetchErcotFunction"]["Properties"]["Environment"]["Variables"]
     assert variables["ENERGYLAKE_ERCOT_SECRET_ARN"] == CHOSEN_SECRET

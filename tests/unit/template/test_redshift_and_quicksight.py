@@ -1,10 +1,9 @@
-"""The warehouse: LoadRedshiftFunction's database credentials and configuration, the optional Serverless warehouse
-and its COPY role, and the optional QuickSight data sets over the warehouse's gold tables."""
+"""The warehouse: LoadRedshiftFunction's Data API permissions and configuration, the optional Serverless warehouse
+with its setup and COPY role, and the optional QuickSight data sets over the warehouse's gold tables."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
 
@@ -23,22 +22,54 @@ from tests.support.template import (
 )
 
 
-def test_load_redshift_gets_database_credentials_only_for_the_configured_warehouse() -> None:
+def test_load_redshift_reaches_only_the_configured_warehouse_through_the_data_api() -> None:
     guarded = conditional_statements("LoadRedshiftFunction")
-    assert set(guarded) == {"RedshiftIsServerless", "RedshiftIsProvisioned", "LoadInVpc"}
-    [serverless] = guarded["RedshiftIsServerless"]
-    assert actions_of(serverless) == {"redshift-serverless:getcredentials", "redshift-serverless:getworkgroup"}
-    created, existing = serverless["Resource"]["Fn::If"][1:]
-    assert serverless["Resource"]["Fn::If"][0] == "CreateServerlessWarehouse"
-    assert created == {"Fn::GetAtt": ["WarehouseWorkgroup", "Workgroup.WorkgroupArn"]}
-    assert text_of(existing).endswith(":workgroup/*") and "${AWS::AccountId}" in text_of(existing)
-    provisioned = {action for statement in guarded["RedshiftIsProvisioned"] for action in actions_of(statement)}
-    assert provisioned == {"redshift:getclustercredentials", "redshift:describeclusters"}
-    resources = {text_of(r) for s in guarded["RedshiftIsProvisioned"] for r in as_list(s["Resource"])}
+    assert set(guarded) == {"RedshiftIsServerless", "RedshiftIsProvisioned", "UsesAWarehouse"}
+    serverless = {s["Sid"]: s for s in guarded["RedshiftIsServerless"]}
+    assert set(serverless) == {"RunStatementsOnTheWorkgroup", "ServerlessCredentials", "ReadOwnRoleTagsAtSignIn"}
+    # running SQL and signing in are scoped to the workgroup: the created one, else any of this account and region
+    # (a workgroup's ARN holds its id, not the name the parameter gives)
+    for sid, actions in (
+        ("RunStatementsOnTheWorkgroup", {"redshift-data:batchexecutestatement", "redshift-data:executestatement"}),
+        ("ServerlessCredentials", {"redshift-serverless:getcredentials"}),
+    ):
+        statement = serverless[sid]
+        assert actions_of(statement) == actions
+        condition, created, existing = statement["Resource"]["Fn::If"]
+        assert condition == "CreateServerlessWarehouse"
+        assert created == {"Fn::GetAtt": ["WarehouseWorkgroup", "Workgroup.WorkgroupArn"]}
+        assert text_of(existing).endswith(":workgroup/*") and "${AWS::AccountId}" in text_of(existing)
+    # the RedshiftDbRoles tag is read at sign-in (AWS documents tag:GetResources and tag:GetTagKeys for it)
+    assert actions_of(serverless["ReadOwnRoleTagsAtSignIn"]) == {"tag:getresources", "tag:gettagkeys"}
+    provisioned = {s["Sid"]: s for s in guarded["RedshiftIsProvisioned"]}
+    assert set(provisioned) == {"RunStatementsOnTheCluster", "ClusterCredentials"}
+    assert text_of(provisioned["RunStatementsOnTheCluster"]["Resource"]).endswith(":cluster:${RedshiftClusterId}")
+    assert actions_of(provisioned["ClusterCredentials"]) == {"redshift:getclustercredentials"}
+    resources = {text_of(r) for r in as_list(provisioned["ClusterCredentials"]["Resource"])}
     assert all("${RedshiftClusterId}" in resource for resource in resources)
-    # Every Redshift permission is conditional: a stack without a warehouse grants none.
-    unguarded = [s for s in function_statements("LoadRedshiftFunction") if any("redshift" in a for a in actions_of(s))]
-    assert len(unguarded) == len(guarded["RedshiftIsServerless"]) + len(guarded["RedshiftIsProvisioned"])
+    # following statements: only those this role ran, and only when there is a warehouse at all
+    [follow] = guarded["UsesAWarehouse"]
+    assert actions_of(follow) == {
+        "redshift-data:describestatement",
+        "redshift-data:getstatementresult",
+        "redshift-data:cancelstatement",
+    }
+    assert follow["Condition"] == {"StringEquals": {"redshift-data:statement-owner-iam-userid": "${aws:userid}"}}
+    # every Redshift permission is conditional: a stack without a warehouse grants none
+    unguarded = [
+        s
+        for s in function_statements("LoadRedshiftFunction")
+        if any(a.startswith(("redshift", "tag:")) for a in actions_of(s))
+    ]
+    assert len(unguarded) == sum(len(statements) for statements in guarded.values())
+
+
+def test_the_loaders_role_carries_the_database_role_serverless_grants_at_sign_in() -> None:
+    tags = RESOURCES["LoadRedshiftRole"]["Properties"]["Tags"]
+    assert {"Key": "RedshiftDbRoles", "Value": "energylake_loader"} in tags
+    from energylake.warehouse.redshift.setup import LOADER_ROLE
+
+    assert LOADER_ROLE == "energylake_loader"  # the role the setup creates and grants CREATE on the schema
 
 
 def test_load_redshift_configuration_comes_from_the_parameters() -> None:
@@ -64,10 +95,11 @@ def test_load_redshift_configuration_comes_from_the_parameters() -> None:
 
     fields = {f"ENERGYLAKE_{name.upper()}" for name in Settings.model_fields if name.startswith("redshift_")}
     assert set(variables) <= fields
-    assert properties["VpcConfig"]["Fn::If"][0] == "LoadInVpc"
-    assert properties["VpcConfig"]["Fn::If"][2] == {"Ref": "AWS::NoValue"}
+    # No VPC (the Data API is an AWS endpoint), no driver and no pyarrow in the package
+    assert "VpcConfig" not in properties
     requirements = (REPO_ROOT / properties["CodeUri"] / "requirements.txt").read_text()
-    assert "redshift_connector" in requirements and "sqlglot" in requirements
+    installed = {line.split(">")[0].split("=")[0].strip() for line in requirements.splitlines() if line[:1].isalpha()}
+    assert installed == {"sqlglot"}
 
 
 def test_conditions_are_wired() -> None:
@@ -75,15 +107,35 @@ def test_conditions_are_wired() -> None:
     assert conditions["CreateServerlessWarehouse"] == {"Fn::Equals": [{"Ref": "CreateRedshiftServerless"}, "true"]}
     assert conditions["RedshiftIsServerless"] == {"Fn::Equals": [{"Ref": "RedshiftMode"}, "serverless"]}
     assert conditions["RedshiftIsProvisioned"] == {"Fn::Equals": [{"Ref": "RedshiftMode"}, "provisioned"]}
+    assert conditions["UsesAWarehouse"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "RedshiftMode"}, "none"]}]}
     assert conditions["CreateCopyRole"] == {
         "Fn::And": [{"Condition": "CreateServerlessWarehouse"}, {"Fn::Equals": [{"Ref": "RedshiftCopyRoleArn"}, ""]}]
     }
-    assert RESOURCES["WarehouseNamespace"]["Condition"] == "CreateServerlessWarehouse"
-    assert RESOURCES["WarehouseWorkgroup"]["Condition"] == "CreateServerlessWarehouse"
+    for created in ("WarehouseNamespace", "WarehouseWorkgroup", "WarehouseSetup", "WarehouseSetupFunction"):
+        assert RESOURCES[created]["Condition"] == "CreateServerlessWarehouse", created
     assert RESOURCES["WarehouseCopyRole"]["Condition"] == "CreateCopyRole"
     assert TEMPLATE["Parameters"]["RedshiftMode"]["AllowedValues"] == ["serverless", "provisioned", "none"]
     assert TEMPLATE["Parameters"]["RedshiftMode"]["Default"] == "none"
-    assert set(TEMPLATE["Rules"]) >= {"CreatedWarehouseIsServerless", "ExistingWarehouseNeedsCopyRole"}
+    assert set(TEMPLATE["Rules"]) >= {
+        "CreatedWarehouseIsServerless",
+        "CreatedWorkgroupNeedsSubnets",
+        "ExistingWarehouseNeedsCopyRole",
+    }
+
+
+def test_a_created_workgroup_without_subnets_is_refused_with_a_reason() -> None:
+    # The loader needs no network (Data API); where the workgroup lives is the operator's choice, so the stack
+    # refuses to guess (it would land in whatever default VPC exists, or fail where none does).
+    rule = TEMPLATE["Rules"]["CreatedWorkgroupNeedsSubnets"]
+    assert rule["RuleCondition"] == {"Fn::Equals": [{"Ref": "CreateRedshiftServerless"}, "true"]}
+    [assertion] = rule["Assertions"]
+    assert assertion["Assert"] == {"Fn::Not": [{"Fn::Contains": [{"Ref": "RedshiftSubnetIds"}, ""]}]}
+    assert "needs RedshiftSubnetIds" in assertion["AssertDescription"]
+    assert "Redshift Data API" in assertion["AssertDescription"]
+    workgroup = RESOURCES["WarehouseWorkgroup"]["Properties"]
+    assert workgroup["SubnetIds"] == {
+        "Fn::If": ["WorkgroupSubnetsGiven", {"Ref": "RedshiftSubnetIds"}, {"Ref": "AWS::NoValue"}]
+    }
 
 
 def test_created_namespace_keeps_its_admin_password_out_of_the_template() -> None:
@@ -98,7 +150,36 @@ def test_created_namespace_keeps_its_admin_password_out_of_the_template() -> Non
     assert RESOURCES["WarehouseWorkgroup"]["Properties"]["NamespaceName"] == {"Ref": "WarehouseNamespace"}
 
 
-def test_copy_role_only_reads_the_loadable_zones() -> None:
+def test_a_created_namespace_is_set_up_at_deploy_time_as_its_admin() -> None:
+    # GIVEN the setup custom resource of a created namespace
+    setup = RESOURCES["WarehouseSetup"]["Properties"]
+    assert setup["ServiceToken"] == {"Fn::GetAtt": ["WarehouseSetupFunction", "Arn"]}
+    assert (setup["WorkgroupName"], setup["NamespaceName"]) == (
+        {"Ref": "WarehouseWorkgroup"},
+        {"Ref": "WarehouseNamespace"},
+    )
+    assert (setup["Database"], setup["SchemaName"]) == ({"Ref": "RedshiftDatabase"}, {"Ref": "RedshiftSchema"})
+    assert setup["LoaderUsers"] == [{"Fn::Sub": "IAMR:${LoadRedshiftRole}"}]
+    assert setup["ReaderUsers"] == {"Fn::If": ["ReaderUserGiven", [{"Ref": "RedshiftReaderUser"}], []]}
+    # ... re-run when the code that writes the setup changes
+    assert setup["SetupFunctionVersion"] == {"Ref": "WarehouseSetupFunction.Version"}
+    assert setup["CommonLayerVersion"] == {"Ref": "CommonLayer"}
+    # THEN its function runs SQL on that workgroup only, follows only its own statements, and reads only the admin
+    # secret Redshift manages for that namespace (found through GetNamespace on that namespace)
+    by_sid = {s["Sid"]: s for s in role_statements("WarehouseSetupRole")}
+    assert actions_of(by_sid["RunStatementsOnTheWorkgroup"]) == {"redshift-data:executestatement"}
+    assert by_sid["RunStatementsOnTheWorkgroup"]["Resource"] == {
+        "Fn::GetAtt": ["WarehouseWorkgroup", "Workgroup.WorkgroupArn"]
+    }
+    assert by_sid["FollowOwnStatements"]["Condition"] == {
+        "StringEquals": {"redshift-data:statement-owner-iam-userid": "${aws:userid}"}
+    }
+    assert by_sid["FindTheAdminSecret"]["Resource"] == {"Fn::GetAtt": ["WarehouseNamespace", "Namespace.NamespaceArn"]}
+    assert text_of(by_sid["AdminSecret"]["Resource"]).endswith(":secret:redshift!${WarehouseNamespace}-*")
+    assert FUNCTIONS["WarehouseSetupFunction"]["Properties"]["CodeUri"] == "functions/warehouse_setup/"
+
+
+def test_copy_role_reads_the_loadable_zones_and_the_copy_manifests_only() -> None:
     trust = RESOURCES["WarehouseCopyRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert {service for s in trust for service in as_list(s["Principal"]["Service"])} == {
         "redshift.amazonaws.com",
@@ -118,8 +199,11 @@ def test_copy_role_only_reads_the_loadable_zones() -> None:
         assert not actions & WRITE_ACTIONS
         assert actions <= {"s3:getobject", "s3:listbucket", "kms:decrypt"}, statement.get("Sid")
         if "s3:getobject" in actions:
+            # COPY ... MANIFEST reads the manifest the loader wrote with this role too
             assert {text_of(r) for r in as_list(statement["Resource"])} == {
-                f"${{LakeBucket.Arn}}/{zone}/*" for zone in ("silver", "gold")
+                "${LakeBucket.Arn}/silver/*",
+                "${LakeBucket.Arn}/gold/*",
+                "${LakeBucket.Arn}/artifacts/redshift/copy-manifests/*",
             }
 
 
@@ -152,20 +236,18 @@ def test_quicksight_reads_the_warehouse_with_a_secret() -> None:
     assert [p["Principal"] for p in source["Permissions"]] == [{"Ref": "QuickSightPrincipalArn"}]
 
 
-def _quicksight_type(arrow_type: Any) -> str:
-    import pyarrow as pa
-
-    if pa.types.is_timestamp(arrow_type) or pa.types.is_date(arrow_type):
+def _quicksight_type(kind: str) -> str:
+    if kind in ("timestamp_utc", "date32"):
         return "DATETIME"
-    if pa.types.is_string(arrow_type):
+    if kind == "string":
         return "STRING"
-    if pa.types.is_floating(arrow_type):
+    if kind == "float64":
         return "DECIMAL"
-    if pa.types.is_integer(arrow_type):
+    if kind.startswith("int"):
         return "INTEGER"
-    if pa.types.is_boolean(arrow_type):
+    if kind == "bool":
         return "BOOLEAN"
-    raise AssertionError(f"no QuickSight type for {arrow_type}")
+    raise AssertionError(f"no QuickSight type for {kind}")
 
 
 def test_quicksight_has_a_data_set_per_gold_table() -> None:
@@ -192,7 +274,7 @@ def test_quicksight_data_set_columns_are_the_warehouse_columns(data_set: str) ->
     assert relational["Schema"] == {"Ref": "RedshiftSchema"}
     table = WAREHOUSE.table(relational["Name"])
     columns = [(column["Name"], column["Type"]) for column in relational["InputColumns"]]
-    assert columns == [(column.name, _quicksight_type(column.type)) for column in table.columns]
+    assert columns == [(column.name, _quicksight_type(column.kind)) for column in table.columns]
     # The warehouse table is schema.py's gold contract plus loaded_at_utc.
     assert [name for name, _ in columns][:-1] == list(GOLD_TABLES[relational["Name"]].column_names)
     assert [p["Principal"] for p in properties["Permissions"]] == [{"Ref": "QuickSightPrincipalArn"}]

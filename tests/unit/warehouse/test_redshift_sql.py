@@ -1,14 +1,18 @@
-"""Redshift SQL generation: every statement parses in sqlglot's Redshift dialect, the load is golden, literals are
-refused rather than escaped, and every MERGE matches on exactly the natural key.
+"""Redshift SQL generation: every statement parses in sqlglot's Redshift dialect, the load is golden (one COPY of a
+manifest), the migration is one batch that locks, creates, grants and records its version last, a changed table or
+view without a new version is caught, literals are refused rather than escaped, and every MERGE matches on exactly
+the natural key.
 
-redshift_connector cannot talk to PostgreSQL, so these tests check the SQL text itself; a run against a real cluster
-belongs in a credential-gated test."""
+No Redshift runs here (none is reachable), so these tests check the SQL text itself; a run against a real
+workgroup is the credential-gated test in tests/functional/warehouse/test_redshift_handler.py."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
+import re
 
-import pyarrow as pa
 import pytest
 import sqlglot
 from sqlglot import exp
@@ -20,12 +24,12 @@ from energylake.window import Window
 
 ROLE = "arn:aws:iam::123456789012:role/energylake-redshift-copy"
 LAKE = "s3://energylake-lake"
+MANIFEST = f"{LAKE}/artifacts/redshift/copy-manifests/ercot_spp/2024-11-03_2024-11-03/L.json"
 # Operating day 2024-11-03 (the fall-back Sunday: 25 hours) spans two UTC dates.
 NOV_3 = Window(dt.date(2024, 11, 3), dt.date(2024, 11, 3))
 START_UTC = NOV_3.start_utc
 
 GOLDEN_ERCOT_SPP = """
-BEGIN;
 CREATE TEMP TABLE stage_ercot_spp (
     market VARCHAR(8) NOT NULL,
     settlement_point VARCHAR(64) NOT NULL,
@@ -38,10 +42,7 @@ CREATE TEMP TABLE stage_ercot_spp (
     run_id VARCHAR(64) NOT NULL,
     fetched_at_utc TIMESTAMPTZ NOT NULL
 );
-COPY stage_ercot_spp FROM 's3://energylake-lake/silver/dataset=spp_rt/date=2024-11-03/' IAM_ROLE 'arn:aws:iam::123456789012:role/energylake-redshift-copy' FORMAT AS PARQUET;
-COPY stage_ercot_spp FROM 's3://energylake-lake/silver/dataset=spp_rt/date=2024-11-04/' IAM_ROLE 'arn:aws:iam::123456789012:role/energylake-redshift-copy' FORMAT AS PARQUET;
-COPY stage_ercot_spp FROM 's3://energylake-lake/silver/dataset=spp_dam/date=2024-11-03/' IAM_ROLE 'arn:aws:iam::123456789012:role/energylake-redshift-copy' FORMAT AS PARQUET;
-COPY stage_ercot_spp FROM 's3://energylake-lake/silver/dataset=spp_dam/date=2024-11-04/' IAM_ROLE 'arn:aws:iam::123456789012:role/energylake-redshift-copy' FORMAT AS PARQUET;
+COPY stage_ercot_spp FROM 's3://energylake-lake/artifacts/redshift/copy-manifests/ercot_spp/2024-11-03_2024-11-03/L.json' IAM_ROLE 'arn:aws:iam::123456789012:role/energylake-redshift-copy' FORMAT AS PARQUET MANIFEST;
 CREATE TEMP TABLE stage_ercot_spp_latest AS
 SELECT market, settlement_point, settlement_point_type, interval_start_utc, interval_end_utc, price_usd_mwh, source_dataset, raw_key, run_id, fetched_at_utc
 FROM (
@@ -57,13 +58,17 @@ WHEN MATCHED THEN UPDATE SET interval_end_utc = s.interval_end_utc, price_usd_mw
 WHEN NOT MATCHED THEN INSERT (market, settlement_point, settlement_point_type, interval_start_utc, interval_end_utc, price_usd_mwh, source_dataset, raw_key, run_id, fetched_at_utc, loaded_at_utc) VALUES (s.market, s.settlement_point, s.settlement_point_type, s.interval_start_utc, s.interval_end_utc, s.price_usd_mwh, s.source_dataset, s.raw_key, s.run_id, s.fetched_at_utc, GETDATE());
 DROP TABLE stage_ercot_spp_latest;
 DROP TABLE stage_ercot_spp;
-END;
 """  # noqa: E501
+
+# The DDL each schema version creates (sql.ddl_fingerprint). A change to a table, a procedure or a view changes the
+# fingerprint: it must come with a new Migration (its version is what makes deployed loaders migrate), and a new line
+# here. Never edit an existing line.
+DDL_FINGERPRINTS = {2: "2d73ce5bf081bd23"}
 
 
 def _load(table: str, **overrides: object) -> list[str]:
     arguments: dict[str, object] = {
-        "s3_uri": LAKE,
+        "manifest_uri": MANIFEST,
         "iam_role_arn": ROLE,
         "window": NOV_3,
     }
@@ -72,12 +77,20 @@ def _load(table: str, **overrides: object) -> list[str]:
 
 
 def _all_statements() -> list[str]:
-    newer = WAREHOUSE.with_column("ercot_spp", WarehouseColumn("note", pa.string(), True, "x"), "add note")
-    statements = redshift.migration_statements() + redshift.migration_statements("analytics", model=newer)
-    statements += redshift.view_statements() + redshift.view_statements("analytics")
+    newer = WAREHOUSE.with_column("ercot_spp", WarehouseColumn("note", "string", True, "x"), "add note")
+    statements = redshift.migration_statements(reader_role="energylake_reader")
+    statements += redshift.migration_statements("analytics", model=newer)
+    statements += [redshift.schema_version_sql(), redshift.schema_version_sql("analytics")]
     for table in WAREHOUSE.table_names:
         statements += _load(table)
     return statements
+
+
+_COMMAND_SHAPES = (
+    r"CALL [a-z_]+\.[a-z_]+\(.*\)"
+    r"|LOCK [a-z_]+\.[a-z_]+"
+    r"|GRANT SELECT ON ALL TABLES IN SCHEMA [a-z_]+ TO ROLE [a-z_]+"
+)
 
 
 def _parse(statement: str) -> exp.Expression:
@@ -91,9 +104,10 @@ def test_every_generated_statement_parses_in_the_redshift_dialect() -> None:
     assert len(statements) > 60
     for statement in statements:
         tree = _parse(statement)
-        # sqlglot falls back to an opaque Command for syntax it does not model; only CALL may do so
+        # sqlglot falls back to an opaque Command for syntax it does not model: only CALL, LOCK and the reader's
+        # GRANT (Redshift's "TO ROLE") may, and those must be exactly of the shapes Redshift documents
         if isinstance(tree, exp.Command):
-            assert statement.startswith("CALL "), statement
+            assert re.fullmatch(_COMMAND_SHAPES, statement, flags=re.DOTALL), statement
 
 
 def test_golden_load_statements_for_ercot_spp() -> None:
@@ -121,29 +135,45 @@ def test_merge_matches_on_exactly_the_natural_key(table: object) -> None:
 
 
 @pytest.mark.parametrize("table", WAREHOUSE.tables, ids=lambda t: t.name)
-def test_load_is_one_transaction_and_the_stage_matches_the_parquet_columns(table: object) -> None:
+def test_a_load_is_one_copy_of_a_manifest_into_a_stage_that_matches_the_parquet_columns(table: object) -> None:
     model_table = WAREHOUSE.table(table.name)  # type: ignore[attr-defined]
     statements = _load(model_table.name)
-    assert statements[0] == "BEGIN" and statements[-1] == "END"
-    stage = _parse(statements[1])
+    # the Data API batch is the transaction: no BEGIN/END of its own, at most 40 statements
+    assert not {"BEGIN", "END", "COMMIT"} & {s.split()[0] for s in statements}
+    assert len(statements) <= redshift.MAX_BATCH_STATEMENTS
+    stage = _parse(statements[0])
     assert isinstance(stage, exp.Create)
     stage_columns = [c.name for c in stage.find_all(exp.ColumnDef)]
     assert stage_columns == list(model_table.contract.column_names)  # COPY maps columnar data by position
     copies = [s for s in statements if s.startswith("COPY ")]
-    assert len(copies) == len(model_table.sources) * 2  # two UTC dates per source for this window
-    assert all(f"IAM_ROLE '{ROLE}' FORMAT AS PARQUET" in s for s in copies)
+    assert copies == [f"COPY stage_{model_table.name} FROM '{MANIFEST}' IAM_ROLE '{ROLE}' FORMAT AS PARQUET MANIFEST"]
 
 
-def test_explicit_prefixes_replace_the_default_ones() -> None:
-    prefixes = redshift.copy_prefixes("ercot_spp", s3_uri=LAKE, window=NOV_3)
-    assert prefixes[0] == "s3://energylake-lake/silver/dataset=spp_rt/date=2024-11-03/"
-    statements = _load("ercot_spp", prefixes=prefixes[:1])
-    assert [s for s in statements if s.startswith("COPY")] == [
-        f"COPY stage_ercot_spp FROM '{prefixes[0]}' IAM_ROLE '{ROLE}' FORMAT AS PARQUET"
+def test_the_prefixes_a_window_touches_and_the_manifest_of_their_objects() -> None:
+    # GIVEN the fall-back Sunday (two UTC dates) of a table fed by two datasets
+    prefixes = redshift.table_prefixes("ercot_spp", NOV_3)
+    assert prefixes == [
+        "silver/dataset=spp_rt/date=2024-11-03/",
+        "silver/dataset=spp_rt/date=2024-11-04/",
+        "silver/dataset=spp_dam/date=2024-11-03/",
+        "silver/dataset=spp_dam/date=2024-11-04/",
     ]
-    gold = redshift.copy_prefixes("system_hourly", s3_uri=LAKE + "/lake/", window=NOV_3)
-    assert gold == ["s3://energylake-lake/lake/gold/system_hourly/date=2024-11-03/",
-                    "s3://energylake-lake/lake/gold/system_hourly/date=2024-11-04/"]  # fmt: skip
+    assert redshift.table_prefixes("system_hourly", NOV_3) == [
+        "gold/system_hourly/date=2024-11-03/",
+        "gold/system_hourly/date=2024-11-04/",
+    ]
+    # WHEN its objects are written to a manifest THEN each is a mandatory entry with its length (Parquet needs it)
+    manifest = json.loads(redshift.copy_manifest([(f"{LAKE}/{prefixes[0]}a.parquet", 10), (f"{LAKE}/x.parquet", 0)]))
+    assert manifest == {
+        "entries": [
+            {"url": f"{LAKE}/{prefixes[0]}a.parquet", "mandatory": True, "meta": {"content_length": 10}},
+            {"url": f"{LAKE}/x.parquet", "mandatory": True, "meta": {"content_length": 0}},
+        ]
+    }
+    with pytest.raises(InvalidRequestError, match="at least one object"):
+        redshift.copy_manifest([])
+    with pytest.raises(InvalidRequestError, match="s3:// URL"):
+        redshift.copy_manifest([("https://x/y.parquet", 1)])
 
 
 @pytest.mark.parametrize(
@@ -173,9 +203,9 @@ def test_sql_literal_values() -> None:
     [
         ({"iam_role_arn": "arn:aws:iam::123456789012:role/x' OR '1'='1"}, "iam_role_arn"),
         ({"iam_role_arn": "arn:aws:iam::123:role/short-account"}, "iam_role_arn"),
-        ({"s3_uri": "s3://bucket/pre'fix"}, "s3_uri"),
-        ({"s3_uri": "https://bucket/prefix"}, "s3_uri"),
-        ({"prefixes": ["s3://bucket/a\nb/"]}, "prefix"),
+        ({"manifest_uri": "s3://bucket/pre'fix.json"}, "manifest_uri"),
+        ({"manifest_uri": "https://bucket/m.json"}, "manifest_uri"),
+        ({"manifest_uri": "s3://bucket/a\nb.json"}, "manifest_uri"),
         ({"schema_name": "energylake; DROP TABLE x"}, "schema_name"),
     ],
 )
@@ -203,23 +233,65 @@ def test_load_statements_refuse_a_bad_window() -> None:
         _load("ercot_spp", window=_NaiveStartWindow(NOV_3.start, NOV_3.end))
 
 
-def test_migrations_are_idempotent_by_construction() -> None:
-    statements = redshift.migration_statements()
-    assert statements[0] == "CREATE SCHEMA IF NOT EXISTS energylake"
+def test_the_migration_is_one_batch_that_locks_creates_grants_and_records_its_version_last() -> None:
+    statements = redshift.migration_statements(reader_role="energylake_reader")
+    # one Data API batch (one transaction): within the Sqls limit, the version table first, then the LOCK that
+    # serializes concurrent migrators; no CREATE SCHEMA (the setup makes it: the loader may only create IN it)
+    assert len(statements) <= redshift.MAX_BATCH_STATEMENTS
+    assert statements[0].startswith("CREATE TABLE IF NOT EXISTS energylake.schema_version (")
+    assert statements[1] == "LOCK energylake.schema_version"
+    assert not [s for s in statements if "CREATE SCHEMA" in s]
     creates = [s for s in statements if s.startswith("CREATE TABLE")]
     assert len(creates) == len(WAREHOUSE.tables) + 1  # + schema_version
     assert all(s.startswith("CREATE TABLE IF NOT EXISTS energylake.") for s in creates)
-    inserts = [s for s in statements if s.startswith("INSERT")]
-    assert len(inserts) == WAREHOUSE.version and all("WHERE NOT EXISTS" in s for s in inserts)
     spp = next(s for s in creates if "energylake.ercot_spp (" in s)
     assert spp.endswith(") DISTSTYLE KEY DISTKEY (settlement_point) COMPOUND SORTKEY (interval_start_utc)")
     assert "PRIMARY KEY (market, settlement_point, settlement_point_type, interval_start_utc)" in spp
     system = next(s for s in creates if "energylake.system_hourly (" in s)
     assert system.endswith("DISTSTYLE ALL COMPOUND SORTKEY (interval_start_utc)")
+    # the views come with the migration (never on a load), then the reader role's SELECT on all of it
+    views = [s for s in statements if s.startswith("CREATE OR REPLACE VIEW")]
+    assert len(views) == len(WAREHOUSE.views)
+    grant = statements.index("GRANT SELECT ON ALL TABLES IN SCHEMA energylake TO ROLE energylake_reader")
+    assert max(statements.index(v) for v in views) < grant
+    # every version recorded last, guarded: applying it twice records nothing twice
+    inserts = [s for s in statements if s.startswith("INSERT")]
+    assert statements[-len(inserts) :] == inserts and len(inserts) == WAREHOUSE.version
+    assert all("WHERE NOT EXISTS" in s for s in inserts)
+    assert redshift.schema_version_sql() == "SELECT MAX(version) FROM energylake.schema_version"
+    # without a reader role, no grant
+    assert not [s for s in redshift.migration_statements() if s.startswith("GRANT")]
+
+
+def test_a_change_to_the_ddl_needs_a_new_schema_version() -> None:
+    # GIVEN the DDL fingerprint of every released version
+    # THEN the current model's is the one pinned for its version: a table or view changed without a new Migration
+    # would never reach a deployed warehouse (loaders migrate only when the version is newer)
+    assert DDL_FINGERPRINTS.get(WAREHOUSE.version) == redshift.ddl_fingerprint(), (
+        f"the warehouse DDL changed: add a Migration (version {WAREHOUSE.version + 1}) and pin "
+        f"{WAREHOUSE.version + 1}: {redshift.ddl_fingerprint()!r} here"
+    )
+    # AND any change to a table or a view changes it
+    newer = WAREHOUSE.with_column("ercot_spp", WarehouseColumn("note", "string", True, "x"), "add note")
+    assert redshift.ddl_fingerprint(newer) != redshift.ddl_fingerprint()
+    edited = WarehouseModel(
+        WAREHOUSE.tables,
+        (*WAREHOUSE.views[:-1], dataclasses.replace(WAREHOUSE.views[-1], sql=WAREHOUSE.views[-1].sql + " ")),
+        WAREHOUSE.migrations,
+    )
+    assert redshift.ddl_fingerprint(edited) != redshift.ddl_fingerprint()
+
+
+def test_a_migration_over_the_data_apis_batch_limit_is_refused() -> None:
+    model = WAREHOUSE
+    for number in range(12):
+        model = model.with_column("ercot_spp", WarehouseColumn(f"note_{number}", "string", True, "x"), f"add {number}")
+    with pytest.raises(InvalidRequestError, match=r"over the Data API's 40 per batch"):
+        redshift.migration_statements(model=model)
 
 
 def test_a_newer_version_adds_its_column_through_the_guarded_procedure() -> None:
-    newer = WAREHOUSE.with_column("ercot_spp", WarehouseColumn("note", pa.string(), True, "x"), "add note")
+    newer = WAREHOUSE.with_column("ercot_spp", WarehouseColumn("note", "string", True, "x"), "add note")
     statements = redshift.migration_statements(model=newer)
     procedure = next(s for s in statements if s.startswith("CREATE OR REPLACE PROCEDURE"))
     assert "IF NOT EXISTS (SELECT 1 FROM information_schema.columns" in procedure
@@ -279,9 +351,8 @@ def test_version_2_fills_old_null_types_and_replaces_the_price_tables_primary_ke
         "CALL energylake.energylake_replace_primary_key(2, 'ercot_spp_hourly', "
         "'settlement_point, settlement_point_type, interval_start_utc')",
     ]
-    version_1 = next(i for i, s in enumerate(statements) if s.startswith("INSERT") and "SELECT 1," in s)
     version_2 = next(i for i, s in enumerate(statements) if s.startswith("INSERT") and "SELECT 2," in s)
-    assert version_1 < statements.index(calls[0]) < statements.index(calls[-1]) < version_2 == len(statements) - 1
+    assert statements.index(calls[0]) < statements.index(calls[-1]) < version_2 == len(statements) - 1
     assert "the settlement point type joins the keys of the price tables" in statements[version_2]
     # AND a model without such versions emits neither procedure
     first = redshift.migration_statements(

@@ -9,6 +9,7 @@ Zones are prefixes of one lake root (a local folder or ``s3://bucket[/prefix]``,
     quality/dataset=<d>/date=<raw day>/<group>.json                    the quality report of every curated group
     quarantine/dataset=<d>/date=<raw day>/<group>/...                  failed groups' rows and rejected rows
     _state/backfill-<start>-<end>.json                                 a local backfill's finished chunks
+    artifacts/redshift/copy-manifests/<table>/<start>_<end>/<load>.json  a Redshift load's COPY manifest
 
 Raw ``date`` is the operating day a request asked for (the partition it lands in); silver and gold ``date`` is the
 UTC date of each row's time column, because a Central operating day straddles two UTC dates.
@@ -270,3 +271,14 @@ def glue_artifact_key(digest: str, name: str) -> str:
     if not re.fullmatch(r"[0-9a-f]{8,64}", digest) or not re.fullmatch(r"[A-Za-z0-9._-]+", name):
         raise StorageError(f"invalid Glue artifact digest {digest!r} or name {name!r}")
     return f"{GLUE_ARTIFACTS_PREFIX}{digest}/{name}"
+
+
+REDSHIFT_MANIFESTS_PREFIX = "artifacts/redshift/copy-manifests/"  # the COPY role reads these and the loadable zones
+
+
+def redshift_copy_manifest_key(table: str, start: dt.date, end: dt.date, load_id: str) -> str:
+    """Where one Redshift load writes the COPY manifest of ``table`` for the operating days ``start``..``end``: one
+    key per load (``load_id``), so two loads of the same window never read each other's manifest."""
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,126}", table) or not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", load_id):
+        raise StorageError(f"invalid Redshift manifest table {table!r} or load id {load_id!r}")
+    return f"{REDSHIFT_MANIFESTS_PREFIX}{table}/{start.isoformat()}_{end.isoformat()}/{load_id}.json"

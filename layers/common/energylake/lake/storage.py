@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -46,6 +46,11 @@ class Storage(Protocol):
 
     def list(self, prefix: str) -> Iterator[str]:
         """Keys under ``prefix``, sorted."""
+        ...
+
+    def list_sizes(self, prefix: str) -> Sequence[tuple[str, int]]:
+        """``(key, size in bytes)`` of every object under ``prefix``, sorted by key (a Redshift COPY manifest of
+        Parquet files must state each file's length)."""
         ...
 
 
@@ -154,6 +159,9 @@ class LocalStorage:
                 keys.append(relative)
         return iter(sorted(keys))
 
+    def list_sizes(self, prefix: str) -> Sequence[tuple[str, int]]:
+        return [(key, self._path(key).stat().st_size) for key in self.list(prefix)]
+
 
 class S3Storage:
     def __init__(self, bucket: str, prefix: str = "", *, client: S3Client | None = None) -> None:
@@ -244,11 +252,15 @@ class S3Storage:
         return True
 
     def list(self, prefix: str) -> Iterator[str]:
+        return iter([key for key, _ in self.list_sizes(prefix)])
+
+    def list_sizes(self, prefix: str) -> Sequence[tuple[str, int]]:
+        # One listing gives both: ListObjectsV2 returns each object's Size with its Key.
         paginator = self.client.get_paginator("list_objects_v2")
-        keys: list[str] = []
+        found: list[tuple[str, int]] = []
         for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix):
-            keys.extend(item["Key"][len(self.prefix) :] for item in page.get("Contents", []))
-        return iter(sorted(keys))
+            found.extend((item["Key"][len(self.prefix) :], int(item["Size"])) for item in page.get("Contents", []))
+        return sorted(found)
 
 
 def _s3_metadata(metadata: dict[str, str]) -> dict[str, str]:

@@ -20,18 +20,16 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import logging
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
 from energylake.errors import EnergylakeError
 from energylake.lake.layout import LakeUri, glue_artifact_key
 from energylake.lake.storage import Storage
+from energylake.lambdas._custom_resource import parse_request, respond
 
 __all__ = ["GlueArtifacts", "PublishedArtifacts", "glue_artifacts", "handle", "publish"]
 
@@ -115,50 +113,9 @@ def publish(artifacts: GlueArtifacts, storage: Storage, lake: LakeUri) -> Publis
     return PublishedArtifacts(digest, locations[SCRIPT_NAME], locations[PACKAGE_NAME])
 
 
-class _CustomResourceRequest(BaseModel):
-    """What this function reads of a CloudFormation custom resource request (Powertools' models require every
-    field; a request we cannot answer must at least name where to send the failure)."""
-
-    model_config = ConfigDict(populate_by_name=True, extra="ignore")
-
-    request_type: str = Field(alias="RequestType")
-    response_url: str = Field(alias="ResponseURL", pattern=r"^https://")
-    stack_id: str = Field(alias="StackId")
-    request_id: str = Field(alias="RequestId")
-    logical_resource_id: str = Field(alias="LogicalResourceId")
-    physical_resource_id: str | None = Field(default=None, alias="PhysicalResourceId")
-
-
-def _respond(request: _CustomResourceRequest, status: str, reason: str, physical_id: str, data: dict[str, str]) -> None:
-    import httpx
-
-    body = {
-        "Status": status,
-        "Reason": reason[:1000],  # one line; CloudFormation shows it in the stack's events
-        "PhysicalResourceId": physical_id,
-        "StackId": request.stack_id,
-        "RequestId": request.request_id,
-        "LogicalResourceId": request.logical_resource_id,
-        "NoEcho": False,
-        "Data": data,
-    }
-    # The URL is a presigned S3 PUT: an empty Content-Type keeps its signature valid.
-    transport = httpx.HTTPTransport(retries=3)
-    with httpx.Client(transport=transport, timeout=30.0) as client:
-        response = client.put(request.response_url, content=json.dumps(body).encode(), headers={"Content-Type": ""})
-        response.raise_for_status()
-
-
 def handle(event: object, *, package_dir: Path, script: Path, storage: Storage, lake: LakeUri) -> dict[str, Any]:
     """Answer one custom resource request; returns what was reported (for logs and tests)."""
-    if not isinstance(event, dict):
-        raise EnergylakeError(f"invalid custom resource request: expected a JSON object, got {type(event).__name__}")
-    try:
-        request = _CustomResourceRequest.model_validate(event)
-    except ValidationError as exc:
-        # Nowhere to answer: fail the invocation so the error is logged (CloudFormation times out the resource).
-        fields = ", ".join(".".join(str(part) for part in error["loc"]) for error in exc.errors())
-        raise EnergylakeError(f"invalid custom resource request: bad or missing {fields}") from None
+    request = parse_request(event)  # nowhere to answer a bad one: the invocation fails, its log says why
     physical_id = request.physical_resource_id or f"{request.logical_resource_id}-unpublished"
     data: dict[str, str] = {}
     try:
@@ -173,5 +130,5 @@ def handle(event: object, *, package_dir: Path, script: Path, storage: Storage, 
     except Exception as exc:  # every failure must reach CloudFormation, or the stack waits an hour
         logger.exception("publishing the Glue artifacts failed")
         status, reason = "FAILED", f"publishing the Glue artifacts failed: {type(exc).__name__}: {exc}".splitlines()[0]
-    _respond(request, status, reason, physical_id, data)
+    respond(request, status, reason, physical_id, data)
     return {"Status": status, "Reason": reason, "PhysicalResourceId": physical_id, "Data": data}

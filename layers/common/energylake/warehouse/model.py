@@ -3,12 +3,13 @@
 Both warehouses are generated from this module: :mod:`energylake.warehouse.duckdb` (the embedded default) and
 :mod:`energylake.warehouse.redshift.sql` (SQL for the AWS deployment). Nothing here talks to a database.
 
-* **Tables** take their columns, types and natural keys from :mod:`energylake.contracts.schemas` (the contracts),
+* **Tables** take their columns, types and natural keys from :mod:`energylake.contracts.tables` (the contracts),
   plus ``loaded_at_utc`` (when the loader wrote the row's current version). Silver-fed tables keep all four lineage
   columns (``source_dataset``, ``raw_key``, ``run_id``, ``fetched_at_utc``): any warehouse number traces back to the
   raw bytes and the curation run; duplicates by natural key are resolved by the latest ``fetched_at_utc``.
-* **Types** map from pyarrow once per dialect (:func:`duckdb_type`, :func:`redshift_type`, in :mod:`.shapes` with
-  the dataclasses a model is made of, re-exported here).
+* **Types** map from the contracts' type names once per dialect (:func:`duckdb_type`, :func:`redshift_type`, in
+  :mod:`.shapes` with the dataclasses a model is made of, re-exported here). Nothing here imports pyarrow: the
+  Redshift loader's Lambda ships without it.
 * **Migrations** are numbered; version 1 creates everything. A later version lists the columns it adds (they must
   be nullable), the columns that became required with the value their old NULLs get, and the tables whose natural
   key changed (version 2: the settlement point type joined the price tables' keys); ``CREATE TABLE IF NOT EXISTS``
@@ -21,7 +22,7 @@ Both warehouses are generated from this module: :mod:`energylake.warehouse.duckd
 
 from __future__ import annotations
 
-from energylake.contracts import schemas as silver
+from energylake.contracts import tables as silver
 from energylake.warehouse.shapes import (
     DEFAULT_VARCHAR,
     LOADED_AT,

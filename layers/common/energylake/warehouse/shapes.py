@@ -1,15 +1,18 @@
 """The shapes a warehouse model is made of (columns, tables, Redshift distribution, migrations, views, the model) and
-the pyarrow -> SQL type mapping per dialect. :mod:`energylake.warehouse.model` fills them in: the tables and views."""
+the contract type -> SQL type mapping per dialect. :mod:`energylake.warehouse.model` fills them in: the tables and
+views.
+
+Column types are the contracts' type names (:data:`energylake.contracts.tables.ColumnType`), never pyarrow objects:
+the Redshift loader's Lambda ships without pyarrow, and the model must import there.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-import pyarrow as pa
-
-from energylake.contracts import schemas as silver
+from energylake.contracts import tables as contracts
+from energylake.contracts.tables import ColumnType
 from energylake.lake import layout
 
 Zone = Literal["silver", "gold"]
@@ -39,7 +42,7 @@ VARCHAR_WIDTHS: dict[str, int] = {
 @dataclass(frozen=True)
 class WarehouseColumn:
     name: str
-    type: pa.DataType
+    kind: ColumnType  # the contract type name (energylake.contracts.tables)
     nullable: bool
     description: str
     varchar_length: int | None = None  # Redshift width for strings
@@ -61,7 +64,7 @@ class WarehouseTable:
     description: str
     zone: Zone
     sources: tuple[str, ...]  # silver dataset names (silver/dataset=<d>/) or the gold table (gold/<t>/)
-    contract: silver.TableSchema  # the schema.py contract the columns come from
+    contract: contracts.TableSchema  # the contract (energylake.contracts.tables) the columns come from
     distribution: Distribution
     freshness_column: str | None = None  # what "newest" means in v_data_freshness (default: the time column)
     extra_columns: tuple[WarehouseColumn, ...] = ()  # columns added after version 1 that schema.py does not hold
@@ -80,10 +83,10 @@ class WarehouseTable:
         columns = tuple(
             WarehouseColumn(
                 c.name,
-                c.type,
+                c.kind,
                 c.nullable,
                 c.description + (f" [{c.unit}]" if c.unit else ""),
-                _varchar_length(c.name) if pa.types.is_string(c.type) else None,
+                _varchar_length(c.name) if c.kind == "string" else None,
             )
             for c in self.contract.columns
         )
@@ -91,7 +94,7 @@ class WarehouseTable:
 
     @property
     def columns(self) -> tuple[WarehouseColumn, ...]:
-        loaded = WarehouseColumn(LOADED_AT, silver.UTC_TIMESTAMP, False, "when the loader wrote this row version")
+        loaded = WarehouseColumn(LOADED_AT, "timestamp_utc", False, "when the loader wrote this row version")
         return (*self.source_columns, loaded)
 
     @property
@@ -204,34 +207,27 @@ class WarehouseModel:
 
 # --- type mapping ------------------------------------------------------------------------------------------------
 
-
-def _check_utc(arrow_type: pa.DataType) -> None:
-    if pa.types.is_timestamp(arrow_type) and arrow_type.tz not in ("UTC", "+00:00"):
-        raise TypeError(f"warehouse timestamps are UTC instants; got {arrow_type}")
-
-
-# (test, DuckDB type, Redshift type); strings are special-cased for their Redshift width.
-_TYPES: tuple[tuple[Callable[[pa.DataType], bool], str, str], ...] = (
-    (pa.types.is_timestamp, "TIMESTAMPTZ", "TIMESTAMPTZ"),
-    (pa.types.is_float64, "DOUBLE", "DOUBLE PRECISION"),
-    (pa.types.is_int8, "SMALLINT", "SMALLINT"),
-    (pa.types.is_int16, "SMALLINT", "SMALLINT"),
-    (pa.types.is_int32, "INTEGER", "INTEGER"),
-    (pa.types.is_int64, "BIGINT", "BIGINT"),
-    (pa.types.is_boolean, "BOOLEAN", "BOOLEAN"),
-    (pa.types.is_date32, "DATE", "DATE"),
-)
+# Contract type -> (DuckDB type, Redshift type); strings are special-cased for their Redshift width. Every instant is a
+# UTC timestamp (the contracts have no other timestamp type): TIMESTAMPTZ in both.
+_TYPES: dict[str, tuple[str, str]] = {
+    "timestamp_utc": ("TIMESTAMPTZ", "TIMESTAMPTZ"),
+    "float64": ("DOUBLE", "DOUBLE PRECISION"),
+    "int8": ("SMALLINT", "SMALLINT"),
+    "int16": ("SMALLINT", "SMALLINT"),
+    "int32": ("INTEGER", "INTEGER"),
+    "int64": ("BIGINT", "BIGINT"),
+    "bool": ("BOOLEAN", "BOOLEAN"),
+    "date32": ("DATE", "DATE"),
+}
 
 
 def _sql_type(column: WarehouseColumn, dialect: Literal["duckdb", "redshift"]) -> str:
-    t = column.type
-    _check_utc(t)
-    if pa.types.is_string(t) or pa.types.is_large_string(t):
+    if column.kind == "string":
         return "VARCHAR" if dialect == "duckdb" else f"VARCHAR({column.varchar_length or DEFAULT_VARCHAR})"
-    for test, duck, red in _TYPES:
-        if test(t):
-            return duck if dialect == "duckdb" else red
-    raise TypeError(f"no {'DuckDB' if dialect == 'duckdb' else 'Redshift'} type for {column.name}: {t}")
+    if column.kind not in _TYPES:
+        raise TypeError(f"no {'DuckDB' if dialect == 'duckdb' else 'Redshift'} type for {column.name}: {column.kind}")
+    duck, red = _TYPES[column.kind]
+    return duck if dialect == "duckdb" else red
 
 
 def duckdb_type(column: WarehouseColumn) -> str:

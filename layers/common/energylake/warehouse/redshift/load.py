@@ -1,109 +1,80 @@
-"""The Redshift load: a window of silver/gold Parquet into Redshift, one transaction per table.
+"""The Redshift load: a window of silver/gold Parquet into Redshift through the Redshift Data API, one transaction per
+table and chunk of days, migrating first only when the schema is behind the code.
 
 LoadRedshiftFunction (:mod:`energylake.lambdas.load_redshift`) calls :func:`load_window`. What one load does, for a
 window of operating days and a list of tables (in the model's order: silver-fed tables first, then gold):
 
-1. connect (``redshift_connector`` with IAM auth: Serverless by workgroup, or provisioned by cluster + db user; no
-   password anywhere), autocommit off;
-2. run :func:`energylake.warehouse.redshift.sql.migration_statements` then
-   :func:`~energylake.warehouse.redshift.sql.view_statements` once (idempotent DDL) and commit;
-3. for each table, in order: list which of its COPY prefixes exist (one per source dataset and UTC date partition
-   the window touches, :func:`~energylake.warehouse.redshift.sql.copy_prefixes`), then execute
-   :func:`~energylake.warehouse.redshift.sql.load_statements` with those prefixes (``BEGIN``, stage table, one ``COPY``
-   per prefix, dedupe to the window, ``MERGE`` on the natural key, ``END``) as ONE transaction.
+1. **Read the schema version** (:func:`~energylake.warehouse.redshift.sql.schema_version_sql`, one query). Older than
+   the code's (:attr:`WarehouseModel.version`; "does not exist" counts as 0): run the migration batch
+   (:func:`~energylake.warehouse.redshift.sql.migration_statements`: tables, guarded changes, views, the reader role's
+   grant, the version rows; serialized by a ``LOCK`` on the version table). Current: no DDL at all, so overlapping
+   loads never conflict over catalog changes. Newer than the code: refuse (deploy the newer code).
+2. **Load in chunks** of at most ``chunk_days`` operating days (:meth:`Window.chunks`). Per chunk and table: list the
+   chunk's Parquet objects with their sizes (every source dataset, every UTC date partition the chunk touches), write
+   them to a COPY manifest under ``artifacts/redshift/copy-manifests/`` of the lake (one key per load, so concurrent
+   loads never share one), and run :func:`~energylake.warehouse.redshift.sql.load_statements` as ONE batch: stage,
+   one ``COPY ... MANIFEST``, dedupe to the chunk's ``[start_utc, end_utc)``, ``MERGE`` on the natural key. The
+   manifest is deleted after its batch succeeded (kept after a failure, for diagnosis). A table with no object in a
+   chunk is skipped for that chunk; a partly covered window loads what exists (rerun it when the rest has landed:
+   loads are idempotent).
+3. **Stay inside the invocation.** With ``time_left`` (the Lambda's remaining time), a chunk starts only while there
+   is time for it: at least ``reserve_s`` seconds and one and a half times the slowest chunk so far, plus a safety
+   margin. Otherwise the load stops between chunks and returns ``done: false`` with ``next_start`` (the first day not
+   loaded): the caller invokes again from there (the state machines loop on it). Each batch also gets a deadline: a
+   statement still running when the invocation is about to end is cancelled rather than left behind. Any window thus
+   loads in bounded steps; a rerun after a failure repeats at most the failed chunk's work.
+4. **Report freshness** (best effort): per dataset, minutes since its newest interval (``v_data_freshness``), the
+   figure the DataFreshnessMinutes metric and its alarm watch.
 
-S3 URIs: ``load_statements`` gets the lake root as ``s3_uri`` and the existing prefixes as ``prefixes``: ``COPY``
-fails on a prefix that holds no object, and a window may have missing days (fuel mix exists only for recent days;
-a weekend may not be curated yet). A table with no existing prefix is skipped (``status: "no_data"``); a partly
-covered window loads what exists (rerun it when the rest has landed: loads are idempotent).
-
-Transactions: the connection runs with autocommit off, and ``load_statements`` opens and closes its own transaction
-(``BEGIN`` .. ``END``); redshift_connector's implicit ``begin transaction`` before it only makes Redshift warn that a
-transaction is already open. Statement lists without a closing ``COMMIT``/``END`` (the DDL) are committed by
-``connection.commit()``.
-
-Failure: the first statement that fails rolls its table's transaction back (the target is untouched: the ``MERGE``
-never committed) and :class:`WarehouseLoadError` names the table and the window. The tables after it are NOT
-attempted: the load stops at the first failure, so the state machine sees one failure with one cause and retries
-the whole load. That is safe because a load is idempotent: tables committed before the failure are merged again to
-the same rows (``MERGE`` on the natural key), and loading twice issues the same statements.
+Failure: the first batch that fails was rolled back whole (the target table is untouched) and raises
+:class:`WarehouseLoadError` naming the table, the window (the chunk's), the statement kind and Redshift's error; the
+tables and chunks after it are NOT attempted, so the state machine sees one failure with one cause and retries the
+whole load. That is safe because a load is idempotent: what committed before the failure is merged again to the same
+rows (``MERGE`` on the natural key). Serialization conflicts and API throttling were already retried
+(:mod:`.data_api`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import uuid
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Final, Literal, Protocol, TypedDict
+from typing import Any, Final, Literal, TypedDict
 
 from energylake.contracts.datasets import ALL_DATASETS
-from energylake.errors import WarehouseLoadError
+from energylake.errors import WarehouseError, WarehouseLoadError
+from energylake.lake.layout import redshift_copy_manifest_key
 from energylake.lake.storage import Storage
-from energylake.settings import Settings
+from energylake.warehouse.model import WAREHOUSE, WarehouseModel
+from energylake.warehouse.redshift import sql
+from energylake.warehouse.redshift.data_api import DataApi
 from energylake.window import Window
 
 __all__ = [
-    "Connect",
-    "DbConnection",
     "LoadResult",
     "TableLoad",
     "emit_freshness",
     "empty_result",
-    "existing_prefixes",
     "freshness_from_rows",
     "freshness_sql",
     "load_window",
-    "redshift_connect",
 ]
 
 logger = logging.getLogger(__name__)
 
-
-class DbCursor(Protocol):
-    def fetchall(self) -> Any: ...
-
-    rowcount: int
-
-    def execute(self, operation: str, args: Any = ...) -> Any: ...
-
-
-class DbConnection(Protocol):
-    """The DB-API subset the loader uses (``redshift_connector.Connection`` has it; so do the tests' fakes)."""
-
-    autocommit: bool
-
-    def cursor(self) -> Any: ...
-    def commit(self) -> None: ...
-    def rollback(self) -> None: ...
-    def close(self) -> None: ...
-
-
-Connect = Callable[[], DbConnection]
-
-
-def redshift_connect(settings: Settings) -> DbConnection:
-    """A ``redshift_connector`` connection with IAM auth and autocommit off (the module loads only here)."""
-    import redshift_connector  # shipped with LoadRedshiftFunction, not the layer
-
-    connection: DbConnection = redshift_connector.connect(**settings.redshift_connect_kwargs())
-    connection.autocommit = False
-    return connection
-
-
-# --------------------------------------------------------------------------------------------------------------------
-# The window in UTC, and which of its COPY prefixes exist
-# --------------------------------------------------------------------------------------------------------------------
-
-
-# --------------------------------------------------------------------------------------------------------------------
-# Loading
-# --------------------------------------------------------------------------------------------------------------------
+MIGRATION_TABLE: Final = "(migration)"  # WarehouseLoadError.table for failures before any table is loaded
+DEFAULT_RESERVE_S: Final = 120.0  # the least time a chunk may start with
+_SAFETY_S: Final = 30.0  # kept back from every deadline: the reply, the freshness read, the metrics
+_COUNTED: Final = ("COPY", "MERGE", "DELETE", "INSERT", "UPDATE")
 
 
 class TableLoad(TypedDict):
     table: str
     status: Literal["loaded", "no_data"]
-    prefixes: int  # COPY prefixes (source dataset x UTC date) that held data
-    rows: dict[str, int]  # rows affected per statement kind (COPY, MERGE, DELETE, INSERT), where the driver says
+    files: int  # Parquet objects copied (all chunks)
+    bytes: int  # their size
+    rows: dict[str, int]  # rows per statement kind (COPY: staged, MERGE: merged) where Redshift reports them
 
 
 class LoadResult(TypedDict):
@@ -112,6 +83,13 @@ class LoadResult(TypedDict):
     window_start_utc: str
     window_end_utc: str
     schema: str
+    schema_version: int  # the warehouse's version after this load (0: no warehouse configured)
+    migrated: bool  # whether this load ran the migration batch
+    chunks: int  # chunks of days loaded by this invocation
+    loaded_end: str | None  # the last operating day loaded (None: nothing loaded yet)
+    # False when the invocation stopped between chunks to stay within its time: invoke again from next_start.
+    done: bool
+    next_start: str | None
     tables: list[TableLoad]
     # Per dataset: whole minutes between now and the newest interval the warehouse holds (v_data_freshness), the
     # figure the DataFreshnessMinutes metric and its alarm watch. Datasets with no rows are absent.
@@ -121,7 +99,7 @@ class LoadResult(TypedDict):
 def freshness_sql(schema_name: str | None) -> str:
     """Per dataset, the freshest of its tables in the ``v_data_freshness`` view (Redshift and DuckDB alike)."""
     view = f"{schema_name}.v_data_freshness" if schema_name else "v_data_freshness"
-    return (  # schema_name is a checked identifier (RedshiftSettings), not user text
+    return (  # schema_name is a checked identifier (Settings), not user text
         f"SELECT dataset, MIN(minutes_behind) AS minutes_behind FROM {view} "
         "WHERE newest_utc IS NOT NULL GROUP BY dataset ORDER BY dataset"
     )
@@ -151,26 +129,6 @@ def emit_freshness(metrics: Any, freshness: dict[str, int]) -> None:
             del metric  # the context manager flushes the blob on exit
 
 
-_COUNTED: Final = ("COPY", "MERGE", "DELETE", "INSERT", "UPDATE")
-
-
-def _run(connection: DbConnection, statements: Iterable[str]) -> dict[str, int]:
-    """Execute ``statements`` in order on one cursor; rows affected per statement kind where the driver knows."""
-    cursor = connection.cursor()
-    rows: dict[str, int] = {}
-    for statement in statements:
-        cursor.execute(statement)
-        kind = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else ""
-        count = getattr(cursor, "rowcount", -1)
-        if kind in _COUNTED and isinstance(count, int) and count >= 0:
-            rows[kind] = rows.get(kind, 0) + count
-    return rows
-
-
-def _ends_with_commit(statements: Sequence[str]) -> bool:
-    return bool(statements) and statements[-1].strip().rstrip(";").strip().upper() in {"COMMIT", "END"}
-
-
 def empty_result(window: Window, schema_name: str) -> LoadResult:
     """A load that loaded nothing (yet)."""
     return LoadResult(
@@ -179,15 +137,20 @@ def empty_result(window: Window, schema_name: str) -> LoadResult:
         window_start_utc=window.start_utc.isoformat(),
         window_end_utc=window.end_utc.isoformat(),
         schema=schema_name,
+        schema_version=0,
+        migrated=False,
+        chunks=0,
+        loaded_end=None,
+        done=True,
+        next_start=None,
         tables=[],
         freshness_minutes={},
     )
 
 
-def existing_prefixes(lake: Storage, prefixes: Sequence[str]) -> list[str]:
-    """The ``s3://`` COPY prefixes of ``prefixes`` under which ``lake`` holds at least one object."""
-    root = lake.location.s3_root("loading Redshift")
-    return [uri for uri in prefixes if next(iter(lake.list(uri.removeprefix(root))), None) is not None]
+def new_load_id() -> str:
+    """A unique, sortable id for one load (names its COPY manifests)."""
+    return f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
 
 
 def load_window(
@@ -195,82 +158,203 @@ def load_window(
     lake: Storage,
     *,
     tables: Sequence[str],
-    connect: Connect,
+    data_api: DataApi,
     iam_role_arn: str,
     schema_name: str = "energylake",
+    reader_role: str | None = None,
+    chunk_days: int = 7,
+    time_left: Callable[[], float] | None = None,
+    reserve_s: float = DEFAULT_RESERVE_S,
+    load_id: str | None = None,
+    model: WarehouseModel = WAREHOUSE,
 ) -> LoadResult:
-    """Migrate, then load ``tables`` for ``window`` one transaction each (see the module docstring)."""
-    from energylake.warehouse.redshift import sql  # the model and pyarrow load only when something is loaded
-
-    lake_root = lake.location.s3_root("loading Redshift")
+    """Migrate when behind, then load ``tables`` for ``window`` chunk by chunk (see the module docstring)."""
+    lake.location.s3_root("loading Redshift")  # a folder lake cannot be COPYed from: say so before any SQL
+    load_id = load_id or new_load_id()
     result = empty_result(window, schema_name)
-    connection = connect()
-    try:
-        connection.autocommit = False
-        ddl = [*sql.migration_statements(schema_name=schema_name), *sql.view_statements(schema_name)]
-        _in_transaction(connection, ddl, what=f"migrating schema {schema_name}", table="(migration)", window=window)
+    loads = {table: TableLoad(table=table, status="no_data", files=0, bytes=0, rows={}) for table in tables}
+
+    def deadline() -> float | None:
+        return None if time_left is None else data_api.clock() + max(0.0, time_left() - _SAFETY_S)
+
+    result["schema_version"], result["migrated"] = _migrate(
+        data_api, window, schema_name=schema_name, reader_role=reader_role, model=model, deadline=deadline
+    )
+    slowest = 0.0
+    for chunk in window.chunks(chunk_days):
+        needed = max(reserve_s, 1.5 * slowest) + _SAFETY_S
+        if result["chunks"] and time_left is not None and time_left() < needed:
+            logger.warning(
+                "stopping before %s to stay within the invocation (%.0f s left, a chunk needs about %.0f s): "
+                "invoke again with start %s to load the rest",
+                chunk,
+                time_left(),
+                needed,
+                chunk.start,
+            )
+            result["done"], result["next_start"] = False, chunk.start.isoformat()
+            break
+        started = data_api.clock()
         for table in tables:
-            candidates = sql.copy_prefixes(table, s3_uri=lake_root, window=window)
-            prefixes = existing_prefixes(lake, candidates)
-            if not prefixes:
-                logger.info("%s: nothing in the lake for %s, nothing to load", table, window)
-                result["tables"].append(TableLoad(table=table, status="no_data", prefixes=0, rows={}))
-                continue
-            statements = sql.load_statements(
-                table,
-                s3_uri=lake_root,
+            _load_table_chunk(
+                data_api,
+                lake,
+                loads[table],
+                chunk,
+                load_id=load_id,
                 iam_role_arn=iam_role_arn,
-                window=window,
                 schema_name=schema_name,
-                prefixes=prefixes,
+                model=model,
+                deadline=deadline(),
             )
-            rows = _in_transaction(
-                connection, statements, what=f"loading {schema_name}.{table}", table=table, window=window
-            )
-            logger.info(
-                "loaded %s for %s from %d of %d prefixes: %s", table, window, len(prefixes), len(candidates), rows
-            )
-            result["tables"].append(TableLoad(table=table, status="loaded", prefixes=len(prefixes), rows=rows))
-        result["freshness_minutes"] = _read_freshness(connection, schema_name)
-    finally:
-        connection.close()
+        slowest = max(slowest, data_api.clock() - started)
+        result["chunks"] += 1
+        result["loaded_end"] = chunk.end.isoformat()
+    result["tables"] = [loads[table] for table in tables]
+    result["freshness_minutes"] = _read_freshness(data_api, schema_name, deadline())
     return result
 
 
-def _read_freshness(connection: DbConnection, schema_name: str) -> dict[str, int]:
+def _migrate(
+    data_api: DataApi,
+    window: Window,
+    *,
+    schema_name: str,
+    reader_role: str | None,
+    model: WarehouseModel,
+    deadline: Callable[[], float | None],
+) -> tuple[int, bool]:
+    """(the schema version after this step, whether the migration batch ran)."""
+    version = _schema_version(data_api, window, schema_name, deadline())
+    if version > model.version:
+        raise WarehouseLoadError(
+            f"the warehouse schema {schema_name} is at version {version}, newer than this code's {model.version}: "
+            "deploy the newer code (loading with older code could undo its changes)",
+            table=MIGRATION_TABLE,
+            window=window,
+        )
+    if version == model.version:
+        return version, False
+    logger.info("schema %s is at version %d, the code at %d: migrating", schema_name, version, model.version)
+    statements = sql.migration_statements(schema_name, model=model, reader_role=reader_role)
+    try:
+        data_api.batch(statements, kind="migration", deadline=deadline())
+    except WarehouseError as exc:
+        # A concurrent loader may have migrated first (its CREATE TABLE raced ours before the LOCK): fine if so.
+        if _schema_version(data_api, window, schema_name, deadline()) >= model.version:
+            logger.warning("migration failed but another loader brought %s to version %d", schema_name, model.version)
+            return model.version, False
+        raise _load_error(
+            "migration", f"schema {schema_name}", MIGRATION_TABLE, window, exc, hint=" (rolled back)" + _SETUP_HINT
+        ) from exc
+    return model.version, True
+
+
+_SETUP_HINT = (
+    " (is the warehouse set up? The schema, the loader's database role and its grants come from the deploy for a "
+    "created namespace, or from `python -m energylake.warehouse.redshift.setup` run by an administrator)"
+)
+
+
+def _schema_version(data_api: DataApi, window: Window, schema_name: str, deadline: float | None) -> int:
+    try:
+        rows = data_api.query(sql.schema_version_sql(schema_name), kind="schema version read", deadline=deadline)
+    except WarehouseError as exc:
+        if "does not exist" in str(exc):  # no version table yet: a warehouse never migrated
+            return 0
+        raise _load_error(
+            "schema version read", f"schema {schema_name}", MIGRATION_TABLE, window, exc, hint=_SETUP_HINT
+        ) from exc
+    value = rows[0][0] if rows and rows[0] else None
+    return int(value) if value is not None else 0
+
+
+def _load_table_chunk(
+    data_api: DataApi,
+    lake: Storage,
+    load: TableLoad,
+    chunk: Window,
+    *,
+    load_id: str,
+    iam_role_arn: str,
+    schema_name: str,
+    model: WarehouseModel,
+    deadline: float | None,
+) -> None:
+    table = load["table"]
+    try:
+        objects = [
+            (lake.location.object_uri(key), size)
+            for prefix in sql.table_prefixes(table, chunk, model=model)
+            for key, size in lake.list_sizes(prefix)
+        ]
+    except Exception as exc:
+        raise _load_error("listing the lake", f"{schema_name}.{table}", table, chunk, exc) from exc
+    if not objects:
+        logger.info("%s: nothing in the lake for %s", table, chunk)
+        return
+    manifest_key = redshift_copy_manifest_key(table, chunk.start, chunk.end, load_id)
+    try:
+        lake.put(manifest_key, sql.copy_manifest(objects), {"energylake-table": table, "energylake-load": load_id})
+    except Exception as exc:
+        raise _load_error("writing the COPY manifest", f"{schema_name}.{table}", table, chunk, exc) from exc
+    statements = sql.load_statements(
+        table,
+        manifest_uri=lake.location.object_uri(manifest_key),
+        iam_role_arn=iam_role_arn,
+        window=chunk,
+        schema_name=schema_name,
+        model=model,
+    )
+    try:
+        batch = data_api.batch(statements, kind="load", deadline=deadline)
+    except WarehouseError as exc:
+        raise _load_error(
+            "load",
+            f"{schema_name}.{table}",
+            table,
+            chunk,
+            exc,
+            hint=f" (rolled back: the table is unchanged; its COPY manifest stays at {manifest_key})",
+        ) from exc
+    _discard(lake, manifest_key)
+    load["status"] = "loaded"
+    load["files"] += len(objects)
+    load["bytes"] += sum(size for _, size in objects)
+    for statement, rows in zip(statements, batch.rows, strict=False):
+        kind = statement.split(None, 1)[0].upper()
+        if kind in _COUNTED and rows is not None:
+            load["rows"][kind] = load["rows"].get(kind, 0) + rows
+    logger.info(
+        "loaded %s for %s: %d files, rows %s (%d attempts)", table, chunk, len(objects), load["rows"], batch.attempts
+    )
+
+
+def _load_error(
+    kind: str, what: str, table: str, window: Window, exc: Exception, *, hint: str = ""
+) -> WarehouseLoadError:
+    """The error a caller sees: the step, the table (or schema), the window, and the underlying error (for a
+    Data API failure: the statement kind and Redshift's own message)."""
+    return WarehouseLoadError(
+        f"{kind} of {what} for window {window} (operating days) failed: {exc}{hint}",
+        table=table,
+        window=window,
+    )
+
+
+def _discard(lake: Storage, key: str) -> None:
+    """Delete a used COPY manifest; a failure only leaves a small object behind (the lifecycle rules expire it)."""
+    try:
+        lake.delete(key)
+    except Exception:
+        logger.warning("could not delete the COPY manifest %s", key, exc_info=True)
+
+
+def _read_freshness(data_api: DataApi, schema_name: str, deadline: float | None) -> dict[str, int]:
     """Best effort, after every table committed: a failed read must not fail (and retry) a load that succeeded.
     No figure means no DataFreshnessMinutes metric, which the freshness alarm treats as breaching."""
     try:
-        cursor = connection.cursor()
-        cursor.execute(freshness_sql(schema_name))
-        freshness = freshness_from_rows(cursor.fetchall() or [])
-        connection.commit()  # a read, but with autocommit off it opened a transaction
+        return freshness_from_rows(data_api.query(freshness_sql(schema_name), kind="freshness read", deadline=deadline))
     except Exception:
         logger.exception("reading %s.v_data_freshness failed: no freshness metric this load", schema_name)
-        try:
-            connection.rollback()
-        except Exception:  # the read's error is the one worth logging
-            logger.debug("rollback after the freshness read failed", exc_info=True)
         return {}
-    return freshness
-
-
-def _in_transaction(
-    connection: DbConnection, statements: Sequence[str], *, what: str, table: str, window: Window
-) -> dict[str, int]:
-    try:
-        rows = _run(connection, statements)
-        if not _ends_with_commit(statements):
-            connection.commit()
-    except Exception as exc:
-        try:
-            connection.rollback()
-        except Exception:  # the original error matters more than a failed rollback (the server rolls back anyway)
-            logger.exception("rollback failed after an error %s", what)
-        raise WarehouseLoadError(
-            f"{what} for window {window} ({window.start}..{window.end} operating days) failed and was rolled back: "
-            f"{type(exc).__name__}: {exc}",
-            table=table,
-            window=window,
-        ) from exc
-    return rows

@@ -1,50 +1,73 @@
-"""Redshift SQL, generated from :mod:`energylake.warehouse.model`. This module only writes SQL; a Lambda runs it.
+"""Redshift SQL, generated from :mod:`energylake.warehouse.model`. This module only writes SQL (and the COPY
+manifest); :mod:`.load` runs it through the Redshift Data API.
 
-Migrations (:func:`migration_statements`) are idempotent: ``CREATE SCHEMA/TABLE IF NOT EXISTS`` (tables in their
-newest shape, with ``DISTSTYLE``/``DISTKEY``/``SORTKEY`` and an informational ``PRIMARY KEY`` on the natural key),
-a ``schema_version`` table, and small PL/pgSQL procedures: one runs ``ALTER TABLE ... ADD COLUMN`` only when the
-column is missing (Redshift has no ``ADD COLUMN IF NOT EXISTS``); for a version that makes a column required, one
-fills its old NULLs; for a version that changes a table's natural key, one replaces the informational
-``PRIMARY KEY`` (looked up by name in ``pg_constraint``). The last two run only while their version is not yet in
-``schema_version`` (the version row is inserted after them).
+**Migrations** (:func:`migration_statements`) are ONE Data API batch (one transaction) that brings the schema to the
+model's version, run by the loader only when the version recorded in ``schema_version`` is older
+(:func:`schema_version_sql`, one cheap query per load):
+
+    CREATE TABLE IF NOT EXISTS <schema>.schema_version (...)
+    LOCK <schema>.schema_version                       -- concurrent migrators wait here, one at a time
+    CREATE TABLE IF NOT EXISTS <schema>.<table> (...)  -- every table in its newest shape
+    CREATE OR REPLACE PROCEDURE ... / CALL ...         -- guarded changes of later versions
+    CREATE OR REPLACE VIEW <schema>.<view> AS ...      -- every analyst view
+    GRANT SELECT ON ALL TABLES IN SCHEMA <schema> TO ROLE <reader>
+    INSERT INTO <schema>.schema_version ... WHERE NOT EXISTS (...)   -- one row per version, last
+
+Every statement is idempotent (``IF NOT EXISTS``, ``CREATE OR REPLACE``, changes guarded by an existence check or by
+their version not being recorded yet), so a second migrator that waited on the ``LOCK`` converges on the same schema,
+and so does a migration applied to any older warehouse. Tables get ``DISTSTYLE``/``DISTKEY``/``SORTKEY`` and an
+informational ``PRIMARY KEY`` on the natural key. The small PL/pgSQL procedures: one runs ``ALTER TABLE ... ADD
+COLUMN`` only when the column is missing (Redshift has no ``ADD COLUMN IF NOT EXISTS``); for a version that makes a
+column required, one fills its old NULLs; for a version that changes a table's natural key, one replaces the
+informational ``PRIMARY KEY`` (looked up by name in ``pg_constraint``). The last two act only while their version is
+unrecorded. The schema itself is NOT created here: the warehouse setup (:mod:`.setup`, run as an administrator)
+creates it and grants the loader's database role ``CREATE`` on it, which is all the loader may do outside its tables.
+
+The version is the contract between code and warehouse: a change to any table or view needs a new
+:class:`~energylake.warehouse.model.Migration` (its version number is what makes loaders re-run this batch), which
+``tests/unit/warehouse/test_redshift_sql.py`` enforces by pinning :func:`ddl_fingerprint` per version.
 
 Views (:func:`view_statements`) are the model's DuckDB text transpiled by sqlglot (a runtime dependency of this
 module, imported lazily) with every table qualified by the schema. Redshift's ``CREATE OR REPLACE VIEW`` keeps the
 old column names and types: a view whose columns change must be dropped first (do it in the migration that
 changes it).
 
-One load (:func:`load_statements`) is one transaction::
+**One load** of a table for a window (:func:`load_statements`) is one Data API batch (one transaction: the Data API
+runs a batch's statements in order and rolls all of them back when one fails)::
 
-    BEGIN
     CREATE TEMP TABLE stage_<t> (<the Parquet columns, in file order>)
-    COPY stage_<t> FROM 's3://<lake>/<zone>/.../date=<UTC date>/' IAM_ROLE '<arn>' FORMAT AS PARQUET   -- one per prefix
+    COPY stage_<t> FROM 's3://<lake>/artifacts/redshift/copy-manifests/...json'
+        IAM_ROLE '<arn>' FORMAT AS PARQUET MANIFEST                  -- ONE COPY, every file of the window
     CREATE TEMP TABLE stage_<t>_latest AS <the window's rows, latest fetched_at_utc per natural key>
     MERGE INTO <schema>.<t> USING stage_<t>_latest AS s ON <natural key equalities>
         WHEN MATCHED THEN UPDATE SET ... WHEN NOT MATCHED THEN INSERT ...
     DROP TABLE stage_<t>_latest; DROP TABLE stage_<t>
-    END
 
 Design notes (Redshift restrictions that shaped it; see the COPY "columnar data" and MERGE usage notes):
 
 * Columnar ``COPY`` maps Parquet columns to table columns **by position and the counts must match**, so the stage
-  declares exactly the lake file's columns in ``schema.py`` order; it cannot be ``(LIKE target)``, which also has
+  declares exactly the lake file's columns in the contract's order; it cannot be ``(LIKE target)``, which also has
   ``loaded_at_utc``.
-* ``COPY`` takes one S3 prefix and **fails when the prefix holds no object**. ``s3_uri`` is the lake root
-  (``s3://bucket[/prefix]``); by default one ``COPY`` is emitted per source dataset and UTC date of the window
-  (:func:`copy_prefixes`). A caller that may meet missing days lists S3 first and passes the existing ones as
-  ``prefixes``.
+* One ``COPY`` per table and window: the loader lists the window's Parquet objects (every source dataset, every UTC
+  date partition the window touches, :func:`table_prefixes`) and writes them to a COPY manifest
+  (:func:`copy_manifest`: ``entries`` of ``url``, ``mandatory: true`` and ``meta.content_length``, which COPY requires
+  for Parquet). A day with no object simply has no entry (a prefix ``COPY`` fails on an empty prefix; a manifest
+  does not care), and a listed file that vanished before the COPY fails it (``mandatory``) rather than loading less.
 * Partitions are whole UTC days, the window is Central operating days: the dedupe step keeps only rows inside
   ``[window.start_utc, window.end_utc)``.
 * ``MERGE`` needs a real table as its source (no view, subquery or CTE), fails when two source rows match one
   target row, allows only equality ``ON`` predicates, and has no ``WHEN MATCHED AND <condition>``: hence the
   deduplicated ``_latest`` temp table, and every matched row is rewritten (its ``loaded_at_utc`` refreshed), unlike
   DuckDB, which rewrites only changed rows.
-* Temp tables are dropped explicitly because a Lambda may reuse its session.
+* No ``BEGIN``/``END``: the batch is the transaction. Temp tables are dropped explicitly anyway (a session may be
+  reused).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import math
 import re
 from collections.abc import Sequence
@@ -63,13 +86,20 @@ from energylake.warehouse.model import (
 from energylake.window import Window
 
 __all__ = [
-    "copy_prefixes",
+    "MAX_BATCH_STATEMENTS",
+    "copy_manifest",
     "create_table_sql",
+    "ddl_fingerprint",
     "load_statements",
     "migration_statements",
+    "schema_version_sql",
     "sql_literal",
+    "table_prefixes",
     "view_statements",
 ]
+
+# BatchExecuteStatement takes at most 40 SQL statements (the Data API's Sqls limit).
+MAX_BATCH_STATEMENTS = 40
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,126}$")
 _FORBIDDEN = re.compile(r"['\"\\;\x00-\x1f\x7f]")
@@ -195,19 +225,27 @@ def _replace_primary_key_procedure(schema_name: str) -> str:
     )
 
 
-def migration_statements(schema_name: str = "energylake", *, model: WarehouseModel = WAREHOUSE) -> list[str]:
-    """Idempotent DDL bringing a Redshift schema to ``model``'s version (safe to run on every deployment)."""
-    schema_name = _identifier(schema_name, "schema_name")
-    statements = [
-        f"CREATE SCHEMA IF NOT EXISTS {schema_name}",
+def _version_table_sql(schema_name: str) -> str:
+    return (
         f"CREATE TABLE IF NOT EXISTS {schema_name}.{SCHEMA_VERSION_TABLE} (\n"
         "    version INTEGER NOT NULL,\n"
         "    description VARCHAR(256) NOT NULL,\n"
         "    applied_at_utc TIMESTAMPTZ NOT NULL,\n"
         "    PRIMARY KEY (version)\n"
-        ") DISTSTYLE ALL",
-    ]
-    statements += [create_table_sql(table, schema_name) for table in model.tables]
+        ") DISTSTYLE ALL"
+    )
+
+
+def schema_version_sql(schema_name: str = "energylake") -> str:
+    """The one query a load starts with: the newest version the warehouse recorded (NULL in an empty table; the
+    query fails with "does not exist" before the first migration)."""
+    schema_name = _identifier(schema_name, "schema_name")
+    return f"SELECT MAX(version) FROM {schema_name}.{SCHEMA_VERSION_TABLE}"
+
+
+def _table_ddl(schema_name: str, model: WarehouseModel) -> list[str]:
+    """Tables, procedures and the guarded changes of every version: the part of a migration before the views."""
+    statements = [create_table_sql(table, schema_name) for table in model.tables]
     if any(m.add_columns for m in model.migrations):
         statements.append(_add_column_procedure(schema_name))
     if any(m.fill_nulls for m in model.migrations):
@@ -232,13 +270,53 @@ def migration_statements(schema_name: str = "energylake", *, model: WarehouseMod
                 f"CALL {schema_name}.{_REPLACE_PRIMARY_KEY_PROCEDURE}({migration.version}, "
                 f"{sql_literal(table_name)}, {sql_literal(key)})"
             )
+    return statements
+
+
+def _version_inserts(schema_name: str, model: WarehouseModel) -> list[str]:
+    return [
+        f"INSERT INTO {schema_name}.{SCHEMA_VERSION_TABLE} (version, description, applied_at_utc) "
+        f"SELECT {migration.version}, {sql_literal(migration.description)}, GETDATE() "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {schema_name}.{SCHEMA_VERSION_TABLE} "
+        f"WHERE version = {migration.version})"
+        for migration in model.migrations
+    ]
+
+
+def migration_statements(
+    schema_name: str = "energylake", *, model: WarehouseModel = WAREHOUSE, reader_role: str | None = None
+) -> list[str]:
+    """The migration batch (see the module docstring): idempotent DDL bringing ``schema_name`` to ``model``'s
+    version, the views, SELECT on every table and view for ``reader_role`` (a database role; None: no grant), and
+    the version rows last. Runs as one transaction, serialized by a ``LOCK`` on the version table."""
+    schema_name = _identifier(schema_name, "schema_name")
+    statements = [_version_table_sql(schema_name), f"LOCK {schema_name}.{SCHEMA_VERSION_TABLE}"]
+    statements += _table_ddl(schema_name, model)
+    statements += view_statements(schema_name, model=model)
+    if reader_role is not None:
+        # Objects this loader creates (it owns them, so it may grant): the reader role reads every table and view.
         statements.append(
-            f"INSERT INTO {schema_name}.{SCHEMA_VERSION_TABLE} (version, description, applied_at_utc) "
-            f"SELECT {migration.version}, {sql_literal(migration.description)}, GETDATE() "
-            f"WHERE NOT EXISTS (SELECT 1 FROM {schema_name}.{SCHEMA_VERSION_TABLE} "
-            f"WHERE version = {migration.version})"
+            f"GRANT SELECT ON ALL TABLES IN SCHEMA {schema_name} TO ROLE {_identifier(reader_role, 'reader_role')}"
+        )
+    statements += _version_inserts(schema_name, model)
+    if len(statements) > MAX_BATCH_STATEMENTS:
+        raise InvalidRequestError(
+            f"the migration is {len(statements)} statements, over the Data API's {MAX_BATCH_STATEMENTS} per batch: "
+            "fold a version's changes into fewer statements"
         )
     return statements
+
+
+def ddl_fingerprint(model: WarehouseModel = WAREHOUSE) -> str:
+    """A digest of everything a migration creates (tables, procedures, guarded changes, views as written): equal
+    fingerprints, same schema. Tests pin it per model version, so changing a table or view without a new version
+    (which is what makes deployed loaders migrate) fails."""
+    content = hashlib.sha256()
+    for statement in [*_table_ddl("energylake", model), *_version_inserts("energylake", model)]:
+        content.update(statement.encode() + b"\x00")
+    for view in model.views:
+        content.update(f"{view.name}\x00{view.sql}\x00".encode())
+    return content.hexdigest()[:16]
 
 
 # --- views -------------------------------------------------------------------------------------------------------
@@ -269,41 +347,43 @@ def view_statements(schema_name: str = "energylake", *, model: WarehouseModel = 
 # --- loads -------------------------------------------------------------------------------------------------------
 
 
-def copy_prefixes(table: str, *, s3_uri: str, window: Window, model: WarehouseModel = WAREHOUSE) -> list[str]:
-    """The S3 prefixes (one per source dataset and UTC date) holding ``table``'s Parquet for the window."""
-    if not _S3_URI.match(s3_uri):
-        raise InvalidRequestError(f"s3_uri must be the lake root s3://bucket[/prefix], got {s3_uri!r}")
-    root = s3_uri.rstrip("/")
-    return [
-        f"{root}/{prefix}{partition(day)}"
-        for prefix in model.table(table).lake_prefixes()
-        for day in window.utc_dates()
-    ]
+def table_prefixes(table: str, window: Window, *, model: WarehouseModel = WAREHOUSE) -> list[str]:
+    """The lake-relative prefixes (one per source dataset and UTC date partition the window touches) holding
+    ``table``'s Parquet for the window: what the loader lists to write the COPY manifest."""
+    return [f"{prefix}{partition(day)}" for prefix in model.table(table).lake_prefixes() for day in window.utc_dates()]
+
+
+def copy_manifest(objects: Sequence[tuple[str, int]]) -> bytes:
+    """A COPY manifest (JSON) for ``objects``: ``(s3:// URL, size in bytes)`` pairs. Every entry is mandatory (a file
+    listed but gone fails the COPY instead of loading less) and states ``meta.content_length``, which COPY requires
+    for Parquet and ORC files."""
+    if not objects:
+        raise InvalidRequestError("a COPY manifest needs at least one object (skip a table with no data instead)")
+    entries = []
+    for url, size in objects:
+        if not url.startswith("s3://") or size < 0:
+            raise InvalidRequestError(f"a COPY manifest entry needs an s3:// URL and a size, got {url!r}, {size}")
+        entries.append({"url": url, "mandatory": True, "meta": {"content_length": int(size)}})
+    return json.dumps({"entries": entries}, indent=1).encode()
 
 
 def load_statements(
     table: str,
     *,
-    s3_uri: str,
+    manifest_uri: str,
     iam_role_arn: str,
     window: Window,
     schema_name: str = "energylake",
-    prefixes: Sequence[str] | None = None,
     model: WarehouseModel = WAREHOUSE,
 ) -> list[str]:
-    """One transaction loading ``table`` for the window's ``[start_utc, end_utc)`` from the lake at ``s3_uri``.
-
-    ``prefixes`` overrides the default COPY prefixes (:func:`copy_prefixes`), e.g. with only those that exist.
-    """
+    """One batch (one transaction) loading ``table`` for the window's ``[start_utc, end_utc)`` from the Parquet
+    files the COPY manifest at ``manifest_uri`` lists."""
     schema_name = _identifier(schema_name, "schema_name")
     target = model.table(table)
     if not _ROLE_ARN.match(iam_role_arn):
         raise InvalidRequestError(f"iam_role_arn must be an IAM role ARN, got {iam_role_arn!r}")
-    if prefixes is None:
-        prefixes = copy_prefixes(table, s3_uri=s3_uri, window=window, model=model)
-    for prefix in prefixes:
-        if not _S3_URI.match(prefix):
-            raise InvalidRequestError(f"COPY prefix must be an s3:// URI, got {prefix!r}")
+    if not _S3_URI.match(manifest_uri):
+        raise InvalidRequestError(f"manifest_uri must be an s3:// object URI, got {manifest_uri!r}")
 
     stage = f"stage_{target.name}"
     latest = f"{stage}_latest"
@@ -314,12 +394,11 @@ def load_statements(
     values = [name for name in names if name not in key]
     order = ", ".join(f"{name} DESC" for name in target.dedupe_order) or ", ".join(key)
     time = target.time_column
-    role = sql_literal(iam_role_arn)
 
-    statements = ["BEGIN"]
-    statements.append(f"CREATE TEMP TABLE {stage} (\n" + ",\n".join(f"    {_column_sql(c)}" for c in source) + "\n)")
-    statements += [f"COPY {stage} FROM {sql_literal(prefix)} IAM_ROLE {role} FORMAT AS PARQUET" for prefix in prefixes]
-    statements.append(
+    return [
+        f"CREATE TEMP TABLE {stage} (\n" + ",\n".join(f"    {_column_sql(c)}" for c in source) + "\n)",
+        f"COPY {stage} FROM {sql_literal(manifest_uri)} IAM_ROLE {sql_literal(iam_role_arn)} "
+        "FORMAT AS PARQUET MANIFEST",
         f"CREATE TEMP TABLE {latest} AS\n"
         f"SELECT {', '.join(names)}\n"
         f"FROM (\n"
@@ -328,14 +407,12 @@ def load_statements(
         f"    FROM {stage}\n"
         f"    WHERE {time} >= {_timestamptz(window.start_utc)} AND {time} < {_timestamptz(window.end_utc)}\n"
         f") AS ranked\n"
-        f"WHERE row_rank = 1"
-    )
-    statements.append(
+        f"WHERE row_rank = 1",
         f"MERGE INTO {qualified} USING {latest} AS s\n"
         f"ON {' AND '.join(f'{qualified}.{k} = s.{k}' for k in key)}\n"
         f"WHEN MATCHED THEN UPDATE SET {', '.join([*(f'{v} = s.{v}' for v in values), f'{LOADED_AT} = GETDATE()'])}\n"
         f"WHEN NOT MATCHED THEN INSERT ({', '.join([*names, LOADED_AT])}) "
-        f"VALUES ({', '.join([*(f's.{n}' for n in names), 'GETDATE()'])})"
-    )
-    statements += [f"DROP TABLE {latest}", f"DROP TABLE {stage}", "END"]
-    return statements
+        f"VALUES ({', '.join([*(f's.{n}' for n in names), 'GETDATE()'])})",
+        f"DROP TABLE {latest}",
+        f"DROP TABLE {stage}",
+    ]
