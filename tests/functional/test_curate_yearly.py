@@ -214,3 +214,25 @@ def test_a_chunk_skips_a_yearly_group_already_passed_from_its_manifest_and_a_pla
     lake.put(newer, lake.get(landed).replace(b"2026-12-06T18", b"2026-12-07T18"))
     [refetched] = reprocess(july, lake, ["spp_dam"], run_id="refetch", skip_curated=True)
     assert (refetched.manifest_key, refetched.status) == (newer, "passed")
+
+
+def test_a_backfill_chunk_leaves_a_yearly_group_the_chunk_before_curated_alone(tmp_path: Path) -> None:
+    # GIVEN a backfill's first chunk of 2013 fetched and curated the yearly fuel-mix file (one group for the year)
+    lake = LocalStorage(tmp_path / "lake")
+    connection = sample_connection(Settings(), now=LATE, throttle_every=0)
+    stages = ("fetch", "curate")
+    first = run_pipeline(WINDOW, ("fuel_mix",), lake, "", connection=connection, stages=stages, skip_curated=True)
+    assert [result.status for result in first.curated] == ["passed"]
+    silver = sorted((lake.root / "silver" / "dataset=fuel_mix").rglob("*.parquet"))
+    written = {path: path.stat().st_mtime_ns for path in silver}
+    # WHEN the next chunk of the same year runs as a backfill does (skip_curated)
+    next_chunk = Window.parse("2013-06-03", "2013-06-04")
+    second = run_pipeline(next_chunk, ("fuel_mix",), lake, "", connection=connection, stages=stages, skip_curated=True)
+    # THEN the year's group is not curated again: reported skipped, its silver files untouched
+    assert [(result.manifest_key, result.status) for result in second.curated] == [
+        (first.curated[0].manifest_key, "skipped")
+    ]
+    assert {path: path.stat().st_mtime_ns for path in silver} == written
+    # AND a plain run (a re-curation the user asked for) curates it again
+    again = run_pipeline(next_chunk, ("fuel_mix",), lake, "", connection=connection, stages=("curate",))
+    assert [result.status for result in again.curated] == ["passed"]

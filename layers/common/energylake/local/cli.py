@@ -177,6 +177,9 @@ def _run_backfill(plan: Plan, stages: tuple[str, ...], work: _BackfillWork) -> P
                 stages=stages,
                 on_step=step,
                 engine=plan.engine,
+                # A fetching backfill meets groups wider than its chunk (a yearly file covers the year): curate each
+                # once. Without fetch the user asked to curate again (a parser change): every group then.
+                skip_curated="fetch" in stages,
             )
             work.state.mark_done(chunk.window, report, chunk.datasets)
             logger.info(

@@ -98,10 +98,13 @@ def run_pipeline(
     stages: tuple[str, ...] = ALL_STAGES,
     on_step: StepCallback | None = None,
     engine: GoldEngine = "duckdb",
+    skip_curated: bool = False,
 ) -> PipelineReport:
     """Run ``stages`` (in pipeline order) for ``window``; raises :class:`StageError` on the first failure.
 
-    ``engine`` builds gold: DuckDB in this process (the default), or a local Spark session.
+    ``engine`` builds gold: DuckDB in this process (the default), or a local Spark session. ``skip_curated`` leaves
+    alone groups whose quality report already passed from their newest manifest (a backfill's chunks: a yearly file's
+    group would otherwise be curated again for every chunk of its year).
 
     A quality failure is not a pipeline failure: the group is quarantined, reported in the result, and the rest of
     the pipeline builds on what passed.
@@ -126,7 +129,9 @@ def run_pipeline(
                 step(f"curate {name} {window}")
                 current: list[str] = []
                 try:
-                    report.curated += reprocess(window, lake, [name], run_id=run_id, on_manifest=current.append)
+                    report.curated += reprocess(
+                        window, lake, [name], run_id=run_id, on_manifest=current.append, skip_curated=skip_curated
+                    )
                 except EnergylakeError as exc:
                     day = parse_manifest_key(current[-1]).day.isoformat() if current else str(window)
                     raise StageError("curate", dataset=name, day=day, cause=exc) from exc
