@@ -116,6 +116,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/pipeline_bench.py
 	$(BIN)/python benchmarks/sfn_bench.py
 	$(BIN)/python benchmarks/archive_bench.py
+	$(BIN)/python benchmarks/cost_bench.py
 
 clean:
 	rm -rf $(VENV) .tools .aws-sam lake .mypy_cache .ruff_cache
