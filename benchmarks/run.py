@@ -22,8 +22,9 @@ Imports are measured against the layer's own dependencies plus boto3 (``--site l
 ~/.cache/energylake with uv), i.e. what a Lambda cold start imports; a case that names extra layers
 (``layers=("data",)``) also gets that layer's requirements, built into a site of its own, as Lambda extracts every
 layer of a function into /opt/python; a function with a requirements.txt of its own (load_redshift) gets that too,
-ahead of the layers, as sam build installs it beside app.py in the task root. Add a case by appending an
-:class:`ImportCase` to :func:`build_cases`.
+ahead of the layers, as sam build installs it beside app.py in the task root. The data layer's site is then pruned
+and stripped as its build does (layers/common/build_layer.py with layers/data/prune.txt), so the validate cases
+import pyarrow as it ships. Add a case by appending an :class:`ImportCase` to :func:`build_cases`.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from __future__ import annotations
 import argparse
 import functools
 import hashlib
+import importlib.util
 import json
 import os
 import platform
@@ -38,9 +40,10 @@ import shutil
 import statistics
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Literal
 
 from harness import Probe, measure, report
@@ -61,6 +64,8 @@ REQUIREMENT_LAYERS = {"data": REPO_ROOT / "layers" / "data"} | {
 }
 # template.yaml: the functions that also have the data layer (``Layers: [!Ref DataLayer]``).
 DATA_LAYER_FUNCTIONS = frozenset({"validate"})
+BUILD_LAYER = LAYER / "build_layer.py"
+DATA_PRUNE_LIST = REQUIREMENT_LAYERS["data"] / "prune.txt"
 
 DEFAULT_RUNS = 7
 BASELINE = "baseline: boto3 + Logger"
@@ -329,7 +334,13 @@ def layer_runtime(python: str) -> Runtime:
     # Requirement-only layers are built here too (no sample may include an install); one that cannot be built only
     # turns the cases that need it into errors.
     layer_sites = {
-        name: _build_site(python, version, f"bench-site-{name.replace(' ', '-')}", folder / "requirements.txt")
+        name: _build_site(
+            python,
+            version,
+            f"bench-site-{name.replace(' ', '-')}",
+            folder / "requirements.txt",
+            finish=_as_the_data_layer_ships if name == "data" else None,
+        )
         for name, folder in REQUIREMENT_LAYERS.items()
     }
     failed = {
@@ -348,14 +359,47 @@ def layer_runtime(python: str) -> Runtime:
     )
 
 
-def _build_site(python: str, version: str, prefix: str, requirements: Path, extra: Sequence[str] = ()) -> Path | str:
+def _load_build_layer() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("build_layer", BUILD_LAYER)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(module)
+    return module
+
+
+def _as_the_data_layer_ships(site: Path) -> str | None:
+    """Prune and strip an installed data-layer site as the layer's build does; why it could not, or None."""
+    build_layer = _load_build_layer()
+    try:
+        build_layer.build_requirements_layer(
+            REQUIREMENT_LAYERS["data"] / "requirements.txt", site, prune_list=DATA_PRUNE_LIST, strip=True, install=False
+        )
+    except build_layer.BuildError as exc:
+        return str(exc)
+    return None
+
+
+def _build_site(
+    python: str,
+    version: str,
+    prefix: str,
+    requirements: Path,
+    *,
+    extra: Sequence[str] = (),
+    finish: Callable[[Path], str | None] | None = None,
+) -> Path | str:
     """A folder holding exactly ``requirements`` (+ ``extra``), installed once for this interpreter and machine into
-    the cache (rebuilt when the requirements change); the installer's last error line when it cannot be built."""
+    the cache (rebuilt when the requirements change), then ``finish``ed (the data layer's prune); the installer's last
+    error line, or why ``finish`` failed, when it cannot be built."""
     # ``prefix`` names the site (and so its ``extra``); the digest tracks what changes its content.
     text = requirements.read_text()
+    if finish is not None:  # the prune list and the build script shape a finished site too
+        text += DATA_PRUNE_LIST.read_text() + BUILD_LAYER.read_text()
     digest = hashlib.sha256(f"{text}\n{version}\n{platform.machine()}".encode()).hexdigest()[:12]
     cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "energylake" / f"{prefix}-{digest}"
     if not (cache / ".complete").exists():
+        shutil.rmtree(cache, ignore_errors=True)  # a half-built (or half-pruned) site is never reused
         uv = shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which("uv")
         installer = [uv, "pip", "install", "--python", python] if uv else [python, "-m", "pip", "install", "-q"]
         completed = subprocess.run(
@@ -366,6 +410,9 @@ def _build_site(python: str, version: str, prefix: str, requirements: Path, extr
         )
         if completed.returncode != 0:
             return (completed.stderr.strip().splitlines() or ["installer failed"])[-1]
+        problem = finish(cache) if finish is not None else None
+        if problem is not None:
+            return problem
         (cache / ".complete").touch()
     return cache
 

@@ -198,14 +198,14 @@ def test_size_check_passes_functions_within_their_budget(tmp_path: Path, capsys:
     # WHEN the build is checked THEN it passes and says how much room each has left
     status, output = _check_sizes(build, capsys)
     assert status == 0, output
-    assert "BigFunction: 130.0 MB of its 150 MB budget" in output and "ok, 20.0 MB left" in output
+    assert "BigFunction: 130.0 MB of the 150 MB budget" in output and "ok, 20.0 MB left" in output
 
 
 @pytest.mark.parametrize(
     ("data_layer", "verdict"),
     [
-        (90_000_000, "WITHIN THE 15 MB MARGIN of its budget: only 10.0 MB left"),  # 140 MB: fits, but barely
-        (120_000_000, "OVER ITS BUDGET"),  # 170 MB: Lambda would take it, the budget does not
+        (90_000_000, "WITHIN THE 15 MB MARGIN of the budget: only 10.0 MB left"),  # 140 MB: fits, but barely
+        (120_000_000, "OVER THE BUDGET"),  # 170 MB: Lambda would take it, the budget does not
         (220_000_000, "OVER LAMBDA'S LIMIT of 262.1 MB"),  # 270 MB: the deploy itself would fail
     ],
 )
@@ -219,14 +219,23 @@ def test_size_check_fails_a_function_near_or_over_its_budget(
     # WHEN the build is checked THEN it fails (make build, hence make test) and names the function and why
     status, output = _check_sizes(build, capsys)
     assert status == 1
-    assert f"BigFunction: {(50_000_000 + data_layer + 1_000) / 1e6:.1f} MB of its 150 MB budget" in output
+    assert f"BigFunction: {(50_000_000 + data_layer + 1_000) / 1e6:.1f} MB of the 150 MB budget" in output
     assert verdict in output
-    assert "SmallFunction: 50.0 MB of its 150 MB budget" in output and "ok, 100.0 MB left" in output
+    assert "SmallFunction: 50.0 MB of the 150 MB budget" in output and "ok, 100.0 MB left" in output
 
 
-def test_the_one_larger_budget_names_its_reason(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    # GIVEN ValidateFunction with the data layer (pyarrow), 209 MB as built
-    build = _build_dir(tmp_path, {"CommonLayer": 50_000_000, "DataLayer": 159_000_000, "ValidateFunction": 1_000})
+@pytest.mark.parametrize(
+    ("data_layer", "passes"),
+    [
+        (159_000_000, False),  # the unpruned data layer (pyarrow with Flight, S3, headers, tests): 209 MB in all
+        (76_000_000, True),  # pruned and stripped (layers/data/prune.txt): 126 MB in all
+    ],
+)
+def test_the_validate_function_has_no_larger_budget(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], data_layer: int, passes: bool
+) -> None:
+    # GIVEN ValidateFunction with the common and data layers, the data layer as built before and after pruning
+    build = _build_dir(tmp_path, {"CommonLayer": 50_000_000, "DataLayer": data_layer, "ValidateFunction": 1_000})
     template = json.loads((build / "template.yaml").read_text())
     template["Resources"] = {
         "ValidateFunction": {"Type": "AWS::Serverless::Function", "Properties": {"Layers": [{"Ref": "DataLayer"}]}},
@@ -234,10 +243,12 @@ def test_the_one_larger_budget_names_its_reason(tmp_path: Path, capsys: pytest.C
         "DataLayer": {"Type": "AWS::Serverless::LayerVersion", "Properties": {}},
     }
     (build / "template.yaml").write_text(json.dumps(template))
+    # WHEN the build is checked THEN it is held to the same 150 MB as every function (no exception any more)
     status, output = _check_sizes(build, capsys)
-    assert status == 0, output
-    assert "ValidateFunction: 209.0 MB of its 235 MB budget" in output
-    assert "over the usual 150 MB for pyarrow in the data layer" in output
+    total = (50_000_000 + data_layer + 1_000) / 1e6
+    assert f"ValidateFunction: {total:.1f} MB of the 150 MB budget" in output
+    assert (status == 0) is passes, output
+    assert ("OVER THE BUDGET" in output) is not passes
 
 
 def test_size_check_needs_a_build(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -255,6 +266,21 @@ def test_build_check_fails_a_layer_holding_local_only_code(tmp_path: Path, capsy
     # THEN it fails and names both
     assert status == 1
     assert "CommonLayer: holds local-only code: python/energylake/local, python/rich" in output
+
+
+def test_only_the_gold_builder_may_ship_duckdb(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # GIVEN a build whose gold builder ships duckdb (its own requirements) and whose other function ships it too
+    build = _build_dir(tmp_path, {"SmallFunction": 1_000, "BigFunction": 1_000, "CommonLayer": 1_000, "DataLayer": 1})
+    template = json.loads((build / "template.yaml").read_text())
+    template["Resources"]["BuildGoldFunction"] = {"Type": "AWS::Serverless::Function", "Properties": {}}
+    (build / "template.yaml").write_text(json.dumps(template))
+    (build / "BuildGoldFunction" / "duckdb").mkdir(parents=True)
+    (build / "SmallFunction" / "duckdb").mkdir()
+    # WHEN the build is checked THEN only the other function is named
+    status, output = _check_sizes(build, capsys)
+    assert status == 1
+    assert "SmallFunction: holds local-only code: duckdb" in output
+    assert "BuildGoldFunction: holds" not in output
 
 
 def test_build_check_fails_a_function_holding_the_sample_source(

@@ -24,6 +24,7 @@ HANDLERS = sorted(path.parent.name for path in (REPO_ROOT / "functions").glob("*
 # What each function calls that X-Ray can trace (read from energylake.lambdas.<function>): the oracle the handlers'
 # Tracers are checked against. A new function must say what it calls here.
 CALLS: dict[str, set[str]] = {
+    "build_gold": {"botocore"},  # S3: silver downloads, gold puts and deletes
     "fetch_ercot": {"botocore", "httpx"},  # S3, Secrets Manager, the rate-limit table; ERCOT's API
     "fetch_weather": {"botocore", "httpx"},  # S3; Open-Meteo's API
     "load_redshift": {"botocore"},  # S3 listings, Redshift's AWS APIs
