@@ -6,8 +6,8 @@ the same synthetic silver, in the same run.
 
 What `energylake gold` costs with each engine: every build runs in a fresh child process, which reports the seconds
 from its first energylake import to the build's end (imports, Spark's JVM and session, reading silver, writing gold;
-not the interpreter's own start-up) and, for DuckDB, its peak resident memory (``ru_maxrss``: the whole process, so
-Python, pyarrow and DuckDB together). Each engine builds into its own copy of the silver, so every build after the
+not the interpreter's own start-up) and, for DuckDB, its peak resident memory (``VmHWM``: the whole process:
+Python, the package and DuckDB together). Each engine builds into its own copy of the silver, so every build after the
 first replaces partitions it wrote itself, as a rerun does. Silver comes from ``synthetic_silver.py`` (not timed).
 
 Figures: DuckDB's build against Spark's, per size (ratio = DuckDB / Spark: lower is better; ``speedup`` is its
@@ -41,7 +41,7 @@ SQL_DIR = REPO_ROOT / "layers" / "common" / "energylake" / "gold" / "sql"
 
 # Run in the child: time from the first energylake import to the end of the build.
 _CHILD = """
-import json, resource, sys, time
+import json, sys, time
 started = time.perf_counter()
 from energylake.gold import build_gold
 from energylake.lake.storage import open_storage
@@ -49,7 +49,9 @@ from energylake.window import Window
 engine, lake, start, end = sys.argv[1:5]
 rows = build_gold(Window.parse(start, end), open_storage(lake), engine=engine)
 seconds = time.perf_counter() - started
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM: this process's own peak (ru_maxrss keeps the forking parent's across exec: the silver generator's here)
+with open("/proc/self/status") as status:
+    peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
 print(json.dumps({"seconds": seconds, "peak_rss_mb": peak, "rows": rows}))
 """
 

@@ -18,6 +18,8 @@ from energylake.window import Window
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
+    from energylake.lake.storage import Storage
+
 UTC = dt.UTC
 HOUR = dt.timedelta(hours=1)
 QUARTER = dt.timedelta(minutes=15)
@@ -63,7 +65,7 @@ def run_rules(
         from energylake.gold import duckdb as gold_duckdb
 
         tables = {dataset: silver_table(SILVER_TABLES[dataset], rows) for dataset, rows in silver.items()}  # type: ignore[index]
-        return {name: table.to_pylist() for name, table in gold_duckdb.build_tables(tables, start_utc, end_utc).items()}
+        return gold_duckdb.build_tables(tables, start_utc, end_utc)
     assert spark is not None, "the spark engine needs the spark fixture"
     from energylake.gold import spark as gold_spark
 
@@ -88,23 +90,28 @@ def spp_inputs(rows: Rows) -> dict[str, Rows]:
 # --- lakes ------------------------------------------------------------------------------------------------------
 
 
-def make_sample_silver(root: Path, windows: Iterable[Window]) -> Path:
-    """A lake at ``root`` with the sample source's silver for ``windows`` (every dataset gold reads), each window
-    fetched with the sample's clock the day after it ends."""
+def land_sample_silver(lake: Storage, windows: Iterable[Window]) -> None:
+    """The sample source's silver for ``windows`` (every dataset gold reads) in ``lake`` (a folder or S3 on moto),
+    each window fetched with the sample's clock the day after it ends."""
     from energylake.curate import reprocess
     from energylake.fetch import fetch
-    from energylake.lake.storage import LocalStorage
     from energylake.sample import connection as sample_connection
     from energylake.settings import Settings
 
-    storage = LocalStorage(root)
     for window in windows:
         now = dt.datetime.combine(window.end + dt.timedelta(days=1), dt.time(12), tzinfo=UTC)
         connection = sample_connection(Settings(), now=now, throttle_every=0)
         for dataset in GOLD_DATASETS:
-            fetch(window, dataset, storage, connection)
-        results = reprocess(window, storage, list(GOLD_DATASETS), run_id=f"gold-test-{window.start}")
+            fetch(window, dataset, lake, connection)
+        results = reprocess(window, lake, list(GOLD_DATASETS), run_id=f"gold-test-{window.start}")
         assert {r.status for r in results} == {"passed"}, [r.reason for r in results if r.status != "passed"]
+
+
+def make_sample_silver(root: Path, windows: Iterable[Window]) -> Path:
+    """A folder lake at ``root`` with the sample source's silver for ``windows`` (see :func:`land_sample_silver`)."""
+    from energylake.lake.storage import LocalStorage
+
+    land_sample_silver(LocalStorage(root), windows)
     return root
 
 

@@ -99,8 +99,14 @@ class Settings(BaseSettings):
         None, description="The pipeline state machine StartRunFunction starts."
     )
 
-    # --- gold (TriggerGlueFunction; local Spark) ------------------------------------------------------------------
+    # --- gold (BuildGoldFunction, TriggerGlueFunction; local Spark) -----------------------------------------------
     glue_job_name: str | None = Field(None, description="Name of the gold Glue job (template.yaml BuildGoldJob).")
+    gold_lambda_max_days: int = Field(
+        2,
+        ge=1,
+        le=31,
+        description="Longest window, in operating days, BuildGoldFunction builds; the Glue job builds longer ones.",
+    )
     spark_master: str = Field("local[*]", description="Spark master for local gold builds.")
 
     # --- the Redshift warehouse (LoadRedshiftFunction, through the Redshift Data API) ------------------------------

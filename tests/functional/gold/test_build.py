@@ -1,7 +1,8 @@
 """Gold end to end with the default engine (DuckDB) on a sample-source lake: the build range of a window, the fall-back
 day's 25 hours in every table, one file per partition replaced whole (a Spark-written partition included), a rebuild
-that leaves no stale rows, a silver file that cannot be read (nothing written), and an S3 lake read and written
-through the Storage protocol (moto), as the AWS gold Lambda will.
+that leaves no stale rows, a silver file that cannot be read and a rule leaving a NULL the contract forbids (nothing
+written), and an S3 lake read and written through the Storage protocol (moto), as the AWS gold Lambda does
+(BuildGoldFunction's own tests: tests/functional/lambdas/test_build_gold.py).
 
 The Spark runner's own behaviour (dynamic partition overwrite, the Glue entry) is in test_spark_runner.py.
 """
@@ -23,6 +24,7 @@ from energylake.contracts.schemas import GOLD_TABLES
 from energylake.contracts.zones import WEATHER_ZONES
 from energylake.errors import StorageError
 from energylake.gold import build_gold
+from energylake.gold import duckdb as gold_duckdb
 from energylake.gold.duckdb import GOLD_FILE_NAME
 from energylake.gold.rules import build_range
 from energylake.lake.storage import LocalStorage, S3Storage
@@ -144,6 +146,26 @@ def test_an_unreadable_silver_file_fails_the_build_and_writes_nothing(lake_copy:
     with pytest.raises(StorageError, match=r"cannot read the silver of 2024-11-04\.\.2024-11-04 .*broken\.parquet"):
         build_gold(window, LocalStorage(lake_copy))
     assert {path: path.stat().st_mtime_ns for path in (lake_copy / "gold").rglob("*")} == before
+
+
+def test_a_rule_leaving_a_null_the_contract_forbids_fails_the_build_and_writes_nothing(
+    lake_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a built lake, and then a rule that broke: system_hourly's has_weather (NOT NULL) comes out NULL
+    window = Window(dt.date(2024, 11, 4), dt.date(2024, 11, 4))
+    build_gold(window, LocalStorage(lake_copy))
+    before = {path: path.read_bytes() for path in (lake_copy / "gold").rglob("*.parquet")}
+    statement = gold_duckdb.statement
+
+    def broken(name: str, start_utc: dt.datetime, end_utc: dt.datetime) -> str:
+        sql = statement(name, start_utc, end_utc)
+        return sql if name != "system_hourly" else f"SELECT * REPLACE (NULL AS has_weather) FROM ({sql})"  # noqa: S608
+
+    monkeypatch.setattr(gold_duckdb, "statement", broken)
+    # WHEN the window is built again THEN the build fails naming the table and column, and no gold file changed
+    with pytest.raises(ValueError, match=r"gold rules left NULLs in system_hourly\.has_weather, which the contract"):
+        build_gold(window, LocalStorage(lake_copy))
+    assert {path: path.read_bytes() for path in (lake_copy / "gold").rglob("*.parquet")} == before
 
 
 def test_an_s3_lake_is_read_and_written_through_storage_with_a_scratch_folder_left_empty(

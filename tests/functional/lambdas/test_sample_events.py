@@ -29,6 +29,7 @@ from energylake.lake.layout import is_manifest_key
 from energylake.lake.storage import S3Storage
 from energylake.lambdas import _shared, load_redshift, warehouse_setup
 from energylake.lambdas._shared import parse_event
+from energylake.lambdas.build_gold import BuildGoldEvent
 from energylake.lambdas.fetch_ercot import FetchErcotEvent
 from energylake.lambdas.fetch_weather import FetchWeatherEvent
 from energylake.lambdas.load_redshift import LoadRedshiftEvent
@@ -42,6 +43,7 @@ from energylake.settings import Settings, get_settings
 from energylake.warehouse.model import WAREHOUSE
 from energylake.window import Window
 from tests.support.fakes import FakeContext, load_handler
+from tests.support.gold import land_sample_silver
 from tests.support.paths import REPO_ROOT
 from tests.support.redshift import FakeDataApiClient
 from tests.support.redshift import data_api as fake_data_api
@@ -165,6 +167,7 @@ VALIDATORS: dict[str, Callable[[dict[str, Any]], object]] = {
     "fetch_ercot": lambda event: parse_event(event, FetchErcotEvent),
     "fetch_weather": lambda event: parse_event(event, FetchWeatherEvent),
     "trigger_glue": lambda event: parse_event(event, TriggerGlueEvent),
+    "build_gold": lambda event: parse_event(event, BuildGoldEvent),
     "load_redshift": lambda event: parse_event(event, LoadRedshiftEvent),
     "plan_run": _validate_plan_run,
     "plan_backfill": _validate_plan_backfill,
@@ -272,6 +275,22 @@ def run_trigger_glue(aws: Aws, event: dict[str, Any]) -> None:
     [run] = glue.get_job_runs(JobName=job)["JobRuns"]
     assert (reply["job_name"], reply["job_run_id"], reply["reused"]) == (job, run["Id"], False)
     assert run["Arguments"] == {"--start": event["start"], "--end": event["end"], "--lake": f"s3://{BUCKET}/"}
+
+
+def run_build_gold(aws: Aws, event: dict[str, Any]) -> None:
+    # GIVEN the sample's silver for the event's operating days in the lake (fetched and curated)
+    lake = aws.lake()
+    window = Window.parse(event["start"], event["end"])
+    land_sample_silver(lake, [window])
+    # WHEN the event is handled
+    reply = invoke("build_gold", event)
+    # THEN every UTC date the window touches has one object per gold table, holding the rows the reply counts
+    dates = [day.isoformat() for day in window.utc_dates()]
+    assert reply["utc_dates"] == len(dates)
+    for table, rows in reply["tables"].items():
+        keys = sorted(lake.list(f"gold/{table}/"))
+        assert keys == [f"gold/{table}/date={day}/part-00000.parquet" for day in dates], table
+        assert rows > 0, table
 
 
 def run_load_redshift(aws: Aws, event: dict[str, Any]) -> None:
@@ -388,6 +407,7 @@ RUNNERS: dict[str, Callable[[Aws, dict[str, Any]], None]] = {
     "validate": run_validate,
     "quality_gate": run_quality_gate,
     "trigger_glue": run_trigger_glue,
+    "build_gold": run_build_gold,
     "load_redshift": run_load_redshift,
     "plan_run": run_plan_run,
     "plan_backfill": run_plan_backfill,

@@ -1,36 +1,40 @@
-"""Gold with DuckDB: the rules' SQL (:mod:`.rules`) run as written, on one machine or in a Lambda.
+"""Gold with DuckDB: the rules' SQL (:mod:`.rules`) run as written, on one machine or in a Lambda. DuckDB alone does
+the I/O and nothing here uses pyarrow (the gold Lambda ships DuckDB and the common layer only, no pyarrow).
 
 :func:`build_gold` is the stage: it reads the silver Parquet of the build range's UTC dates through the
 :class:`~energylake.lake.storage.Storage` protocol (a folder's files are read where they lie; an S3 lake's objects
 are downloaded into a scratch folder first, so DuckDB needs no httpfs extension and no credentials of its own), runs
-the statements, and writes one Parquet file per gold table and UTC date with the contract's columns and types.
+the statements, copies each gold table into a table of the contract's columns and types (``NOT NULL`` where the
+contract requires a value), and ``COPY``-s each UTC date's rows, sorted by natural key, to a Parquet file of its own
+(several files at once).
 
-Each partition is replaced atomically: the new file is written aside and swapped in (a folder: a temp file and
-``os.replace``; S3: one PUT of one object, replaced in place), then any other file of the partition (e.g. Spark's
-``part-*.parquet``) is removed. A partition of the build range that gets no rows is removed whole.
+Files are written into the scratch folder first, every one of them, and only then swapped into the lake: a build
+that fails (unreadable silver, a rule leaving a NULL the contract forbids, a full disk) leaves gold as it was. Each
+partition is replaced atomically (a folder: a temp file and ``os.replace``; S3: one PUT of one object, replaced in
+place), then any other file of the partition (e.g. Spark's ``part-*.parquet``) is removed. A partition of the build
+range that gets no rows is removed whole.
 
-Memory stays bounded whatever the window: DuckDB gets a ``memory_limit`` and spills to ``work_dir`` beyond it. On
-Lambda, pass ``work_dir=Path("/tmp")`` (the only writable place) and a memory limit below the function's memory.
+Memory stays bounded whatever the window: DuckDB gets a ``memory_limit`` and spills to ``work_dir`` beyond it, and no
+table is ever materialised in Python. On Lambda, pass ``work_dir=Path("/tmp")`` (the only writable place) and a memory
+limit below the function's memory (:mod:`energylake.lambdas.build_gold`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import io
+import os
 import tempfile
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import duckdb
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
-from energylake.contracts.schemas import GOLD_TABLES, SILVER_TABLES, TableSchema
+from energylake.contracts.tables import GOLD_TABLES, SILVER_TABLES, Column, ColumnType, TableSchema
 from energylake.errors import StorageError
 from energylake.gold.rules import (
     GOLD_STATEMENTS,
@@ -65,31 +69,31 @@ DEFAULT_THREADS: Final = 1
 # The one file of a gold partition written by this runner (Spark's files are part-<n>-<uuid>.c000.snappy.parquet).
 GOLD_FILE_NAME: Final = "part-00000.parquet"
 _IO_THREADS: Final = 8  # S3 GETs/PUTs and local fsyncs overlap; a day's partition is one small object
+_COPY_THREADS: Final = min(4, os.cpu_count() or 1)  # gold files written at once (see _run_copies)
+# The contract's types in DuckDB. Parquet: TINYINT is INT32 annotated INT(8), TIMESTAMPTZ is TIMESTAMP_MICROS
+# adjusted to UTC: pyarrow reads int8 and timestamp[us, tz=UTC], as the contract says.
+_DUCKDB_TYPES: Final[dict[ColumnType, str]] = {
+    "string": "VARCHAR",
+    "bool": "BOOLEAN",
+    "int8": "TINYINT",
+    "int16": "SMALLINT",
+    "int32": "INTEGER",
+    "int64": "BIGINT",
+    "float64": "DOUBLE",
+    "date32": "DATE",
+    "timestamp_utc": "TIMESTAMPTZ",
+}
+_CONTRACT_PREFIX: Final = "contract_"  # gold table X, in the contract's columns and types: temp table contract_X
 
 
 # --- types and the connection -------------------------------------------------------------------------------------
 
 
-def duckdb_type(arrow_type: pa.DataType) -> str:
-    """The DuckDB type of a contract column's pyarrow type."""
-    simple: list[tuple[object, str]] = [
-        (pa.types.is_boolean, "BOOLEAN"),
-        (pa.types.is_int8, "TINYINT"),
-        (pa.types.is_int16, "SMALLINT"),
-        (pa.types.is_int32, "INTEGER"),
-        (pa.types.is_int64, "BIGINT"),
-        (pa.types.is_float32, "FLOAT"),
-        (pa.types.is_float64, "DOUBLE"),
-        (pa.types.is_string, "VARCHAR"),
-        (pa.types.is_large_string, "VARCHAR"),
-        (pa.types.is_date32, "DATE"),
-    ]
-    for test, name in simple:
-        if test(arrow_type):  # type: ignore[operator]
-            return name
-    if pa.types.is_timestamp(arrow_type):
-        return "TIMESTAMPTZ" if arrow_type.tz is not None else "TIMESTAMP"
-    raise TypeError(f"no DuckDB type for the pyarrow type {arrow_type}")
+def duckdb_type(kind: ColumnType) -> str:
+    """The DuckDB type of a contract column type (:data:`energylake.contracts.tables.ColumnType`)."""
+    if kind not in _DUCKDB_TYPES:
+        raise TypeError(f"no DuckDB type for the contract column type {kind!r}")
+    return _DUCKDB_TYPES[kind]
 
 
 def connect(
@@ -115,10 +119,14 @@ def _quoted(text: str) -> str:
 def _conformed(relation: str, present: set[str], table: TableSchema) -> str:
     """The contract's columns of ``relation`` in order and type; a column it lacks (an older file) reads as NULL."""
     columns = ", ".join(
-        f"CAST({column.name if column.name in present else 'NULL'} AS {duckdb_type(column.type)}) AS {column.name}"
+        f"CAST({column.name if column.name in present else 'NULL'} AS {duckdb_type(column.kind)}) AS {column.name}"
         for column in table.columns
     )
     return f"SELECT {columns} FROM {relation}"  # noqa: S608 - contract names; paths go through _quoted
+
+
+def _columns_of(con: duckdb.DuckDBPyConnection, relation: str) -> set[str]:
+    return {str(row[0]) for row in con.sql(f"DESCRIBE SELECT * FROM {relation}").fetchall()}  # noqa: S608
 
 
 def _register_files(con: duckdb.DuckDBPyConnection, dataset: str, files: Sequence[str]) -> None:
@@ -129,17 +137,17 @@ def _register_files(con: duckdb.DuckDBPyConnection, dataset: str, files: Sequenc
     reader = (
         f"read_parquet([{', '.join(_quoted(path) for path in files)}], hive_partitioning = false, union_by_name = true)"
     )
-    present = {str(row[0]) for row in con.sql(f"DESCRIBE SELECT * FROM {reader}").fetchall()}  # noqa: S608
-    con.execute(f"CREATE OR REPLACE VIEW {dataset} AS {_conformed(reader, present, table)}")
+    con.execute(f"CREATE OR REPLACE VIEW {dataset} AS {_conformed(reader, _columns_of(con, reader), table)}")
 
 
-def _register_arrow(con: duckdb.DuckDBPyConnection, dataset: str, rows: pa.Table | None) -> None:
-    table = SILVER_TABLES[dataset]  # type: ignore[index]
+def _register_rows(con: duckdb.DuckDBPyConnection, dataset: str, rows: object | None) -> None:
     if rows is None:
         _register_files(con, dataset, [])
         return
-    con.register(f"_arrow_{dataset}", rows)
-    con.execute(f"CREATE OR REPLACE VIEW {dataset} AS {_conformed(f'_arrow_{dataset}', set(rows.column_names), table)}")
+    table = SILVER_TABLES[dataset]  # type: ignore[index]
+    name = f"_rows_{dataset}"
+    con.register(name, rows)
+    con.execute(f"CREATE OR REPLACE VIEW {dataset} AS {_conformed(name, _columns_of(con, name), table)}")
 
 
 # --- the rules --------------------------------------------------------------------------------------------------
@@ -151,22 +159,53 @@ def _run_statements(con: duckdb.DuckDBPyConnection, start_utc: dt.datetime, end_
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {statement(name, start_utc, end_utc)}")
 
 
-def _contract_table(con: duckdb.DuckDBPyConnection, table: TableSchema) -> pa.Table:
-    """Gold table ``table`` as Arrow with the contract's schema exactly (nullability included), sorted by its natural
-    key; a NULL where the contract forbids one is an error (a rule that broke), never written."""
-    columns, key = ", ".join(table.column_names), ", ".join(table.natural_key)
-    rows = con.sql(f"SELECT {columns} FROM {table.name} ORDER BY {key}").to_arrow_table()  # noqa: S608 - contract names
-    for column in table.columns:
-        if not column.nullable and rows.column(column.name).null_count:
-            raise ValueError(f"gold rules left NULLs in {table.name}.{column.name}, which the contract forbids")
-    return rows.cast(table.arrow_schema())
+def _column_definition(column: Column) -> str:
+    return f"{column.name} {duckdb_type(column.kind)}{'' if column.nullable else ' NOT NULL'}"
 
 
-def build_tables(silver: Mapping[str, pa.Table], start_utc: dt.datetime, end_utc: dt.datetime) -> dict[str, pa.Table]:
-    """The gold tables of hours ``[start_utc, end_utc)`` from in-memory silver rows, by table name (no I/O).
+def _to_contract(con: duckdb.DuckDBPyConnection, table: TableSchema) -> str:
+    """Copy the rows of gold table ``table`` into a table of the contract's columns, types and NOT NULLs, in time
+    order (each UTC date's rows then lie together: a date's scan skips the others); its name. A table of the
+    in-memory database, not a temp table: the cursors that write the files in parallel see it.
 
-    ``silver`` maps a dataset of :data:`~energylake.gold.rules.SILVER_INPUTS` to its rows (any subset of the
-    contract's columns; a missing dataset is empty).
+    A NULL where the contract forbids one is an error naming the column (a rule that broke), raised before anything
+    is written.
+    """
+    required = [column.name for column in table.columns if not column.nullable]
+    counts = ", ".join(f"count(*) FILTER (WHERE {name} IS NULL)" for name in required)
+    [nulls] = con.sql(f"SELECT {counts} FROM {table.name}").fetchall()  # noqa: S608 - contract names
+    for name, count in zip(required, nulls, strict=True):
+        if count:
+            raise ValueError(f"gold rules left NULLs in {table.name}.{name}, which the contract forbids")
+    target = f"{_CONTRACT_PREFIX}{table.name}"
+    con.execute(f"CREATE OR REPLACE TABLE {target} ({', '.join(_column_definition(c) for c in table.columns)})")
+    casts = ", ".join(f"CAST({c.name} AS {duckdb_type(c.kind)})" for c in table.columns)
+    con.execute(f"INSERT INTO {target} SELECT {casts} FROM {table.name} ORDER BY {table.time_column}")  # noqa: S608
+    return target
+
+
+def _file_columns(table: TableSchema) -> str:
+    """The SELECT list of a gold file: the contract's columns in order.
+
+    DuckDB's Parquet writer marks a column REQUIRED when the plan's statistics prove it holds no NULL, so a nullable
+    column that happens to be full in one file (every hub priced that day) would be written REQUIRED, and the files
+    of one table would disagree on their schema. ``IF(c IS NULL, NULL, c)`` (the value unchanged) makes the
+    statistics say "may be NULL", and the column is written OPTIONAL, as the contract declares it; a NOT NULL column
+    is written REQUIRED.
+    """
+    return ", ".join(
+        c.name if not c.nullable else f"IF({c.name} IS NULL, NULL, {c.name}) AS {c.name}" for c in table.columns
+    )
+
+
+def build_tables(
+    silver: Mapping[str, object], start_utc: dt.datetime, end_utc: dt.datetime
+) -> dict[str, list[dict[str, Any]]]:
+    """The gold rows of hours ``[start_utc, end_utc)`` from in-memory silver rows, by table name (no I/O).
+
+    ``silver`` maps a dataset of :data:`~energylake.gold.rules.SILVER_INPUTS` to anything DuckDB scans (an Arrow
+    table, a pandas frame...) holding any subset of the contract's columns; a missing dataset is empty. Each table's
+    rows come as dicts in the contract's column order, sorted by natural key (timestamps as aware UTC datetimes).
     """
     unknown = sorted(set(silver) - set(SILVER_INPUTS))
     if unknown:
@@ -174,9 +213,14 @@ def build_tables(silver: Mapping[str, pa.Table], start_utc: dt.datetime, end_utc
     con = connect()
     try:
         for dataset in SILVER_INPUTS:
-            _register_arrow(con, dataset, silver.get(dataset))
+            _register_rows(con, dataset, silver.get(dataset))
         _run_statements(con, start_utc, end_utc)
-        return {name: _contract_table(con, table) for name, table in GOLD_STATEMENTS.items()}
+        tables: dict[str, list[dict[str, Any]]] = {}
+        for name, table in GOLD_STATEMENTS.items():
+            contract = _to_contract(con, table)
+            relation = con.sql(f"SELECT * FROM {contract} ORDER BY {', '.join(table.natural_key)}")  # noqa: S608
+            tables[name] = [dict(zip(relation.columns, row, strict=True)) for row in relation.fetchall()]
+        return tables
     finally:
         con.close()
 
@@ -206,25 +250,61 @@ def _silver_files(lake: Storage, dataset: str, dates: Sequence[dt.date], scratch
 # --- writing gold -----------------------------------------------------------------------------------------------
 
 
-def _by_date(rows: pa.Table, table: TableSchema) -> dict[dt.date, pa.Table]:
-    """``rows`` split by the UTC date of the table's time column (rows sorted by it stay sorted)."""
-    days = pc.cast(rows.column(table.time_column), pa.date32()).combine_chunks()
-    order = pc.sort_indices(days)  # stable: each date's rows keep their natural-key order
-    rows, days = rows.take(order), days.take(order)
-    parts: dict[dt.date, pa.Table] = {}
-    offset = 0
-    runs = pc.run_end_encode(days)
-    for end, day in zip(runs.run_ends.to_pylist(), runs.values.to_pylist(), strict=True):
-        parts[day] = rows.slice(offset, end - offset)
-        offset = end
-    return parts
+def _utc_midnight(day: dt.date) -> str:
+    return f"TIMESTAMPTZ '{day.isoformat()} 00:00:00+00'"
 
 
-def _parquet_bytes(rows: pa.Table) -> bytes:
-    sink = io.BytesIO()
-    # Spark's defaults: snappy, microsecond UTC-adjusted timestamps (what the Glue job writes too).
-    pq.write_table(rows, sink, compression="snappy", coerce_timestamps="us", allow_truncated_timestamps=False)
-    return sink.getvalue()
+def _copy_statements(
+    con: duckdb.DuckDBPyConnection, table: TableSchema, contract: str, build: BuildRange, folder: Path
+) -> tuple[int, dict[dt.date, Path], list[str]]:
+    """How ``table``'s rows are written into ``folder``: one Parquet file per UTC date that has rows, sorted by
+    natural key. The table's row count, the files by date, and the COPY statement of each (independent of each
+    other: :func:`_run_copies` runs them)."""
+    time_column = table.time_column
+    found = con.sql(
+        f"SELECT CAST({time_column} AS DATE) AS day, count(*) FROM {contract} GROUP BY day ORDER BY day"  # noqa: S608
+    ).fetchall()
+    days: dict[dt.date, int] = {day: int(rows) for day, rows in found}
+    stray = sorted(set(days) - set(build.dates))
+    if stray:
+        raise ValueError(f"gold {table.name} has rows dated {stray[0]}, outside the build range")
+    (folder / table.name).mkdir(parents=True, exist_ok=True)
+    files = {day: folder / table.name / f"{day.isoformat()}.parquet" for day in days}
+    statements = []
+    for day, path in files.items():
+        rows = (
+            f"SELECT {_file_columns(table)} FROM {contract} "  # noqa: S608 - contract names and dates
+            f"WHERE {time_column} >= {_utc_midnight(day)} AND {time_column} < {_utc_midnight(day + dt.timedelta(1))} "
+            f"ORDER BY {', '.join(table.natural_key)}"
+        )
+        # Spark's defaults: snappy, microsecond UTC-adjusted timestamps (what the Glue job writes too).
+        statements.append(f"COPY ({rows}) TO {_quoted(str(path))} (FORMAT parquet, COMPRESSION snappy)")
+    return sum(days.values()), files, statements
+
+
+def _run_copies(con: duckdb.DuckDBPyConnection, statements: Sequence[str]) -> None:
+    """Run the COPY statements on :data:`_COPY_THREADS` cursors of ``con``'s database at once.
+
+    A gold file costs a few milliseconds whatever its rows (the Parquet writer's set-up for every column), a year
+    is over a thousand files, and DuckDB releases the GIL while it writes: the files are written side by side. Each
+    file is still the output of its own sorted query, so the bytes do not depend on the order they are written in.
+    """
+    local = threading.local()
+    cursors: list[duckdb.DuckDBPyConnection] = []
+
+    def run(sql: str) -> None:
+        cursor: duckdb.DuckDBPyConnection | None = getattr(local, "cursor", None)
+        if cursor is None:
+            cursor = local.cursor = con.cursor()
+            cursors.append(cursor)
+        cursor.execute(sql)
+
+    try:
+        with ThreadPoolExecutor(max_workers=_COPY_THREADS) as pool:
+            list(pool.map(run, statements))
+    finally:
+        for cursor in cursors:
+            cursor.close()
 
 
 def _existing_files(lake: Storage, table: TableSchema, dates: Sequence[dt.date]) -> dict[dt.date, list[str]]:
@@ -247,19 +327,15 @@ def _remove_empty_folder(lake: Storage, prefix: str) -> None:
         (root / prefix).rmdir()
 
 
-def _write_table(lake: Storage, table: TableSchema, rows: pa.Table, build: BuildRange) -> int:
-    """Replace ``table``'s partitions of the build range: each date's rows swapped in whole, empty ones removed."""
-    parts = _by_date(rows, table)
-    stray = sorted(set(parts) - set(build.dates))
-    if stray:
-        raise ValueError(f"gold {table.name} has rows dated {stray[0]}, outside the build range")
+def _swap_in(lake: Storage, table: TableSchema, files: Mapping[dt.date, Path], build: BuildRange) -> None:
+    """Replace ``table``'s partitions of the build range: each date's file swapped in whole, empty ones removed."""
     existing = _existing_files(lake, table, build.dates)
 
     def replace(day: dt.date) -> None:
         prefix = f"{layout.gold_prefix(table.name)}{layout.partition(day)}"
-        new_key = f"{prefix}{GOLD_FILE_NAME}" if day in parts else None
-        if day in parts:
-            lake.put(f"{prefix}{GOLD_FILE_NAME}", _parquet_bytes(parts[day]))  # atomic: temp file + rename, or one PUT
+        new_key = f"{prefix}{GOLD_FILE_NAME}" if day in files else None
+        if new_key is not None:
+            lake.put(new_key, files[day].read_bytes())  # atomic: temp file + rename, or one PUT
         for key in existing[day]:
             if key != new_key:  # other writers' files (Spark's part-*), or every file of a partition left empty
                 lake.delete(key)
@@ -268,7 +344,6 @@ def _write_table(lake: Storage, table: TableSchema, rows: pa.Table, build: Build
 
     with ThreadPoolExecutor(max_workers=_IO_THREADS) as pool:
         list(pool.map(replace, build.dates))
-    return int(rows.num_rows)
 
 
 # --- the stage --------------------------------------------------------------------------------------------------
@@ -276,7 +351,7 @@ def _write_table(lake: Storage, table: TableSchema, rows: pa.Table, build: Build
 
 @contextmanager
 def _scratch(work_dir: Path | None) -> Iterator[Path]:
-    """A fresh folder for downloads and spills, removed afterwards (a warm Lambda keeps /tmp between calls)."""
+    """A fresh folder for downloads, spills and the new files, removed afterwards (a warm Lambda keeps /tmp)."""
     if work_dir is not None:
         work_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="energylake-gold-", dir=work_dir) as folder:
@@ -294,9 +369,9 @@ def build_gold(
     """Build the gold tables for the window's operating days (expanded to the whole UTC dates they touch, see the
     rules) from the silver in ``lake``. Returns the rows written per gold table.
 
-    ``work_dir``: where downloads (S3 lakes) and DuckDB's spill files go, in a folder of their own removed at the end
-    (default: the system's temp folder). ``memory_limit``/``threads``: DuckDB's (default 1GB, one thread: see
-    :data:`DEFAULT_THREADS`).
+    ``work_dir``: where downloads (S3 lakes), DuckDB's spill files and the new gold files go, in a folder of their
+    own removed at the end (default: the system's temp folder). ``memory_limit``/``threads``: DuckDB's (default 1GB,
+    one thread: see :data:`DEFAULT_THREADS`).
     """
     build = build_range(window)
     with _scratch(work_dir) as scratch:
@@ -304,14 +379,24 @@ def build_gold(
         spill.mkdir()
         con = connect(spill_dir=spill, memory_limit=memory_limit, threads=threads)
         try:
-            for dataset in SILVER_INPUTS:
-                files = _silver_files(lake, dataset, build.input_dates(dataset), scratch / "silver")
-                _register_files(con, dataset, files)
-            _run_statements(con, build.start_utc, build.end_utc)
-            tables = {name: _contract_table(con, table) for name, table in GOLD_STATEMENTS.items()}
-        except (duckdb.IOException, duckdb.InvalidInputException) as exc:  # a missing or corrupt file: its name
-            raise StorageError(f"cannot read the silver of {window} in {lake.uri}: {exc}") from exc
+            try:
+                for dataset in SILVER_INPUTS:
+                    silver = _silver_files(lake, dataset, build.input_dates(dataset), scratch / "silver")
+                    _register_files(con, dataset, silver)
+                _run_statements(con, build.start_utc, build.end_utc)
+            except (duckdb.IOException, duckdb.InvalidInputException) as exc:  # a missing or corrupt file: its name
+                raise StorageError(f"cannot read the silver of {window} in {lake.uri}: {exc}") from exc
+            counts: dict[str, int] = {}
+            gold: dict[str, dict[dt.date, Path]] = {}
+            copies: list[str] = []
+            for name, table in GOLD_STATEMENTS.items():
+                contract = _to_contract(con, table)
+                counts[name], gold[name], statements = _copy_statements(con, table, contract, build, scratch / "gold")
+                copies += statements
+            _run_copies(con, copies)
         finally:
             con.close()
-        counts = {name: _write_table(lake, GOLD_TABLES[name], rows, build) for name, rows in tables.items()}
+        # Every file is written: only now is the lake touched.
+        for name, files in gold.items():
+            _swap_in(lake, GOLD_TABLES[name], files, build)
     return {name: counts[name] for name in GOLD_TABLES}

@@ -94,7 +94,7 @@ from importlib import resources
 from typing import Final
 
 from energylake.contracts.datasets import DatasetName
-from energylake.contracts.schemas import (
+from energylake.contracts.tables import (
     DEGREE_BASE_C,
     ENERGY_WEATHER_HOURLY,
     ENERGY_WEIGHTED_POINT_TYPES,

@@ -1,0 +1,21 @@
+"""BuildGoldFunction: build gold for a short window of operating days (the real-time and daily runs) with DuckDB."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from energylake.lambdas import build_gold
+from energylake.lambdas._shared import tracer_patching
+from energylake.lambdas.build_gold import BuildGoldResult
+
+logger = Logger()
+tracer = tracer_patching("botocore")  # S3: silver downloads, gold puts and deletes
+copy_config_to_registered_loggers(source_logger=logger, include={"energylake"})  # core logs as JSON too
+
+
+@logger.inject_lambda_context(log_event=True)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, object], context: LambdaContext) -> BuildGoldResult:
+    return build_gold.handle(event)
