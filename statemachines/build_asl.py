@@ -1,5 +1,5 @@
-"""Writes pipeline.asl.json and backfill.asl.json: the two machines share their fetch, quality-gate, gold and alert
-states, so both are built from the functions below instead of keeping two hand-edited copies in step.
+"""Writes pipeline.asl.json and backfill.asl.json: the two machines share their fetch, quality-gate, gold, load and
+alert states, so both are built from the functions below instead of keeping two hand-edited copies in step.
 
     python statemachines/build_asl.py          # rewrite both files
     python statemachines/build_asl.py --check  # exit 1 if a committed file differs (run by the tests)
@@ -43,7 +43,7 @@ def retry(errors: list[str], *, interval: int, attempts: int, max_delay: int, ba
     }
 
 
-# Lambda's own hiccups and throttling (FetchErcotFunction runs one at a time: a second caller is throttled).
+# Lambda's own hiccups and throttling of the account's concurrency (no function reserves any).
 LAMBDA_RETRY = retry(LAMBDA_TRANSIENT_ERRORS, interval=2, attempts=6, max_delay=60)
 
 
@@ -128,13 +128,15 @@ def input_rejected(next_state: str) -> State:
 
 
 def fetch_states(next_state: str, on_error: str) -> States:
-    """Fetch the plan's ERCOT datasets (one at a time: ERCOT's rate limit) alongside the weather."""
+    """Fetch the plan's ERCOT datasets (one at a time: they share ERCOT's request budget) alongside the weather."""
     ercot_branch: State = {
         "StartAt": "FetchErcotDatasets",
         "States": {
             "FetchErcotDatasets": {
                 "Type": "Map",
-                "Comment": "One ERCOT dataset at a time: FetchErcotFunction has reserved concurrency 1.",
+                "Comment": "One ERCOT dataset at a time: every ERCOT request takes a slot of the one shared budget "
+                "(RateLimitTable, ERCOT's per-key limit), so parallel fetches would only wait for slots; overlapping "
+                "runs wait for theirs the same way.",
                 "ItemsPath": "$.plan.ercot_datasets",
                 "ItemSelector": {"dataset.$": "$$.Map.Item.Value", **WINDOW},
                 "MaxConcurrency": 1,
@@ -226,21 +228,50 @@ def fetch_states(next_state: str, on_error: str) -> States:
 
 
 GLUE_TERMINAL_FAILURES = ["FAILED", "STOPPED", "ERROR", "TIMEOUT", "EXPIRED"]
+# The job runs one window at a time (MaxConcurrentRuns 1): a run for another window waits for it (GlueJobBusyError)
+# instead of failing, for longer than the job's timeout. Delays 60, 90, 135, 202.5, then 300 s (backoff 1.5, capped)
+# add up to 12,788 s over 45 retries; FULL jitter draws each delay between 0 and its value, so the expected wait is
+# half that, 107 minutes, and three standard deviations of the jitter below it still 79 (tests/unit/statemachines
+# compute it): more than the 60 minutes another run can hold the job. A waiting Task costs nothing but a transition
+# per retry (a standard workflow), and the queued run starts at most 300 s (about 100 s on average) after the job frees.
+GLUE_BUSY_RETRY = retry(["GlueJobBusyError"], interval=60, attempts=45, max_delay=300, backoff=1.5)
 
 
-def gold_and_warehouse_states(next_state: str, on_error: str) -> States:
-    """Build gold with the Glue job (polled with glue:getJobRun: `.sync` is not testable off AWS), then load."""
+def gold_states(on_error: str) -> States:
+    """Build gold where the plan says: BuildGoldFunction (DuckDB in a Lambda) for the short windows of the scheduled
+    runs, the Glue job (polled with glue:getJobRun: `.sync` is not testable off AWS) for longer ones. Both put what
+    they did in ``$.gold`` and go to the load."""
     return {
+        "ChooseGoldEngine": {
+            "Type": "Choice",
+            "Comment": "PlanRun chose the engine from the window's days (GoldLambdaMaxDays); Glue builds any window.",
+            "Choices": [{"Variable": "$.plan.gold_engine", "StringEquals": "lambda", "Next": "BuildGold"}],
+            "Default": "StartGold",
+        },
+        "BuildGold": lambda_task(
+            "BuildGoldFunctionArn",
+            WINDOW,
+            result={
+                "engine": "lambda",
+                "tables.$": "$.Payload.tables",
+                "utc_dates.$": "$.Payload.utc_dates",
+                "seconds.$": "$.Payload.seconds",
+            },
+            result_path="$.gold",
+            next_state="StartLoad",
+            on_error=on_error,
+            comment="Build the gold tables of the window's UTC dates with DuckDB in a Lambda (whole dates swapped in).",
+        ),
         "StartGold": lambda_task(
             "TriggerGlueFunctionArn",
             WINDOW,
-            result={"job_name.$": "$.Payload.job_name", "job_run_id.$": "$.Payload.job_run_id"},
-            result_path="$.glue",
+            result={"engine": "glue", "job_name.$": "$.Payload.job_name", "job_run_id.$": "$.Payload.job_run_id"},
+            result_path="$.gold",
             next_state="StartGluePolls",
             on_error=on_error,
-            # Another window's run holds the job (one run at a time): wait for it rather than fail.
-            extra_retry=[retry(["GlueJobBusyError"], interval=60, attempts=10, max_delay=300, backoff=1.5)],
-            comment="Start the gold Glue job for the window, or join the run already active for it.",
+            extra_retry=[GLUE_BUSY_RETRY],
+            comment="Start the gold Glue job for the window, or join the run already active for it; while another "
+            "window's run holds the job, wait for it (GlueJobBusyError, retried past the job's timeout).",
         ),
         "StartGluePolls": {
             "Type": "Pass",
@@ -253,7 +284,7 @@ def gold_and_warehouse_states(next_state: str, on_error: str) -> States:
             "Type": "Task",
             "Comment": "Poll the run's state.",
             "Resource": "arn:aws:states:::aws-sdk:glue:getJobRun",
-            "Parameters": {"JobName.$": "$.glue.job_name", "RunId.$": "$.glue.job_run_id"},
+            "Parameters": {"JobName.$": "$.gold.job_name", "RunId.$": "$.gold.job_run_id"},
             "ResultSelector": {"state.$": "$.JobRun.JobRunState"},
             "ResultPath": "$.glue_run",
             "Retry": [
@@ -276,7 +307,7 @@ def gold_and_warehouse_states(next_state: str, on_error: str) -> States:
         "GoldDecision": {
             "Type": "Choice",
             "Choices": [
-                {"Variable": "$.glue_run.state", "StringEquals": "SUCCEEDED", "Next": "LoadWarehouse"},
+                {"Variable": "$.glue_run.state", "StringEquals": "SUCCEEDED", "Next": "StartLoad"},
                 {
                     "Or": [{"Variable": "$.glue_run.state", "StringEquals": s} for s in GLUE_TERMINAL_FAILURES],
                     "Next": "GoldFailed",
@@ -294,7 +325,7 @@ def gold_and_warehouse_states(next_state: str, on_error: str) -> States:
             "Parameters": {
                 "Error": "GlueJobFailed",
                 "Cause.$": "States.Format('Glue job {} run {} ended {}: see its logs', "
-                "$.glue.job_name, $.glue.job_run_id, $.glue_run.state)",
+                "$.gold.job_name, $.gold.job_run_id, $.glue_run.state)",
             },
             "ResultPath": "$.error",
             "Next": on_error,
@@ -304,22 +335,80 @@ def gold_and_warehouse_states(next_state: str, on_error: str) -> States:
             "Parameters": {
                 "Error": "GlueJobTimedOut",
                 "Cause.$": "States.Format('Glue job {} run {} still {} after {} polls', "
-                "$.glue.job_name, $.glue.job_run_id, $.glue_run.state, $.glue_poll.attempt)",
+                "$.gold.job_name, $.gold.job_run_id, $.glue_run.state, $.glue_poll.attempt)",
             },
             "ResultPath": "$.error",
             "Next": on_error,
         },
+    }
+
+
+# Each table loads in one transaction (rolled back on error) and MERGEs on its key: safe to retry.
+WAREHOUSE_RETRY = retry(["WarehouseLoadError"], interval=30, attempts=2, max_delay=120)
+
+
+def warehouse_states(next_state: str, on_error: str) -> States:
+    """Load the window in passes (docs/decisions/0008-redshift-data-api.md): LoadRedshiftFunction loads chunks of days
+    while its invocation has time and answers ``done: false`` with ``next_start`` when some remain; the next pass
+    starts there. A pass that does not move ``next_start`` past its own start fails the run instead of looping, so the
+    loop ends after at most one pass per day of the window."""
+    return {
+        "StartLoad": {
+            "Type": "Pass",
+            "Comment": "The first pass starts at the window's first day.",
+            "Parameters": {"start.$": "$.plan.start"},
+            "ResultPath": "$.load",
+            "Next": "LoadWarehouse",
+        },
         "LoadWarehouse": lambda_task(
             "LoadRedshiftFunctionArn",
-            WINDOW,
-            result={"tables.$": "$.Payload.tables", "freshness_minutes.$": "$.Payload.freshness_minutes"},
+            {"start.$": "$.load.start", "end.$": "$.plan.end"},
+            result={
+                "tables.$": "$.Payload.tables",
+                "freshness_minutes.$": "$.Payload.freshness_minutes",
+                "done.$": "$.Payload.done",
+                "next_start.$": "$.Payload.next_start",
+            },
             result_path="$.loaded",
-            next_state=next_state,
+            next_state="LoadDecision",
             on_error=on_error,
-            # Each table loads in one transaction (rolled back on error) and MERGEs on its key: safe to retry.
-            extra_retry=[retry(["WarehouseLoadError"], interval=30, attempts=2, max_delay=120)],
-            comment="Load silver and gold for the window into the warehouse, then emit freshness metrics.",
+            extra_retry=[WAREHOUSE_RETRY],
+            comment="Load silver and gold from the pass's start to the window's end into the warehouse (as many "
+            "chunks of days as the invocation has time for), then emit freshness metrics.",
         ),
+        "LoadDecision": {
+            "Type": "Choice",
+            "Choices": [
+                {
+                    # And stops at the first false condition: a missing or null next_start is never compared.
+                    "And": [
+                        {"Variable": "$.loaded.done", "BooleanEquals": False},
+                        {"Variable": "$.loaded.next_start", "IsString": True},
+                        {"Variable": "$.loaded.next_start", "StringGreaterThanPath": "$.load.start"},
+                    ],
+                    "Next": "NextLoadChunk",
+                },
+                {"Variable": "$.loaded.done", "BooleanEquals": False, "Next": "LoadStalled"},
+            ],
+            "Default": next_state,
+        },
+        "NextLoadChunk": {
+            "Type": "Pass",
+            "Comment": "Days remain: the next pass starts where this one stopped (ISO dates compare as strings).",
+            "Parameters": {"start.$": "$.loaded.next_start"},
+            "ResultPath": "$.load",
+            "Next": "LoadWarehouse",
+        },
+        "LoadStalled": {
+            "Type": "Pass",
+            "Parameters": {
+                "Error": "WarehouseLoadStalled",
+                "Cause.$": "States.Format('LoadRedshiftFunction answered done false with next_start {} for a pass "
+                "from {} to {}: no progress, the load stops here', $.loaded.next_start, $.load.start, $.plan.end)",
+            },
+            "ResultPath": "$.error",
+            "Next": on_error,
+        },
     }
 
 
@@ -352,12 +441,20 @@ def alert_states(subject: str) -> States:
     }
 
 
+# A pipeline run's backstop, longer than every bounded wait and invocation at its worst at once (tests add them up from
+# this file and the settings' defaults): gate 40 x 30 s, a busy Glue job 3.6 h without jitter's luck, Glue polls
+# 120 x 60 s, up to 5 load passes (31 days in 7-day chunks) of 3 x 900 s, plus the fetch. The freshness alarm alerts
+# long before: this only ends a run that can no longer finish.
+TIMEOUT_PIPELINE_SECONDS = 12 * 3600
+
+
 def pipeline() -> State:
     states: States = {
         "PlanRun": plan_state("pipeline", "Fetch"),
         "InputRejected": input_rejected("NotifyFailure"),
-        **fetch_states("StartGold", "NotifyFailure"),
-        **gold_and_warehouse_states("Summarize", "NotifyFailure"),
+        **fetch_states("ChooseGoldEngine", "NotifyFailure"),
+        **gold_states("NotifyFailure"),
+        **warehouse_states("Summarize", "NotifyFailure"),
         "Summarize": {
             "Type": "Pass",
             "Parameters": {
@@ -369,7 +466,7 @@ def pipeline() -> State:
                 "schedule.$": "$.plan.schedule",
                 "fetched.$": "$.fetched",
                 "quality.$": "$.gate",
-                "glue_job_run_id.$": "$.glue.job_run_id",
+                "gold.$": "$.gold",
                 "warehouse.$": "$.loaded",
             },
             "End": True,
@@ -377,11 +474,11 @@ def pipeline() -> State:
         **alert_states("energylake pipeline failed"),
     }
     return {
-        "Comment": "energylake pipeline: plan -> fetch ERCOT and weather -> quality gate -> gold (Glue) -> "
-        "warehouse -> summary. Every stage is idempotent, so rerunning an execution with the same input is safe.",
+        "Comment": "energylake pipeline: plan -> fetch ERCOT and weather -> quality gate -> gold (a Lambda for short "
+        "windows, Glue for long ones) -> warehouse (in passes) -> summary. Every stage is idempotent, so rerunning "
+        "an execution with the same input is safe.",
         "StartAt": "PlanRun",
-        # Bounded waits: gate 40 x 30 s, Glue 120 x 60 s, a busy Glue job up to 10 x 300 s, plus the work.
-        "TimeoutSeconds": 14400,
+        "TimeoutSeconds": TIMEOUT_PIPELINE_SECONDS,
         "States": states,
     }
 
@@ -435,9 +532,10 @@ def backfill() -> State:
             },
             "ResultPath": "$.chunks",
             "Catch": catch("NotifyFailure"),
-            "Next": "StartGold",
+            "Next": "ChooseGoldEngine",
         },
-        **gold_and_warehouse_states("Summarize", "NotifyFailure"),
+        **gold_states("NotifyFailure"),
+        **warehouse_states("Summarize", "NotifyFailure"),
         "Summarize": {
             "Type": "Pass",
             "Parameters": {
@@ -447,7 +545,7 @@ def backfill() -> State:
                 "end.$": "$.plan.end",
                 "datasets.$": "$.plan.datasets",
                 "chunk_results.$": "$.chunks",
-                "glue_job_run_id.$": "$.glue.job_run_id",
+                "gold.$": "$.gold",
                 "warehouse.$": "$.loaded",
             },
             "End": True,
@@ -456,7 +554,7 @@ def backfill() -> State:
     }
     return {
         "Comment": "energylake backfill: plan chunks -> Distributed Map (fetch + quality gate per chunk, results "
-        "written to S3) -> gold (Glue) over the whole window -> warehouse -> summary.",
+        "written to S3) -> gold (Glue) over the whole window -> warehouse (in passes) -> summary.",
         "StartAt": "PlanBackfill",
         "TimeoutSeconds": 604800,
         "States": states,

@@ -1,9 +1,11 @@
 """The state machines EXECUTED on moto, driving the real handlers (see tests/support/sfn_stack.py for what stands in).
 
-(a) happy path over a window with a DST day; (b) ERCOT keeps failing; (c) a quality failure stops the run before
-Glue; (d) the same input twice gives the same warehouse rows; (e) a bad input fails at the first state; (f) the
-backfill machine over a multi-day window; (g) a backfill whose chunks reach different datasets (archives that start
-within the window) fetches per chunk only those.
+(a) happy path over a window with a DST day (three days: gold in Glue); (b) ERCOT keeps failing; (c) a quality
+failure stops the run before Glue; (d) the same input twice gives the same warehouse rows; (e) a bad input fails at
+the first state; (f) the backfill machine over a multi-day window; (g) a backfill whose chunks reach different
+datasets (archives that start within the window) fetches per chunk only those; (h) a one-day window builds gold in
+BuildGoldFunction, never in Glue; (i) a load that stops early is resumed where it stopped; (j) a loader that stops
+without moving on fails the run instead of looping.
 """
 
 from __future__ import annotations
@@ -16,12 +18,16 @@ import httpx
 import pytest
 
 from energylake.contracts.datasets import WAREHOUSE_TABLES
+from energylake.contracts.tables import GOLD_TABLES
 from tests.support.sfn_stack import BUCKET, Stack, moto_stack
 
 pytest.importorskip("pyspark", reason="pyspark is not installed (pip install -e '.[spark]')")
 
-# Operating days 2024-11-02..04: 2024-11-03 is the fall-back day (25 hours).
+# Operating days 2024-11-02..04: 2024-11-03 is the fall-back day (25 hours). Three days: more than the gold Lambda's
+# two (ENERGYLAKE_GOLD_LAMBDA_MAX_DAYS in the stack), so gold is built by the Glue job.
 DST_WINDOW = {"start": "2024-11-02", "end": "2024-11-04"}
+# The datasets the three gold tables read (prices, zone load, weather): enough for every gold table, quick to fetch.
+GOLD_INPUTS = ["spp_rt", "spp_dam", "load_weather_zone", "weather"]
 ALL_TABLES = WAREHOUSE_TABLES
 
 
@@ -57,6 +63,8 @@ class TestHappyPath:
         entered = stack.entered_states(execution["executionArn"])
         stages = ["PlanRun", "Fetch", "CheckQuality", "StartGold", "GetGoldRun", "LoadWarehouse", "Summarize"]
         assert list(dict.fromkeys(state for state in entered if state in stages)) == stages
+        # ... gold in the Glue job: three operating days are more than the gold Lambda takes
+        assert "BuildGold" not in entered and stack.calls("BuildGoldFunction") == []
         # ... every dataset was fetched: 7 ERCOT datasets one at a time, weather alongside
         assert sorted(call["dataset"] for call in stack.calls("FetchErcotFunction")) == sorted(
             ["spp_rt", "spp_dam", "load_weather_zone", "load_forecast", "wind", "solar", "fuel_mix"]
@@ -69,6 +77,9 @@ class TestHappyPath:
         assert summary["quality"]["status"] == "passed" and summary["quality"]["groups"] == summary["quality"]["passed"]
         assert summary["quality"]["groups"] > 0
         assert summary["warehouse"]["freshness_minutes"]["spp_rt"] > 0
+        assert summary["warehouse"]["done"] is True
+        [run] = stack.glue.get_job_runs(JobName="energylake-test-gold")["JobRuns"]
+        assert summary["gold"] == {"engine": "glue", "job_name": "energylake-test-gold", "job_run_id": run["Id"]}
         # ... gold was built once, for the window
         assert [str(window) for window in stack.gold_builds] == ["2024-11-02..2024-11-04"]
         # ... the warehouse holds every table, and the fall-back day has 25 hours, each once
@@ -292,3 +303,86 @@ def test_g_the_backfill_machine_fetches_per_chunk_only_the_datasets_a_door_reach
         )
         assert wind_hours == 4 * 24
         assert stack.alerts() == []
+
+
+def _gold_dates(stack: Stack) -> dict[str, set[str]]:
+    """The UTC date partitions each gold table has in the lake."""
+    found: dict[str, set[str]] = {}
+    for key in stack.lake.list("gold/"):
+        _, table, partition, _ = key.split("/", 3)
+        found.setdefault(table, set()).add(partition.removeprefix("date="))
+    return found
+
+
+def test_h_a_one_day_window_builds_gold_in_the_lambda_and_never_starts_glue(monkeypatch: pytest.MonkeyPatch) -> None:
+    with moto_stack(monkeypatch) as stack:
+        # WHEN the pipeline runs over one operating day (the fall-back day: 25 hours, UTC dates Nov 3 and 4)
+        execution = stack.execute(
+            "pipeline", {"start": "2024-11-03", "end": "2024-11-03", "datasets": GOLD_INPUTS}, name="gold-in-lambda"
+        )
+
+        # THEN it succeeded through the Lambda branch, straight from the quality gate to the load
+        assert execution["status"] == "SUCCEEDED", _error(execution)
+        entered = stack.entered_states(execution["executionArn"])
+        stages = ["CheckQuality", "ChooseGoldEngine", "BuildGold", "StartLoad", "LoadWarehouse", "Summarize"]
+        assert list(dict.fromkeys(state for state in entered if state in stages)) == stages
+        assert stack.calls("BuildGoldFunction") == [{"start": "2024-11-03", "end": "2024-11-03"}]
+        # ... Glue was never involved: no trigger, no job run, no poll
+        assert stack.calls("TriggerGlueFunction") == [] and stack.gold_builds == []
+        assert stack.glue.get_job_runs(JobName="energylake-test-gold")["JobRuns"] == []
+        assert "GetGoldRun" not in entered
+        # ... the function wrote every gold table's two UTC dates into the lake (moto S3), and says so in the summary
+        assert _gold_dates(stack) == {table: {"2024-11-03", "2024-11-04"} for table in GOLD_TABLES}
+        gold = json.loads(execution["output"])["gold"]
+        assert (gold["engine"], gold["utc_dates"]) == ("lambda", 2)
+        assert set(gold["tables"]) == set(GOLD_TABLES) and all(rows > 0 for rows in gold["tables"].values())
+        # ... and the warehouse holds the day's 25 hours once each
+        [(hours,)] = stack.query("SELECT COUNT(DISTINCT interval_start_utc) FROM energy_weather_hourly")
+        assert hours == 25
+        assert stack.alerts() == []
+
+
+def test_i_a_load_that_stops_early_is_resumed_where_it_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
+    with moto_stack(monkeypatch) as stack:
+        # GIVEN a loader that loads one day per invocation (as the real one stops when its time runs short)
+        stack.load_days_per_pass = 1
+
+        # WHEN the pipeline runs over two operating days (gold in the Lambda: two days are its limit)
+        execution = stack.execute(
+            "pipeline", {"start": "2024-11-03", "end": "2024-11-04", "datasets": GOLD_INPUTS}, name="load-in-passes"
+        )
+
+        # THEN the first pass answered done false, and the machine called it again from next_start, to the same end
+        assert execution["status"] == "SUCCEEDED", _error(execution)
+        passes = [(call["start"], call["end"]) for call in stack.calls("LoadRedshiftFunction")]
+        assert passes == [("2024-11-03", "2024-11-04"), ("2024-11-04", "2024-11-04")]
+        entered = stack.entered_states(execution["executionArn"])
+        assert entered.count("LoadWarehouse") == 2 and entered.count("NextLoadChunk") == 1
+        assert stack.calls("BuildGoldFunction") == [{"start": "2024-11-03", "end": "2024-11-04"}]
+        # ... the summary is the last pass's (done), and the warehouse holds both days' 25 + 24 hours
+        assert json.loads(execution["output"])["warehouse"]["done"] is True
+        [(hours,)] = stack.query("SELECT COUNT(DISTINCT interval_start_utc) FROM energy_weather_hourly")
+        assert hours == 25 + 24
+        assert stack.alerts() == []
+
+
+def test_j_a_loader_that_stops_without_moving_on_fails_the_run_instead_of_looping(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with moto_stack(monkeypatch) as stack:
+        # GIVEN a loader that answers "not done" but gives no next start (a defect in it)
+        stack.load_reply_hook = lambda reply: {**reply, "done": False, "next_start": None}
+
+        # WHEN the pipeline runs
+        execution = stack.execute(
+            "pipeline", {"start": "2024-11-03", "end": "2024-11-03", "datasets": ["spp_rt"]}, name="load-stalls"
+        )
+
+        # THEN the run failed after one pass, naming the stall, and the alert went out
+        assert execution["status"] == "FAILED"
+        error, cause = _error(execution)
+        assert error == "WarehouseLoadStalled"
+        assert "no progress" in cause and "2024-11-03" in cause
+        assert len(stack.calls("LoadRedshiftFunction")) == 1
+        [alert] = stack.alerts()
+        assert "WarehouseLoadStalled" in alert["Message"]

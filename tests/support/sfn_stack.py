@@ -14,11 +14,13 @@ What is real and what stands in:
 * The functions' clock is the sample's (:data:`SAMPLE_NOW`, ticking from when the stack starts): PlanRunFunction plans
   and the fetch functions choose each operating day's door (data endpoints, archive, yearly files, dashboard) as
   they would on that day, so the doors the sample serves are the doors the clients ask.
+* Gold for short windows: BuildGoldFunction's real handler (DuckDB) reads silver from and writes gold to moto S3.
 * The Glue job's work: moto marks runs SUCCEEDED at once without running anything, so when TriggerGlueFunction
-  starts a run the stack runs the job's transforms (energylake.gold.spark, local Spark) over a copy of the lake's silver
-  and uploads the gold partitions, before the machine's first poll.
+  starts a run the stack builds gold with the same rules (energylake.gold.build_gold) over a copy of the lake's
+  silver and uploads the gold partitions, before the machine's first poll.
 * The warehouse step: LoadRedshiftFunction's COPY/MERGE needs Redshift; here the load goes to DuckDB (the local
-  warehouse, same model and MERGE semantics) over a copy of the lake, and reports freshness the same way.
+  warehouse, same model and MERGE semantics) over a copy of the lake, and reports freshness the same way. Like the
+  real loader it may stop early (``Stack.load_days_per_pass``) and answer ``done: false`` with ``next_start``.
 
 moto 5.2 facts this stack works around (found while building it):
 
@@ -73,10 +75,12 @@ FUNCTIONS = {
     "FetchWeatherFunction": "fetch_weather",
     "QualityGateFunction": "quality_gate",
     "TriggerGlueFunction": "trigger_glue",
+    "BuildGoldFunction": "build_gold",
     "LoadRedshiftFunction": "load_redshift",
     "ValidateFunction": "validate",
 }
 ReplyHook = Callable[[httpx.Request, httpx.Response], httpx.Response]
+LoadHook = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 def shorten_retries(node: Any) -> Any:
@@ -111,6 +115,11 @@ class Stack:
     reply_hook: ReplyHook | None = None
     gold_builds: list[Window] = field(default_factory=list)
     environment: dict[str, str] = field(default_factory=dict)
+    # The stand-in loader loads at most this many days per invocation, then answers done false (as the real one does
+    # when its invocation runs short of time); None: the whole window at once.
+    load_days_per_pass: int | None = None
+    # Rewrites the loader's reply (a loader that misbehaves).
+    load_reply_hook: LoadHook | None = None
 
     def apply_environment(self, monkeypatch: Any) -> None:
         """Set what the template gives the functions (again: tests/conftest.py resets ENERGYLAKE_* per test)."""
@@ -207,6 +216,9 @@ class Stack:
         from energylake.warehouse.redshift.load import freshness_from_rows, freshness_sql
 
         window = Window.parse(event["start"], event["end"])
+        if self.load_days_per_pass is not None:
+            window = next(window.chunks(self.load_days_per_pass))
+        done = window.end.isoformat() == event["end"]
         local = self._mirror_down(("silver/", "gold/"))
         rows = load(window, local, str(self.warehouse_path), event.get("tables"))
         con = duckdb.connect(str(self.warehouse_path), read_only=True)
@@ -214,12 +226,15 @@ class Stack:
             freshness = freshness_from_rows(con.sql(freshness_sql(None)).fetchall())
         finally:
             con.close()
-        return {
+        reply = {
             "start": event["start"],
             "end": event["end"],
+            "done": done,
+            "next_start": None if done else (window.end + dt.timedelta(days=1)).isoformat(),
             "tables": [{"table": table, "status": "loaded", "rows": {"MERGE": count}} for table, count in rows.items()],
             "freshness_minutes": freshness,
         }
+        return self.load_reply_hook(reply) if self.load_reply_hook else reply
 
     def invoke(self, function_name: str, event: dict[str, Any]) -> Any:
         logical = function_name.rsplit(":", maxsplit=1)[-1]
@@ -358,6 +373,7 @@ def moto_stack(monkeypatch: Any, *, gate_max_polls: int = 120) -> Iterator[Stack
             "ENERGYLAKE_GATE_MAX_POLLS": str(gate_max_polls),
             "ENERGYLAKE_GLUE_POLL_SECONDS": "1",
             "ENERGYLAKE_GLUE_MAX_POLLS": "30",
+            "ENERGYLAKE_GOLD_LAMBDA_MAX_DAYS": "2",
             "ENERGYLAKE_ERCOT_PAGE_SIZE": "2000",
             # the sample has no rate limit (the sample connection lifts the client's the same way); the simulated
             # functions share one process, hence one request schedule, which would otherwise wait for real

@@ -57,6 +57,7 @@ STAGE_FUNCTIONS = (
     "FetchWeatherFunction",
     "QualityGateFunction",
     "TriggerGlueFunction",
+    "BuildGoldFunction",
     "LoadRedshiftFunction",
 )
 GOLD_JOB_ARN = {"Fn::Sub": "arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:job/${BuildGoldJob}"}

@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 
-from energylake.settings import Settings
 from tests.support.paths import REPO_ROOT
 from tests.support.template import load_template
 
@@ -143,23 +142,43 @@ def _state_problems(scope: Scope, where: str, state: dict[str, Any]) -> list[str
     return problems
 
 
+# Choice comparisons that make a loop's rule a progress guard: the loop goes on only when a value moved past the one
+# the previous pass started from (the warehouse load's next_start after its start).
+PROGRESS_OPERATORS = ("StringGreaterThanPath", "NumericGreaterThanPath", "TimestampGreaterThanPath")
+
+
+def _guards_progress(rule: dict[str, Any]) -> bool:
+    return any(operator in condition for condition in rule.get("And", [rule]) for operator in PROGRESS_OPERATORS)
+
+
+def _unpaced_targets(state: dict[str, Any]) -> list[str]:
+    """Where ``state`` may go without a pause or a progress guard: its targets, less the Next of every Choice rule that
+    continues only on progress (a loop through such a rule ends: each pass moves a bounded value forward)."""
+    found = targets(state)
+    for rule in state.get("Choices", []):
+        if "Next" in rule and _guards_progress(rule):
+            found.remove(rule["Next"])
+    return found
+
+
 def _hot_loops(scope: Scope) -> list[str]:
-    """States on a cycle that passes no Wait: the machine would spin (and bill) without pause."""
+    """States on a cycle that passes no Wait and no progress guard: the machine would spin (and bill) without pause,
+    possibly forever."""
     problems = []
     for name, state in scope.states.items():
         if state.get("Type") == "Wait":
             continue
         seen: set[str] = set()
-        todo = [t for t in targets(scope.states[name]) if t in scope.states]
+        todo = [t for t in _unpaced_targets(scope.states[name]) if t in scope.states]
         while todo:
             current = todo.pop()
             if current == name:
-                problems.append(f"{scope.path}/{name}: on a loop without a Wait state")
+                problems.append(f"{scope.path}/{name}: on a loop without a Wait state or a progress guard")
                 break
             if current in seen or scope.states[current].get("Type") == "Wait":
                 continue
             seen.add(current)
-            todo.extend(t for t in targets(scope.states[current]) if t in scope.states)
+            todo.extend(t for t in _unpaced_targets(scope.states[current]) if t in scope.states)
     return problems
 
 
@@ -235,11 +254,40 @@ def test_the_checker_catches_a_loop_without_a_wait() -> None:
             "Done": {"Type": "Succeed"},
         },
     }
-    assert "<machine>/Check: on a loop without a Wait state" in structural_problems(spinning)
+    assert "<machine>/Check: on a loop without a Wait state or a progress guard" in structural_problems(spinning)
     paced = copy.deepcopy(spinning)
     paced["States"]["Decide"]["Default"] = "Pause"
     paced["States"]["Pause"] = {"Type": "Wait", "Seconds": 5, "Next": "Check"}
     assert structural_problems(paced) == []
+
+
+def test_the_checker_accepts_a_loop_only_while_it_makes_progress() -> None:
+    # GIVEN a loop that goes round again only when the work moved past where this pass started (the warehouse load)
+    guarded: dict[str, Any] = {
+        "StartAt": "Work",
+        "States": {
+            "Work": {"Type": "Pass", "Next": "Decide"},
+            "Decide": {
+                "Type": "Choice",
+                "Choices": [
+                    {
+                        "And": [
+                            {"Variable": "$.done", "BooleanEquals": False},
+                            {"Variable": "$.next", "StringGreaterThanPath": "$.start"},
+                        ],
+                        "Next": "Work",
+                    }
+                ],
+                "Default": "Done",
+            },
+            "Done": {"Type": "Succeed"},
+        },
+    }
+    # THEN it is sound; without the progress comparison the same loop could spin forever, and is caught
+    assert structural_problems(guarded) == []
+    unguarded = copy.deepcopy(guarded)
+    unguarded["States"]["Decide"]["Choices"] = [{"Variable": "$.done", "BooleanEquals": False, "Next": "Work"}]
+    assert "<machine>/Work: on a loop without a Wait state or a progress guard" in structural_problems(unguarded)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -350,8 +398,8 @@ KNOWN_SERVICE_ERRORS = {
 
 def test_every_retried_or_caught_error_name_is_a_real_one(machine: tuple[str, dict[str, Any]]) -> None:
     # A misspelt or renamed error would silently switch its Retry off: every name must be a States.* error, a
-    # documented service error, or one of our exception classes (the generated GoldFailed/GoldTimedOut errors are
-    # never retried).
+    # documented service error, or one of our exception classes (the errors GoldFailed, GoldTimedOut and LoadStalled
+    # generate are never retried).
     name, body = machine
     ours = _our_error_names()
     for path, state_name, state in every_state(body):
@@ -375,8 +423,8 @@ def test_every_caught_error_of_the_machine_is_published_to_the_alert_topic(machi
             continue
         for handler in state.get("Catch", []):
             assert _reaches_alert(body, handler["Next"]), f"{name}/{state_name}: an error skips the alert"
-    # Failures found without an exception (a Glue run that FAILED or never ended) alert too.
-    for state_name in ("GoldFailed", "GoldTimedOut"):
+    # Failures found without an exception (a Glue run that FAILED or never ended, a load that stopped moving) alert too.
+    for state_name in ("GoldFailed", "GoldTimedOut", "LoadStalled"):
         assert _reaches_alert(body, state_name), f"{name}/{state_name}"
 
 
@@ -389,17 +437,6 @@ def test_the_first_state_plans_the_run_from_the_execution_input(machine: tuple[s
         "mode": name.removesuffix(".asl.json"),
         "input.$": "$$.Execution.Input",
     }
-
-
-def test_each_machine_has_a_timeout_longer_than_its_bounded_waits(machine: tuple[str, dict[str, Any]]) -> None:
-    # GIVEN the default poll budgets (the template's parameter defaults are the same: see tests/unit/template/)
-    name, body = machine
-    settings = Settings()
-    waits = settings.gate_poll_seconds * settings.gate_max_polls + settings.glue_poll_seconds * settings.glue_max_polls
-    # THEN the machine has a timeout, and a run that uses its whole wait budget is not cut short by it
-    timeout = body.get("TimeoutSeconds")
-    assert isinstance(timeout, int), f"{name} has no TimeoutSeconds"
-    assert waits < timeout <= 31_536_000, name  # a standard execution lasts at most a year
 
 
 def test_the_backfill_fans_out_with_a_distributed_map_that_writes_its_results_to_s3() -> None:
@@ -422,7 +459,8 @@ def test_the_backfill_fans_out_with_a_distributed_map_that_writes_its_results_to
 
 
 def test_the_pipeline_fetches_ercot_one_dataset_at_a_time() -> None:
-    # FetchErcotFunction has reserved concurrency 1 (ERCOT's rate limit): more would only be throttled.
+    # Every ERCOT request takes a slot of one shared budget (RateLimitTable, ERCOT's per-key limit): fetching more
+    # datasets at once would only make them wait for slots.
     body = load_definition("pipeline.asl.json")
     maps = [state for _, _, state in every_state(body) if state["Type"] == "Map"]
     ercot_maps = [m for m in maps if "${FetchErcotFunctionArn}" in json.dumps(m)]

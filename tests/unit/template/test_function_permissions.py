@@ -89,6 +89,38 @@ def test_trigger_glue_may_only_start_and_watch_the_gold_job() -> None:
     assert variables["ENERGYLAKE_GLUE_JOB_NAME"] == {"Ref": "BuildGoldJob"}
 
 
+def test_build_gold_reads_silver_and_writes_and_replaces_only_gold() -> None:
+    # GIVEN the gold function's own permissions (beyond its logs and X-Ray)
+    by_sid = {s["Sid"]: s for s in code_statements("BuildGoldFunction")}
+    # THEN it reads silver objects, writes and deletes gold objects (a partition's old files), lists only those two
+    # zones, and uses the lake key only through S3: nothing under raw/, quality/ or artifacts/, no other service
+    assert set(by_sid) == {"ReadSilver", "WriteGold", "ListSilverAndGold", "LakeKeyThroughS3"}
+    assert actions_of(by_sid["ReadSilver"]) == {"s3:getobject"}
+    assert text_of(by_sid["ReadSilver"]["Resource"]) == "${LakeBucket.Arn}/silver/*"
+    assert actions_of(by_sid["WriteGold"]) == {"s3:putobject", "s3:deleteobject"}
+    assert text_of(by_sid["WriteGold"]["Resource"]) == "${LakeBucket.Arn}/gold/*"
+    listing = by_sid["ListSilverAndGold"]
+    assert actions_of(listing) == {"s3:listbucket"}
+    assert text_of(listing["Resource"]) == "${LakeBucket.Arn}"
+    assert set(listing["Condition"]["StringLike"]["s3:prefix"]) == {"silver/*", "gold/*"}
+    key = by_sid["LakeKeyThroughS3"]
+    assert actions_of(key) == {"kms:generatedatakey", "kms:decrypt"}
+    assert text_of(key["Resource"]) == "${LakeKey.Arn}"
+    assert key["Condition"] == {"StringEquals": {"kms:ViaService": {"Fn::Sub": "s3.${AWS::Region}.amazonaws.com"}}}
+
+
+def test_the_gold_function_and_the_planner_share_one_window_limit() -> None:
+    # GIVEN the two functions that read the limit: the planner chooses the engine, the gold function refuses more
+    gold = FUNCTIONS["BuildGoldFunction"]["Properties"]["Environment"]["Variables"]
+    planner = FUNCTIONS["PlanRunFunction"]["Properties"]["Environment"]["Variables"]
+    # THEN both take it from the same parameter, so a window the planner sends to the Lambda is never refused there
+    assert gold == {"ENERGYLAKE_GOLD_LAMBDA_MAX_DAYS": {"Ref": "GoldLambdaMaxDays"}}
+    assert planner["ENERGYLAKE_GOLD_LAMBDA_MAX_DAYS"] == {"Ref": "GoldLambdaMaxDays"}
+    parameter = TEMPLATE["Parameters"]["GoldLambdaMaxDays"]
+    assert parameter["MinValue"] >= 1
+    assert "Glue" in parameter["Description"]
+
+
 def test_load_redshift_lists_the_loadable_zones_and_writes_only_its_copy_manifests() -> None:
     # It lists the window's objects (and their sizes) for the COPY manifest it writes and deletes; Redshift reads the
     # objects, and the manifest, through the COPY role: the function reads no lake object.
@@ -115,6 +147,7 @@ PLAN_VARIABLES = {
     "ENERGYLAKE_GATE_MAX_POLLS": ("GateMaxPolls", 40),
     "ENERGYLAKE_GLUE_POLL_SECONDS": ("GluePollSeconds", 60),
     "ENERGYLAKE_GLUE_MAX_POLLS": ("GlueMaxPolls", 120),
+    "ENERGYLAKE_GOLD_LAMBDA_MAX_DAYS": ("GoldLambdaMaxDays", 2),
     "ENERGYLAKE_BACKFILL_CHUNK_DAYS": ("BackfillChunkDays", 7),
     "ENERGYLAKE_BACKFILL_MAX_CONCURRENCY": ("BackfillMaxConcurrency", 1),
     "ENERGYLAKE_BACKFILL_TOLERATED_FAILURE_PERCENT": ("BackfillToleratedFailurePercent", 10),

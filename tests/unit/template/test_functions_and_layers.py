@@ -96,11 +96,15 @@ def test_validate_function_uses_the_common_and_data_layers() -> None:
     layer = RESOURCES["DataLayer"]
     assert layer["Type"] == "AWS::Serverless::LayerVersion"
     assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
-    assert layer["Metadata"] == {"BuildMethod": "python3.12", "BuildArchitecture": "arm64"}
-    content = REPO_ROOT / layer["Properties"]["ContentUri"]
+    # layers/data/Makefile's build-DataLayer target installs and prunes pyarrow with the common layer's build script
+    metadata = layer["Metadata"]
+    assert metadata["BuildMethod"] == "makefile"
+    assert metadata.get("BuildArchitecture") == "arm64", "without it sam build installs x86_64 wheels"
+    content = REPO_ROOT / metadata.get("ContextPath", layer["Properties"]["ContentUri"])
+    assert "build-DataLayer:" in (content / "Makefile").read_text()
     requirements = (content / "requirements.txt").read_text()
     assert "pyarrow" in requirements and "orjson" in requirements
-    assert not (content / "python").exists(), "BuildMethod python3.12 creates python/ itself: do not add one"
+    assert not (content / "python").exists(), "the build writes python/ in sam's build folder: do not add one"
 
 
 # The one function that imports pyarrow: ValidateFunction parses and writes Parquet.
@@ -140,6 +144,31 @@ def test_orchestration_function_shape(function: str, folder: str, timeout: int, 
     assert properties["CodeUri"] == f"functions/{folder}/"
     assert properties["Handler"] == "app.lambda_handler"
     assert (properties["Timeout"], properties["MemorySize"]) == (timeout, memory)
+
+
+# Lambda caps MemorySize at 3008 MB on new accounts until the quota is raised: above it the create fails and the stack
+# rolls back (the same class of defect as a reservation under a small concurrency quota).
+NEW_ACCOUNT_MAX_MEMORY_MB = 3008
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_every_function_deploys_within_a_new_accounts_memory_quota(function: str) -> None:
+    assert FUNCTIONS[function]["Properties"]["MemorySize"] <= NEW_ACCOUNT_MAX_MEMORY_MB
+
+
+def test_the_gold_function_runs_duckdb_on_the_common_layer_alone() -> None:
+    # GIVEN the gold function for short windows
+    properties = FUNCTIONS["BuildGoldFunction"]["Properties"]
+    # THEN it is the build_gold handler with duckdb beside it, on the common layer only (no pyarrow: the data layer
+    # would take it past its 150 MB budget), as much CPU as a new account allows, and Lambda's whole 15 minutes
+    assert (properties["CodeUri"], properties["Handler"]) == ("functions/build_gold/", "app.lambda_handler")
+    assert effective("BuildGoldFunction", "Layers") == [{"Ref": "CommonLayer"}]
+    from packaging.requirements import Requirement
+
+    lines = (REPO_ROOT / "functions" / "build_gold" / "requirements.txt").read_text().splitlines()
+    assert [Requirement(line).name for line in lines if line.strip() and not line.startswith("#")] == ["duckdb"]
+    assert properties["MemorySize"] == NEW_ACCOUNT_MAX_MEMORY_MB
+    assert properties["Timeout"] == 900
 
 
 def test_no_function_reserves_concurrency() -> None:

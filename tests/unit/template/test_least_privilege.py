@@ -86,16 +86,21 @@ def test_the_star_resource_allow_list_is_used_where_expected() -> None:
     )
 
 
-def test_only_the_gold_job_and_validate_write_curated_zones() -> None:
-    # No role or function other than the gold job writes gold/, and none but ValidateFunction writes silver/.
+def test_only_the_gold_builders_and_validate_write_curated_zones() -> None:
+    # No role other than the two gold engines' (the Glue job, the gold Lambda for short windows) writes gold/, and
+    # none but ValidateFunction writes silver/.
+    gold_writers = {"BuildGoldJobRole", function_role("BuildGoldFunction")}
+    writers = set()
     for name, statement in all_statements():
         if statement["Effect"] != "Allow" or not actions_of(statement) & WRITE_ACTIONS:
             continue
         resources = {text_of(resource) for resource in as_list(statement["Resource"])}
         if any("/gold/" in resource for resource in resources):
-            assert name == "BuildGoldJobRole", (name, statement.get("Sid"))
+            assert name in gold_writers, (name, statement.get("Sid"))
+            writers.add(name)
         if any("/silver/" in resource for resource in resources):
             assert name == function_role("ValidateFunction"), (name, statement.get("Sid"))
+    assert writers == gold_writers
 
 
 CHOSEN_SECRET = {"Fn::If": ["CreateErcotSecret", {"Ref": "ErcotApiSecret"}, {"Ref": "ErcotSecretArn"}]}

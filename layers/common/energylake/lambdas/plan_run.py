@@ -1,7 +1,9 @@
 """PlanRunFunction: validate a pipeline or backfill execution's input and plan the run (the machines' first state).
 
 :func:`plan` turns an execution's input into a plan: the window of operating days, the ERCOT datasets to fetch,
-whether to fetch weather, poll intervals and limits, and for a backfill the chunks and the Distributed Map's
+whether to fetch weather, where gold is built (``gold_engine``: BuildGoldFunction, DuckDB in a Lambda, for windows of
+at most ``ENERGYLAKE_GOLD_LAMBDA_MAX_DAYS`` operating days, the Glue job for longer ones and for every backfill), poll
+intervals and limits, and for a backfill the chunks and the Distributed Map's
 concurrency and tolerated failure percentage, with the door plan of its fetches (days per door per dataset,
 requests, and the least minutes ERCOT's request limit allows: :mod:`energylake.plan`). A backfill's chunks are the
 local backfill's (:func:`energylake.plan.backfill_chunks`): each lists the datasets some door reaches on every one of
@@ -34,9 +36,11 @@ __all__ = [
     "SCHEDULED_DATASETS",
     "BackfillInput",
     "BackfillPlan",
+    "GoldEngineName",
     "PipelineInput",
     "PlanEvent",
     "RunPlan",
+    "gold_engine",
     "handle",
     "plan",
     "scheduled_window",
@@ -124,6 +128,11 @@ class BackfillInput(BaseModel):
         return self
 
 
+# Where a run builds gold (the machines' ChooseGoldEngine state reads it): "lambda" is BuildGoldFunction (DuckDB; no
+# start-up, billed per millisecond), "glue" the Spark job (a minute to start, a one-minute minimum, any window).
+GoldEngineName = Literal["lambda", "glue"]
+
+
 class PollPlan(TypedDict):
     poll_seconds: int
     max_polls: int
@@ -138,6 +147,7 @@ class RunPlan(TypedDict):
     ercot_datasets: list[str]
     fetch_weather: bool
     schedule: str | None
+    gold_engine: GoldEngineName
     gate: PollPlan
     glue: PollPlan
 
@@ -171,7 +181,19 @@ def scheduled_window(schedule: Schedule, scheduled_time: dt.datetime) -> Window:
     return Window(today - dt.timedelta(days=1), today)
 
 
-def _run_plan(window: Window, datasets: list[str], settings: Settings, schedule: str | None = None) -> RunPlan:
+def gold_engine(window: Window, settings: Settings, *, backfill: bool = False) -> GoldEngineName:
+    """Where gold is built for ``window``: in BuildGoldFunction when the window has at most
+    ``settings.gold_lambda_max_days`` operating days (the real-time and daily runs: one to three UTC dates, seconds of
+    DuckDB), else in the Glue job, which has no memory or 15-minute ceiling. A backfill always uses Glue: its window
+    is as long as the operator asks, and one Glue run over it replaces many Lambda invocations."""
+    if backfill or window.days_count > settings.gold_lambda_max_days:
+        return "glue"
+    return "lambda"
+
+
+def _run_plan(
+    window: Window, datasets: list[str], settings: Settings, schedule: str | None = None, *, backfill: bool = False
+) -> RunPlan:
     return RunPlan(
         start=window.start.isoformat(),
         end=window.end.isoformat(),
@@ -179,6 +201,7 @@ def _run_plan(window: Window, datasets: list[str], settings: Settings, schedule:
         ercot_datasets=[name for name in datasets if name in ERCOT_DATASETS],
         fetch_weather="weather" in datasets,
         schedule=schedule,
+        gold_engine=gold_engine(window, settings, backfill=backfill),
         gate=PollPlan(poll_seconds=settings.gate_poll_seconds, max_polls=settings.gate_max_polls),
         glue=PollPlan(poll_seconds=settings.glue_poll_seconds, max_polls=settings.glue_max_polls),
     )
@@ -251,7 +274,7 @@ def plan(
         backfill = _parse(execution_input, BackfillInput, "backfill")
         window = Window(backfill.start, backfill.end)
         datasets = _in_order(backfill.datasets or ALL_DATASETS)
-        base = _run_plan(window, datasets, settings)
+        base = _run_plan(window, datasets, settings, backfill=True)
         chunk_days = backfill.chunk_days or settings.backfill_chunk_days
         planned, fetch_plan = _backfill_chunks(window, datasets, chunk_days, settings, now)
         # A chunk no door reaches for any dataset has nothing to fetch: it is left out (the plan names its days).
