@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-import httpx
 import pytest
 import respx
 from moto import mock_aws
@@ -22,6 +21,7 @@ from energylake.lake.storage import S3Storage
 from energylake.lambdas import _shared
 from energylake.lambdas.publish_glue_artifacts import glue_artifacts, handle, publish
 from energylake.settings import get_settings
+from tests.support.custom_resource import reported, response_url
 from tests.support.fakes import FakeContext, load_handler
 from tests.support.paths import REPO_ROOT
 
@@ -49,15 +49,8 @@ def lake(monkeypatch: pytest.MonkeyPatch) -> Iterator[S3Storage]:
 @pytest.fixture
 def cloudformation() -> Iterator[respx.Route]:
     """CloudFormation's response URL: records what the function reports."""
-    with respx.mock(assert_all_called=False) as router:
-        yield router.put(RESPONSE_URL).mock(return_value=httpx.Response(200))
-
-
-def _reported(route: respx.Route) -> dict[str, Any]:
-    request = route.calls.last.request
-    assert request.headers.get("content-type", "") == "", "a Content-Type would break the presigned URL's signature"
-    body: dict[str, Any] = json.loads(request.content)
-    return body
+    with response_url(RESPONSE_URL) as route:
+        yield route
 
 
 def _request(request_type: str, **extra: str) -> dict[str, Any]:
@@ -70,7 +63,7 @@ def test_create_publishes_the_job_script_and_the_package_and_reports_their_locat
     # GIVEN an empty lake; WHEN CloudFormation creates the resource (the sample event, through the real handler)
     reply = load_handler("publish_glue_artifacts").lambda_handler(SAMPLE_EVENT, FakeContext("publish"))
     # THEN the script and the package are in the lake under one digest, and CloudFormation got their locations
-    body = _reported(cloudformation)
+    body = reported(cloudformation)
     assert body["Status"] == "SUCCESS", body["Reason"]
     assert (body["StackId"], body["RequestId"], body["LogicalResourceId"]) == (
         SAMPLE_EVENT["StackId"],
@@ -139,7 +132,7 @@ def test_delete_succeeds_and_keeps_the_artifacts(lake: S3Storage, cloudformation
         storage=lake,
         lake=lake_uri,
     )
-    body = _reported(cloudformation)
+    body = reported(cloudformation)
     assert (body["Status"], body["PhysicalResourceId"]) == ("SUCCESS", f"glue-artifacts-{published.digest}")
     assert len(list(lake.list("artifacts/glue/"))) == 2
 
@@ -156,7 +149,7 @@ def test_a_function_built_without_the_job_script_fails_the_resource_with_a_reaso
         lake=LakeUri.parse(f"s3://{BUCKET}/"),
     )
     # THEN CloudFormation hears FAILED at once (not a one-hour timeout), with one line naming the missing file
-    body = _reported(cloudformation)
+    body = reported(cloudformation)
     assert body["Status"] == "FAILED"
     assert "no Glue job script at" in body["Reason"] and "\n" not in body["Reason"]
     assert body["PhysicalResourceId"] == "GlueArtifacts-unpublished"
@@ -177,14 +170,14 @@ def test_a_lake_that_refuses_the_write_fails_the_resource(
             storage=storage,
             lake=LakeUri.parse("s3://energylake-missing/"),
         )
-    body = _reported(cloudformation)
+    body = reported(cloudformation)
     assert body["Status"] == "FAILED"
     assert "cannot write s3://energylake-missing/artifacts/glue/" in body["Reason"]
 
 
 def test_an_unknown_request_type_fails_the_resource(lake: S3Storage, cloudformation: respx.Route) -> None:
     handle(_request("Replace"), package_dir=PACKAGE, script=SCRIPT, storage=lake, lake=LakeUri.parse(f"s3://{BUCKET}/"))
-    body = _reported(cloudformation)
+    body = reported(cloudformation)
     assert (body["Status"], body["Reason"]) == ("FAILED", "unknown RequestType 'Replace'")
 
 

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any
 
 import boto3
-import httpx
 import pytest
 import respx
 from botocore.stub import Stubber
@@ -18,6 +16,7 @@ from energylake.errors import EnergylakeError
 from energylake.lambdas import warehouse_setup
 from energylake.lambdas.warehouse_setup import admin_secret_arn, handle
 from energylake.warehouse.redshift.setup import setup_statements
+from tests.support.custom_resource import reported, response_url
 from tests.support.fakes import FakeContext, load_handler
 from tests.support.paths import REPO_ROOT
 from tests.support.redshift import FakeDataApiClient, data_api
@@ -32,15 +31,8 @@ SECRET = (
 @pytest.fixture
 def cloudformation() -> Iterator[respx.Route]:
     """CloudFormation's response URL: records what the function reports."""
-    with respx.mock(assert_all_called=False) as router:
-        yield router.put(RESPONSE_URL).mock(return_value=httpx.Response(200))
-
-
-def _reported(route: respx.Route) -> dict[str, Any]:
-    request = route.calls.last.request
-    assert request.headers.get("content-type", "") == "", "a Content-Type would break the presigned URL's signature"
-    body: dict[str, Any] = json.loads(request.content)
-    return body
+    with response_url(RESPONSE_URL) as route:
+        yield route
 
 
 def test_create_runs_the_setup_as_the_admin_one_statement_at_a_time(
@@ -76,7 +68,7 @@ def test_create_runs_the_setup_as_the_admin_one_statement_at_a_time(
     assert {(p["WorkgroupName"], p["Database"], p["SecretArn"]) for p in submissions} == {
         ("energylake-prod-0affd1a2b3c4", "dev", SECRET)
     }
-    body = _reported(cloudformation)
+    body = reported(cloudformation)
     assert body["Status"] == "SUCCESS", body["Reason"]
     assert body["PhysicalResourceId"] == "warehouse-setup-energylake-prod-0affd1a2b3c4-energylake"
     assert reply["Status"] == "SUCCESS"
@@ -93,7 +85,7 @@ def test_a_failing_statement_fails_the_deploy_with_redshifts_error(cloudformatio
     handle(SAMPLE_EVENT, api=data_api(fake))
 
     # THEN CloudFormation is told FAILED with one line naming the statement kind and Redshift's error
-    body = _reported(cloudformation)
+    body = reported(cloudformation)
     assert body["Status"] == "FAILED"
     assert body["Reason"].startswith("the warehouse setup failed: WarehouseError: setup FAILED: ERROR: role")
     assert "\n" not in body["Reason"]
@@ -102,7 +94,7 @@ def test_a_failing_statement_fails_the_deploy_with_redshifts_error(cloudformatio
 def test_update_runs_the_setup_again_and_delete_keeps_it(cloudformation: respx.Route) -> None:
     fake = FakeDataApiClient()
     handle({**SAMPLE_EVENT, "RequestType": "Update", "PhysicalResourceId": "old"}, api=data_api(fake))
-    assert _reported(cloudformation)["Status"] == "SUCCESS" and fake.batches
+    assert reported(cloudformation)["Status"] == "SUCCESS" and fake.batches
 
     deleted = FakeDataApiClient()
     reply = handle({**SAMPLE_EVENT, "RequestType": "Delete", "PhysicalResourceId": "old"}, api=data_api(deleted))
@@ -113,7 +105,7 @@ def test_update_runs_the_setup_again_and_delete_keeps_it(cloudformation: respx.R
 def test_bad_properties_are_reported_not_raised(cloudformation: respx.Route) -> None:
     event = {**SAMPLE_EVENT, "ResourceProperties": {"ServiceToken": "x", "Database": "dev"}}
     handle(event, api=data_api(FakeDataApiClient()))
-    body = _reported(cloudformation)
+    body = reported(cloudformation)
     assert body["Status"] == "FAILED"
     assert body["Reason"] == "the warehouse setup's properties are invalid: WorkgroupName, NamespaceName"
 

@@ -8,7 +8,6 @@ through `checks` before the unit tests); without them those tests skip and say w
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import io
 import json
 import re
@@ -17,12 +16,12 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
 from tests.support.paths import REPO_ROOT
+from tests.support.scripts import load_script
 
 MAKEFILE = (REPO_ROOT / "Makefile").read_text()
 TOOLS = REPO_ROOT / "tools" / "asl"
@@ -35,15 +34,7 @@ needs_asl_validator = pytest.mark.skipif(
 )
 
 
-def _load_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("validate_asl", SCRIPT)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-validate_asl = _load_script()
+validate_asl = load_script(SCRIPT, "validate_asl")
 
 
 def _prerequisites(target: str) -> list[str]:

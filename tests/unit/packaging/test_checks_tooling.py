@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import subprocess
@@ -11,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.paths import REPO_ROOT
+from tests.support.scripts import load_script
 
 MAKEFILE = (REPO_ROOT / "Makefile").read_text()
 WITH_PYTHON312 = REPO_ROOT / "scripts" / "with-python312.sh"
@@ -181,11 +181,7 @@ def _build_dir(tmp_path: Path, sizes: dict[str, int]) -> Path:
 
 def _check_sizes(build: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
     """Run the script's main() in-process (cfn-lint, which it parses with, is already imported by the other tests)."""
-    spec = importlib.util.spec_from_file_location("check_build", CHECK_BUILD)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    status = module.main(build)
+    status = load_script(CHECK_BUILD, "check_build").main(build)
     captured = capsys.readouterr()
     return status, captured.out + captured.err
 

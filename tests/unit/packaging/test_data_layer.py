@@ -20,12 +20,12 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from energylake.sample.xlsx import workbook_bytes
 from tests.support.paths import REPO_ROOT
+from tests.support.scripts import load_script
 from tests.support.template import RESOURCES
 
 BUILD_LAYER = REPO_ROOT / "layers" / "common" / "build_layer.py"
@@ -34,16 +34,7 @@ PACKAGE = REPO_ROOT / "layers" / "common" / "energylake"
 LIBRARIES = ("pyarrow", "python_calamine", "orjson")  # layers/data/requirements.txt, by import name
 
 
-def _load_build_layer() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("build_layer", BUILD_LAYER)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
-
-
-build_layer = _load_build_layer()
+build_layer = load_script(BUILD_LAYER, "build_layer")
 
 
 def _installed(library: str) -> Path:
