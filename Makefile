@@ -26,12 +26,16 @@ $(BIN)/uv:
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip uv
 
+# Installed with bytecode (the dependencies by uv, the editable package by compileall): every process would otherwise
+# compile what it imports, and with PYTHONDONTWRITEBYTECODE set nothing compiled is ever kept.
 $(LOCAL_STAMP): pyproject.toml | $(BIN)/uv
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[local]'
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -e '.[local]'
+	$(BIN)/python -m compileall -q layers/common/energylake
 	touch $(LOCAL_STAMP)
 
 $(STAMP): pyproject.toml layers/common/requirements.txt | $(BIN)/uv
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -e '.[dev]'
+	$(BIN)/python -m compileall -q layers/common/energylake
 	touch $(STAMP) $(LOCAL_STAMP)
 
 lint: $(STAMP) lint-imports

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -73,3 +75,33 @@ def test_a_spark_build_without_java_fails_before_starting_anything(
     with pytest.raises(ConfigurationError, match="Java 17"):
         gold.build_gold(window, LocalStorage(tmp_path / "lake"), engine="spark")
     assert not (tmp_path / "lake").exists()
+
+
+# atexit runs handlers last-registered first: the check registered before the build runs after whatever the build
+# registered, i.e. at the very end of the process.
+_SPARK_CHILD = """
+import atexit, sys
+from pathlib import Path
+from pyspark import SparkContext
+from energylake import gold
+from energylake.lake.storage import LocalStorage
+from energylake.window import Window
+atexit.register(lambda: print("context left running:", SparkContext._active_spark_context is not None, flush=True))
+gold.build_gold(Window.parse("2024-11-03", "2024-11-03"), LocalStorage(Path(sys.argv[1])), engine="spark")
+print("built", flush=True)
+"""
+
+
+def test_a_command_that_built_gold_with_spark_stops_its_session_before_it_exits(tmp_path: Path) -> None:
+    pytest.importorskip("pyspark", reason="pyspark is not installed (pip install -e '.[spark]')")
+    try:
+        gold.check_engine("spark")
+    except ConfigurationError as missing:
+        pytest.skip(str(missing))
+    # GIVEN a process that built gold with local Spark (an empty lake: nothing to build, the session still starts)
+    done = subprocess.run(
+        [sys.executable, "-c", _SPARK_CHILD, str(tmp_path / "lake")], capture_output=True, text=True, check=False
+    )
+    # WHEN it exits THEN its Spark session was stopped on the way out, not left to the JVM's own teardown
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-2:] == ["built", "context left running: False"], done.stdout

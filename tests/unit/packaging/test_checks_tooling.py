@@ -34,6 +34,16 @@ def _recipe(target: str) -> str:
 # --------------------------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("stamp", ["$(LOCAL_STAMP)", "$(STAMP)"])
+def test_both_environments_are_installed_with_bytecode(stamp: str) -> None:
+    # GIVEN the recipe that builds `make demo`'s and `make test`'s environment
+    recipe = _recipe(stamp)
+    # THEN the dependencies are compiled at install and the editable package right after (PYTHONDONTWRITEBYTECODE
+    # environments never keep what an import compiles)
+    assert "uv pip install" in recipe and "--compile-bytecode" in recipe
+    assert "-m compileall" in recipe and "layers/common/energylake" in recipe
+
+
 def test_make_test_runs_the_template_checks() -> None:
     assert _prerequisites("test") == ["lint", "typecheck", "checks", "unit"]
     assert _prerequisites("checks") == ["validate", "cfn-lint", "checkov", "asl-validate", "build"]

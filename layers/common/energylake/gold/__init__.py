@@ -8,6 +8,7 @@ build runs.
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import os
 import shutil
@@ -66,7 +67,11 @@ def build_gold(
     if engine == "spark":
         from energylake.gold import spark
 
-        return spark.build_gold(window, lake, spark.local_spark_session())
+        session = spark.local_spark_session()
+        # The session outlives this call (a backfill builds gold per chunk), but not the process: stopped at exit,
+        # a command does not leave its JVM running after it returns.
+        atexit.register(session.stop)
+        return spark.build_gold(window, lake, session)
     from energylake.gold import duckdb
 
     return duckdb.build_gold(window, lake, work_dir=work_dir)
