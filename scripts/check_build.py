@@ -25,7 +25,8 @@ LIMIT_BYTES = 262_144_000  # Lambda: function + layers, unzipped
 BUDGET_BYTES = 150_000_000  # ours: every function with its layers, no exception
 MARGIN_BYTES = 15_000_000  # a function within this of the budget fails the build
 LOCAL_ONLY_ROOMS = ("energylake/local", "energylake/sample")
-LOCAL_ONLY_LIBRARIES = ("rich", "duckdb", "pyspark")  # the CLI's console, the local warehouse, local Spark
+# the CLI's console, the local warehouse, local Spark, the dashboard
+LOCAL_ONLY_LIBRARIES = ("rich", "duckdb", "pyspark", "plotly")
 # Built function -> the local-only libraries it ships on purpose: the gold builder runs the gold rules with DuckDB
 # (functions/build_gold/requirements.txt), so duckdb is local-only everywhere else, the common layer included.
 SHIPPED_ON_PURPOSE = {"BuildGoldFunction": ("duckdb",)}

@@ -20,6 +20,7 @@ import botocore.session
 from botocore.exceptions import ClientError, ParamValidationError
 from botocore.validate import ParamValidator
 
+from energylake.warehouse.model import WAREHOUSE
 from energylake.warehouse.redshift.data_api import DataApi, DataApiTarget, RetryPolicy
 from tests.support.fakes import FakeClock
 
@@ -57,7 +58,7 @@ class FakeDataApiClient:
     * ``rows``: ResultRows reported for COPY and MERGE statements; ``page_size``: records per GetStatementResult page.
     """
 
-    version: int | None = 2
+    version: int | None = WAREHOUSE.version  # the warehouse is current unless a test says otherwise
     freshness: list[tuple[str, int | None]] = field(default_factory=lambda: [("spp_rt", 21), ("weather", None)])
     freshness_error: str | None = None
     fail: Callable[[list[str]], str | None] = lambda sqls: None

@@ -1,237 +1,233 @@
-"""The dashboard end to end: a warehouse loaded from gold Parquet -> one offline HTML file -> a real browser.
+"""The dashboard's page as a file: one offline HTML page holding only what the warehouse's views return.
 
-The warehouse is built the way the pipeline builds it (gold Parquet in the lake's ``gold/<table>/date=<UTC date>/``
-layout, then :func:`energylake.warehouse.duckdb.load`), with synthetic but physically shaped rows over a window
-holding the 2024 fall-back day, so the test needs no Spark. The browser is Debian's chromium driven by Playwright
-(never ``playwright install``); CI installs it with scripts/install-system-deps.sh.
+The warehouse is the demo's (the sample source through ``energylake run``, a week holding the 2024 fall-back day);
+the page is checked as text here, in a real browser in test_dashboard_browser.py.
 """
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
+import json
 import math
 import os
 import re
+from html import escape
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
-from energylake.contracts import schemas as schema
-from energylake.errors import WarehouseError
-from energylake.lake.storage import LocalStorage
-from energylake.local.dashboard import CHARTS, hinge_fit, render_dashboard, write_dashboard
-from energylake.timeconv import local_day_bounds_utc
-from energylake.warehouse.duckdb import load, migrate
-from energylake.window import Window
+from energylake.errors import InvalidRequestError, WarehouseError
+from energylake.local.dashboard import CHARTS, Narrowing, render_dashboard, write_dashboard
+from energylake.local.dashboard import specs as specs_module
+from energylake.warehouse.duckdb import migrate
+from tests.support.cli import energylake
+from tests.support.dashboard import DEMO_END, DEMO_START, FALL_BACK_DAY, demo_lake, view_rows
 
-CHROMIUM = "/usr/bin/chromium"
 CENTRAL = ZoneInfo("America/Chicago")
-START, END = dt.date(2024, 11, 1), dt.date(2024, 11, 7)  # holds the fall-back day 2024-11-03 (25 hours)
-ZONES = ("COAST", "EAST", "FAR_WEST", "NORTH", "NORTH_CENTRAL", "SOUTHERN", "SOUTH_CENTRAL", "WEST")
-HUBS = ("HB_HOUSTON", "HB_NORTH", "HB_SOUTH", "HB_WEST", "HB_PAN")
-
-# What each chart must say: a title fragment and the units on its axes/legend.
-UNITS: dict[str, tuple[str, ...]] = {
-    "load-temperature": ("temperature (°C)", "load (MW)", "fitted curve"),
-    "timeseries": ("load (MW)", "price (USD/MWh)", "temperature (°C)", "Central time"),
-    "price-heatmap": ("hour ending (Central)", "operating day (Central)", "USD/MWh"),
-    "wind": ("(m/s)", "wind generation (MW)", "mean per 1 m/s bin"),
-    "solar": ("(W/m²)", "solar generation (MW)", "mean per 50 W/m² bin"),
-    "netload-price": ("net load (MW)", "(USD/MWh)", "price spike"),
-    "freshness": ("rows", "energy_weather_hourly", "system_hourly", "ercot_spp_hourly"),
-}
-
-
-# --- a warehouse from gold Parquet -----------------------------------------------------------------------------------
-
-
-def _hours() -> list[dict[str, Any]]:
-    """Every UTC hour of the window's Central operating days, with ERCOT's hour-ending labels."""
-    start_utc, end_utc = local_day_bounds_utc(START)[0], local_day_bounds_utc(END)[1]
-    hours = []
-    t = start_utc
-    while t < end_utc:
-        local = t.astimezone(CENTRAL)
-        hours.append(
-            {
-                "interval_start_utc": t,
-                "interval_end_utc": t + dt.timedelta(hours=1),
-                "operating_day": local.date(),
-                "hour_ending": local.hour + 1,
-                "repeated_hour": local.fold == 1,
-            }
-        )
-        t += dt.timedelta(hours=1)
-    return hours
-
-
-def _temperature(zone_index: int, t: dt.datetime) -> float:
-    local = t.astimezone(CENTRAL)
-    day = (t - dt.datetime(2024, 11, 1, tzinfo=dt.UTC)).total_seconds() / 86400
-    return 12 + 2 * zone_index % 5 + 9 * math.sin((local.hour - 9) / 24 * 2 * math.pi) + 3 * math.sin(day)
-
-
-def _write_gold(lake: Path, contract: schema.TableSchema, rows: list[dict[str, Any]]) -> None:
-    by_date: dict[dt.date, list[dict[str, Any]]] = {}
-    for row in rows:
-        by_date.setdefault(row["interval_start_utc"].date(), []).append(row)
-    arrow_schema = contract.arrow_schema()
-    for day, day_rows in by_date.items():
-        folder = lake / "gold" / contract.name / f"date={day.isoformat()}"
-        folder.mkdir(parents=True, exist_ok=True)
-        columns = {name: [r.get(name) for r in day_rows] for name in contract.column_names}
-        pq.write_table(pa.table(columns, schema=arrow_schema), folder / "part-00000.snappy.parquet")
-
-
-def build_lake(lake: Path) -> dict[str, int]:
-    hours = _hours()
-    zone_rows: list[dict[str, Any]] = []
-    system_rows: list[dict[str, Any]] = []
-    spp_rows: list[dict[str, Any]] = []
-    base = schema.DEGREE_BASE_C
-    for k, hour in enumerate(hours):
-        t = hour["interval_start_utc"]
-        local_hour = t.astimezone(CENTRAL).hour
-        loads, temps = [], []
-        for z, zone in enumerate(ZONES):
-            temp = _temperature(z, t)
-            load_mw = (
-                2000 + 900 * z + 180 * max(0, temp - base) + 120 * max(0, base - temp) + 40 * math.sin(k * 1.7 + z)
-            )
-            loads.append(load_mw)
-            temps.append(temp)
-            zone_rows.append(
-                {
-                    **hour,
-                    "weather_zone": zone,
-                    "load_mw": load_mw,
-                    "temperature_2m_c": temp,
-                    "dew_point_2m_c": temp - 6,
-                    "relative_humidity_2m_pct": 60.0,
-                    "wind_speed_100m_ms": 4 + 6 * (1 + math.sin(k / 9 + z)),
-                    "shortwave_radiation_wm2": max(0.0, 700 * math.sin((local_hour - 6) / 12 * math.pi)),
-                    "cloud_cover_pct": 20.0,
-                    "precipitation_mm": 0.0,
-                    "cooling_degree_hours": max(0.0, temp - base),
-                    "heating_degree_hours": max(0.0, base - temp),
-                    "has_load": True,
-                    "has_weather": True,
-                }
-            )
-        speed = sum(r["wind_speed_100m_ms"] for r in zone_rows[-len(ZONES) :]) / len(ZONES)
-        irradiance = sum(r["shortwave_radiation_wm2"] for r in zone_rows[-len(ZONES) :]) / len(ZONES)
-        wind = min(28000.0, 60 * speed**3)
-        solar = 25 * irradiance
-        load_mw = sum(loads)
-        net = load_mw - wind - solar
-        price = 15 + net / 1500 + (900 if k == 100 else 0)  # one scarcity hour
-        row: dict[str, Any] = {
-            **hour,
-            "load_mw": load_mw,
-            "load_zones": len(ZONES),
-            "load_forecast_mw": load_mw * 1.01,
-            "wind_generation_mw": wind,
-            "wind_forecast_mw": wind * 0.95,
-            "solar_generation_mw": solar,
-            "solar_forecast_mw": solar * 1.05,
-            "net_load_mw": net,
-            "rt_price_hub_avg_usd_mwh": price,
-            "dam_price_hub_avg_usd_mwh": price * 0.9,
-            "load_weighted_temperature_c": sum(a * b for a, b in zip(loads, temps, strict=True)) / load_mw,
-            "has_load": True,
-            "has_prices": True,
-            "has_renewables": True,
-            "has_weather": True,
-        }
-        for h, hub in enumerate(HUBS):
-            row[f"rt_price_{hub.lower()}_usd_mwh"] = price + h
-            row[f"dam_price_{hub.lower()}_usd_mwh"] = price * 0.9 + h
-            spp_rows.append(
-                {
-                    **hour,
-                    "settlement_point": hub,
-                    "settlement_point_type": "HU",
-                    "rt_price_mean_usd_mwh": price + h,
-                    "rt_price_min_usd_mwh": price + h - 2,
-                    "rt_price_max_usd_mwh": price + h + 2,
-                    "rt_intervals": 4,
-                    "dam_price_usd_mwh": price * 0.9 + h,
-                }
-            )
-        system_rows.append(row)
-    _write_gold(lake, schema.ENERGY_WEATHER_HOURLY, zone_rows)
-    _write_gold(lake, schema.SYSTEM_HOURLY, system_rows)
-    _write_gold(lake, schema.ERCOT_SPP_HOURLY, spp_rows)
-    return {
-        "system_hourly": len(system_rows),
-        "energy_weather_hourly": len(zone_rows),
-        "ercot_spp_hourly": len(spp_rows),
-    }
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    root = tmp_path_factory.mktemp("dashboard")
-    lake = root / "lake"
-    expected = build_lake(lake)
-    warehouse = str(root / "warehouse.duckdb")
-    loaded = load(Window(START, END), LocalStorage(lake), warehouse)
-    out = write_dashboard(warehouse, str(root / "out" / "dashboard.html"))
-    return {"root": root, "warehouse": warehouse, "html": Path(out), "expected": expected, "loaded": loaded}
+def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    lake = demo_lake(tmp_path_factory.mktemp("dashboard"))
+    html = (lake / "dashboard.html").read_text(encoding="utf-8")
+    return {"lake": lake, "warehouse": lake / "warehouse.duckdb", "html": html}
 
 
-def _section(page: str, chart_id: str) -> str:
+def embedded(page: str) -> dict[str, Any]:
+    match = re.search(r'<script type="application/json" id="dashboard-data">(.*?)</script>', page, re.S)
+    assert match, "the page embeds no data"
+    data: dict[str, Any] = json.loads(match.group(1))
+    return data
+
+
+def section(page: str, chart_id: str) -> str:
     match = re.search(rf'<section class="chart" id="{chart_id}".*?</section>', page, re.S)
     assert match, f"chart section {chart_id} missing"
     return match.group(0)
 
 
-# --- the HTML --------------------------------------------------------------------------------------------------------
+def headline(page: str, table_id: str) -> list[dict[str, str]]:
+    """Each row of a headline table: its key cells' text, and per numeric column (text, data-value)."""
+    table = re.search(rf'<table class="headline" id="{table_id}">.*?</table>', page, re.S)
+    assert table, f"headline table {table_id} missing"
+    rows = []
+    for tr in re.findall(r"<tr data-zone=.*?</tr>", table.group(0), re.S):
+        cells = re.findall(r"<td>([^<]*)</td>", tr)
+        numbers = dict(
+            (name, (text, value))
+            for name, value, text in re.findall(r'data-column="(\w+)" data-value="([^"]*)">([^<]*)<', tr)
+        )
+        rows.append({"keys": cells, **numbers})
+    return rows
 
 
-def test_the_fixture_warehouse_holds_the_window_with_its_fall_back_day(built: dict[str, Any]) -> None:
-    # 7 operating days, one of them 25 hours long
-    assert built["expected"]["system_hourly"] == 7 * 24 + 1
-    for table, rows in built["expected"].items():
-        assert built["loaded"][table] == rows
+def as_page_value(column: str, value: object) -> object:
+    """What the page's JSON must hold for a view value (times: Central wall time of the hour's start)."""
+    if isinstance(value, dt.datetime):
+        return value.astimezone(CENTRAL).strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
-def test_the_page_is_self_contained_with_every_chart_titled_and_labelled(built: dict[str, Any]) -> None:
-    page = built["html"].read_text(encoding="utf-8")
-    assert str(built["html"]).endswith("dashboard.html")
-    # offline: no URL at all (so no CDN, no fonts, no fetches), no external resource tags, a CSP forbidding fetches
-    assert not re.search(r"https?://", page), re.findall(r"https?://\S{0,40}", page)
-    assert not re.search(r"<(link|img|iframe)\b|\bsrc=|@import|url\(", page)
+def same(got: list[object], want: list[object]) -> bool:
+    """Equal lists, floats to 1e-12 (a view's parallel aggregates may differ in the last bit between reads)."""
+    return len(got) == len(want) and all(
+        g == pytest.approx(w, rel=1e-12, abs=1e-9) if isinstance(w, float) and isinstance(g, float) else g == w
+        for g, w in zip(got, want, strict=True)
+    )
+
+
+# --- the file --------------------------------------------------------------------------------------------------------
+
+
+def test_the_page_is_one_offline_file_with_plotly_inlined_and_every_chart_titled(demo: dict[str, Any]) -> None:
+    page = demo["html"]
+    # GIVEN the demo's dashboard THEN nothing is loaded from elsewhere: no external tags or sources, a CSP
+    assert not re.search(r"<(link|img|iframe)\b|<script[^>]+\bsrc=|@import", page)
     assert "default-src 'none'" in page
-    assert "operating days 2024-11-01 to 2024-11-07" in page
-    assert "generated at" in page
-    for chart_id, title in CHARTS:
-        section = _section(page, chart_id)
-        assert f"<h2>{title}</h2>" in section
-        assert "<svg" in section
-        if chart_id != "freshness":
-            assert "no data" not in section
-        for unit in UNITS[chart_id]:
-            assert unit in section, f"{chart_id}: {unit!r} missing"
-    # the fixture loads only gold: the panel shows the gold tables' counts and flags the empty silver tables
-    freshness = _section(page, "freshness")
-    assert all(f">{n:,}<" in freshness for n in (1352, 169, 845))
-    assert freshness.count('<tr class="empty">') == 8  # 8 silver datasets hold no rows
-    assert "Complete hours in system_hourly (169 hours)" in freshness
+    assert "Plotly" in page and len(page) > 3_000_000  # the bundle itself is inline
+    assert f"operating days {DEMO_START} to {DEMO_END} (7 days with data)" in page
+    for spec in CHARTS:
+        html = section(page, spec.chart_id)
+        assert f"<h2>{escape(spec.title)}</h2>" in html
+        # AND every chart of the demo has rows (a plot to draw or a table), none says "no data"
+        assert "no data" not in html, spec.chart_id
+        assert f'id="plot-{spec.chart_id}"' in html or spec.kind == "table"
+    print(f"dashboard page size: {len(page.encode()) / 1e6:.2f} MB")
 
 
-def test_the_load_temperature_fit_recovers_the_slopes_the_data_was_built_with() -> None:
-    base = schema.DEGREE_BASE_C
-    points = [(t / 2, 1000 + 200 * max(0, t / 2 - base) + 80 * max(0, base - t / 2)) for t in range(0, 70)]
-    fit = hinge_fit(points)
-    assert fit is not None and fit.cooling is not None and fit.heating is not None
-    assert fit.cooling == pytest.approx(200) and fit.heating == pytest.approx(80)
-    assert fit.r2 == pytest.approx(1.0)
-    assert hinge_fit(points[:2]) is None
+def test_every_chart_embeds_exactly_the_rows_its_view_returns(demo: dict[str, Any]) -> None:
+    charts = embedded(demo["html"])["charts"]
+    for spec in CHARTS:
+        # WHEN the view is read directly, in the order the page reads it
+        columns = spec.columns
+        order = ", ".join(columns)
+        rows = view_rows(demo["warehouse"], f"SELECT {', '.join(columns)} FROM {spec.view} ORDER BY {order}")  # noqa: S608
+        got = charts[spec.chart_id]
+        # THEN the page holds the same rows, column by column, with nothing added or computed
+        assert got["rows"] == len(rows) > 0, spec.chart_id
+        assert set(got["columns"]) == set(columns), spec.chart_id
+        for column in columns:
+            want = [as_page_value(column, r[column]) for r in rows]
+            assert same(got["columns"][column], want), (spec.chart_id, column)
+
+
+def test_the_headline_numbers_are_the_views_numbers(demo: dict[str, Any]) -> None:
+    page = demo["html"]
+    sensitivity = view_rows(
+        demo["warehouse"],
+        "SELECT weather_zone, regime, slope_mw_per_c, slope_ci95_low_mw_per_c, slope_ci95_high_mw_per_c, r_squared, "
+        "hours, method FROM v_load_temperature_sensitivity ORDER BY weather_zone, regime",
+    )
+    shown = headline(page, "sensitivity-table")
+    # GIVEN the view's 8 zones x 2 regimes THEN the page shows each once, as the view says, to the decimals it shows
+    assert [r["keys"] for r in shown] == [[v["weather_zone"], v["regime"]] for v in sensitivity]
+    assert len(shown) == 16
+    for got, want in zip(shown, sensitivity, strict=True):
+        for column, decimals in (("slope_mw_per_c", 1), ("slope_ci95_low_mw_per_c", 1),
+                                 ("slope_ci95_high_mw_per_c", 1), ("r_squared", 2), ("hours", 0)):  # fmt: skip
+            text, value = got[column]
+            assert float(value) == pytest.approx(float(want[column]), rel=1e-12), column
+            assert text == f"{float(want[column]):,.{decimals}f}", column
+    assert f"Method: {sensitivity[0]['method']}" in section(page, "load-sensitivity")
+
+    skill = view_rows(
+        demo["warehouse"],
+        "SELECT forecast, area, lead, mape_pct, mae_mw, bias_mw, hours FROM v_forecast_skill "
+        "WHERE area = 'SYSTEM' ORDER BY forecast, area, lead",
+    )
+    shown = headline(page, "skill-table")
+    assert [r["keys"] for r in shown] == [[v["forecast"], v["area"], v["lead"]] for v in skill]
+    assert {r["lead"] for r in skill} == {"hour_ahead", "day_ahead", "days_2_7"}
+    for got, want in zip(shown, skill, strict=True):
+        for column, decimals in (("mape_pct", 2), ("mae_mw", 0), ("bias_mw", 0), ("hours", 0)):
+            text, value = got[column]
+            assert float(value) == pytest.approx(float(want[column]), rel=1e-12), column
+            assert text == f"{float(want[column]):,.{decimals}f}", column
+
+
+def test_the_chart_list_is_plain_data_naming_view_columns_that_exist(demo: dict[str, Any]) -> None:
+    # GIVEN the chart specs module THEN it imports no charting library (QuickSight is generated from the same list)
+    tree = ast.parse(Path(specs_module.__file__).read_text(encoding="utf-8"))
+    imported = {
+        alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
+    } | {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    assert imported <= {"__future__", "dataclasses"}
+    assert len({s.chart_id for s in CHARTS}) == len(CHARTS)
+    # AND every column a spec names is a column of its view in the demo warehouse
+    for spec in CHARTS:
+        have = {r["column_name"] for r in view_rows(demo["warehouse"], f"DESCRIBE {spec.view}")}
+        assert set(spec.columns) <= have, (spec.chart_id, set(spec.columns) - have)
+        if spec.overlay:
+            have = {r["column_name"] for r in view_rows(demo["warehouse"], f"DESCRIBE {spec.overlay.view}")}
+            assert {spec.overlay.x, spec.overlay.y} <= have
+
+
+# --- narrowing -------------------------------------------------------------------------------------------------------
+
+
+def test_the_cli_narrows_the_page_to_days_a_zone_and_a_hub(demo: dict[str, Any], tmp_path: Path) -> None:
+    out = tmp_path / "narrow.html"
+    # WHEN `energylake dashboard --start --end --zone --hub` runs on the demo lake
+    day = FALL_BACK_DAY.isoformat()
+    paths = ["--lake", str(demo["lake"]), "--out", str(out)]
+    done = energylake("dashboard", *paths, "--start", day, "--end", day, "--zone", "coast", "--hub", "HB_NORTH")
+    assert done.returncode == 0, done.stderr
+    data = embedded(out.read_text(encoding="utf-8"))
+    charts = data["charts"]
+    # THEN the page holds only that operating day (25 hours: the fall-back day), that zone and that hub
+    assert charts["load-forecast"]["rows"] == 25
+    assert set(charts["load-forecast"]["columns"]["operating_day"]) == {FALL_BACK_DAY.isoformat()}
+    assert set(charts["load-temperature"]["columns"]["weather_zone"]) == {"COAST"}
+    assert charts["load-temperature"]["rows"] == 25
+    assert set(charts["prices"]["columns"]["settlement_point"]) == {"HB_NORTH"}
+    assert data["hub"] == "HB_NORTH" and data["zone"] == "COAST"
+    assert f"operating days {FALL_BACK_DAY} to {FALL_BACK_DAY} (1 days with data)" in out.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--start", "2024-11-05", "--end", "2024-11-02"], "--start 2024-11-05 is after --end 2024-11-02"),
+        (["--start", "2024-11-31"], "--start must be a real calendar date"),
+        (["--zone", "COAST; DROP TABLE x"], "--zone must be a name like COAST"),
+        (["--hub", "hb north"], "--hub must be a name like"),
+    ],
+)
+def test_bad_narrowing_names_the_problem_and_writes_nothing(
+    demo: dict[str, Any], tmp_path: Path, args: list[str], message: str
+) -> None:
+    out = tmp_path / "bad.html"
+    done = energylake("dashboard", "--lake", str(demo["lake"]), "--out", str(out), *args)
+    assert done.returncode != 0
+    assert message in done.stderr
+    assert not out.exists()
+
+
+def test_narrowing_checks_its_input_before_reading_anything() -> None:
+    with pytest.raises(InvalidRequestError, match="after --end"):
+        Narrowing(start=DEMO_END, end=DEMO_START)
+    with pytest.raises(InvalidRequestError, match="--zone must be"):
+        Narrowing(zone="co'ast")
+
+
+# --- edges -----------------------------------------------------------------------------------------------------------
+
+
+def test_the_page_a_sample_run_writes_says_its_data_is_synthetic(demo: dict[str, Any]) -> None:
+    # GIVEN the page `energylake run --source sample` wrote THEN it says the numbers come from the synthetic sample
+    assert "synthetic sample source" in demo["html"]
+
+
+def test_the_synthetic_data_note_shows_only_for_the_sample(demo: dict[str, Any]) -> None:
+    assert "synthetic sample source" in render_dashboard(str(demo["warehouse"]), synthetic=True)
+    assert "synthetic sample source" not in render_dashboard(str(demo["warehouse"]), synthetic=False)
 
 
 def test_an_empty_warehouse_renders_every_chart_as_no_data(tmp_path: Path) -> None:
@@ -239,10 +235,17 @@ def test_an_empty_warehouse_renders_every_chart_as_no_data(tmp_path: Path) -> No
     migrate(warehouse)
     page = render_dashboard(warehouse)
     assert "no data loaded" in page
-    for chart_id, _ in CHARTS:
-        assert "no data" in _section(page, chart_id)
-    # the freshness panel always says "no data" per empty table: it must say so for the gold tables too
-    assert "system_hourly: no data" in _section(page, "freshness")
+    for spec in CHARTS:
+        assert "no data" in section(page, spec.chart_id), spec.chart_id
+
+
+def test_a_warehouse_without_the_views_says_which_view_is_missing(tmp_path: Path) -> None:
+    import duckdb
+
+    warehouse = tmp_path / "old.duckdb"
+    duckdb.connect(str(warehouse)).close()  # an empty database file: no tables, no views
+    page = render_dashboard(str(warehouse))
+    assert "view v_prices_hourly is not in this warehouse" in section(page, "prices")
 
 
 def test_a_missing_warehouse_is_an_error_not_an_empty_page(tmp_path: Path) -> None:
@@ -251,83 +254,7 @@ def test_a_missing_warehouse_is_an_error_not_an_empty_page(tmp_path: Path) -> No
     assert not (tmp_path / "d.html").exists()
 
 
-def test_rendering_only_reads_the_warehouse(built: dict[str, Any]) -> None:
-    before = os.stat(built["warehouse"]).st_mtime_ns
-    render_dashboard(built["warehouse"])
-    assert os.stat(built["warehouse"]).st_mtime_ns == before
-
-
-# --- the page in a real browser --------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser() -> Any:
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} is absent: run `bash scripts/install-system-deps.sh` (installs Debian chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is a dev extra")
-    with sync_api.sync_playwright() as p:
-        launched = p.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-        )
-        yield launched
-        launched.close()
-
-
-def test_the_dashboard_loads_offline_in_chromium_and_every_chart_draws(built: dict[str, Any], browser: Any) -> None:
-    page = browser.new_page(viewport={"width": 1200, "height": 900})
-    attempted: list[str] = []
-    errors: list[str] = []
-
-    def route(r: Any) -> None:
-        if r.request.url.startswith("file://"):
-            r.continue_()
-        else:
-            attempted.append(r.request.url)
-            r.abort()
-
-    page.route("**/*", route)
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("requestfailed", lambda r: attempted.append(r.url) if not r.url.startswith("file://") else None)
-    page.goto(built["html"].as_uri(), wait_until="load")
-
-    for chart_id, title in CHARTS:
-        section = page.locator(f"section#{chart_id}")
-        assert section.locator("h2").inner_text() == title
-        svg = section.locator("svg.chart-svg")
-        assert svg.count() == 1
-        assert svg.is_visible()
-        box = svg.bounding_box()
-        assert box is not None and box["width"] > 200 and box["height"] > 100, (chart_id, box)
-        marks = section.locator(".mark").count()
-        assert marks > 0, f"{chart_id} drew no marks"
-    # the tooltip script works: hovering a mark shows its text
-    page.locator("section#price-heatmap rect.mark").first.hover()
-    assert "USD/MWh" in page.locator("#tip").inner_text()
-
-    shot = built["root"] / "dashboard.png"
-    page.screenshot(path=str(shot), full_page=True)
-    for chart_id, _ in CHARTS:
-        page.locator(f"section#{chart_id}").screenshot(path=str(built["root"] / f"chart-{chart_id}.png"))
-    page.close()
-    assert shot.stat().st_size > 50_000
-    assert attempted == [], f"the page tried to leave the file: {attempted}"
-    assert errors == [], f"console errors: {errors}"
-    print(f"dashboard screenshot: {shot}")
-
-
-def test_the_no_data_page_also_renders_cleanly_in_chromium(tmp_path: Path, browser: Any) -> None:
-    warehouse = str(tmp_path / "empty.duckdb")
-    migrate(warehouse)
-    out = Path(write_dashboard(warehouse, str(tmp_path / "empty.html")))
-    page = browser.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(out.as_uri())
-    for chart_id, _ in CHARTS:
-        svg = page.locator(f"section#{chart_id} svg.chart-svg")
-        assert svg.is_visible()
-        assert "no data" in page.locator(f"section#{chart_id}").inner_text()
-    page.close()
-    assert errors == []
+def test_rendering_only_reads_the_warehouse(demo: dict[str, Any]) -> None:
+    before = os.stat(demo["warehouse"]).st_mtime_ns
+    render_dashboard(str(demo["warehouse"]))
+    assert os.stat(demo["warehouse"]).st_mtime_ns == before

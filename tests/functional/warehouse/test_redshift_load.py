@@ -126,7 +126,7 @@ def test_a_load_on_a_current_schema_runs_no_ddl_and_one_batch_per_table(s3: Any)
     ddl = [s for s in client.sql if s.startswith(("CREATE TABLE", "CREATE OR REPLACE", "LOCK", "GRANT", "ALTER"))]
     assert ddl == []
     assert (result["schema_version"], result["migrated"], result["done"], result["next_start"]) == (
-        2,
+        WAREHOUSE.version,
         False,
         True,
         None,
@@ -225,7 +225,8 @@ def test_a_schema_behind_the_code_is_migrated_once_before_loading(s3: Any, recor
 
 def test_a_schema_newer_than_the_code_is_refused(s3: Any) -> None:
     client = FakeDataApiClient(version=WAREHOUSE.version + 1)
-    with pytest.raises(WarehouseLoadError, match=r"at version 3, newer than this code's 2: deploy the newer code") as e:
+    newer = rf"at version {WAREHOUSE.version + 1}, newer than this code's {WAREHOUSE.version}: deploy the newer code"
+    with pytest.raises(WarehouseLoadError, match=newer) as e:
         _load(client, s3, ["ercot_spp"])
     assert e.value.table == "(migration)"
     assert client.batches == []

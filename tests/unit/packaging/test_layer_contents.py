@@ -15,7 +15,7 @@ from tests.support.paths import REPO_ROOT
 
 BUILD_LAYER = REPO_ROOT / "layers" / "common" / "build_layer.py"
 PACKAGE = REPO_ROOT / "layers" / "common" / "energylake"
-LOCAL_ONLY_LIBRARIES = {"rich", "duckdb", "pyspark"}
+LOCAL_ONLY_LIBRARIES = {"rich", "duckdb", "pyspark", "plotly"}
 
 
 def _build(*args: str) -> subprocess.CompletedProcess[str]:
@@ -85,14 +85,14 @@ def test_the_local_only_libraries_come_with_the_local_extra_only() -> None:
     project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
     core = " ".join(project["dependencies"])
     local = " ".join(project["optional-dependencies"]["local"])
-    assert "rich" in local and "duckdb" in local
+    assert "rich" in local and "duckdb" in local and "plotly" in local
     assert not [library for library in LOCAL_ONLY_LIBRARIES if library in core]
 
 
 def test_the_import_rules_keep_shipped_code_off_the_local_rooms_and_libraries() -> None:
     linter = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
     forbidden = [contract for contract in linter["contracts"] if contract["type"] == "forbidden"]
-    assert forbidden and set(forbidden[0]["forbidden_modules"]) == {"energylake.local", "energylake.sample", "rich"}
+    assert forbidden and set(forbidden[0]["forbidden_modules"]) == {"energylake.local", "energylake.sample", "rich", "plotly"}
     rooms = [path for path in PACKAGE.iterdir() if not path.name.startswith("_")]
     shipped = {path.stem for path in rooms if path.suffix == ".py"} | {path.name for path in rooms if path.is_dir()}
     shipped -= {"local", "sample"}

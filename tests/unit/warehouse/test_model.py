@@ -165,8 +165,14 @@ def test_views_reference_only_existing_tables_and_columns() -> None:
         t.name: {c.name: _sqlglot_type(c) for c in t.columns} for t in WAREHOUSE.tables
     }
     expected = {
+        "v_load_temperature_points",
         "v_load_temperature_sensitivity",
+        "v_forecast_by_lead",
+        "v_forecast_skill",
+        "v_system_forecasts_hourly",
+        "v_prices_hourly",
         "v_price_spikes",
+        "v_fuel_mix_hourly",
         "v_wind_vs_wind_speed",
         "v_wind_vs_wind_speed_binned",
         "v_solar_vs_irradiance",
@@ -212,7 +218,7 @@ def test_the_settlement_point_type_is_in_the_price_tables_keys_and_version_2_rec
     for table in (spp, hourly):
         assert not next(c for c in table.columns if c.name == "settlement_point_type").nullable
     # AND version 2 records the key change and the value rows written before it get (an untyped DAM point is RN)
-    assert WAREHOUSE.version == 2
+    assert WAREHOUSE.version >= 2
     migration = WAREHOUSE.migrations[1]
     assert migration.description == "the settlement point type joins the keys of the price tables"
     assert migration.rekey == ("ercot_spp", "ercot_spp_hourly")
@@ -221,6 +227,13 @@ def test_the_settlement_point_type_is_in_the_price_tables_keys_and_version_2_rec
         ("ercot_spp_hourly", "settlement_point_type", "RN"),
     )
     assert migration.add_columns == ()
+
+
+def test_version_3_brings_the_analyst_views_without_touching_a_table() -> None:
+    # GIVEN the migrations WHEN version 3 is read THEN it changes views (and comments) only: no column, no key
+    migration = WAREHOUSE.migrations[2]
+    assert (migration.version, migration.description) == (3, "analyst views and the data dictionary")
+    assert (migration.add_columns, migration.fill_nulls, migration.rekey) == ((), (), ())
 
 
 def test_key_changes_and_fills_are_validated() -> None:

@@ -9,13 +9,14 @@ import datetime as dt
 import json
 import logging
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from energylake.errors import EnergylakeError, StageError
 from energylake.lake.layout import LOG_FILE
+from energylake.lake.storage import Storage
 from energylake.local.options import Plan
 from energylake.local.runner import PipelineReport, timed
 from energylake.plan import OPEN_METEO_FREE_CALLS_PER_DAY, OPEN_METEO_FREE_CALLS_PER_HOUR, FetchPlan
@@ -115,8 +116,9 @@ def make_progress() -> Progress:
     )
 
 
-def table_rows(warehouse: str) -> dict[str, dict[str, Any]]:
-    """Rows, first and last time per warehouse table (empty when the file does not exist)."""
+def table_rows(warehouse: str, window: Window | None = None) -> dict[str, dict[str, Any]]:
+    """Rows, first and last time per warehouse table (empty when the file does not exist); with ``window``, also
+    ``in_window``: the rows whose time lies in the window's UTC bounds."""
     if not Path(warehouse).is_file():
         return {}
     import duckdb
@@ -130,14 +132,21 @@ def table_rows(warehouse: str) -> dict[str, dict[str, Any]]:
         for table in WAREHOUSE.tables:
             if table.name not in present:
                 continue
+            time = table.time_column
             count, first, last = con.sql(
-                f"SELECT count(*), min({table.time_column}), max({table.time_column}) FROM {table.name}"  # noqa: S608 (model names)
+                f"SELECT count(*), min({time}), max({time}) FROM {table.name}"  # noqa: S608 (model names)
             ).fetchall()[0]
             rows[table.name] = {
                 "rows": int(count),
                 "first": first.isoformat() if first else None,
                 "last": last.isoformat() if last else None,
             }
+            if window is not None:
+                (inside,) = con.execute(
+                    f"SELECT count(*) FROM {table.name} WHERE {time} >= ? AND {time} < ?",  # noqa: S608 (model names)
+                    [window.start_utc, window.end_utc],
+                ).fetchall()[0]
+                rows[table.name]["in_window"] = int(inside)
         return rows
     finally:
         con.close()
@@ -155,17 +164,77 @@ def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]], *, 
     return table
 
 
+def written_cell(written: int | None, rows_in_window: int) -> str:
+    """What the load did to one table, for a reader: rows new or changed; "unchanged" when the table already held
+    every row of the window (a rerun: the load upserts and rewrites only rows whose values changed); "none in the
+    window" when there was nothing to load; "-" when the run did not load it. A bare "0" read like a failure."""
+    if written is None:
+        return "-"
+    if written == 0:
+        return "unchanged" if rows_in_window else "none in the window"
+    return f"{written:,}"
+
+
+def rejection_reasons(quality_report: Mapping[str, Any]) -> list[tuple[str, int, str]]:
+    """Why a curated group's rows were rejected, from its quality report: (check, rows it rejected, one example's
+    reason) per ``reject_rows`` check that rejected any (a row failing two checks counts in both)."""
+    reasons: list[tuple[str, int, str]] = []
+    for check in quality_report.get("checks", []):
+        failures = int(check.get("failures", 0) or 0)
+        if check.get("severity") != "reject_rows" or failures <= 0:
+            continue
+        examples = check.get("examples") or [{}]
+        reasons.append((str(check.get("name", "?")), failures, str(examples[0].get("reason", ""))))
+    return reasons
+
+
+def read_quality_report(lake: Storage, key: str | None) -> dict[str, Any]:
+    """A quality report from the lake; an empty one when it is missing or unreadable (status must not fail on it)."""
+    if not key:
+        return {}
+    try:
+        document = json.loads(lake.get(key))
+    except (EnergylakeError, OSError, ValueError):
+        return {}
+    return document if isinstance(document, dict) else {}
+
+
+def rejected_rows_lines(report: PipelineReport, lake: Storage) -> list[str]:
+    """One line per dataset and check that rejected rows in this run: how many, an example, and where they are."""
+    totals: dict[tuple[str, str], list[Any]] = {}  # (dataset, check) -> [rows, groups, example]
+    for result in report.curated:
+        if result.status != "passed" or not result.rows_rejected:
+            continue
+        reasons = rejection_reasons(read_quality_report(lake, result.report_key))
+        for check, rows, example in reasons or [("reason not recorded", result.rows_rejected, "")]:
+            entry = totals.setdefault((result.dataset, check), [0, 0, example])
+            entry[0] += rows
+            entry[1] += 1
+    return [
+        f"rejected {rows:,} {dataset} row(s) in {groups} group(s), {check}"
+        + (f", e.g. {example}" if example else "")
+        + f"; kept in quarantine/dataset={dataset}/date=*/*/rejected.parquet"
+        for (dataset, check), (rows, groups, example) in totals.items()
+    ]
+
+
 def summary(report: PipelineReport, plan: Plan, dashboard: str | None, log: Path | None) -> None:
     """The closing summary: rows per warehouse table, quality failures, time per stage, where things are."""
     console = make_console()
-    totals = table_rows(plan.warehouse)
+    totals = table_rows(plan.warehouse, plan.window)
     if report.loaded_rows or totals:
         written = report.loaded_rows
         rows = [
-            [name, f"{written[name]:,}" if name in written else "-", f"{totals.get(name, {}).get('rows', 0):,}"]
+            [
+                name,
+                written_cell(written.get(name), totals.get(name, {}).get("in_window", 0)),
+                f"{totals.get(name, {}).get('rows', 0):,}",
+            ]
             for name in sorted(set(written) | set(totals))
         ]
-        console.print(table("warehouse tables", ("table", "rows written", "rows in table"), rows))
+        console.print(table("warehouse tables", ("table", "rows new or changed", "rows in table"), rows))
+        if written and not any(written.values()):
+            console.print("warehouse unchanged: it already held every row this run loaded", markup=False)
     quality = report.quality()
     if quality:
         columns = ("dataset", "groups passed", "groups failed", "rows in", "rows out", "rows rejected")
@@ -180,9 +249,18 @@ def summary(report: PipelineReport, plan: Plan, dashboard: str | None, log: Path
     for result in report.curated:
         if result.status == "failed":
             console.print(f"quarantined {result.dataset} {result.group}: {result.reason}", markup=False)
+    for line in rejected_rows_lines(report, plan.lake):
+        console.print(line, markup=False, soft_wrap=True)
     quarantined = sum(row["failed"] for row in quality.values())
-    if quarantined:
-        console.print(f"warning: {quarantined} group(s) quarantined; see `energylake status --lake {plan.lake_uri}`")
+    rejected = sum(row["rows_rejected"] for row in quality.values())
+    if quarantined or rejected:
+        what = [f"{quarantined} group(s) quarantined"] if quarantined else []
+        what += [f"{rejected:,} row(s) rejected"] if rejected else []
+        console.print(
+            f"warning: {' and '.join(what)}; see `energylake status --lake {plan.lake_uri}`",
+            markup=False,
+            soft_wrap=True,
+        )
     for label, where in (
         ("warehouse", plan.warehouse if report.loaded_rows else None),
         ("dashboard", dashboard),
@@ -277,14 +355,15 @@ def print_backfill_plan(
             )
 
 
-def write_dashboard(plan: Plan, report: PipelineReport | None = None) -> str:
-    """Write the HTML dashboard from the warehouse (timed in ``report`` when given); a failure is a StageError."""
+def write_dashboard(plan: Plan, report: PipelineReport | None = None, *, synthetic: bool = False) -> str:
+    """Write the HTML dashboard from the warehouse (timed in ``report`` when given); a failure is a StageError.
+    ``synthetic``: the run's data came from the offline sample source, which the page says."""
     from energylake.local.dashboard import write_dashboard as write
 
     Path(plan.dashboard).parent.mkdir(parents=True, exist_ok=True)
     with timed(report, "dashboard") if report is not None else nullcontext():
         try:
-            return write(plan.warehouse, plan.dashboard)
+            return write(plan.warehouse, plan.dashboard, synthetic=synthetic)
         except Exception as exc:
             logger.exception("dashboard failed")
             raise StageError("dashboard", dataset=plan.warehouse, day="the whole warehouse", cause=exc) from exc

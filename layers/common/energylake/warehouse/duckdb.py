@@ -7,7 +7,8 @@ the row fetched last (ties: the later file, then the later row), and upserts it 
 (a plain ``INSERT`` when the table has no row in the window yet: every natural key holds the time column, so no key
 can match). A matched row is rewritten only when a value changed, so ``loaded_at_utc`` is when the row's current
 version arrived and loading the same window twice leaves identical rows. Any failure rolls the table's transaction
-back and raises :class:`WarehouseLoadError` naming the table and the window. Views are replaced last.
+back and raises :class:`WarehouseLoadError` naming the table and the window. Views are replaced last,
+then every table, view and column gets its data-dictionary ``COMMENT`` (:mod:`energylake.warehouse.dictionary`).
 
 The tables declare no ``PRIMARY KEY``: DuckDB's ART index over a year of 15-minute prices (35M composite keys)
 costs minutes per load and gigabytes of memory; uniqueness is the loader's job (dedupe + ``MERGE`` on the key),
@@ -26,6 +27,7 @@ import duckdb
 from energylake.errors import WarehouseError, WarehouseLoadError
 from energylake.lake import layout
 from energylake.lake.storage import Storage
+from energylake.warehouse.dictionary import comment_statements
 from energylake.warehouse.model import (
     LOADED_AT,
     SCHEMA_VERSION_TABLE,
@@ -43,6 +45,8 @@ if TYPE_CHECKING:
 __all__ = ["create_table_sql", "load", "migrate", "query"]
 
 # --- DDL and migrations ------------------------------------------------------------------------------------------
+
+CURATION_RUN_ID = "run_id"  # silver lineage: the curation run that wrote the row
 
 
 def create_table_sql(table: WarehouseTable) -> str:
@@ -133,6 +137,25 @@ def migrate(warehouse_path: str, *, model: WarehouseModel = WAREHOUSE) -> int:
 def _create_views(con: duckdb.DuckDBPyConnection, model: WarehouseModel) -> None:
     for view in model.views:
         con.execute(f"CREATE OR REPLACE VIEW {view.name} AS {view.sql}")
+    _comment(con, model)
+
+
+def _comment(con: duckdb.DuckDBPyConnection, model: WarehouseModel) -> None:
+    """The data dictionary as ``COMMENT ON`` every table, view and column (:mod:`energylake.warehouse.dictionary`),
+    after the views: ``CREATE OR REPLACE VIEW`` drops a view's comments. One transaction: all or none."""
+    views = {view.name for view in model.views}
+    view_columns: dict[str, set[str]] = {name: set() for name in views}
+    for table_name, column_name in con.sql("SELECT table_name, column_name FROM duckdb_columns()").fetchall():
+        if table_name in views:
+            view_columns[str(table_name)].add(str(column_name))
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for statement in comment_statements(model, view_columns=view_columns):
+            con.execute(statement)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
 
 
 # --- loading -----------------------------------------------------------------------------------------------------
@@ -218,12 +241,15 @@ def insert_sql(table: WarehouseTable, source: str, loaded_at: dt.datetime) -> st
 
 
 def merge_sql(table: WarehouseTable, source: str, loaded_at: dt.datetime, window: Window) -> str:
-    """Upsert on the natural key; a matched row is rewritten only when one of its values changed."""
+    """Upsert on the natural key; a matched row is rewritten only when one of its values changed.
+
+    The curation run's id is lineage, not a value: curating the same raw again (``reprocess``, a rerun) gives every
+    row a new ``run_id`` and nothing else, which is no change (the row keeps the run that last changed it)."""
     key = table.natural_key
     values = [c.name for c in table.source_columns if c.name not in key]
     time = table.time_column
     on = " AND ".join([f"t.{k} = s.{k}" for k in key] + [_in_window(f"t.{time}", window)])
-    changed = " OR ".join(f"t.{name} IS DISTINCT FROM s.{name}" for name in values)
+    changed = " OR ".join(f"t.{name} IS DISTINCT FROM s.{name}" for name in values if name != CURATION_RUN_ID)
     stamp = _timestamp(loaded_at)
     updates = ", ".join([f"{name} = s.{name}" for name in values] + [f"{LOADED_AT} = {stamp}"])
     names = [c.name for c in table.source_columns]

@@ -1,21 +1,14 @@
-"""The dashboard: one self-contained HTML file rendered from the warehouse alone.
+"""The dashboard: one self-contained, interactive HTML file drawn by Plotly from the warehouse's views alone.
 
-:func:`write_dashboard` queries the DuckDB warehouse (read-only: the gold tables and the analyst views of
-:mod:`energylake.warehouse.model`) and writes a single HTML page whose charts are inline SVG drawn here in Python.
-The page works offline: no CDN, no web fonts, no fetches (a Content-Security-Policy forbids them); a few lines of
-inline JavaScript show a tooltip for the marks' ``data-tip`` text. Times are shown in ERCOT's Central time
-(``America/Chicago``); hours are ERCOT hour-ending labels. A chart whose data is empty says "no data".
-
-Charts: load against temperature per weather zone (with a hinge least-squares fit at the degree-hour balance point);
-system load, hub-average RT price and load-weighted temperature over time; a price heat map (hour ending x operating
-day); wind generation against 100 m wind speed; solar generation against irradiance; net load against price; and a
-data freshness and quality panel.
+:data:`CHARTS` (:mod:`.specs`) lists every chart as plain data (view, columns, kind, title); :func:`write_dashboard`
+reads those views (read only), embeds their rows and the plotly.js bundle in one page, and the page's script draws
+them with zoom and pan, unified hover, legend toggles, PNG export, a date range and zone and hub pickers. The page
+works offline: no CDN, no web fonts, no fetches (a Content-Security-Policy forbids them).
 """
 
 from __future__ import annotations
 
-from energylake.local.dashboard.charts import CHARTS
-from energylake.local.dashboard.fitting import HingeFit, hinge_fit
-from energylake.local.dashboard.page import render_dashboard, write_dashboard
+from energylake.local.dashboard.page import Narrowing, render_dashboard, write_dashboard
+from energylake.local.dashboard.specs import CHARTS, ChartSpec, Series
 
-__all__ = ["CHARTS", "HingeFit", "hinge_fit", "render_dashboard", "write_dashboard"]
+__all__ = ["CHARTS", "ChartSpec", "Narrowing", "Series", "render_dashboard", "write_dashboard"]

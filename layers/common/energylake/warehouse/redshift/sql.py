@@ -9,7 +9,9 @@ model's version, run by the loader only when the version recorded in ``schema_ve
     LOCK <schema>.schema_version                       -- concurrent migrators wait here, one at a time
     CREATE TABLE IF NOT EXISTS <schema>.<table> (...)  -- every table in its newest shape
     CREATE OR REPLACE PROCEDURE ... / CALL ...         -- guarded changes of later versions
+    DROP VIEW IF EXISTS <every view> CASCADE          -- Redshift cannot change a view's columns in place
     CREATE OR REPLACE VIEW <schema>.<view> AS ...      -- every analyst view
+    CREATE OR REPLACE PROCEDURE ..._describe_<a> / CALL  -- COMMENT ON every table, view, column (version 3 on)
     GRANT SELECT ON ALL TABLES IN SCHEMA <schema> TO ROLE <reader>
     INSERT INTO <schema>.schema_version ... WHERE NOT EXISTS (...)   -- one row per version, last
 
@@ -29,8 +31,7 @@ The version is the contract between code and warehouse: a change to any table or
 
 Views (:func:`view_statements`) are the model's DuckDB text transpiled by sqlglot (a runtime dependency of this
 module, imported lazily) with every table qualified by the schema. Redshift's ``CREATE OR REPLACE VIEW`` keeps the
-old column names and types: a view whose columns change must be dropped first (do it in the migration that
-changes it).
+old column names and types, so a migration drops every view first and creates it anew.
 
 **One load** of a table for a window (:func:`load_statements`) is one Data API batch (one transaction: the Data API
 runs a batch's statements in order and rolls all of them back when one fails)::
@@ -70,10 +71,12 @@ import hashlib
 import json
 import math
 import re
+import string
 from collections.abc import Sequence
 
 from energylake.errors import InvalidRequestError
 from energylake.lake.layout import partition
+from energylake.warehouse import dictionary
 from energylake.warehouse.model import (
     LOADED_AT,
     SCHEMA_VERSION_TABLE,
@@ -86,7 +89,9 @@ from energylake.warehouse.model import (
 from energylake.window import Window
 
 __all__ = [
+    "DICTIONARY_SINCE_VERSION",
     "MAX_BATCH_STATEMENTS",
+    "comment_statements",
     "copy_manifest",
     "create_table_sql",
     "ddl_fingerprint",
@@ -108,6 +113,12 @@ _ROLE_ARN = re.compile(r"^arn:aws[a-z\-]*:iam::\d{12}:role/[A-Za-z0-9+=,.@_/\-]{
 _ADD_COLUMN_PROCEDURE = "energylake_add_column"
 _FILL_NULLS_PROCEDURE = "energylake_fill_nulls"
 _REPLACE_PRIMARY_KEY_PROCEDURE = "energylake_replace_primary_key"
+_DESCRIBE_PROCEDURE = "energylake_describe"
+# The data dictionary (COMMENT ON every table, view and column) arrived with schema version 3: a model older than
+# that migrates without it, so its DDL, and its pinned fingerprint, stay what they were.
+DICTIONARY_SINCE_VERSION = 3
+# One procedure body's size budget (UTF-8 bytes): the Data API refuses a statement over 100 kB.
+_DESCRIBE_BODY_BYTES = 60_000
 
 
 def sql_literal(value: object) -> str:  # noqa: PLR0911 - one return per kind of literal
@@ -273,6 +284,38 @@ def _table_ddl(schema_name: str, model: WarehouseModel) -> list[str]:
     return statements
 
 
+def comment_statements(schema_name: str = "energylake", *, model: WarehouseModel = WAREHOUSE) -> list[str]:
+    """The data dictionary (:mod:`energylake.warehouse.dictionary`) as ``COMMENT ON`` every table, view and column.
+
+    Redshift's COMMENT takes ``TABLE``, ``VIEW`` and ``COLUMN object_name.column_name`` (a view's columns too, except
+    a late-binding view's: ours are schema-bound), one object per statement: hundreds of statements, over the Data
+    API's 40 per batch. So they run inside stored procedures (PL/pgSQL accepts DDL as plain statements), each body
+    under :data:`_DESCRIBE_BODY_BYTES`: ``CREATE OR REPLACE PROCEDURE <schema>.energylake_describe_<a, b...>()``
+    and its ``CALL``, two statements per procedure. Empty for a model older than :data:`DICTIONARY_SINCE_VERSION`."""
+    schema_name = _identifier(schema_name, "schema_name")
+    if model.version < DICTIONARY_SINCE_VERSION:
+        return []
+    bodies: list[list[str]] = [[]]
+    size = 0
+    for comment in dictionary.comment_statements(model, schema_name=schema_name):
+        line = f"    {comment};\n"
+        if bodies[-1] and size + len(line.encode()) > _DESCRIBE_BODY_BYTES:
+            bodies.append([])
+            size = 0
+        bodies[-1].append(line)
+        size += len(line.encode())
+    if len(bodies) > len(string.ascii_lowercase):
+        raise InvalidRequestError(f"the data dictionary needs {len(bodies)} procedures, over 26: shorten it")
+    statements: list[str] = []
+    for letter, body in zip(string.ascii_lowercase, bodies, strict=False):
+        procedure = f"{schema_name}.{_DESCRIBE_PROCEDURE}_{letter}"  # letters: every procedure name is [a-z_]
+        statements.append(
+            f"CREATE OR REPLACE PROCEDURE {procedure}() AS $$\nBEGIN\n{''.join(body)}END;\n$$ LANGUAGE plpgsql"
+        )
+        statements.append(f"CALL {procedure}()")
+    return statements
+
+
 def _version_inserts(schema_name: str, model: WarehouseModel) -> list[str]:
     return [
         f"INSERT INTO {schema_name}.{SCHEMA_VERSION_TABLE} (version, description, applied_at_utc) "
@@ -293,6 +336,7 @@ def migration_statements(
     statements = [_version_table_sql(schema_name), f"LOCK {schema_name}.{SCHEMA_VERSION_TABLE}"]
     statements += _table_ddl(schema_name, model)
     statements += view_statements(schema_name, model=model)
+    statements += comment_statements(schema_name, model=model)
     if reader_role is not None:
         # Objects this loader creates (it owns them, so it may grant): the reader role reads every table and view.
         statements.append(
@@ -308,11 +352,13 @@ def migration_statements(
 
 
 def ddl_fingerprint(model: WarehouseModel = WAREHOUSE) -> str:
-    """A digest of everything a migration creates (tables, procedures, guarded changes, views as written): equal
-    fingerprints, same schema. Tests pin it per model version, so changing a table or view without a new version
-    (which is what makes deployed loaders migrate) fails."""
+    """A digest of everything a migration creates (tables, procedures, guarded changes, views as written, and from
+    :data:`DICTIONARY_SINCE_VERSION` the data dictionary's comments): equal fingerprints, same schema. Tests pin it
+    per model version, so changing a table, a view or a description without a new version (which is what makes
+    deployed loaders migrate) fails."""
     content = hashlib.sha256()
-    for statement in [*_table_ddl("energylake", model), *_version_inserts("energylake", model)]:
+    ddl = [*_table_ddl("energylake", model), *_version_inserts("energylake", model)]
+    for statement in [*ddl, *comment_statements("energylake", model=model)]:
         content.update(statement.encode() + b"\x00")
     for view in model.views:
         content.update(f"{view.name}\x00{view.sql}\x00".encode())
@@ -337,10 +383,19 @@ def view_sql(sql: str, schema_name: str = "energylake") -> str:
 
 
 def view_statements(schema_name: str = "energylake", *, model: WarehouseModel = WAREHOUSE) -> list[str]:
-    """``CREATE OR REPLACE VIEW`` for every analyst view, in dependency order."""
+    """One ``DROP VIEW IF EXISTS ... CASCADE`` of every analyst view, then ``CREATE OR REPLACE VIEW`` for each, in
+    dependency order. Dropped first because Redshift's ``CREATE OR REPLACE VIEW`` refuses to change a view's
+    columns; views hold no data, and the migration (one transaction, run only when the version is older) re-grants
+    and re-comments them. ``CASCADE`` also drops views others built on ours: build on the tables or recreate them
+    after a migration."""
     schema_name = _identifier(schema_name, "schema_name")
+    names = ", ".join(f"{schema_name}.{view.name}" for view in model.views)
     return [
-        f"CREATE OR REPLACE VIEW {schema_name}.{view.name} AS {view_sql(view.sql, schema_name)}" for view in model.views
+        f"DROP VIEW IF EXISTS {names} CASCADE",
+        *(
+            f"CREATE OR REPLACE VIEW {schema_name}.{view.name} AS {view_sql(view.sql, schema_name)}"
+            for view in model.views
+        ),
     ]
 
 
