@@ -4,7 +4,10 @@
 a window again without fetching (the local ``reprocess`` and ``run`` commands). The steps, for the newest manifest
 of a group:
 
-1. parse every member with the dataset's parser (``energylake.parse``) and add lineage columns;
+1. check every member's bytes against the SHA-256 its manifest records (and its name carries): a member changed
+   since landing quarantines the group, the reason naming the object and both hashes, and none of its rows is read
+   (fetching the day again repairs the object: :mod:`energylake.lake.landing`);
+   parse every member with the dataset's parser (``energylake.parse``) and add lineage columns;
    in a group of posted documents (archive, MIS), a row that a later document re-posts (same natural key) gives way
    to the later posting's row (ordered by docId, which grows with posting time), and the report counts them
    (``rows_superseded``, and a note);
@@ -17,6 +20,12 @@ Reprocessing a group rewrites the same keys, and deletes silver files that an ea
 this run does not (their keys are in the previous report), so the silver zone never holds a stale or duplicate
 copy of a group. Curating an older manifest than the group's newest is skipped: SQS may deliver out of order.
 
+:func:`reprocess` also warns, one line per group, about raw objects of its window that no manifest lists (a
+deleted manifest, a fetch interrupted before sealing its group): reprocess cannot curate them, and the line says
+how to fix it (fetch the day again, or :func:`rebuild_manifests`, the local ``reprocess --rebuild-manifests``).
+Rebuilding is asked for, never automatic: objects without a manifest may be a group whose fetch died half way, and
+only the operator knows whether curating what is there is what they want.
+
 A data problem (unparseable reply, failed check) is an outcome, not an exception: it is quarantined and reported,
 and the caller's message is done. Storage failures raise, so the caller retries.
 """
@@ -25,9 +34,11 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import io
 import json
 import logging
+import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -40,7 +51,14 @@ import pyarrow.parquet as pq
 from energylake.contracts.datasets import ALL_DATASETS, CATALOG, DatasetName, get_dataset, in_catalog_order
 from energylake.contracts.schemas import UTC_TIMESTAMP, silver_schema
 from energylake.errors import ParseError, StorageError
-from energylake.lake.landing import Manifest, list_manifests, newest_manifest
+from energylake.lake.landing import (
+    Manifest,
+    UnmanifestedGroup,
+    list_manifests,
+    newest_manifest,
+    rebuild_manifest,
+    unmanifested_groups,
+)
 from energylake.lake.layout import quality_report_key, quarantine_prefix, silver_key
 from energylake.lake.storage import Storage
 from energylake.parse import ParseResult, RawObject, parse_raw
@@ -184,10 +202,11 @@ def curate(
     unknown_columns: dict[str, list[str]] = {}
     notes: list[str] = []
     try:
-        for member_key in manifest.member_keys:
+        for member_key, recorded_sha256 in zip(manifest.member_keys, manifest.member_sha256, strict=True):
             metadata = lake.metadata(member_key)
             member_metadata.append(metadata)
             raw = RawObject(member_key, manifest.dataset, lake.get(member_key), metadata)
+            _check_integrity(member_key, raw.body, recorded_sha256)
             try:
                 parsed = parse_raw(raw)
             except ParseError as exc:
@@ -197,14 +216,15 @@ def curate(
                 unknown_columns[member_key] = sorted(parsed.unknown_columns)
             notes.extend(parsed.notes)
             tables.append(_with_lineage(parsed, raw, run_id, _fetched_at(metadata, manifest.fetched_at)))
-    except ParseError as exc:
+    except (ParseError, _ChangedMemberError) as exc:
+        check = "integrity" if isinstance(exc, _ChangedMemberError) else "parse"
         report: dict[str, Any] = {
             "dataset": manifest.dataset,
             "passed": False,
-            "failed_because": [f"parse failed: {exc}"],
+            "failed_because": [f"{check} failed: {exc}"],
             "error": str(exc),
             "rows": {"in": 0, "kept": 0, "rejected": 0},
-            "checks": [{"name": "parse", "kind": "parse", "severity": "fail_object", "passed": False}],
+            "checks": [{"name": check, "kind": check, "severity": "fail_object", "passed": False}],
             "context": context,
         }
         result.status, result.reason = "failed", str(exc)
@@ -235,6 +255,30 @@ def curate(
     result.status = "failed"
     result.reason = "; ".join(str(reason) for reason in report.get("failed_because", [])) or "quality checks failed"
     return _finish(lake, result, report, outputs, rows=table, rejected=outcome.rejected)
+
+
+class _ChangedMemberError(Exception):
+    """A member's bytes are not the ones its manifest records: the group is quarantined (never an exception out)."""
+
+
+# A raw object's name ends in "-<the first 16 hex digits of its SHA-256>.<extension>" (lake.landing.land_raw).
+_NAMED_SHA256 = re.compile(r"-([0-9a-f]{16})\.[A-Za-z0-9]+$")
+
+
+def _check_integrity(key: str, body: bytes, recorded_sha256: str) -> None:
+    """``body`` must hash to the SHA-256 the manifest records for ``key``, which its name must carry."""
+    named = _NAMED_SHA256.search(key)
+    if named is not None and not recorded_sha256.startswith(named.group(1)):
+        raise _ChangedMemberError(
+            f"manifest records SHA-256 {recorded_sha256} for raw object {key}, whose name says {named.group(1)}...: "
+            "the manifest was altered; fetch the day again to seal the group anew"
+        )
+    found = hashlib.sha256(body).hexdigest()
+    if found != recorded_sha256:
+        raise _ChangedMemberError(
+            f"raw object {key} was changed after landing: its content has SHA-256 {found}, its name and manifest "
+            f"record {recorded_sha256}; fetch the day again to repair it (no row of the group was used)"
+        )
 
 
 # Groups whose members are posted documents: a member can re-post (correct) another's intervals.
@@ -401,6 +445,50 @@ def manifests_for(window: Window, dataset: str, lake: Storage) -> list[str]:
     return found
 
 
+def unmanifested_for(window: Window, dataset: str, lake: Storage) -> list[UnmanifestedGroup]:
+    """Raw objects of ``dataset`` that no manifest lists and whose covered days meet ``window``, by group, in
+    partition order (:func:`raw_partitions_for`)."""
+    entry = get_dataset(dataset)
+    found: list[UnmanifestedGroup] = []
+    for day in raw_partitions_for(window, dataset):
+        for orphans in unmanifested_groups(lake, entry.source, entry.name, day):
+            if any(window.start <= covered_day <= window.end for covered_day in orphans.covered_days):
+                found.append(orphans)
+    return found
+
+
+def describe_unmanifested(orphans: UnmanifestedGroup, window: Window, *, shown: int = 3) -> str:
+    """One line: which raw objects no manifest lists, what that means, and the fix (for ``window``)."""
+    more = len(orphans.keys) - shown
+    names = ", ".join(orphans.keys[:shown]) + (f" and {more} more" if more > 0 else "")
+    what = f"{len(orphans.keys)} raw object(s) of {orphans.dataset} {orphans.day} are in no manifest"
+    if orphans.sealed:
+        what += " of their group (a fetch interrupted before it sealed the group?)"
+    fix = f"fetch {orphans.day} again"
+    if orphans.problem:
+        fix += f" (their manifest cannot be rebuilt: {orphans.problem})"
+    else:
+        fix += (
+            ", or rebuild the manifest from their metadata with `energylake reprocess --rebuild-manifests "
+            f"--start {window.start} --end {window.end} --dataset {orphans.dataset}`"
+        )
+    return f"{what}, so they are not curated: {names}; {fix}"
+
+
+def rebuild_manifests(
+    window: Window, lake: Storage, datasets: Sequence[str] = ALL_DATASETS
+) -> list[tuple[UnmanifestedGroup, str]]:
+    """Rebuild the manifest of every group of ``window`` that has none and whose objects can make one (see
+    :func:`energylake.lake.landing.rebuild_manifest`): ``(group, new manifest key)`` for each. Groups that cannot
+    be rebuilt are left alone (:func:`reprocess` keeps warning about them, saying why)."""
+    rebuilt = []
+    for name in in_catalog_order(datasets):
+        for orphans in unmanifested_for(window, name, lake):
+            if not orphans.problem:
+                rebuilt.append((orphans, rebuild_manifest(lake, orphans)))
+    return rebuilt
+
+
 def reprocess(
     window: Window,
     lake: Storage,
@@ -420,6 +508,10 @@ def reprocess(
     run = run_id or new_run_id()
     results = []
     for name in in_catalog_order(datasets):
+        for orphans in unmanifested_for(window, name, lake):
+            logger.warning(
+                "%s", describe_unmanifested(orphans, window), extra={"dataset": name, "objects": len(orphans.keys)}
+            )
         for manifest_key in manifests_for(window, name, lake):
             if skip_curated and (done := _passed_from(lake, manifest_key)) is not None:
                 results.append(done)

@@ -30,14 +30,24 @@ from energylake.contracts.datasets import in_catalog_order
 from energylake.errors import ConfigurationError, EnergylakeError, InvalidRequestError, StageError
 from energylake.fetch import Connection
 from energylake.local.backfill import BackfillState
-from energylake.local.console import log_file, make_progress, print_backfill_plan, summary, write_dashboard
+from energylake.local.console import (
+    log_file,
+    make_progress,
+    print_backfill_plan,
+    summary,
+    table_rows,
+    write_dashboard,
+    written_cell,
+)
+from energylake.local.dashboard import Narrowing
+from energylake.local.dashboard import write_dashboard as write_page
 from energylake.local.options import Plan, UsageError, build_parser, checked_plan, source_connection
 from energylake.local.runner import ALL_STAGES, PipelineReport, run_pipeline
 from energylake.local.status import ls, status
 from energylake.plan import BackfillChunk, FetchPlan, backfill_chunks, plan_fetch
 from energylake.settings import load_settings
 from energylake.timeconv import central_today, utc_now
-from energylake.window import Window
+from energylake.window import Window, parse_day
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -76,7 +86,7 @@ def _run(args: argparse.Namespace) -> int:
     connection = source_connection(args.source, plan.window)
     with log_file(plan, "run") as log:
         report = _pipeline(plan, ALL_STAGES, connection)
-        dashboard = write_dashboard(plan, report)
+        dashboard = write_dashboard(plan, report, synthetic=args.source == "sample")
         logger.info("run finished", extra={"window": str(plan.window), "seconds": report.seconds})
     if args.json:
         print(json.dumps(_report_json(report, plan, dashboard), indent=2))
@@ -224,7 +234,7 @@ def _backfill(args: argparse.Namespace) -> int:
         )
     with log_file(plan, "backfill") as log:
         total = _run_backfill(plan, ordered, work)
-        dashboard = write_dashboard(plan, total) if "load" in ordered else None
+        dashboard = write_dashboard(plan, total, synthetic=args.source == "sample") if "load" in ordered else None
     if args.json:
         document: dict[str, Any] = {
             **_report_json(total, plan, dashboard),
@@ -285,6 +295,11 @@ def _reprocess(args: argparse.Namespace) -> int:
     assert plan.window is not None
     stages: tuple[str, ...] = ("curate",) if args.silver_only else ("curate", "gold", "load")
     with log_file(plan, "reprocess") as log:
+        if args.rebuild_manifests:
+            from energylake.curate import rebuild_manifests
+
+            for orphans, manifest_key in rebuild_manifests(plan.window, plan.lake, plan.datasets):
+                print(f"rebuilt manifest {manifest_key} from {len(orphans.keys)} raw object(s)", file=sys.stderr)
         report = _pipeline(plan, stages, None)
     results = report.curated
     if args.json:
@@ -322,8 +337,10 @@ def _load(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(counts, indent=2))
     else:
+        in_window = table_rows(plan.warehouse, plan.window)
+        print(f"{'table':<28} {'rows new or changed':>20}")
         for name, rows in counts.items():
-            print(f"{name:<28} {rows:>10} rows written")
+            print(f"{name:<28} {written_cell(rows, in_window.get(name, {}).get('in_window', 0)):>20}")
         print(f"warehouse: {plan.warehouse}")
     return EXIT_OK
 
@@ -332,8 +349,17 @@ def _dashboard(args: argparse.Namespace) -> int:
     plan = checked_plan(args)
     if not Path(plan.warehouse).is_file():
         raise InvalidRequestError(f"no warehouse at {plan.warehouse!r}: run `energylake run` (or load) first")
+    narrowing = Narrowing(
+        start=parse_day(args.from_day, field="--start") if args.from_day else None,
+        end=parse_day(args.to_day, field="--end") if args.to_day else None,
+        zone=args.zone.upper() if args.zone else None,
+        hub=args.hub.upper() if args.hub else None,
+    )
     with log_file(plan, "dashboard"):
-        written = write_dashboard(plan)
+        if narrowing == Narrowing():
+            written = write_dashboard(plan)
+        else:  # the pipeline's dashboard is never narrowed: the page straight from the dashboard package
+            written = write_page(plan.warehouse, plan.dashboard, narrowing=narrowing)
     print(f"dashboard: {written}")
     return EXIT_OK
 

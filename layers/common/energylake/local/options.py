@@ -116,6 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
         "reprocess", parents=[window, paths], help="raw -> silver -> gold -> warehouse for a window, without fetching"
     )
     reprocess.add_argument("--silver-only", action="store_true", help="stop after curation (raw -> silver)")
+    reprocess.add_argument(
+        "--rebuild-manifests",
+        action="store_true",
+        help="first rebuild the manifest of every group whose raw objects have none (deleted, or a fetch that died "
+        "before sealing it) from the objects' own metadata; without it such objects are only reported",
+    )
     _engine_argument(reprocess)
     gold = commands.add_parser("gold", parents=[window, paths], help="build the hourly gold tables from silver")
     _engine_argument(gold)
@@ -123,6 +129,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     dashboard = commands.add_parser("dashboard", parents=[paths], help="write the HTML dashboard from the warehouse")
     dashboard.add_argument("--out", help="HTML file (default <lake>/dashboard.html)")
+    # Not --start/--end's window dests: the dashboard narrows what the warehouse holds, it names no datasets to run.
+    dashboard.add_argument("--start", dest="from_day", metavar="YYYY-MM-DD", help="first operating day shown")
+    dashboard.add_argument("--end", dest="to_day", metavar="YYYY-MM-DD", help="last operating day shown (inclusive)")
+    dashboard.add_argument("--zone", help="one weather zone (e.g. COAST): zone charts show only it")
+    dashboard.add_argument("--hub", help="one settlement point (e.g. HB_NORTH, LZ_HOUSTON): price charts show only it")
     status = commands.add_parser("status", parents=[paths], help="what the lake and the warehouse hold")
     status.add_argument("--json", action="store_true", help="print the status as JSON")
     commands.add_parser("ls", parents=[paths], help="list the raw zone: objects and days per dataset")

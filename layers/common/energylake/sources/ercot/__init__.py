@@ -1,7 +1,8 @@
 """The ERCOT client: three doors, one contract.
 
 * **ercot-api** - ERCOT's Public Reports API (token + subscription key), queried one Central operating day at a time
-  and paged until ``_meta.totalPages``. Used whenever credentials are configured.
+  and paged until ``_meta.totalPages``; the rows received must add up to page 1's ``_meta.totalRecords`` (a reply
+  whose page count lies fails the fetch rather than landing a partial day). Used whenever credentials are configured.
 * **ercot-mis** - the no-login MIS document listing and zip downloads. Used when no credentials are configured; it
   covers only the last few days (a rolling window), so older days fail with an error naming the variables to set.
 * **ercot-dashboard** - the no-login ``fuel-mix.json`` dashboard (the API has no fuel mix); it covers only the
@@ -297,12 +298,14 @@ class ErcotClient(HttpClientOwner):
     def _fetch_api_day(
         self, dataset: ErcotDatasetName, report: ErcotApiReport, day: dt.date
     ) -> tuple[list[RawReply], int]:
-        """All pages of one operating day, and how many rows they hold."""
+        """All pages of one operating day, and how many rows they hold; a MalformedReplyError when they hold fewer
+        rows than page 1's ``_meta.totalRecords`` announced (nothing of the day is yielded then)."""
         url = f"{self._settings.ercot_api_url}{report.path}"
         replies: list[RawReply] = []
         rows = 0
         page = 1
         total_pages = 1
+        total_records = 0
         while True:
             params = {
                 report.date_from_param: day.isoformat(),
@@ -311,9 +314,10 @@ class ErcotClient(HttpClientOwner):
                 "size": str(self._settings.ercot_page_size),
             }
             request, response = self._send_api("GET", url, params)
-            data, page_total = self._check_api_page(request, response)
+            data, page_total, page_records = self._check_api_page(request, response)
             if page == 1:
-                total_pages = page_total  # later pages may disagree if ERCOT posts meanwhile: page 1 decides
+                # Later pages may disagree if ERCOT posts meanwhile: page 1 decides.
+                total_pages, total_records = page_total, page_records
             rows += len(data)
             replies.append(
                 self._reply(
@@ -332,6 +336,16 @@ class ErcotClient(HttpClientOwner):
             if page >= total_pages:  # totalPages 0: an empty report, page 1 is the whole (truthful) answer
                 break
             page += 1
+        if rows < total_records:
+            # More rows than announced is ERCOT posting while we paged (the quality gate judges those); fewer means
+            # pages we never asked for: landing them would seal a partial day as if it were whole.
+            raise MalformedReplyError(
+                f"ERCOT API {report.report_id} {day}: page 1's _meta.totalRecords says {total_records:,} rows but "
+                f"the {len(replies)} page(s) its _meta.totalPages announced held {rows:,} (page {page} of "
+                f"{total_pages} was the last asked for); nothing of the day was landed, fetch it again later",
+                request=describe_request(request),
+                status_code=200,
+            )
         self.stats.rows += rows
         logger.info("ERCOT API %s %s: %d pages, %d rows", report.report_id, day, len(replies), rows)
         return replies, rows
@@ -385,8 +399,8 @@ class ErcotClient(HttpClientOwner):
             headers["Content-Type"] = "application/json"
         return self._http.build_request(method, url, params=params, headers=headers, content=body or None)
 
-    def _check_api_page(self, request: httpx.Request, response: httpx.Response) -> tuple[list[Any], int]:
-        """The rows and ``totalPages`` of a well-formed API page; MalformedReplyError otherwise."""
+    def _check_api_page(self, request: httpx.Request, response: httpx.Response) -> tuple[list[Any], int, int]:
+        """The rows, ``totalPages`` and ``totalRecords`` of a well-formed API page; MalformedReplyError otherwise."""
 
         def malformed(problem: str) -> MalformedReplyError:
             return MalformedReplyError(
@@ -416,7 +430,11 @@ class ErcotClient(HttpClientOwner):
             raise malformed("'_meta.totalPages' is missing or not a number") from None
         if total_pages < 0:
             raise malformed(f"'_meta.totalPages' is negative ({total_pages})")
-        return data, total_pages
+        try:
+            total_records = int(meta["totalRecords"])
+        except (TypeError, KeyError, ValueError):
+            raise malformed("'_meta.totalRecords' is missing or not a number") from None
+        return data, total_pages, total_records
 
     # -- token -----------------------------------------------------------------------------------------------
 
