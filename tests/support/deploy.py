@@ -687,6 +687,13 @@ def _quicksight(operation: str, kind: str) -> Callable[..., Deployed]:
     return create
 
 
+def _quicksight_analysis(context: Context, logical_id: str, properties: dict[str, Any]) -> Deployed:
+    # moto has no analyses: the request is checked against the API model (the definition's members, enums, patterns)
+    _checked_by_model_only(context, "quicksight", "create_analysis", properties)
+    arn = f"arn:aws:quicksight:{REGION}:{properties['AwsAccountId']}:analysis/{properties['AnalysisId']}"
+    return Deployed("AWS::QuickSight::Analysis", "api", arn, {"Arn": arn})
+
+
 def _checked_by_model_only(context: Context, service: str, operation: str, request: dict[str, Any]) -> None:
     """Send ``request`` through botocore (the API model checks) to a stub: moto does not implement ``service``."""
     client = context.clients(service)
@@ -823,6 +830,8 @@ API_CREATORS: dict[str, Creator] = {
     "AWS::Glue::SecurityConfiguration": _glue_security_configuration,
     "AWS::QuickSight::DataSource": _quicksight("create_data_source", "AWS::QuickSight::DataSource"),
     "AWS::QuickSight::DataSet": _quicksight("create_data_set", "AWS::QuickSight::DataSet"),
+    "AWS::QuickSight::Dashboard": _quicksight("create_dashboard", "AWS::QuickSight::Dashboard"),
+    "AWS::QuickSight::Analysis": _quicksight_analysis,
     "AWS::RedshiftServerless::Namespace": _redshift_namespace,
     "AWS::RedshiftServerless::Workgroup": _redshift_workgroup,
 }

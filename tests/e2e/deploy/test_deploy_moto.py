@@ -401,7 +401,20 @@ class TestProdDeploymentWithACreatedWarehouse:
         source = warehouse.clients("quicksight").describe_data_source(AwsAccountId=ACCOUNT_ID, DataSourceId=source_id)
         endpoint = warehouse.resources["WarehouseWorkgroup"].attributes["Workgroup.Endpoint.Address"]
         assert source["DataSource"]["DataSourceParameters"]["RedshiftParameters"]["Host"] == endpoint
-        assert len(warehouse.of_type("AWS::QuickSight::DataSet")) == 3
+        # one data set per warehouse view the dashboard's charts read, and the analysis and dashboard over them
+        from energylake.local.dashboard.specs import CHARTS
+
+        views = {chart.view for chart in CHARTS} | {chart.overlay.view for chart in CHARTS if chart.overlay}
+        data_sets = warehouse.of_type("AWS::QuickSight::DataSet").values()
+        assert {
+            next(iter(d.properties["PhysicalTableMap"].values()))["RelationalTable"]["Name"] for d in data_sets
+        } == views
+        dashboard_id = warehouse.outputs["QuickSightDashboardId"]
+        dashboard = warehouse.clients("quicksight").describe_dashboard(
+            AwsAccountId=ACCOUNT_ID, DashboardId=dashboard_id
+        )
+        assert dashboard["Dashboard"]["DashboardId"] == dashboard_id
+        assert warehouse.of_type("AWS::QuickSight::Analysis")
 
     def test_prod_runs_the_schedules(self, warehouse: Deployment) -> None:
         schedules = warehouse.of_type("AWS::Scheduler::Schedule").values()

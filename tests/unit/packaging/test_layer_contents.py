@@ -92,7 +92,12 @@ def test_the_local_only_libraries_come_with_the_local_extra_only() -> None:
 def test_the_import_rules_keep_shipped_code_off_the_local_rooms_and_libraries() -> None:
     linter = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
     forbidden = [contract for contract in linter["contracts"] if contract["type"] == "forbidden"]
-    assert forbidden and set(forbidden[0]["forbidden_modules"]) == {"energylake.local", "energylake.sample", "rich", "plotly"}
+    assert forbidden and set(forbidden[0]["forbidden_modules"]) == {
+        "energylake.local",
+        "energylake.sample",
+        "rich",
+        "plotly",
+    }
     rooms = [path for path in PACKAGE.iterdir() if not path.name.startswith("_")]
     shipped = {path.stem for path in rooms if path.suffix == ".py"} | {path.name for path in rooms if path.is_dir()}
     shipped -= {"local", "sample"}

@@ -1,11 +1,10 @@
 """The warehouse: LoadRedshiftFunction's Data API permissions and configuration, the optional Serverless warehouse
-with its setup and COPY role, and the optional QuickSight data sets over the warehouse's gold tables."""
+with its setup and COPY role, and the optional QuickSight data source over the warehouse (the data sets, analysis and
+dashboard generated from the chart list: test_quicksight.py)."""
 
 from __future__ import annotations
 
 import json
-
-import pytest
 
 from tests.support.paths import REPO_ROOT
 from tests.support.template import (
@@ -208,9 +207,6 @@ def test_copy_role_reads_the_loadable_zones_and_the_copy_manifests_only() -> Non
 
 
 QUICKSIGHT = {name: r for name, r in RESOURCES.items() if r["Type"].startswith("AWS::QuickSight::")}
-QUICKSIGHT_DATA_SETS = {
-    name: r["Properties"] for name, r in QUICKSIGHT.items() if r["Type"] == "AWS::QuickSight::DataSet"
-}
 
 
 def test_quicksight_is_optional() -> None:
@@ -234,47 +230,3 @@ def test_quicksight_reads_the_warehouse_with_a_secret() -> None:
     assert serverless["Host"]["Fn::If"][0] == "CreateServerlessWarehouse"
     assert source["SslProperties"] == {"DisableSsl": False}
     assert [p["Principal"] for p in source["Permissions"]] == [{"Ref": "QuickSightPrincipalArn"}]
-
-
-def _quicksight_type(kind: str) -> str:
-    if kind in ("timestamp_utc", "date32"):
-        return "DATETIME"
-    if kind == "string":
-        return "STRING"
-    if kind == "float64":
-        return "DECIMAL"
-    if kind.startswith("int"):
-        return "INTEGER"
-    if kind == "bool":
-        return "BOOLEAN"
-    raise AssertionError(f"no QuickSight type for {kind}")
-
-
-def test_quicksight_has_a_data_set_per_gold_table() -> None:
-    from energylake.contracts.schemas import GOLD_TABLES
-
-    tables = {
-        table["RelationalTable"]["Name"]
-        for properties in QUICKSIGHT_DATA_SETS.values()
-        for table in properties["PhysicalTableMap"].values()
-    }
-    assert tables == set(GOLD_TABLES)
-
-
-@pytest.mark.parametrize("data_set", sorted(QUICKSIGHT_DATA_SETS))
-def test_quicksight_data_set_columns_are_the_warehouse_columns(data_set: str) -> None:
-    from energylake.contracts.schemas import GOLD_TABLES
-    from energylake.warehouse.model import WAREHOUSE
-
-    properties = QUICKSIGHT_DATA_SETS[data_set]
-    assert properties["ImportMode"] == "DIRECT_QUERY"
-    [physical] = properties["PhysicalTableMap"].values()
-    relational = physical["RelationalTable"]
-    assert relational["DataSourceArn"] == {"Fn::GetAtt": ["QuickSightDataSource", "Arn"]}
-    assert relational["Schema"] == {"Ref": "RedshiftSchema"}
-    table = WAREHOUSE.table(relational["Name"])
-    columns = [(column["Name"], column["Type"]) for column in relational["InputColumns"]]
-    assert columns == [(column.name, _quicksight_type(column.kind)) for column in table.columns]
-    # The warehouse table is schema.py's gold contract plus loaded_at_utc.
-    assert [name for name, _ in columns][:-1] == list(GOLD_TABLES[relational["Name"]].column_names)
-    assert [p["Principal"] for p in properties["Permissions"]] == [{"Ref": "QuickSightPrincipalArn"}]
