@@ -9,12 +9,15 @@ from __future__ import annotations
 import base64
 import csv
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import io
 import json
+import operator
 import zipfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
@@ -90,13 +93,91 @@ def _csv_value(spec: SampleReport, column: Column, value: Any) -> str:
     return text
 
 
-def _csv_bytes(spec: SampleReport, records: list[Record]) -> bytes:
+@functools.lru_cache(maxsize=4096)
+def _csv_date(day: dt.date) -> str:
+    return day.strftime("%m/%d/%Y")
+
+
+@functools.lru_cache(maxsize=4096)
+def _iso_date(day: dt.date) -> str:
+    return day.isoformat()
+
+
+def _csv_date_value(spec: SampleReport, column: Column, value: Any) -> str:
+    return _csv_date(value) if type(value) is dt.date else _csv_value(spec, column, value)
+
+
+def _api_date_value(spec: SampleReport, column: Column, value: Any) -> Any:
+    return _iso_date(value) if type(value) is dt.date else _api_value(spec, column, value)
+
+
+Converter = Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """How records become one reply's rows: the columns' values in order (``values_of``), then the converters of
+    the few columns whose text is not the raw value's (by position)."""
+
+    header: tuple[str, ...]
+    values_of: Callable[[Record], tuple[Any, ...]]
+    converters: tuple[tuple[int, Converter], ...]
+
+    def rows(self, records: list[Record]) -> list[list[Any]]:
+        values_of, converters = self.values_of, self.converters
+        rows = []
+        for record in records:
+            row = list(values_of(record))
+            for position, convert in converters:
+                row[position] = convert(row[position])
+            rows.append(row)
+        return rows
+
+
+@functools.cache
+def _csv_layout(spec: SampleReport) -> _Layout:
+    """The MIS CSV's layout: converters only where :func:`_csv_value` writes something else than :mod:`csv` does
+    for the raw value (None -> "", floats -> repr, ints and strings -> str are the same either way)."""
     columns = [column for column in spec.columns if column.csv_name is not None]
+    converters: list[tuple[int, Converter]] = []
+    for position, column in enumerate(columns):
+        if column.data_type == "DATE":
+            converters.append((position, functools.partial(_csv_date_value, spec, column)))
+        elif column.api_name in ("hourEnding", "deliveryHour") or (
+            column.api_name == "settlementPointPrice" and spec.kind == "rt"
+        ):
+            converters.append((position, functools.partial(_csv_value, spec, column)))
+    return _Layout(
+        tuple(column.csv_name or "" for column in columns),
+        operator.itemgetter(*(column.api_name for column in columns)),
+        tuple(converters),
+    )
+
+
+@functools.cache
+def _api_layout(spec: SampleReport) -> _Layout:
+    """The API's ``data`` layout: converters only where :func:`_api_value` changes the value (dates, ``hh:00``
+    hours, booleans)."""
+    converters: list[tuple[int, Converter]] = []
+    for position, column in enumerate(spec.columns):
+        if column.data_type == "DATE":
+            converters.append((position, functools.partial(_api_date_value, spec, column)))
+        elif (column.api_name == "hourEnding" and spec.api_hour_format == "hh:00") or column.data_type == "BOOLEAN":
+            converters.append((position, functools.partial(_api_value, spec, column)))
+    return _Layout(
+        tuple(column.api_name for column in spec.columns),
+        operator.itemgetter(*(column.api_name for column in spec.columns)),
+        tuple(converters),
+    )
+
+
+def _csv_bytes(spec: SampleReport, records: list[Record]) -> bytes:
+    """The MIS CSV of ``records``: the bytes :func:`_csv_value` gives cell by cell."""
+    layout = _csv_layout(spec)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([column.csv_name for column in columns])
-    for record in records:
-        writer.writerow([_csv_value(spec, column, record[column.api_name]) for column in columns])
+    writer.writerow(layout.header)
+    writer.writerows(layout.rows(records))
     return buffer.getvalue().encode()
 
 
@@ -288,9 +369,7 @@ def api_reply(request: httpx.Request, context: SampleContext) -> httpx.Response:
             }
             for column in spec.columns
         ],
-        "data": [
-            [_api_value(spec, column, record[column.api_name]) for column in spec.columns] for record in page_records
-        ],
+        "data": _api_layout(spec).rows(page_records),
     }
     return _json_response(200, document)
 

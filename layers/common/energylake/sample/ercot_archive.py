@@ -113,6 +113,24 @@ def friendly_name(spec: SampleReport, posted: dt.datetime, correction: bool) -> 
 
 def document_zip(spec: SampleReport, seed: int, posted: dt.datetime, correction: bool) -> bytes:
     """One document's zip: the CSV of its posting under ERCOT's ``cdr.<rtid>.<duns>.<local stamp>.<name>.csv``."""
+    if spec.kind == "vintage":
+        return _forecast_document_zip(spec, seed, posted, correction)
+    return _document_zip(spec, seed, posted, correction)
+
+
+# A backfill's chunks each download the forecast postings of the days before and after their span (7 before, 2 after:
+# vintage_days_before/after): a 7-day chunk asks again for 7 to 9 days of postings its predecessor had, the sample's
+# dearest documents (576 rows each for the load forecast). Kept: three reports x 24 days x 24 postings, more than a
+# chunk's 14 to 16 days of each, so the three reports' turns do not evict each other (~13 kB each: ~25 MB).
+_FORECAST_DOCUMENTS_KEPT = 3 * 24 * 24
+
+
+@functools.lru_cache(maxsize=_FORECAST_DOCUMENTS_KEPT)
+def _forecast_document_zip(spec: SampleReport, seed: int, posted: dt.datetime, correction: bool) -> bytes:
+    return _document_zip(spec, seed, posted, correction)
+
+
+def _document_zip(spec: SampleReport, seed: int, posted: dt.datetime, correction: bool) -> bytes:
     records = posting_records(seed, spec, original_posting(spec, posted, correction))
     local = to_central(posted)
     stem = friendly_name(spec, posted, correction).removesuffix("_csv")
@@ -273,8 +291,10 @@ def _bulk_download(request: httpx.Request, context: SampleContext, spec: SampleR
         for value, posting in found.items():
             assert posting is not None
             posted, correction = posting
-            bulk.writestr(
+            # Stamped with the posting's wall clock, as the document inside: the same request, the same bytes.
+            member = zipfile.ZipInfo(
                 f"{value}.{friendly_name(spec, posted, correction)}.zip",
-                document_zip(spec, context.seed, posted, correction),
+                date_time=to_central(posted).timetuple()[:6],
             )
+            bulk.writestr(member, document_zip(spec, context.seed, posted, correction))
     return _zip_response(buffer.getvalue())

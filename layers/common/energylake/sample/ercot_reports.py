@@ -33,17 +33,17 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
-from collections.abc import Iterator
+import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from energylake.contracts.datasets import CATALOG, ErcotApiReport, ErcotDatasetName
-from energylake.contracts.zones import WeatherZone
+from energylake.contracts.zones import WEATHER_ZONES, WeatherZone
 from energylake.sample import world
 from energylake.timeconv import CENTRAL, UTC, local_day_bounds_utc
 
 if TYPE_CHECKING:
-    pass
+    import pyarrow as pa
 
 HUBS = ("HB_BUSAVG", "HB_HOUSTON", "HB_HUBAVG", "HB_NORTH", "HB_PAN", "HB_SOUTH", "HB_WEST")
 LOAD_ZONES = ("LZ_AEN", "LZ_CPS", "LZ_HOUSTON", "LZ_LCRA", "LZ_NORTH", "LZ_RAYBN", "LZ_SOUTH", "LZ_WEST")
@@ -394,17 +394,10 @@ def _dam_records(seed: int, day: dt.date) -> list[Record]:
     ]
 
 
-def _zone_loads(seed: int, slot: Slot, forecast: tuple[dt.datetime, str] | None = None) -> dict[str, float]:
-    """Actual load per API zone field, or the forecast ``(posted, model)`` of it."""
+def _zone_loads(seed: int, slot: Slot) -> dict[str, float]:
+    """Actual load per API zone field (forecasts: :func:`_load_forecast_records`)."""
     hour = world.grid_at(seed, slot.start_utc)
-    factors = [1.0] * len(WEATHER_ZONE_FIELDS)
-    if forecast is not None:
-        posted, model = forecast
-        factors = world.load_forecast_factor(seed, model, posted, slot.start_utc, len(WEATHER_ZONE_FIELDS))
-    return {
-        field: round(hour.zone(zone) * factor, 2)
-        for (field, zone), factor in zip(WEATHER_ZONE_FIELDS.items(), factors, strict=True)
-    }
+    return {field: round(hour.zone(zone), 2) for field, zone in WEATHER_ZONE_FIELDS.items()}
 
 
 def _load_records(seed: int, day: dt.date) -> list[Record]:
@@ -423,7 +416,16 @@ def _load_records(seed: int, day: dt.date) -> list[Record]:
     return records
 
 
-def _vintage_hours(dataset: ErcotDatasetName, posted: dt.datetime, day: dt.date | None = None) -> Iterator[Slot]:
+_HOUR = dt.timedelta(hours=1)
+
+
+@functools.lru_cache(maxsize=16384)
+def _hour_slot(start_utc: dt.datetime) -> Slot:
+    """The hour slot of a UTC hour (forecast postings share their delivery hours: ~10 postings a day for a week)."""
+    return slot_at(start_utc, quarter=False)
+
+
+def _vintage_hours(dataset: ErcotDatasetName, posted: dt.datetime, day: dt.date | None = None) -> list[Slot]:
     """The delivery hours one posting of a forecast report covers (only those of operating day ``day`` if given)."""
     posted_hour = posted.replace(minute=0, second=0, microsecond=0)
     if dataset == "load_forecast":
@@ -435,85 +437,242 @@ def _vintage_hours(dataset: ErcotDatasetName, posted: dt.datetime, day: dt.date 
     if day is not None:
         day_start, day_end = local_day_bounds_utc(day)
         start, end = max(start, day_start), min(end, day_end)
-    instant = start
-    while instant < end:
-        yield slot_at(instant, quarter=False)
-        instant += dt.timedelta(hours=1)
+    hours = max(0, -(-(end - start) // _HOUR))  # every hour that starts before ``end``
+    return [_hour_slot(start + index * _HOUR) for index in range(hours)]
+
+
+_ZONE_INDEX = tuple(WEATHER_ZONES.index(zone) for zone in WEATHER_ZONE_FIELDS.values())
+_LOAD_FORECAST_FIELDS = ("coast", "east", "farWest", "north", "northCentral", "southCentral", "southern", "west")
+# The forecast report names two zones differently from the actual-load report, and lists them in another order:
+# position in _LOAD_FORECAST_FIELDS -> position in WEATHER_ZONE_FIELDS (the order the factors come in).
+_FORECAST_FROM_ACTUAL = tuple(
+    list(WEATHER_ZONE_FIELDS).index({"northCentral": "northC", "southCentral": "southC"}.get(field, field))
+    for field in _LOAD_FORECAST_FIELDS
+)
 
 
 def _vintage_records(seed: int, dataset: ErcotDatasetName, posted: dt.datetime, day: dt.date | None) -> list[Record]:
     """The rows of the posting at ``posted`` (UTC), restricted to operating day ``day`` when given."""
-    posted_text = to_central(posted).replace(tzinfo=None).isoformat(timespec="seconds")
-    records: list[Record] = []
-    for slot in _vintage_hours(dataset, posted, day):
-        head = {"postedDatetime": posted_text, "deliveryDate": slot.day, "hourEnding": slot.hour_ending}
-        if dataset == "load_forecast":
-            for model in FORECAST_MODELS:
-                loads = _zone_loads(seed, slot, (posted, model))
-                records.append(
-                    {
-                        **head,
-                        "coast": loads["coast"],
-                        "east": loads["east"],
-                        "farWest": loads["farWest"],
-                        "north": loads["north"],
-                        "northCentral": loads["northC"],
-                        "southCentral": loads["southC"],
-                        "southern": loads["southern"],
-                        "west": loads["west"],
-                        "systemTotal": round(sum(loads.values()), 2),
-                        "model": model,
-                        "inUseFlag": "Y" if model == IN_USE_MODEL else "N",
-                        "DSTFlag": slot.dst_flag,
-                    }
-                )
-            continue
-        over = slot.start_utc + dt.timedelta(hours=1) <= posted  # actuals exist only for hours already over
-        records.append({**head, **_generation(seed, dataset, slot, posted, actual=over), "DSTFlag": slot.dst_flag})
-    return records
+    return _postings_records(seed, dataset, [(posted, _vintage_hours(dataset, posted, day))])
+
+
+Covered = list[tuple[dt.datetime, list[Slot]]]  # postings (UTC) and the delivery hours of each to write
+
+
+def _postings_records(seed: int, dataset: ErcotDatasetName, covered: Covered) -> list[Record]:
+    """The rows of several postings of a forecast report, posting after posting, hour after hour.
+
+    The hot path of every forecast fetch (a year is ~10^7 rows): the numbers of all the postings are worked out a
+    column at a time (:mod:`energylake.sample.columns`), equal bit for bit to the per-row arithmetic of
+    :func:`world.load_forecast_factor` / :func:`world.renewable_forecast_factor` and the reports' rounding."""
+    covered = [(posted, slots) for posted, slots in covered if slots]
+    if not covered:
+        return []
+    if dataset == "load_forecast":
+        return _load_forecast_records(seed, covered)
+    return (_solar_records if dataset == "solar" else _wind_records)(seed, covered)
+
+
+def _posted_text(posted: dt.datetime) -> str:
+    return to_central(posted).replace(tzinfo=None).isoformat(timespec="seconds")
+
+
+def _load_forecast_records(seed: int, covered: Covered) -> list[Record]:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from energylake.sample.columns import add_in_order, blocks, forecast_factors, round_cents
+
+    zones = len(WEATHER_ZONE_FIELDS)
+    deliveries = [[slot.start_utc for slot in slots] for _, slots in covered]
+    zone_loads = [world.grid_at(seed, start).zone_load for starts in deliveries for start in starts]
+    # Zone by zone (WEATHER_ZONE_FIELDS order), every row of every posting in each block.
+    actual = pa.array([loads[index] for index in _ZONE_INDEX for loads in zone_loads], pa.float64())
+    by_model = []
+    for model in FORECAST_MODELS:
+        words: list[int] = []
+        sigmas: list[float] = []
+        shared: list[float] = []
+        for (posted, _), starts in zip(covered, deliveries, strict=True):
+            draws = world.load_forecast_draws(seed, model, posted, starts, zones)
+            words += draws.words
+            sigmas += draws.sigmas
+            shared += draws.shared
+        factors = forecast_factors(
+            words,
+            zones,
+            base=world.load_forecast_base(model),
+            sigmas=sigmas,
+            shared=shared,
+            weight=world.LOAD_FORECAST_NOISE,
+            floor_at_zero=False,
+        )
+        loads = blocks(round_cents(pc.multiply(actual, factors)), zones)
+        total = round_cents(add_in_order(loads)).to_pylist()
+        zone_columns = [loads[index].to_pylist() for index in _FORECAST_FROM_ACTUAL]
+        in_use = "Y" if model == IN_USE_MODEL else "N"
+        by_model.append(zip(*zone_columns, total, itertools.repeat(model), itertools.repeat(in_use), strict=False))
+    heads = [
+        (posted_text, slot.day, slot.hour_ending)
+        for posted_text, slots in ((_posted_text(posted), slots) for posted, slots in covered)
+        for slot in slots
+    ]
+    flags = [(slot.dst_flag,) for _, slots in covered for slot in slots]
+    # Hour after hour, the models' rows of each hour in FORECAST_MODELS order (zip stops with the hours).
+    return [
+        dict(zip(_LOAD_FORECAST_KEYS, head + values + flag, strict=True))
+        for head, flag, *models in zip(heads, flags, *by_model, strict=False)
+        for values in models
+    ]
+
+
+_LOAD_FORECAST_KEYS = (
+    "postedDatetime",
+    "deliveryDate",
+    "hourEnding",
+    *_LOAD_FORECAST_FIELDS,
+    "systemTotal",
+    "model",
+    "inUseFlag",
+    "DSTFlag",
+)
+
+
+def _renewable_factors(seed: int, kind: str, covered: Covered, count: int) -> pa.DoubleArray:
+    """The forecast factors of every row of ``covered``: ``count`` blocks (solar flavours, wind regions)."""
+    from energylake.sample.columns import forecast_factors
+
+    words: list[int] = []
+    sigmas: list[float] = []
+    shared: list[float] = []
+    for posted, slots in covered:
+        draws = world.renewable_forecast_draws(seed, kind, posted, [slot.start_utc for slot in slots], count)
+        words += draws.words
+        sigmas += draws.sigmas
+        shared += draws.shared
+    return forecast_factors(
+        words,
+        count,
+        base=1.0,
+        sigmas=sigmas,
+        shared=shared,
+        weight=world.RENEWABLE_FORECAST_NOISE,
+        floor_at_zero=True,
+    )
 
 
 _FORECAST_PREFIXES = ("COPHSL", "STWPF", "WGRPP")
 # Forecast flavours relative to the hour's expected output: COP high sustained limit (resources' own, a little
 # optimistic), the short-term forecast itself, and the P80-style generation resource probability forecast.
 _FORECAST_SCALES = {"COPHSL": 1.04, "STWPF": 1.0, "WGRPP": 0.86, "STPPF": 1.0, "PVGRPP": 0.88}
+_SOLAR_PREFIXES = ("COPHSL", "STPPF", "PVGRPP")
+_WIND_REGION_NAMES = tuple(world.WIND_REGIONS)
+_WIND_INSTALLED = tuple(installed for installed, _ in world.WIND_REGIONS.values())
 
 
-def _generation(seed: int, dataset: str, slot: Slot, posted: dt.datetime, *, actual: bool) -> Record:
-    """Wind or solar MW columns for one hour of one posting (None = the empty CSV cell of a future actual)."""
-    hour = world.grid_at(seed, slot.start_utc)
-    if dataset == "solar":
-        installed = world.SOLAR_INSTALLED_MW
-        factors = world.renewable_forecast_factor(seed, dataset, posted, slot.start_utc, 3)
-        forecasts = {
-            prefix: round(min(installed, hour.solar * _FORECAST_SCALES[prefix] * factor), 2)
-            for prefix, factor in zip(("COPHSL", "STPPF", "PVGRPP"), factors, strict=True)
-        }
-        return {
-            "genSystemWide": hour.solar if actual else None,
-            "COPHSLSystemWide": forecasts["COPHSL"],
-            "STPPFSystemWide": forecasts["STPPF"],
-            "PVGRPPSystemWide": forecasts["PVGRPP"],
-            "HSLSystemWide": round(hour.solar * 1.05, 2) if actual else None,
-        }
-    regions = list(world.WIND_REGIONS)
-    factors = world.renewable_forecast_factor(seed, dataset, posted, slot.start_utc, len(regions))
-    zone_gen = dict(zip(regions, hour.wind_region, strict=True))
-    zone_forecasts = {
-        (prefix, zone): round(min(world.WIND_REGIONS[zone][0], zone_gen[zone] * factor * _FORECAST_SCALES[prefix]), 2)
+def _solar_records(seed: int, covered: Covered) -> list[Record]:
+    """Solar rows: each flavour is ``round(min(installed, solar * scale * factor), 2)`` (None = the empty cell of
+    an actual not over yet)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from energylake.sample.columns import blocks, round_cents
+
+    flavours = len(_SOLAR_PREFIXES)
+    factors = blocks(_renewable_factors(seed, "solar", covered, flavours), flavours)
+    hours = [world.grid_at(seed, slot.start_utc) for _, slots in covered for slot in slots]
+    solar = pa.array([hour.solar for hour in hours], pa.float64())
+    products = [
+        pc.min_element_wise(pc.multiply(pc.multiply(solar, _FORECAST_SCALES[prefix]), factor), world.SOLAR_INSTALLED_MW)
+        for prefix, factor in zip(_SOLAR_PREFIXES, factors, strict=True)
+    ]
+    cop, stppf, pvgrpp = (column.to_pylist() for column in blocks(round_cents(pa.concat_arrays(products)), flavours))
+    records: list[Record] = []
+    position = 0
+    for posted, slots in covered:
+        posted_text = _posted_text(posted)
+        for slot in slots:
+            hour = hours[position]
+            actual = slot.start_utc + _HOUR <= posted  # actuals exist only for hours already over
+            records.append(
+                {
+                    "postedDatetime": posted_text,
+                    "deliveryDate": slot.day,
+                    "hourEnding": slot.hour_ending,
+                    "genSystemWide": hour.solar if actual else None,
+                    "COPHSLSystemWide": cop[position],
+                    "STPPFSystemWide": stppf[position],
+                    "PVGRPPSystemWide": pvgrpp[position],
+                    "HSLSystemWide": round(hour.solar * 1.05, 2) if actual else None,
+                    "DSTFlag": slot.dst_flag,
+                }
+            )
+            position += 1
+    return records
+
+
+def _wind_records(seed: int, covered: Covered) -> list[Record]:
+    """Wind rows: per region and flavour ``round(min(installed, generation * factor * scale), 2)``; system-wide
+    the rounded sum of the regions' rounded values (None = the empty cell of an actual not over yet)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from energylake.sample.columns import add_in_order, blocks, round_cents
+
+    regions = len(_WIND_REGION_NAMES)
+    factors = _renewable_factors(seed, "wind", covered, regions)  # region by region
+    hours = [world.grid_at(seed, slot.start_utc) for _, slots in covered for slot in slots]
+    rows = len(hours)
+    generation = pa.array([hour.wind_region[index] for index in range(regions) for hour in hours], pa.float64())
+    installed = pa.array([mw for mw in _WIND_INSTALLED for _ in range(rows)], pa.float64())
+    by_flavour = [
+        pc.min_element_wise(pc.multiply(pc.multiply(generation, factors), _FORECAST_SCALES[prefix]), installed)
         for prefix in _FORECAST_PREFIXES
-        for zone, factor in zip(regions, factors, strict=True)
-    }
-    system_gen = round(sum(zone_gen.values()), 2)
-    record: Record = {"genSystemWide": system_gen if actual else None}
-    for prefix in _FORECAST_PREFIXES:
-        record[f"{prefix}SystemWide"] = round(sum(zone_forecasts[prefix, zone] for zone in regions), 2)
-    for zone in regions:
-        record[f"genLoadZone{zone}"] = zone_gen[zone] if actual else None
-        for prefix in _FORECAST_PREFIXES:
-            record[f"{prefix}LoadZone{zone}"] = zone_forecasts[prefix, zone]
-    record["HSLSystemWide"] = round(system_gen * 1.05, 2) if actual else None
-    return record
+    ]
+    # Flavour by flavour, region by region within each: block [flavour * regions + region].
+    rounded = blocks(round_cents(pa.concat_arrays(by_flavour)), len(_FORECAST_PREFIXES) * regions)
+    systems = [
+        add_in_order(rounded[flavour * regions : (flavour + 1) * regions]) for flavour in range(len(_FORECAST_PREFIXES))
+    ]
+    system = [column.to_pylist() for column in blocks(round_cents(pa.concat_arrays(systems)), len(systems))]
+    (cop_sh, cop_w, cop_n, stwpf_sh, stwpf_w, stwpf_n, wgrpp_sh, wgrpp_w, wgrpp_n) = (
+        column.to_pylist() for column in rounded
+    )
+    records: list[Record] = []
+    position = 0
+    for posted, slots in covered:
+        posted_text = _posted_text(posted)
+        for slot in slots:
+            south_houston, west, north = hours[position].wind_region
+            system_gen = round(south_houston + west + north, 2)
+            actual = slot.start_utc + _HOUR <= posted  # actuals exist only for hours already over
+            records.append(
+                {
+                    "postedDatetime": posted_text,
+                    "deliveryDate": slot.day,
+                    "hourEnding": slot.hour_ending,
+                    "genSystemWide": system_gen if actual else None,
+                    "COPHSLSystemWide": system[0][position],
+                    "STWPFSystemWide": system[1][position],
+                    "WGRPPSystemWide": system[2][position],
+                    "genLoadZoneSouthHouston": south_houston if actual else None,
+                    "COPHSLLoadZoneSouthHouston": cop_sh[position],
+                    "STWPFLoadZoneSouthHouston": stwpf_sh[position],
+                    "WGRPPLoadZoneSouthHouston": wgrpp_sh[position],
+                    "genLoadZoneWest": west if actual else None,
+                    "COPHSLLoadZoneWest": cop_w[position],
+                    "STWPFLoadZoneWest": stwpf_w[position],
+                    "WGRPPLoadZoneWest": wgrpp_w[position],
+                    "genLoadZoneNorth": north if actual else None,
+                    "COPHSLLoadZoneNorth": cop_n[position],
+                    "STWPFLoadZoneNorth": stwpf_n[position],
+                    "WGRPPLoadZoneNorth": wgrpp_n[position],
+                    "HSLSystemWide": round(system_gen * 1.05, 2) if actual else None,
+                    "DSTFlag": slot.dst_flag,
+                }
+            )
+            position += 1
+    return records
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -585,7 +744,5 @@ def api_day_records(seed: int, dataset: ErcotDatasetName, day: dt.date, now: dt.
     # A posting covers its own day and 7 more (load forecast) or 48 h back to 168 h ahead (wind, solar).
     first = day_start - dt.timedelta(days=8)
     last = min(now, day_end + dt.timedelta(hours=49))
-    rows: list[Record] = []
-    for posted in postings(spec, first, last):
-        rows += _vintage_records(seed, dataset, posted, day)
-    return tuple(rows)
+    covered = [(posted, _vintage_hours(dataset, posted, day)) for posted in postings(spec, first, last)]
+    return tuple(_postings_records(seed, dataset, covered))

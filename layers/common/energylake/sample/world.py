@@ -35,6 +35,8 @@ import datetime as dt
 import functools
 import hashlib
 import math
+import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from energylake.contracts.zones import WEATHER_ZONES, ZONE_POINTS, WeatherZone
@@ -409,13 +411,20 @@ def _spread(point: str, hour: GridHour, energy: float) -> float:
     return (static + wind_sensitivity * west_share + load_sensitivity * stress) * (1.0 + abs(energy) / 400.0)
 
 
+@functools.lru_cache(maxsize=4096)
+def _rt_system_draws(seed: int, stamp: float) -> tuple[float, float, float]:
+    """A real-time interval's system-wide draws, shared by every settlement point (hashed once per interval, not
+    once per point): the price shock, the spike's chance and its size."""
+    return signed(seed, "rt", stamp), unit(seed, "rt-spike", stamp), unit(seed, "rt-spike-size", stamp)
+
+
 def rt_price(seed: int, point: str, interval_start: dt.datetime) -> float:
     """Real-time settlement point price (USD/MWh) of the 15-minute interval starting at ``interval_start``."""
     hour = grid_at(seed, interval_start)
-    shock = signed(seed, "rt", interval_start.timestamp())  # system-wide, shared by every point
+    shock, spike, spike_size = _rt_system_draws(seed, interval_start.timestamp())
     energy = hour.price * (1.0 + 0.12 * shock)
-    if unit(seed, "rt-spike", interval_start.timestamp()) < 0.004 and hour.net_load > 0.6 * THERMAL_REFERENCE_MW:
-        energy += 150.0 + 850.0 * unit(seed, "rt-spike-size", interval_start.timestamp())
+    if spike < 0.004 and hour.net_load > 0.6 * THERMAL_REFERENCE_MW:
+        energy += 150.0 + 850.0 * spike_size
     local = 0.4 * signed(seed, "rt", point, interval_start.timestamp())
     return round(min(5000.0, max(-250.0, energy + _spread(point, hour, energy) + local)), 2)
 
@@ -440,27 +449,108 @@ def _lead_sigma(lead_hours: float, floor: float, growth: float) -> float:
     return floor + growth * math.sqrt(max(0.0, lead_hours))
 
 
+_LOAD_FORECAST_BIAS = {"A3": 0.004, "E": 0.0, "M": -0.005}
+# (floor, growth with the square root of the lead in hours, weight of the error shared by a UTC date)
+_LOAD_FORECAST_SHAPE = (0.006, 0.0035, 0.8)
+_RENEWABLE_FORECAST_SHAPE = (0.03, 0.017, 0.7)
+LOAD_FORECAST_NOISE = 0.6  # weight of the hour's own error in load_forecast_factor
+RENEWABLE_FORECAST_NOISE = 0.7  # and in renewable_forecast_factor
+
+
+def _row_prefix(*parts: object) -> str:
+    """``repr(parts + (last,))`` without its last element and closing parenthesis: the hashed text of a forecast
+    row is this prefix, ``repr(last)`` and ``")"``, exactly what :func:`units` hashes for the whole tuple."""
+    return repr(parts)[:-1] + ", "
+
+
 def load_forecast_factor(seed: int, model: str, posted: dt.datetime, delivery: dt.datetime, count: int) -> list[float]:
     """Multipliers (one per zone, ``count`` of them) turning actual load into the forecast of ``model`` posted at
     ``posted`` for the hour starting at ``delivery``: the error grows with the lead time (~1% a few hours ahead,
-    ~5% a week ahead) and is mostly shared by the hours of one posting's day (a missed front)."""
+    ~5% a week ahead) and is mostly shared by the hours of one posting's day (a missed front).
+
+    The definition: the sample's replies work a posting out a column at a time (:func:`load_forecast_draws`,
+    :mod:`energylake.sample.columns`), to the same bits (tests/unit/sample/test_columns.py)."""
     lead = (delivery - posted).total_seconds() / 3600
-    sigma = _lead_sigma(lead, 0.006, 0.0035)
-    bias = {"A3": 0.004, "E": 0.0, "M": -0.005}.get(model, 0.0)
+    sigma = _lead_sigma(lead, *_LOAD_FORECAST_SHAPE[:2])
+    bias = _LOAD_FORECAST_BIAS.get(model, 0.0)
     shared = signed(seed, "lf-day", model, posted.timestamp(), delivery.date().isoformat())
     row = units(count, seed, "lf", model, posted.timestamp(), delivery.timestamp())
-    return [1.0 + bias + sigma * (0.8 * shared + 0.6 * (2.0 * value - 1.0)) for value in row]
+    shared_weight = _LOAD_FORECAST_SHAPE[2]
+    return [1.0 + bias + sigma * (shared_weight * shared + LOAD_FORECAST_NOISE * (2.0 * value - 1.0)) for value in row]
 
 
 def renewable_forecast_factor(
     seed: int, kind: str, posted: dt.datetime, delivery: dt.datetime, count: int
 ) -> list[float]:
-    """Multipliers for wind/solar forecasts: ~3% error an hour ahead growing to ~25% a week ahead."""
+    """Multipliers for wind/solar forecasts: ~3% error an hour ahead growing to ~25% a week ahead (the definition;
+    the replies use :func:`renewable_forecast_draws`, to the same bits)."""
     lead = (delivery - posted).total_seconds() / 3600
-    sigma = _lead_sigma(lead, 0.03, 0.017)
+    sigma = _lead_sigma(lead, *_RENEWABLE_FORECAST_SHAPE[:2])
     shared = signed(seed, kind, "day", posted.timestamp(), delivery.date().isoformat())
     row = units(count, seed, kind, posted.timestamp(), delivery.timestamp())
-    return [max(0.0, 1.0 + sigma * (0.7 * shared + 0.7 * (2.0 * value - 1.0))) for value in row]
+    shared_weight = _RENEWABLE_FORECAST_SHAPE[2]
+    return [
+        max(0.0, 1.0 + sigma * (shared_weight * shared + RENEWABLE_FORECAST_NOISE * (2.0 * value - 1.0)))
+        for value in row
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class ForecastDraws:
+    """One posting's random draws for its delivery hours, as the per-row functions above draw them: ``count`` hash
+    words per hour (hour after hour; ``word / 2**32`` is :func:`units`' number), the lead-time sigma and the
+    weighted error shared by the hours of one UTC date. :mod:`energylake.sample.columns` turns them into factors."""
+
+    words: list[int]
+    sigmas: list[float]
+    shared: list[float]
+
+
+def load_forecast_base(model: str) -> float:
+    """``1.0 + bias`` of a load forecast model (the factor's first term)."""
+    return 1.0 + _LOAD_FORECAST_BIAS.get(model, 0.0)
+
+
+def load_forecast_draws(
+    seed: int, model: str, posted: dt.datetime, deliveries: Sequence[dt.datetime], count: int
+) -> ForecastDraws:
+    """The draws behind :func:`load_forecast_factor` for every hour of ``deliveries`` of one posting and model."""
+    return _draws(seed, ("lf", model), ("lf-day", model), posted, deliveries, count, _LOAD_FORECAST_SHAPE)
+
+
+def renewable_forecast_draws(
+    seed: int, kind: str, posted: dt.datetime, deliveries: Sequence[dt.datetime], count: int
+) -> ForecastDraws:
+    """The draws behind :func:`renewable_forecast_factor` for every hour of ``deliveries`` of one posting."""
+    return _draws(seed, (kind,), (kind, "day"), posted, deliveries, count, _RENEWABLE_FORECAST_SHAPE)
+
+
+def _draws(  # noqa: PLR0917 - the hash heads and the error's shape, as the per-row functions spell them
+    seed: int,
+    row_head: tuple[str, ...],
+    day_head: tuple[str, ...],
+    posted: dt.datetime,
+    deliveries: Sequence[dt.datetime],
+    count: int,
+    shape: tuple[float, float, float],
+) -> ForecastDraws:
+    floor, growth, shared_weight = shape
+    posted_stamp = posted.timestamp()
+    prefix = _row_prefix(seed, *row_head, posted_stamp)
+    unpack = struct.Struct(f">{count}I").unpack
+    size = 4 * count
+    words: list[int] = []
+    sigmas, shared = [], []
+    by_date: dict[dt.date, float] = {}
+    for delivery in deliveries:
+        words += unpack(hashlib.blake2b(f"{prefix}{delivery.timestamp()!r})".encode(), digest_size=size).digest())
+        sigmas.append(_lead_sigma((delivery - posted).total_seconds() / 3600, floor, growth))
+        date = delivery.date()
+        value = by_date.get(date)
+        if value is None:
+            value = by_date[date] = shared_weight * signed(seed, *day_head, posted_stamp, date.isoformat())
+        shared.append(value)
+    return ForecastDraws(words, sigmas, shared)
 
 
 # ---------------------------------------------------------------------------------------------------------------
