@@ -3,13 +3,17 @@ MERGE, one transaction a table and chunk of days), then emit each dataset's Data
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from energylake.lambdas import load_redshift
-from energylake.lambdas._shared import tracer_patching
-from energylake.warehouse.redshift.load import LoadResult
+from energylake.lambdas._aws import tracer_patching
+
+if TYPE_CHECKING:
+    from energylake.warehouse.redshift.load import LoadResult  # the loader loads with the first event
 
 logger = Logger()
 tracer = tracer_patching("botocore")  # S3 listings and manifests, the Redshift Data API

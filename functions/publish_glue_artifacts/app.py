@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 import energylake
 from energylake.lake.layout import LakeUri
 from energylake.lambdas import publish_glue_artifacts
-from energylake.lambdas._shared import lake
+from energylake.lambdas._aws import lake
 from energylake.settings import get_settings
 
 logger = Logger()

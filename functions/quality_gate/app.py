@@ -7,7 +7,7 @@ from aws_lambda_powertools.logging.utils import copy_config_to_registered_logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from energylake.lambdas import quality_gate
-from energylake.lambdas._shared import tracer_patching
+from energylake.lambdas._aws import tracer_patching
 from energylake.lambdas.quality_gate import GateResult
 
 logger = Logger()

@@ -8,18 +8,18 @@ A bad event fails with :class:`~energylake.errors.InvalidRequestError` whose mes
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
 
 from energylake.errors import InvalidRequestError
-from energylake.lake.storage import Storage, open_storage
-from energylake.settings import get_settings
+
+# Re-exported: the lake, AWS clients and the Tracer live in the pydantic-free _aws (see its docstring).
+from energylake.lambdas._aws import TracedLibrary, _lake, aws_client, lake, tracer_patching  # noqa: F401
 from energylake.window import Window, parse_day
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools import Metrics, Tracer
+    from aws_lambda_powertools import Metrics
 
 # The two schedules (template.yaml): every 15 minutes ("realtime") and once a day ("daily").
 Schedule = Literal["realtime", "daily"]
@@ -78,50 +78,13 @@ def parse_event(event: object, model: type[EventModel]) -> EventModel:
         raise InvalidRequestError(f"invalid event: {problems}") from None
 
 
-@lru_cache(maxsize=4)
-def _lake(uri: str) -> Storage:
-    return open_storage(uri)
-
-
-def lake() -> Storage:
-    """The configured lake (``ENERGYLAKE_LAKE_URI``): one storage, and one boto3 client, per warm Lambda."""
-    return _lake(get_settings().lake_uri)
-
-
-# What our functions call that X-Ray can trace: AWS APIs through boto3 (botocore) and the HTTP sources (httpx).
-TracedLibrary = Literal["botocore", "httpx"]
-
-
-def tracer_patching(*libraries: TracedLibrary) -> Tracer:
-    """Powertools' Tracer that patches only ``libraries``; with none, it traces the handler and the methods it
-    decorates, and no library call.
-
-    A bare ``Tracer()`` patches every library the X-Ray SDK supports, importing each one installed to do so (botocore's
-    client, httpx, sqlite3, requests...) on every cold start, also in a function that never calls them. ``auto_patch``
-    is always passed: Tracer keeps it on the class, so one ``Tracer(auto_patch=False)`` would silently turn off the
-    patching of every later Tracer in the process (on Lambda one handler a process, but tests import many).
-    """
-    from aws_lambda_powertools import Tracer
-
-    if not libraries:
-        return Tracer(auto_patch=False)
-    return Tracer(auto_patch=True, patch_modules=libraries)
-
-
-@lru_cache(maxsize=8)
-def aws_client(service: str) -> Any:
-    """One boto3 client per service and warm Lambda (boto3 loads only in the functions that call AWS)."""
-    import boto3
-
-    return boto3.client(service)  # type: ignore[call-overload]
-
-
 def fetch_into_lake(dataset: str, window: Window, metrics: Metrics) -> dict[str, object]:
     """The fetch functions' common body: fetch ``dataset`` over ``window`` into the configured lake from the live
     sources, emit the fetch's counters as metrics, and return what landed."""
     from aws_lambda_powertools.metrics import MetricUnit
 
     from energylake.fetch import fetch, live_connection
+    from energylake.settings import get_settings
 
     result = fetch(window, dataset, lake(), live_connection(get_settings()))
     metrics.add_dimension(name="dataset", value=result.dataset)

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Final, TypedDict
 
 from energylake.errors import ConfigurationError, InvalidRequestError
-from energylake.lambdas._shared import WindowEvent, lake, parse_event
-from energylake.settings import get_settings
+from energylake.lambdas._aws import lake
+from energylake.lambdas._shared import WindowEvent, parse_event
 
 __all__ = ["BuildGoldEvent", "BuildGoldResult", "duckdb_memory_limit", "handle"]
 
@@ -69,6 +69,8 @@ def _memory_limit() -> str:
 def handle(event: object, *, work_dir: Path | None = None) -> BuildGoldResult:
     """BuildGoldFunction's body: validate the event, refuse a window longer than the setting, build its gold in the
     configured lake. ``work_dir``: the scratch folder's parent (default the temp folder: ``/tmp`` on Lambda)."""
+    from energylake.settings import get_settings  # pydantic-settings loads with the first event, not at import
+
     window = parse_event(event, BuildGoldEvent).window()
     max_days = get_settings().gold_lambda_max_days
     if window.days_count > max_days:

@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
 from energylake.contracts.datasets import WAREHOUSE_TABLES, WarehouseTableName
 from energylake.lake.storage import Storage
-from energylake.lambdas._shared import WindowEvent, aws_client, lake, parse_event
-from energylake.settings import Settings, get_settings
-from energylake.warehouse.redshift.data_api import DataApi, DataApiTarget, RetryPolicy
-from energylake.warehouse.redshift.load import LoadResult, emit_freshness, empty_result, load_window
+from energylake.lambdas._aws import aws_client, lake
+from energylake.lambdas._shared import WindowEvent, parse_event
+
+if TYPE_CHECKING:
+    from energylake.settings import Settings
+    from energylake.warehouse.redshift.data_api import DataApi
+    from energylake.warehouse.redshift.load import LoadResult
 
 __all__ = ["LoadRedshiftEvent", "data_api", "handle"]
 
@@ -42,6 +45,8 @@ class LoadRedshiftEvent(WindowEvent):
 def data_api(settings: Settings) -> DataApi:
     """The configured warehouse behind the Data API: the function's IAM identity signs in (Serverless: as
     ``IAMR:<role name>``; provisioned: as ``ENERGYLAKE_REDSHIFT_DB_USER``)."""
+    from energylake.warehouse.redshift.data_api import DataApi, DataApiTarget, RetryPolicy
+
     if settings.redshift_mode == "serverless":
         target = DataApiTarget(settings.redshift_database, workgroup_name=settings.redshift_workgroup)
     else:
@@ -71,6 +76,11 @@ def handle(
 ) -> LoadResult:
     """LoadRedshiftFunction's body: validate the event, then :func:`load_window` with the configured warehouse (and
     lake, unless ``storage`` is given) within ``time_left`` (the invocation's remaining seconds)."""
+    # Settings (pydantic-settings) and the loader load with the first event, not at import: a cold start's import
+    # stays near boto3 + Logger (benchmarks/run.py).
+    from energylake.settings import get_settings
+    from energylake.warehouse.redshift.load import emit_freshness, empty_result, load_window
+
     request = parse_event(event, LoadRedshiftEvent)
     settings = get_settings()
     if settings.redshift_mode == "none":

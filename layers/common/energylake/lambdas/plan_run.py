@@ -18,17 +18,19 @@ fetched (a year is one file each: shorter chunks would only download it again). 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Final, Literal, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Final, Literal, TypedDict, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from energylake.contracts.datasets import ALL_DATASETS, ERCOT_DATASETS, DatasetName, in_catalog_order
 from energylake.errors import InvalidRequestError
 from energylake.lambdas._shared import Day, Schedule, parse_event
-from energylake.plan import BackfillChunk, FetchPlan, backfill_chunks, plan_fetch
-from energylake.settings import Settings, get_settings
 from energylake.timeconv import central_today, utc_now
 from energylake.window import Window
+
+if TYPE_CHECKING:
+    from energylake.plan import BackfillChunk, FetchPlan
+    from energylake.settings import Settings
 
 __all__ = [
     "MAX_BACKFILL_CHUNKS",
@@ -213,6 +215,9 @@ def _backfill_chunks(
     """The backfill's chunks (each with the datasets a door reaches on all its days) and the door plan of their
     fetches. The stack always gives the fetch function ERCOT API credentials (a Secrets Manager secret), so the plan
     assumes them; a day no door reaches for a dataset is in no chunk of it, and the plan counts it as unreachable."""
+    # The door planner (the sources' catalogues, httpx) loads with a backfill's first plan, not at import.
+    from energylake.plan import backfill_chunks, plan_fetch
+
     now_utc = now or utc_now()
     today, weather_today = central_today(now_utc), now_utc.astimezone(dt.UTC).date()
     chunks = backfill_chunks(
@@ -269,6 +274,8 @@ def plan(
     now: dt.datetime | None = None,
 ) -> RunPlan | BackfillPlan:
     """Validate ``execution_input`` for ``mode`` and plan the run (see the module docstring)."""
+    from energylake.settings import get_settings  # pydantic-settings loads with the first event, not at import
+
     settings = settings or get_settings()
     if mode == "backfill":
         backfill = _parse(execution_input, BackfillInput, "backfill")

@@ -16,10 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from energylake.contracts.datasets import DatasetName
 from energylake.errors import QualityGateFailedError, QualityGateTimeoutError, StorageError
-from energylake.lake.landing import newest_manifest
 from energylake.lake.layout import parse_manifest_key, quality_report_key
 from energylake.lake.storage import Storage
-from energylake.lambdas._shared import lake, parse_event
+from energylake.lambdas._aws import lake
+from energylake.lambdas._shared import parse_event
 
 __all__ = ["FetchSummary", "GateResult", "QualityGateEvent", "handle", "quality_gate"]
 
@@ -65,6 +65,8 @@ _LISTED: Final = 20
 
 def _report_for(storage: Storage, manifest_key: str) -> dict[str, Any] | None:
     """The quality report of ``manifest_key``'s group if it was written for the group's newest manifest."""
+    from energylake.lake.landing import newest_manifest  # the landing module loads with the first poll, not at import
+
     manifest = parse_manifest_key(manifest_key)
     report_key = quality_report_key(manifest.dataset, manifest.day, manifest.group)
     if not storage.exists(report_key):

@@ -13,8 +13,8 @@ from typing import Any, TypedDict
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from energylake.lambdas._shared import Schedule, aws_client, parse_event
-from energylake.settings import get_settings
+from energylake.lambdas._aws import aws_client
+from energylake.lambdas._shared import Schedule, parse_event
 
 __all__ = ["ScheduledRunEvent", "StartedRun", "execution_name", "handle", "sfn_client"]
 
@@ -43,6 +43,8 @@ class StartedRun(TypedDict):
 
 def handle(event: object, *, sfn: Any | None = None, state_machine_arn: str | None = None) -> StartedRun:
     """StartRunFunction's body: start the pipeline for the schedule's window under a deterministic name."""
+    from energylake.settings import get_settings  # pydantic-settings loads with the first event, not at import
+
     request = parse_event(event, ScheduledRunEvent)
     arn = state_machine_arn or get_settings().require_pipeline_state_machine_arn()
     client = sfn if sfn is not None else sfn_client()

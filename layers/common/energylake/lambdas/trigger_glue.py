@@ -22,8 +22,8 @@ from pydantic import field_validator
 
 from energylake.errors import GlueJobBusyError, InvalidRequestError
 from energylake.lake.layout import LakeUri, s3_lake_root
-from energylake.lambdas._shared import WindowEvent, aws_client, parse_event
-from energylake.settings import get_settings
+from energylake.lambdas._aws import aws_client
+from energylake.lambdas._shared import WindowEvent, parse_event
 
 if TYPE_CHECKING:
     from energylake.window import Window
@@ -132,6 +132,8 @@ def _active_run(client: Any, job_name: str, arguments: dict[str, str]) -> dict[s
 
 def handle(event: object, *, glue: Any | None = None) -> TriggerResult:
     """TriggerGlueFunction's body: validate the event, then :func:`trigger_gold_job` with the configured job."""
+    from energylake.settings import get_settings  # pydantic-settings loads with the first event, not at import
+
     request = parse_event(event, TriggerGlueEvent)
     settings = get_settings()
     job_name = settings.require_glue_job_name()

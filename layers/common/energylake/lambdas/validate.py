@@ -4,7 +4,7 @@ The lake bucket notifies the validate queue when a group's manifest lands (``s3:
 with suffix ``.manifest.json``, see template.yaml). Each SQS message body is an S3 event notification
 (`S3 event message structure <https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html>`_),
 parsed with the Powertools parser model :class:`~aws_lambda_powertools.utilities.parser.models.S3Model` (relaxed
-on fields nothing reads, see :class:`S3Notification`). For each manifest it names, :func:`energylake.curate.curate`
+on fields nothing reads, see :func:`notification_model`). For each manifest it names, :func:`energylake.curate.curate`
 runs with ``run_id`` = the SQS message id, so a redelivered message rewrites the same bytes (curation is idempotent).
 
 What a message can be, and what becomes of it:
@@ -22,62 +22,70 @@ from __future__ import annotations
 
 import json
 import logging
+from functools import cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
-
-from aws_lambda_powertools.utilities.parser.models.s3 import (
-    S3Bucket,
-    S3Identity,
-    S3Message,
-    S3Model,
-    S3OwnerIdentify,
-    S3RecordModel,
-    S3RequestParameters,
-    S3ResponseElements,
-)
-from pydantic import ValidationError
 
 from energylake.errors import InvalidRequestError
 from energylake.lake.layout import is_manifest_key
 from energylake.lake.storage import Storage
-from energylake.lambdas._shared import lake
+from energylake.lambdas._aws import lake
 
 if TYPE_CHECKING:
     from aws_lambda_powertools import Metrics
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+    from aws_lambda_powertools.utilities.parser.models.s3 import S3Model
 
     from energylake.curate import CurateResult
 
 
-__all__ = ["S3Notification", "handle_record", "manifest_keys"]
+__all__ = ["handle_record", "manifest_keys", "notification_model"]
 
 logger = logging.getLogger(__name__)
 
 S3_TEST_EVENT = "s3:TestEvent"
 
 
-# Powertools' S3 notification models, minus four requirements on fields this module never reads (the identity of
-# the writer, its request and response ids, the bucket owner). S3 always sends them; emulators (moto) and hand-made
-# redrives may not, and a message must not be dead-lettered for a field nobody uses.
-class _Bucket(S3Bucket):
-    ownerIdentity: S3OwnerIdentify | None = None  # type: ignore[assignment]  # noqa: N815 (S3 field names)
+@cache
+def notification_model() -> type[S3Model]:
+    """The model of an S3 event notification as an SQS message body carries it (``S3Notification``).
 
+    Built on the first message, not at import: Powertools' parser models import every event source's model (~0.1 s
+    of a cold start that the handler's import should not pay, see benchmarks/run.py).
 
-class _Message(S3Message):
-    bucket: _Bucket
+    Powertools' S3 notification models, minus four requirements on fields this module never reads (the identity of
+    the writer, its request and response ids, the bucket owner). S3 always sends them; emulators (moto) and hand-made
+    redrives may not, and a message must not be dead-lettered for a field nobody uses.
+    """
+    from aws_lambda_powertools.utilities.parser.models.s3 import (
+        S3Bucket,
+        S3Identity,
+        S3Message,
+        S3Model,
+        S3OwnerIdentify,
+        S3RecordModel,
+        S3RequestParameters,
+        S3ResponseElements,
+    )
 
+    class _Bucket(S3Bucket):
+        ownerIdentity: S3OwnerIdentify | None = None  # type: ignore[assignment]  # noqa: N815 (S3 field names)
 
-class _Record(S3RecordModel):
-    userIdentity: S3Identity | None = None  # type: ignore[assignment]  # noqa: N815 (S3 field names)
-    requestParameters: S3RequestParameters | None = None  # type: ignore[assignment]  # noqa: N815 (S3 field names)
-    responseElements: S3ResponseElements | None = None  # type: ignore[assignment]  # noqa: N815 (S3 field names)
-    s3: _Message
+    class _Message(S3Message):
+        bucket: _Bucket
 
+    class _Record(S3RecordModel):
+        userIdentity: S3Identity | None = None  # type: ignore[assignment]  # noqa: N815 (S3 field names)
+        requestParameters: S3RequestParameters | None = None  # type: ignore[assignment]  # noqa: N815
+        responseElements: S3ResponseElements | None = None  # type: ignore[assignment]  # noqa: N815
+        s3: _Message
 
-class S3Notification(S3Model):
-    """An S3 event notification as an SQS message body carries it."""
+    class S3Notification(S3Model):
+        """An S3 event notification as an SQS message body carries it."""
 
-    Records: list[_Record]  # type: ignore[assignment]
+        Records: list[_Record]  # type: ignore[assignment]
+
+    return S3Notification
 
 
 def handle_record(
@@ -153,8 +161,10 @@ def _body_document(record: SQSRecord) -> dict[str, Any]:
 
 def _s3_objects(document: dict[str, Any], message_id: str) -> list[tuple[str, str, str]]:
     """(bucket, event name, URL-encoded key) of each record of an S3 event notification."""
+    from pydantic import ValidationError  # with the models, on the first message (notification_model)
+
     try:
-        event = S3Notification.model_validate(document)
+        event = notification_model().model_validate(document)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(part) for part in error['loc']) or 'body'}: {error['msg']}" for error in exc.errors()

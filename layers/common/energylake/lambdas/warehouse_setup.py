@@ -23,8 +23,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from energylake.errors import EnergylakeError
+from energylake.lambdas._aws import aws_client
 from energylake.lambdas._custom_resource import parse_request, respond
-from energylake.lambdas._shared import aws_client
 from energylake.warehouse.redshift.data_api import DataApi, DataApiTarget
 from energylake.warehouse.redshift.setup import setup_statements
 
