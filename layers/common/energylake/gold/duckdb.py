@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import shutil
 import tempfile
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -83,6 +84,7 @@ _DUCKDB_TYPES: Final[dict[ColumnType, str]] = {
     "date32": "DATE",
     "timestamp_utc": "TIMESTAMPTZ",
 }
+_SCRATCH_PREFIX: Final = "energylake-gold-"  # + pid: see _scratch
 _CONTRACT_PREFIX: Final = "contract_"  # gold table X, in the contract's columns and types: temp table contract_X
 
 
@@ -349,12 +351,37 @@ def _swap_in(lake: Storage, table: TableSchema, files: Mapping[dt.date, Path], b
 # --- the stage --------------------------------------------------------------------------------------------------
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def remove_dead_scratch(parent: Path) -> list[Path]:
+    """Remove the scratch folders under ``parent`` whose build was killed (its process is gone): a kill skips the
+    clean-up of :func:`_scratch`, and a year's build leaves gigabytes of silver copies and spills. What was removed."""
+    removed: list[Path] = []
+    for folder in parent.glob(f"{_SCRATCH_PREFIX}*"):
+        pid = folder.name.removeprefix(_SCRATCH_PREFIX).split("-", 1)[0]
+        if folder.is_dir() and pid.isdigit() and not _pid_alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
 @contextmanager
 def _scratch(work_dir: Path | None) -> Iterator[Path]:
-    """A fresh folder for downloads, spills and the new files, removed afterwards (a warm Lambda keeps /tmp)."""
+    """A fresh folder for downloads, spills and the new files, removed afterwards (a warm Lambda keeps /tmp). Its
+    name carries the pid: the next build removes the folders of killed ones (:func:`remove_dead_scratch`)."""
     if work_dir is not None:
         work_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="energylake-gold-", dir=work_dir) as folder:
+    parent = work_dir if work_dir is not None else Path(tempfile.gettempdir())
+    remove_dead_scratch(parent)
+    with tempfile.TemporaryDirectory(prefix=f"{_SCRATCH_PREFIX}{os.getpid()}-", dir=parent) as folder:
         yield Path(folder)
 
 

@@ -9,8 +9,9 @@
   status     what the lake and the warehouse hold;  ls: the raw zone
 
 Every command takes --lake (default ./lake) and --warehouse (default <lake>/warehouse.duckdb).
-Exit codes: 0 success; 1 the pipeline failed (the message names the stage, dataset and date, and what to do);
-2 bad usage or bad input (one line on stderr, and nothing is written).
+Exit codes: 0 success; 1 failed (one line: the stage, dataset and date, what failed and what to do; never a
+traceback, which goes to the log file); 2 bad usage or bad input (one line on stderr, and nothing is written);
+3 finished, with quarantined groups (one line each); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -22,12 +23,20 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from energylake.contracts.datasets import in_catalog_order
-from energylake.errors import ConfigurationError, EnergylakeError, InvalidRequestError, StageError
+from energylake.errors import (
+    ConfigurationError,
+    EnergylakeError,
+    InvalidRequestError,
+    StageError,
+    diagnose,
+    one_line,
+)
 from energylake.fetch import Connection
 from energylake.local.backfill import BackfillState
 from energylake.local.console import (
@@ -41,24 +50,32 @@ from energylake.local.console import (
 )
 from energylake.local.dashboard import Narrowing
 from energylake.local.dashboard import write_dashboard as write_page
+from energylake.local.lock import command_lock
 from energylake.local.options import Plan, UsageError, build_parser, checked_plan, source_connection
 from energylake.local.runner import ALL_STAGES, PipelineReport, run_pipeline
 from energylake.local.status import ls, status
+from energylake.local.warehouse_lock import warehouse_held
 from energylake.plan import BackfillChunk, FetchPlan, backfill_chunks, plan_fetch
 from energylake.settings import load_settings
 from energylake.timeconv import central_today, utc_now
 from energylake.window import Window, parse_day
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_QUARANTINED = 0, 1, 2, 3
 
 logger = logging.getLogger("energylake.cli")
+
+
+def _warehouse_taken(plan: Plan, stages: tuple[str, ...]) -> AbstractContextManager[None]:
+    """A pipeline that loads takes the warehouse first: a notebook holding it fails the command in its first second,
+    not after a minute of fetching (waiting ``--warehouse-wait`` for it to be released)."""
+    return warehouse_held(plan.warehouse, wait_seconds=plan.warehouse_wait) if "load" in stages else nullcontext()
 
 
 def _pipeline(plan: Plan, stages: tuple[str, ...], connection: Connection | None) -> PipelineReport:
     assert plan.window is not None
     steps = (len(plan.datasets) if "fetch" in stages else 0) + (len(plan.datasets) if "curate" in stages else 0)
     steps += sum(stage in stages for stage in ("gold", "load"))
-    with make_progress() as progress:
+    with _warehouse_taken(plan, stages), make_progress() as progress:
         task = progress.add_task("starting", total=steps)
         started = [0]
 
@@ -92,7 +109,17 @@ def _run(args: argparse.Namespace) -> int:
         print(json.dumps(_report_json(report, plan, dashboard), indent=2))
     else:
         summary(report, plan, dashboard, log)
-    return EXIT_OK
+    return _finished(report, json_output=args.json)
+
+
+def _finished(report: PipelineReport, *, json_output: bool) -> int:
+    """Exit 3 when the command finished with quarantined groups (built on what passed), 0 when nothing was
+    quarantined. The summary names each group on its own line; with --json, stderr does (stdout stays JSON)."""
+    quarantined = [result for result in report.curated if result.status == "failed"]
+    if json_output:
+        for result in quarantined:
+            print(f"quarantined {result.dataset} {result.group}: {one_line(result.reason or '')}", file=sys.stderr)
+    return EXIT_QUARANTINED if quarantined else EXIT_OK
 
 
 def _report_json(report: PipelineReport, plan: Plan, dashboard: str | None) -> dict[str, Any]:
@@ -178,19 +205,20 @@ def _run_backfill(plan: Plan, stages: tuple[str, ...], work: _BackfillWork) -> P
             def step(message: str, chunk: Window = chunk.window) -> None:
                 progress.update(task, description=f"chunk {chunk}: {message}")
 
-            report = run_pipeline(
-                chunk.window,
-                chunk.datasets,
-                plan.lake,
-                plan.warehouse,
-                connection=work.connection,
-                stages=stages,
-                on_step=step,
-                engine=plan.engine,
-                # A fetching backfill meets groups wider than its chunk (a yearly file covers the year): curate each
-                # once. Without fetch the user asked to curate again (a parser change): every group then.
-                skip_curated="fetch" in stages,
-            )
+            with _warehouse_taken(plan, stages):
+                report = run_pipeline(
+                    chunk.window,
+                    chunk.datasets,
+                    plan.lake,
+                    plan.warehouse,
+                    connection=work.connection,
+                    stages=stages,
+                    on_step=step,
+                    engine=plan.engine,
+                    # A fetching backfill meets groups wider than its chunk (a yearly file covers the year): curate
+                    # each once. Without fetch the user asked to curate again (a parser change): every group then.
+                    skip_curated="fetch" in stages,
+                )
             work.state.mark_done(chunk.window, report, chunk.datasets)
             logger.info(
                 "backfill chunk %s done",
@@ -255,7 +283,7 @@ def _backfill(args: argparse.Namespace) -> int:
                 f"requests: {planned:,} planned, {sum(sent['sent'].values()):,} sent "
                 f"({sum(sent['retries'].values()):,} of them retries)"
             )
-    return EXIT_OK
+    return _finished(total, json_output=args.json)
 
 
 def _requests_sent(report: PipelineReport) -> dict[str, dict[str, int]]:
@@ -318,8 +346,9 @@ def _reprocess(args: argparse.Namespace) -> int:
         summary(report, plan, None, log)
     if not results:
         print(f"nothing to curate: no raw groups for {plan.window} in {plan.lake_uri} (run energylake fetch first)")
-    failed = [result for result in results if result.status == "failed"]
-    return EXIT_FAILED if failed and args.silver_only else EXIT_OK
+    if args.silver_only:  # its only product is silver, and a quarantined group's was not written: a failure
+        return EXIT_FAILED if any(result.status == "failed" for result in results) else EXIT_OK
+    return _finished(report, json_output=args.json)
 
 
 def _gold(args: argparse.Namespace) -> int:
@@ -377,25 +406,34 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 }
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    started = time.perf_counter()
+def _arguments(argv: Sequence[str] | None) -> argparse.Namespace | int:
+    """The parsed arguments, or the exit code when there is nothing to run (bad usage; --help, --version)."""
     try:
-        args = build_parser().parse_args(argv)
+        return build_parser().parse_args(argv)
     except UsageError as exc:
         print(f"energylake: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except SystemExit as exc:  # --help and --version print, then exit 0
+        return exc.code if isinstance(exc.code, int) else EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    started = time.perf_counter()
+    args = _arguments(argv)
+    if isinstance(args, int):
+        return args
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        return _COMMANDS[args.command](args)
+        with command_lock(args):  # one writer per lake: a second writing command refuses at once, in one line
+            return _COMMANDS[args.command](args)
     except (InvalidRequestError, ConfigurationError) as exc:
-        print(f"energylake: error: {exc}", file=sys.stderr)
+        print(f"energylake: error: {one_line(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except StageError as exc:
-        print(f"energylake: {args.command} failed: {exc}", file=sys.stderr)
+        print(f"energylake: {args.command} failed: {one_line(str(exc), limit=2000)}", file=sys.stderr)
         return EXIT_FAILED
-    except EnergylakeError as exc:
-        print(f"energylake: {args.command} failed: {exc}", file=sys.stderr)
-        print("Fix the cause and rerun (reruns are safe).", file=sys.stderr)
+    except Exception as exc:  # ours, DuckDB's, the OS's: one line saying what failed and what to do, never a traceback
+        print(f"energylake: {args.command} failed: {_failure_line(exc, args.command)}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         print(
@@ -404,6 +442,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 130
+
+
+def _failure_line(exc: BaseException, command: str) -> str:
+    """What failed (the error, and the underlying cause when it says more: an errno, a file) and what to do."""
+    text = (
+        one_line(str(exc), limit=1000) if isinstance(exc, EnergylakeError) else one_line(f"{type(exc).__name__}: {exc}")
+    )
+    if "What to do:" in text:
+        return text
+    underlying, advice = diagnose(exc, command)
+    if underlying is not None and underlying not in text:
+        text = f"{text} (because {underlying})"
+    return f"{text}. What to do: {advice}"
 
 
 if __name__ == "__main__":

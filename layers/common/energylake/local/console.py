@@ -14,7 +14,7 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from energylake.errors import EnergylakeError, StageError
+from energylake.errors import EnergylakeError, StageError, WarehouseBusyError, lock_holder, one_line
 from energylake.lake.layout import LOG_FILE
 from energylake.lake.storage import Storage
 from energylake.local.options import Plan
@@ -46,22 +46,54 @@ class JsonLines(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+class _LogFile(logging.FileHandler):
+    """The lake's log file, which a full disk must not turn into a traceback per record on stderr (logging's
+    default) nor into an error at close that hides the stage's: the first failure stops it and is kept."""
+
+    failure: OSError | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.failure is None:
+            super().emit(record)
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+        failure = sys.exc_info()[1]
+        self.failure = failure if isinstance(failure, OSError) else OSError(str(failure))
+
+    def close(self) -> None:
+        try:
+            super().close()  # flushes: the disk may still be full
+        except OSError as exc:
+            self.failure = self.failure or exc
+
+
+class _TerminalLine(logging.Formatter):
+    """Warnings on the terminal as one line each; tracebacks go to the log file only."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"{record.levelname} {record.name}: {one_line(record.getMessage())}"
+
+
 @contextmanager
 def log_file(plan: Plan, command: str) -> Iterator[Path | None]:
-    """JSON-lines logs of the ``energylake`` loggers in ``<lake>/logs/energylake.log`` (local lakes)."""
+    """JSON-lines logs of the ``energylake`` loggers in ``<lake>/logs/energylake.log`` (local lakes).
+
+    The terminal gets warnings only, one line each: errors become the command's closing line (the CLI prints it),
+    and their tracebacks stay in the file."""
     lake = plan.local_lake
     if lake is None:
         yield None
         return
     path = lake / LOG_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(path, encoding="utf-8")
+    handler = _LogFile(path, encoding="utf-8")
     handler.setFormatter(JsonLines())
     handler.setLevel(logging.INFO)
     # The file gets INFO and up; the terminal keeps only warnings (the progress bar and summary say the rest).
     terminal = logging.StreamHandler(sys.stderr)
     terminal.setLevel(logging.WARNING)
-    terminal.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    terminal.addFilter(lambda record: record.levelno < logging.ERROR)
+    terminal.setFormatter(_TerminalLine())
     package = logging.getLogger("energylake")
     previous = package.level, package.propagate
     package.addHandler(handler)
@@ -69,13 +101,18 @@ def log_file(plan: Plan, command: str) -> Iterator[Path | None]:
     package.setLevel(logging.INFO)
     package.propagate = False
     logger.info("energylake %s started", command, extra={"command": command, "lake": plan.lake_uri})
+    finished = False
     try:
         yield path
+        finished = True
     except StageError as exc:
         logger.error("%s", exc, extra={"stage": exc.stage, "dataset": exc.dataset, "day": exc.day})
         raise
     except EnergylakeError as exc:
         logger.error("%s failed: %s", command, exc)
+        raise
+    except Exception:  # not ours (DuckDB, the OS): the CLI prints one line; the traceback belongs in the file
+        logger.exception("%s failed", command)
         raise
     finally:
         package.removeHandler(handler)
@@ -83,6 +120,8 @@ def log_file(plan: Plan, command: str) -> Iterator[Path | None]:
         package.setLevel(previous[0])
         package.propagate = previous[1]
         handler.close()
+        if handler.failure is not None and finished:
+            print(f"warning: the log {path} is incomplete: {handler.failure}", file=sys.stderr)
 
 
 def make_console(*, stderr: bool = False) -> Console:
@@ -125,7 +164,17 @@ def table_rows(warehouse: str, window: Window | None = None) -> dict[str, dict[s
 
     from energylake.warehouse.model import WAREHOUSE
 
-    con = duckdb.connect(warehouse, read_only=True)
+    try:
+        con = duckdb.connect(warehouse, read_only=True)
+    except duckdb.IOException as exc:
+        if "Could not set lock" not in str(exc):
+            raise
+        holder = lock_holder(str(exc))
+        raise WarehouseBusyError(
+            f"the warehouse {warehouse} is being written by {holder or 'another process'}, so it cannot be read now. "
+            "What to do: wait for that run or connection to finish, then rerun",
+            holder=holder,
+        ) from None
     try:
         present = {str(row[0]) for row in con.sql("SELECT table_name FROM information_schema.tables").fetchall()}
         rows: dict[str, dict[str, Any]] = {}

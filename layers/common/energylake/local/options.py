@@ -13,8 +13,9 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
+from energylake import __version__
 from energylake.contracts.datasets import ALL_DATASETS, get_dataset
 from energylake.errors import InvalidRequestError, StorageError
 from energylake.fetch import Connection, live_connection
@@ -22,6 +23,7 @@ from energylake.gold import ENGINES, GoldEngine, check_engine
 from energylake.lake.layout import LakeUri
 from energylake.lake.storage import Storage, open_storage
 from energylake.local.runner import ALL_STAGES
+from energylake.local.warehouse_lock import DEFAULT_WAIT_SECONDS
 from energylake.settings import load_settings
 from energylake.timeconv import local_day_bounds_utc
 from energylake.window import Window, parse_day
@@ -34,7 +36,38 @@ class UsageError(Exception):
     pass
 
 
+DESCRIPTION = """\
+energylake: ERCOT grid data and Open-Meteo weather -> raw lake -> silver Parquet -> gold -> DuckDB warehouse.
+
+  run        fetch -> curate -> gold -> warehouse -> dashboard for a window
+  backfill   the same over a long window, in resumable chunks (--plan prints the plan and stops)
+  fetch      sources -> raw only
+  reprocess  raw -> silver -> gold -> warehouse, without fetching (--silver-only: raw -> silver)
+  gold       silver -> gold;  load: silver + gold -> warehouse;  dashboard: warehouse -> HTML
+  status     what the lake and the warehouse hold;  ls: the raw zone
+
+Exit codes: 0 success; 1 failed (one line: what failed and what to do; nothing partial is kept, reruns are safe);
+2 bad usage or input (one line, nothing written); 3 finished, with quarantined groups (one line each);
+130 interrupted (rerun to resume).
+"""
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Help that shows every option's default (unless its text already says it)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        shown = action.default not in (None, False, argparse.SUPPRESS) and bool(action.option_strings)
+        if shown and "default" not in text:
+            text += f" (default {action.default})"
+        return text
+
+
 class Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> NoReturn:
         raise UsageError(message)
 
@@ -43,6 +76,13 @@ def _path_arguments() -> Parser:
     shared = Parser(add_help=False)
     shared.add_argument("--lake", default=DEFAULT_LAKE, help="lake folder or s3://bucket/prefix (default ./lake)")
     shared.add_argument("--warehouse", help="DuckDB file (default <lake>/warehouse.duckdb)")
+    shared.add_argument(
+        "--warehouse-wait",
+        type=float,
+        default=DEFAULT_WAIT_SECONDS,
+        metavar="SECONDS",
+        help="how long to wait for another process (a notebook, another run) to release the warehouse file",
+    )
     return shared
 
 
@@ -62,7 +102,12 @@ def _window_arguments() -> Parser:
 
 
 def _source_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--source", choices=("live", "sample"), default="live", help="live APIs or the offline sample")
+    parser.add_argument(
+        "--source",
+        choices=("live", "sample"),
+        default="live",
+        help="live: the ERCOT and Open-Meteo APIs; sample: the offline sample",
+    )
 
 
 def _engine_argument(parser: argparse.ArgumentParser) -> None:
@@ -75,9 +120,8 @@ def _engine_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser: argparse.ArgumentParser = Parser(
-        prog="energylake", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser: argparse.ArgumentParser = Parser(prog="energylake", description=DESCRIPTION)
+    parser.add_argument("--version", action="version", version=f"energylake {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     paths, window = _path_arguments(), _window_arguments()
 
@@ -155,6 +199,7 @@ class Plan:
     window: Window | None
     datasets: tuple[str, ...]
     engine: GoldEngine = "duckdb"  # what builds gold, checked usable when the command builds gold
+    warehouse_wait: float = DEFAULT_WAIT_SECONDS  # seconds to wait for another process to release the warehouse
 
     @property
     def local_lake(self) -> Path | None:
@@ -202,6 +247,8 @@ def checked_plan(args: argparse.Namespace, *, writes: bool = True) -> Plan:
     except StorageError as exc:
         raise InvalidRequestError(str(exc)) from None
     remote = location.path is None
+    if not remote and Path(lake_uri).exists() and not Path(lake_uri).is_dir():
+        raise InvalidRequestError(f"lake folder {lake_uri!r} is a file, not a lake folder: pass the lake's folder")
     if remote and not args.warehouse:
         raise InvalidRequestError(f"with a remote lake ({lake_uri}) pass --warehouse FILE (a local DuckDB file)")
     warehouse = args.warehouse or str(Path(lake_uri) / "warehouse.duckdb")
@@ -218,7 +265,10 @@ def checked_plan(args: argparse.Namespace, *, writes: bool = True) -> Plan:
         if out or args.command in ("run", "backfill", "dashboard"):
             _check_writable(Path(dashboard), "dashboard file", folder=False)
     engine = check_engine(args.engine) if _builds_gold(args) else "duckdb"
-    return Plan(lake_uri, open_storage(lake_uri), warehouse, dashboard, window, datasets, engine)
+    wait = float(getattr(args, "warehouse_wait", DEFAULT_WAIT_SECONDS))
+    if wait < 0:
+        raise InvalidRequestError(f"--warehouse-wait must be 0 or more seconds, got {wait:g}")
+    return Plan(lake_uri, open_storage(lake_uri), warehouse, dashboard, window, datasets, engine, wait)
 
 
 def _builds_gold(args: argparse.Namespace) -> bool:

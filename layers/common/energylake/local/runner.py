@@ -10,12 +10,16 @@ has no terminal output of its own (``on_step`` reports progress to whoever asks)
 
 from __future__ import annotations
 
+import atexit
 import logging
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, get_args
+from types import FrameType
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from energylake.contracts.datasets import in_catalog_order
 from energylake.curate import CurateResult, new_run_id, reprocess
@@ -77,15 +81,148 @@ StepCallback = Callable[[str], None]
 _ENGINE_NAMES = {"duckdb": "DuckDB", "spark": "Spark"}
 
 
+class _Interrupts:
+    """Whether Ctrl-C (SIGINT) arrived while the pipeline ran.
+
+    Libraries turn it into errors of their own: DuckDB stops the query and raises ``RuntimeError('Query
+    interrupted')``; pyspark's own handler calls into the JVM from inside the interrupted py4j call (a reentrant
+    read: ``Py4JError``, and py4j logs its tracebacks). Either would surface as a failed stage (exit 1, "check Java
+    17"). So the pipeline's handler is ours (:meth:`reclaim` after Spark starts), it drops the libraries' log noise
+    once it fired, and a stage error met after an interrupt is re-raised as the interrupt it is (exit 130)."""
+
+    def __init__(self) -> None:
+        self.seen = False
+        self._handler: Callable[[int, FrameType | None], None] | None = None
+        self._previous: Callable[[int, FrameType | None], Any] | int | None = None
+
+    def _quiet(self, record: logging.LogRecord) -> bool:
+        """A log filter: after an interrupt, only energylake's own records (the libraries' are its aftermath)."""
+        return not self.seen or record.name.startswith("energylake")
+
+    @contextmanager
+    def noted(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():  # only the main thread gets signals
+            yield
+            return
+        previous = signal.getsignal(signal.SIGINT)
+        self._previous = previous
+        if not callable(previous):  # SIGINT ignored (nohup, a background job) or not Python's: leave it so
+            yield
+            return
+
+        def note(signum: int, frame: FrameType | None) -> None:
+            self.seen = True
+            previous(signum, frame)
+
+        self._handler = note
+        handlers = list(logging.getLogger().handlers)
+        for handler in handlers:
+            handler.addFilter(self._quiet)
+        signal.signal(signal.SIGINT, note)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+            for handler in handlers:
+                handler.removeFilter(self._quiet)
+            self._handler = None
+
+    def reclaim(self) -> None:
+        """Make SIGINT ours again, or ignored again when it was (pyspark installs its handler when its context
+        starts, whatever was there)."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        wanted = self._handler if self._handler is not None else self._previous
+        if wanted is not None:
+            signal.signal(signal.SIGINT, wanted)
+
+    def caused(self, exc: BaseException) -> bool:
+        """Whether ``exc`` is the aftermath of an interrupt: one was noted, or one is in its chain."""
+        seen: set[int] = set()
+        link: BaseException | None = exc
+        while link is not None and id(link) not in seen:
+            seen.add(id(link))
+            if isinstance(link, KeyboardInterrupt) or "Query interrupted" in str(link):  # DuckDB's words
+                return True
+            link = link.__cause__ or link.__context__
+        return self.seen
+
+
+def _stop_spark() -> None:
+    """After an interrupt of Spark gold: stop the session now (not at exit, when its JVM may be gone: tracebacks
+    after the prompt returns) and wait, bounded, for the JVM to end, so that nothing of it prints after the CLI's
+    one line."""
+    try:
+        from pyspark import SparkContext
+        from pyspark.sql import SparkSession
+    except ImportError:
+        return
+    session = SparkSession.getActiveSession() or SparkSession._instantiatedSession
+    gateway = SparkContext._gateway
+    process = getattr(gateway, "proc", None)
+    if session is not None:
+        atexit.unregister(session.stop)  # energylake.gold registered it for a normal exit
+        try:
+            # The cancelled query's stages log their cancellation as errors, with Java traces: not news.
+            session.sparkContext.setLogLevel("OFF")
+            session.stop()
+        except Exception:  # the JVM may be gone already; the interrupt is what gets reported
+            logger.debug("stopping Spark after an interrupt failed", exc_info=True)
+    if process is not None:
+        try:
+            if process.stdin is not None:
+                process.stdin.close()  # the gateway JVM exits when its parent's pipe closes
+            process.wait(timeout=30)
+        except Exception:  # still running: it dies with its pipe when this process exits
+            logger.debug("the Spark JVM did not end after an interrupt", exc_info=True)
+
+
+@contextmanager
+def _as_interrupt(interrupts: _Interrupts, *, spark: bool = False) -> Iterator[None]:
+    """Re-raise a stage's failure that an interrupt caused as the interrupt (after stopping Spark, if it ran)."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        if spark:
+            _stop_spark()
+        raise
+    except Exception as exc:
+        if not interrupts.caused(exc):
+            raise
+        if spark:
+            _stop_spark()
+        raise KeyboardInterrupt from None
+
+
 @contextmanager
 def timed(report: PipelineReport, stage: str) -> Iterator[None]:
     started = time.perf_counter()
+    logger.info("stage %s started", stage, extra={"stage": stage})
     try:
         yield
     finally:
         elapsed = time.perf_counter() - started
         report.add_time(stage, elapsed)
         logger.info("stage %s took %.2f s", stage, elapsed, extra={"stage": stage, "seconds": round(elapsed, 3)})
+
+
+def _build_gold(window: Window, lake: Storage, engine: GoldEngine, interrupts: _Interrupts) -> dict[str, int]:
+    """The gold stage; any failure but an interrupt becomes a StageError naming it."""
+    from energylake.gold import build_gold, check_engine
+
+    try:
+        if engine == "spark":
+            from energylake.gold.spark import local_spark_session
+
+            check_engine(engine)
+            local_spark_session()  # started here (build_gold reuses it) to take SIGINT back from pyspark
+            interrupts.reclaim()
+        return build_gold(window, lake, engine=engine)
+    except Exception as exc:  # DuckDB, Spark and py4j raise their own types: name the stage whatever failed
+        if interrupts.caused(exc):
+            raise  # _as_interrupt makes it the interrupt it is, without a trace in the log
+        logger.exception("gold failed for %s", window)
+        raise StageError("gold", dataset="the gold tables", day=str(window), cause=exc) from exc
 
 
 def run_pipeline(
@@ -112,47 +249,43 @@ def run_pipeline(
     step = on_step or (lambda _message: None)
     names = in_catalog_order(datasets)
     report = PipelineReport()
-    if "fetch" in stages:
-        if connection is None:
-            raise ValueError("fetching needs a connection")
-        with timed(report, "fetch"):
-            for name in names:
-                step(f"fetch {name} {window}")
-                try:
-                    report.fetched.append(fetch(window, name, lake, connection))
-                except EnergylakeError as exc:
-                    raise StageError("fetch", dataset=name, day=str(window), cause=exc) from exc
-    if "curate" in stages:
-        run_id = new_run_id()
-        with timed(report, "curate"):
-            for name in names:
-                step(f"curate {name} {window}")
-                current: list[str] = []
-                try:
-                    report.curated += reprocess(
-                        window, lake, [name], run_id=run_id, on_manifest=current.append, skip_curated=skip_curated
-                    )
-                except EnergylakeError as exc:
-                    day = parse_manifest_key(current[-1]).day.isoformat() if current else str(window)
-                    raise StageError("curate", dataset=name, day=day, cause=exc) from exc
-    if "gold" in stages:
-        step(f"gold ({_ENGINE_NAMES[engine]}) {window}")
-        with timed(report, "gold"):
-            from energylake.gold import build_gold
+    interrupts = _Interrupts()
+    with interrupts.noted():
+        if "fetch" in stages:
+            if connection is None:
+                raise ValueError("fetching needs a connection")
+            with timed(report, "fetch"), _as_interrupt(interrupts):
+                for name in names:
+                    step(f"fetch {name} {window}")
+                    try:
+                        report.fetched.append(fetch(window, name, lake, connection))
+                    except EnergylakeError as exc:
+                        raise StageError("fetch", dataset=name, day=str(window), cause=exc) from exc
+        if "curate" in stages:
+            run_id = new_run_id()
+            with timed(report, "curate"), _as_interrupt(interrupts):
+                for name in names:
+                    step(f"curate {name} {window}")
+                    current: list[str] = []
+                    try:
+                        report.curated += reprocess(
+                            window, lake, [name], run_id=run_id, on_manifest=current.append, skip_curated=skip_curated
+                        )
+                    except EnergylakeError as exc:
+                        day = parse_manifest_key(current[-1]).day.isoformat() if current else str(window)
+                        raise StageError("curate", dataset=name, day=day, cause=exc) from exc
+        if "gold" in stages:
+            step(f"gold ({_ENGINE_NAMES[engine]}) {window}")
+            with timed(report, "gold"), _as_interrupt(interrupts, spark=engine == "spark"):
+                report.gold_rows = _build_gold(window, lake, engine, interrupts)
+        if "load" in stages:
+            step(f"warehouse {window}")
+            with timed(report, "load"), _as_interrupt(interrupts):
+                from energylake.warehouse.duckdb import load
 
-            try:
-                report.gold_rows = build_gold(window, lake, engine=engine)
-            except Exception as exc:  # DuckDB, Spark and py4j raise their own types: name the stage whatever failed
-                logger.exception("gold failed for %s", window)
-                raise StageError("gold", dataset="the gold tables", day=str(window), cause=exc) from exc
-    if "load" in stages:
-        step(f"warehouse {window}")
-        with timed(report, "load"):
-            from energylake.warehouse.duckdb import load
-
-            try:
-                report.loaded_rows = load(window, lake, warehouse)
-            except EnergylakeError as exc:
-                table = str(getattr(exc, "table", "the warehouse"))
-                raise StageError("load", dataset=table, day=str(window), cause=exc) from exc
+                try:
+                    report.loaded_rows = load(window, lake, warehouse)
+                except EnergylakeError as exc:
+                    table = str(getattr(exc, "table", "the warehouse"))
+                    raise StageError("load", dataset=table, day=str(window), cause=exc) from exc
     return report

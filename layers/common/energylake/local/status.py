@@ -177,12 +177,42 @@ def status_document(plan: Plan) -> dict[str, Any]:
         }
     return {
         "lake": plan.lake_uri,
+        **_writer_and_debris(plan),
         "raw": raw_document,
         "zones": dict(sorted(zones.items())),
         "quarantined": quarantined,
         "rejected": rejected,
         "warehouse": {"path": plan.warehouse, "tables": table_rows(plan.warehouse)},
     }
+
+
+def _writer_and_debris(plan: Plan) -> dict[str, Any]:
+    """The command writing the lake now (None), and the temp files of interrupted runs (local lakes; listed only
+    when no writer runs: a running writer's temps are its work in progress). The next writing command removes them."""
+    from energylake.local.debris import find_debris
+    from energylake.local.lock import holder
+
+    found, holds = holder(plan.lake_uri)
+    writer = {"pid": found.pid, "command": found.command, "since": found.started_utc} if found and holds else None
+    root = plan.local_lake
+    debris = [] if writer is not None or root is None else [str(p.relative_to(root)) for p in find_debris(root)]
+    return {"writer": writer, "debris": debris}
+
+
+def _print_writer_and_debris(console: Console, document: dict[str, Any]) -> None:
+    writer = document["writer"]
+    if writer is not None:
+        console.print(
+            f"being written by pid {writer['pid']} ({writer['command']}, since {writer['since']})", markup=False
+        )
+    debris = document["debris"]
+    if debris:
+        console.print(
+            f"debris: {len(debris)} temp file(s) or folder(s) left by an interrupted run (the next writing command "
+            f"removes them): {', '.join(debris[:3])}" + (", ..." if len(debris) > 3 else ""),
+            markup=False,
+            soft_wrap=True,
+        )
 
 
 def curated_summary(by_day: dict[str, str]) -> str:
@@ -274,6 +304,7 @@ def status(args: argparse.Namespace) -> int:
     else:
         console.print(f"warehouse: no file at {plan.warehouse}", markup=False)
     _print_problems(console, document)
+    _print_writer_and_debris(console, document)
     return EXIT_OK
 
 
