@@ -219,7 +219,7 @@ class Stack:
         if self.load_days_per_pass is not None:
             window = next(window.chunks(self.load_days_per_pass))
         done = window.end.isoformat() == event["end"]
-        local = self._mirror_down(("silver/", "gold/"))
+        local = self._mirror_down(("silver/", "gold/", "quality/"))  # the loader reads what reports list
         rows = load(window, local, str(self.warehouse_path), event.get("tables"))
         con = duckdb.connect(str(self.warehouse_path), read_only=True)
         try:

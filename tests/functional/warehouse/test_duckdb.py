@@ -21,6 +21,7 @@ from energylake.lake.storage import LocalStorage
 from energylake.warehouse import duckdb as warehouse
 from energylake.warehouse.model import WAREHOUSE, WarehouseColumn
 from energylake.window import Window
+from tests.support.silver_reports import record_passed
 
 START, END = dt.date(2024, 7, 1), dt.date(2024, 7, 2)
 WINDOW = Window(START, END)
@@ -36,11 +37,14 @@ def _utc(hours: float) -> dt.datetime:
 
 
 def _write(lake: Path, key: str, contract: schema.TableSchema, rows: list[dict[str, Any]]) -> None:
-    """Write rows (missing nullable columns -> null) with the contract's exact Arrow schema."""
+    """Write rows (missing nullable columns -> null) with the contract's exact Arrow schema; a silver file is listed
+    in its group's passed quality report, as curation does (the loader reads nothing else)."""
     path = lake / key
     path.parent.mkdir(parents=True, exist_ok=True)
     columns = {c.name: [row.get(c.name) for row in rows] for c in contract.columns}
     pq.write_table(pa.table(columns, schema=contract.arrow_schema()), path)
+    if key.startswith("silver/"):
+        record_passed(lake, key)
 
 
 def _lineage(dataset: str, fetched: dt.datetime = FETCHED, raw: str = "a") -> dict[str, Any]:
@@ -311,7 +315,9 @@ def test_a_failure_names_table_and_window_and_leaves_rows_untouched(
     _write(lake, "silver/dataset=spp_rt/date=2024-07-01/g2.parquet", schema.SPP, [
         _spp("RT15", "HB_NORTH", WINDOW_START, 55.0, fetched=FETCHED + HOUR, raw="b"),
     ])  # fmt: skip
-    corrupt(lake / "silver/dataset=spp_rt/date=2024-07-03/broken.parquet")
+    broken = "silver/dataset=spp_rt/date=2024-07-03/broken.parquet"
+    corrupt(lake / broken)
+    record_passed(lake, broken)  # listed by a passed report, so the loader must read it
     with pytest.raises(WarehouseLoadError) as caught:
         warehouse.load(WINDOW, LocalStorage(lake), db)
     assert caught.value.table == "ercot_spp" and caught.value.window == WINDOW
