@@ -132,3 +132,17 @@ def snapshot(folder: Path) -> dict[str, bytes]:
         for path in sorted(folder.rglob("*"))
         if path.is_file() and "logs" not in path.relative_to(folder).parts
     }
+
+
+ONE_DAY = ["--start", "2024-11-02", "--end", "2024-11-02"]
+SMALL_DATASETS = ["--dataset", "spp_rt", "--dataset", "load_weather_zone", "--dataset", "weather"]
+
+
+def small_lake(folder: Path) -> Path:
+    """A lake the whole pipeline filled for one day of three datasets from the sample source (``folder/lake``)."""
+    from tests.support.cli import energylake
+
+    lake = folder / "lake"
+    done = energylake("run", "--source", "sample", *ONE_DAY, *SMALL_DATASETS, "--lake", str(lake))
+    assert done.returncode == 0, done.stderr
+    return lake

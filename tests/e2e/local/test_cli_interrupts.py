@@ -16,18 +16,14 @@ import pytest
 
 from energylake.local.debris import find_debris
 from tests.support.cli import energylake
-from tests.support.interrupts import interrupt, snapshot, start_paused, wait_for
+from tests.support.interrupts import ONE_DAY, SMALL_DATASETS, interrupt, small_lake, snapshot, start_paused, wait_for
 
-DAY = ["--start", "2024-11-02", "--end", "2024-11-02"]
-DATASETS = ["--dataset", "spp_rt", "--dataset", "load_weather_zone", "--dataset", "weather"]
+DAY, DATASETS = ONE_DAY, SMALL_DATASETS
 
 
 @pytest.fixture(scope="module")
 def built_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    lake = tmp_path_factory.mktemp("interrupts") / "lake"
-    done = energylake("run", "--source", "sample", *DAY, *DATASETS, "--lake", str(lake))
-    assert done.returncode == 0, done.stderr
-    return lake
+    return small_lake(tmp_path_factory.mktemp("interrupts"))
 
 
 @pytest.fixture
