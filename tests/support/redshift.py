@@ -11,7 +11,9 @@ failure, a retry, a deadline.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +22,8 @@ import botocore.session
 from botocore.exceptions import ClientError, ParamValidationError
 from botocore.validate import ParamValidator
 
+from energylake.lake import layout
+from energylake.lake.quality_listing import silver_group
 from energylake.warehouse.model import WAREHOUSE
 from energylake.warehouse.redshift.data_api import DataApi, DataApiTarget, RetryPolicy
 from tests.support.fakes import FakeClock
@@ -201,3 +205,38 @@ def data_api(
     """A DataApi over the fake, on a fake clock (sleeps advance it: no test waits)."""
     clock = clock or FakeClock()
     return DataApi(client, target, retry=RetryPolicy(max_attempts=attempts), sleep=clock.sleep, clock=clock.clock)
+
+
+def put_quality_report(
+    s3: Any, bucket: str, raw_day: dt.date, group: str, silver_keys: list[str], *, status: str = "passed"
+) -> str:
+    """Write a group's quality report as curation does: under its raw day, listing its silver keys (at least one:
+    they name the dataset); returns the report's key."""
+    dataset = layout.partition_values(silver_keys[0])["dataset"]
+    report_key = layout.quality_report_key(dataset, raw_day, group)
+    report = {
+        "dataset": dataset,
+        "status": status,
+        "passed": status == "passed",
+        "outputs": {"silver": silver_keys, "quarantine": []},
+    }
+    s3.put_object(Bucket=bucket, Key=report_key, Body=json.dumps(report).encode())
+    return report_key
+
+
+def put_lake_object(s3: Any, bucket: str, key: str, body: bytes, *, listed: bool = True) -> None:
+    """Put ``key`` into the lake on (moto) S3 as the pipeline writes it: a silver object is also listed in a passed
+    quality report of its group (``quality/dataset=<d>/date=<its UTC date>/<group>.json``, created if need be), as
+    curation does, unless ``listed`` is False (a file curation did not write). Gold has no reports."""
+    s3.put_object(Bucket=bucket, Key=key, Body=body)
+    if not key.startswith(f"{layout.SILVER_ZONE}/") or not listed:
+        return
+    day = layout.partition_date(key)
+    assert day is not None, key
+    dataset, group = layout.partition_values(key)["dataset"], silver_group(key)
+    report_key = layout.quality_report_key(dataset, day, group)
+    try:
+        listed_keys = json.loads(s3.get_object(Bucket=bucket, Key=report_key)["Body"].read())["outputs"]["silver"]
+    except s3.exceptions.NoSuchKey:
+        listed_keys = []
+    put_quality_report(s3, bucket, day, group, sorted({*listed_keys, key}))

@@ -31,7 +31,7 @@ from energylake.window import Window
 from tests.support import network
 from tests.support.fakes import FakeClock, FakeContext, load_handler
 from tests.support.paths import REPO_ROOT
-from tests.support.redshift import FakeDataApiClient
+from tests.support.redshift import FakeDataApiClient, put_lake_object
 from tests.support.redshift import data_api as fake_data_api
 
 REGION = "us-east-1"
@@ -58,9 +58,7 @@ def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         client.create_bucket(Bucket=BUCKET)
         for day in range(1, 9):
             for dataset in ("spp_rt", "spp_dam"):
-                client.put_object(
-                    Bucket=BUCKET, Key=f"silver/dataset={dataset}/date=2024-11-0{day}/p.parquet", Body=b"P"
-                )
+                put_lake_object(client, BUCKET, f"silver/dataset={dataset}/date=2024-11-0{day}/p.parquet", b"P")
         yield client
     _shared._lake.cache_clear()
 
@@ -241,8 +239,9 @@ REAL = {
 @pytest.mark.skipif(
     not (REAL_WORKGROUP and REAL["copy_role_arn"] and REAL["lake_uri"]),
     reason="real Redshift test: set ENERGYLAKE_REDSHIFT_TEST_WORKGROUP, ENERGYLAKE_REDSHIFT_TEST_COPY_ROLE_ARN and "
-    "ENERGYLAKE_REDSHIFT_TEST_LAKE_URI (an s3:// lake with silver for ENERGYLAKE_REDSHIFT_TEST_WINDOW, default "
-    "2024-11-01..2024-11-07), plus AWS credentials allowed to use the Data API on the workgroup and to create a schema",
+    "ENERGYLAKE_REDSHIFT_TEST_LAKE_URI (an s3:// lake with curated silver, and its quality reports, for "
+    "ENERGYLAKE_REDSHIFT_TEST_WINDOW, default 2024-11-01..2024-11-07), plus AWS credentials allowed to use the "
+    "Data API on the workgroup and to create a schema",
 )
 def test_a_real_serverless_load_migrates_once_and_is_idempotent(monkeypatch: pytest.MonkeyPatch) -> None:
     # This test leaves the machine: lift the offline guard for it alone.

@@ -23,7 +23,7 @@ from energylake.warehouse.redshift import sql as redshift
 from energylake.warehouse.redshift.load import emit_freshness, freshness_from_rows, freshness_sql, load_window
 from energylake.window import Window
 from tests.support.fakes import FakeClock
-from tests.support.redshift import FakeDataApiClient, data_api
+from tests.support.redshift import FakeDataApiClient, data_api, put_lake_object
 
 REGION = "us-east-1"
 BUCKET = "energylake-lake-test"
@@ -54,7 +54,7 @@ def s3() -> Iterator[Any]:
                     if "spp_dam" in prefix and day == dt.date(2024, 11, 8):
                         continue
                     key = f"{prefix}date={day.isoformat()}/part-0.parquet"
-                    client.put_object(Bucket=BUCKET, Key=key, Body=b"P" * SIZE)
+                    put_lake_object(client, BUCKET, key, b"P" * SIZE)
         yield client
 
 
@@ -62,7 +62,7 @@ def _put_window(s3: Any, table: str, window: Window) -> None:
     """One Parquet object per source prefix of ``table`` and UTC date of ``window``."""
     for prefix in WAREHOUSE.table(table).lake_prefixes():
         for day in _utc_dates(window):
-            s3.put_object(Bucket=BUCKET, Key=f"{prefix}date={day.isoformat()}/part-0.parquet", Body=b"P" * SIZE)
+            put_lake_object(s3, BUCKET, f"{prefix}date={day.isoformat()}/part-0.parquet", b"P" * SIZE)
 
 
 def _load(
@@ -294,7 +294,7 @@ def test_two_years_are_a_bounded_number_of_batches_not_one_copy_per_day(s3: Any)
     window = Window(dt.date(2023, 1, 1), dt.date(2024, 12, 31))
     for month in range(24):
         day = dt.date(2023 + month // 12, month % 12 + 1, 15)
-        s3.put_object(Bucket=BUCKET, Key=f"silver/dataset=weather/date={day}/part-0.parquet", Body=b"P" * SIZE)
+        put_lake_object(s3, BUCKET, f"silver/dataset=weather/date={day}/part-0.parquet", b"P" * SIZE)
     client = FakeDataApiClient()
 
     _load(client, s3, ["weather_hourly"], window, chunk_days=31)

@@ -24,16 +24,16 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import duckdb
 
-from energylake.errors import StorageError, WarehouseError, WarehouseLoadError
+from energylake.errors import WarehouseError, WarehouseLoadError
 from energylake.lake import layout
+from energylake.lake.quality_listing import passed_silver_keys, silver_group
 from energylake.lake.storage import Storage
 from energylake.warehouse.dictionary import comment_statements
 from energylake.warehouse.model import (
@@ -50,7 +50,7 @@ from energylake.window import Window
 if TYPE_CHECKING:
     import pyarrow as pa
 
-__all__ = ["create_table_sql", "load", "migrate", "passed_silver_keys", "query"]
+__all__ = ["create_table_sql", "load", "migrate", "query"]
 
 logger = logging.getLogger(__name__)
 
@@ -201,34 +201,6 @@ def _bounds(day: dt.date, window: Window) -> tuple[dt.datetime, dt.datetime]:
     return max(window.start_utc, day_start), min(window.end_utc, day_start + dt.timedelta(days=1))
 
 
-def passed_silver_keys(lake: Storage, dataset: str, groups: Iterable[str]) -> set[str]:
-    """The silver keys of ``dataset`` that the quality reports of ``groups`` list (``outputs.silver``) when they say
-    the group passed.
-
-    A group's report is rewritten by every curation of the group, so it is the newest by construction. Reports are
-    found by listing the dataset's quality folder (keys only) and only the reports of ``groups`` are read: a group's
-    raw day can lie well before the UTC dates its rows reach (a forecast posted a week ahead, a yearly file under
-    1 January). An unreadable report lists nothing (its files are then reported as not listed).
-    """
-    wanted = set(groups)
-    listed: set[str] = set()
-    for key in lake.list(f"{layout.QUALITY_ZONE}/dataset={dataset}/"):
-        if not key.endswith(".json") or layout.quality_report_group(key) not in wanted:
-            continue
-        try:
-            report = json.loads(lake.get(key))
-        except (ValueError, StorageError) as exc:
-            logger.warning("quality report %s is unreadable, its silver files are not loaded: %s", key, exc)
-            continue
-        if not isinstance(report, dict) or report.get("status") != "passed":
-            continue
-        outputs = report.get("outputs")
-        silver = outputs.get("silver") if isinstance(outputs, dict) else None
-        if isinstance(silver, list):
-            listed.update(str(item) for item in silver)
-    return listed
-
-
 def table_partitions(
     con: duckdb.DuckDBPyConnection, lake: Storage, table: WarehouseTable, window: Window
 ) -> list[Partition]:
@@ -249,7 +221,7 @@ def table_partitions(
         found = {path: day for path, day in dated if day is not None and day in wanted}
         listed: set[str] | None = None
         if prefix.startswith(f"{layout.SILVER_ZONE}/"):
-            groups = {path.rsplit("/", 1)[-1].removesuffix(".parquet") for path in found}
+            groups = {silver_group(path) for path in found}
             dataset = layout.partition_values(prefix)["dataset"]
             listed = {lake.location.object_uri(key) for key in passed_silver_keys(lake, dataset, groups)}
         for path, day in found.items():

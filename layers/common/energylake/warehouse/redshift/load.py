@@ -10,9 +10,11 @@ window of operating days and a list of tables (in the model's order: silver-fed 
    grant, the version rows; serialized by a ``LOCK`` on the version table). Current: no DDL at all, so overlapping
    loads never conflict over catalog changes. Newer than the code: refuse (deploy the newer code).
 2. **Load in chunks** of at most ``chunk_days`` operating days (:meth:`Window.chunks`). Per chunk and table: list the
-   chunk's Parquet objects with their sizes (every source dataset, every UTC date partition the chunk touches), write
-   them to a COPY manifest under ``artifacts/redshift/copy-manifests/`` of the lake (one key per load, so concurrent
-   loads never share one), and run :func:`~energylake.warehouse.redshift.sql.load_statements` as ONE batch: stage,
+   chunk's Parquet objects with their sizes (every source dataset, every UTC date partition the chunk touches; of
+   silver, only the objects a passed quality report lists, as the DuckDB loader does: anything else in a silver folder
+   is named in a warning and never copied, see :mod:`energylake.lake.quality_listing`), write them to a COPY
+   manifest under ``artifacts/redshift/copy-manifests/`` of the lake (one key per load, so concurrent loads never
+   share one), and run :func:`~energylake.warehouse.redshift.sql.load_statements` as ONE batch: stage,
    one ``COPY ... MANIFEST``, dedupe to the chunk's ``[start_utc, end_utc)``, ``MERGE`` on the natural key. The
    manifest is deleted after its batch succeeded (kept after a failure, for diagnosis). A table with no object in a
    chunk is skipped for that chunk; a partly covered window loads what exists (rerun it when the rest has landed:
@@ -44,7 +46,9 @@ from typing import Any, Final, Literal, TypedDict
 
 from energylake.contracts.datasets import ALL_DATASETS
 from energylake.errors import WarehouseError, WarehouseLoadError
+from energylake.lake import layout
 from energylake.lake.layout import redshift_copy_manifest_key
+from energylake.lake.quality_listing import passed_silver_keys, silver_group
 from energylake.lake.storage import Storage
 from energylake.warehouse.model import WAREHOUSE, WarehouseModel
 from energylake.warehouse.redshift import sql
@@ -283,11 +287,12 @@ def _load_table_chunk(
 ) -> None:
     table = load["table"]
     try:
-        objects = [
-            (lake.location.object_uri(key), size)
+        listing = [
+            (key, size)
             for prefix in sql.table_prefixes(table, chunk, model=model)
             for key, size in lake.list_sizes(prefix)
         ]
+        objects = [(lake.location.object_uri(key), size) for key, size in _passed_quality(lake, table, listing)]
     except Exception as exc:
         raise _load_error("listing the lake", f"{schema_name}.{table}", table, chunk, exc) from exc
     if not objects:
@@ -328,6 +333,29 @@ def _load_table_chunk(
     logger.info(
         "loaded %s for %s: %d files, rows %s (%d attempts)", table, chunk, len(objects), load["rows"], batch.attempts
     )
+
+
+def _passed_quality(lake: Storage, table: str, listing: Sequence[tuple[str, int]]) -> list[tuple[str, int]]:
+    """The ``(key, size)`` pairs of ``listing`` a load may copy: gold objects all (the gold build replaces a date's
+    files whole), silver objects only where a passed quality report lists them (the rule the DuckDB loader follows,
+    :mod:`energylake.lake.quality_listing`). Every other silver object is named in a warning and left out of the
+    manifest. One quality-folder listing per dataset of the table chunk."""
+    silver_groups: dict[str, set[str]] = {}
+    for key, _ in listing:
+        if key.startswith(f"{layout.SILVER_ZONE}/"):
+            silver_groups.setdefault(layout.partition_values(key)["dataset"], set()).add(silver_group(key))
+    listed = {key for dataset, groups in silver_groups.items() for key in passed_silver_keys(lake, dataset, groups)}
+    kept = []
+    for key, size in listing:
+        if key.startswith(f"{layout.SILVER_ZONE}/") and key not in listed:
+            logger.warning(
+                "not loading %s into %s: no passed quality report lists it (curation did not write it)",
+                lake.location.object_uri(key),
+                table,
+            )
+            continue
+        kept.append((key, size))
+    return kept
 
 
 def _load_error(
