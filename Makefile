@@ -121,6 +121,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/sfn_bench.py
 	$(BIN)/python benchmarks/archive_bench.py
 	$(BIN)/python benchmarks/cost_bench.py
+	$(BIN)/python benchmarks/soak_bench.py
 
 clean:
 	rm -rf $(VENV) .tools .aws-sam lake .mypy_cache .ruff_cache
