@@ -312,12 +312,26 @@ def test_sam_builds_the_data_layer_with_the_shared_script() -> None:
     assert working.is_relative_to(root) and BUILD_LAYER.is_relative_to(root)
     assert (DATA_LAYER / "prune.txt").is_relative_to(root)
     # WHEN make shows what build-DataLayer runs (in the working directory, as sam does)
+    # (under `make test` this runs inside make: without --no-print-directory a nested make prints "Entering
+    # directory" lines, and the parent's MAKEFLAGS would leak in)
+    outside_make = {
+        name: value for name, value in os.environ.items() if name not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")
+    }
     completed = subprocess.run(
-        [str(shutil.which("make")), "-n", "-f", str(context / "Makefile"), "build-DataLayer", "ARTIFACTS_DIR=/x"],
+        [
+            str(shutil.which("make")),
+            "--no-print-directory",
+            "-n",
+            "-f",
+            str(context / "Makefile"),
+            "build-DataLayer",
+            "ARTIFACTS_DIR=/x",
+        ],
         capture_output=True,
         text=True,
         check=True,
         cwd=working,
+        env=outside_make,
     )
     command = completed.stdout.replace("\\\n", " ").split()
     # THEN it is the common layer's script in requirements mode, pruning and stripping, into python/
