@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
@@ -38,17 +37,6 @@ def reply(body: bytes = BODY, fetched_minute: int = 0, **changes: object) -> Raw
         extra={"page": "1", "total-pages": "1"},
     )
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
-
-
-@pytest.fixture(params=["local", "s3"])
-def lake(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Storage]:
-    if request.param == "local":
-        yield open_storage(str(tmp_path / "lake"))
-        return
-    with mock_aws():
-        s3 = boto3.client("s3", region_name="us-east-1")
-        s3.create_bucket(Bucket="energylake-lake")
-        yield open_storage("s3://energylake-lake/data", s3_client=s3)
 
 
 def test_reply_lands_byte_for_byte_under_a_hive_key(lake: Storage) -> None:

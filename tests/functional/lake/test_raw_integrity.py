@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
@@ -57,17 +56,6 @@ def reply(page: int = 1, total_pages: int = 1, body: bytes = BODY, fetched_minut
 def tamper(lake: Storage, key: str, new_body: bytes) -> None:
     """Change an object's bytes in place, its metadata untouched (what an editor or a stray script does)."""
     lake.put(key, new_body, lake.metadata(key))
-
-
-@pytest.fixture(params=["local", "s3"])
-def lake(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Storage]:
-    if request.param == "local":
-        yield open_storage(str(tmp_path / "lake"))
-        return
-    with mock_aws():
-        s3 = boto3.client("s3", region_name="us-east-1")
-        s3.create_bucket(Bucket="energylake-lake")
-        yield open_storage("s3://energylake-lake/data", s3_client=s3)
 
 
 # --- landing compares content ----------------------------------------------------------------------------------------

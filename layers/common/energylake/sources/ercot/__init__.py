@@ -59,7 +59,7 @@ from energylake.errors import (
     MalformedReplyError,
 )
 from energylake.settings import ErcotCredentials, Settings
-from energylake.sources.ercot.archive import ArchiveDoor, fallback_reason
+from energylake.sources.ercot.archive import ArchiveDoor, api_json_object, fallback_reason
 from energylake.sources.ercot.dashboards import DASHBOARD_PATH, DashboardCoverage, dashboard_coverage, parse_dashboard
 from energylake.sources.ercot.doors import ercot_door, unreachable_reason
 from energylake.sources.ercot.mis import (
@@ -131,7 +131,6 @@ DASHBOARD_REASON = (
 
 # The item of the shared schedule's table: ERCOT's budget is one per subscription key, and the stack has one key.
 SHARED_LIMIT_NAME = "ercot"
-_ERROR_ENVELOPE_KEYS = frozenset({"timestamp", "code", "status", "message"})
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -408,16 +407,9 @@ class ErcotClient(HttpClientOwner):
             )
 
         try:
-            document = json.loads(response.content)
-        except ValueError:
-            raise malformed(f"not JSON (starts {self._redact(response.text[:80])!r})") from None
-        if not isinstance(document, dict):
-            raise malformed("JSON is not an object")
-        if document.keys() >= _ERROR_ENVELOPE_KEYS and "_meta" not in document:
-            raise malformed(
-                f"ERCOT error envelope: code={document.get('code')!r} status={document.get('status')!r} "
-                f"message={self._redact(str(document.get('message')))!r}"
-            )
+            document = api_json_object(response.content, "the page", self._redact)
+        except ValueError as problem:
+            raise malformed(str(problem)) from None
         missing = [key for key in ("_meta", "data") if key not in document]
         if missing:
             raise malformed(f"missing {', '.join(missing)}")

@@ -28,7 +28,7 @@ import json
 import logging
 import re
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -102,20 +102,28 @@ class PlacedDocument:
     posted: dt.datetime  # UTC, the fall-back hour resolved from the docIds
 
 
-def parse_archive_listing(body: bytes) -> tuple[list[ArchivedDocument], int]:
-    """The documents of one archive listing page and its ``_meta.totalPages``. Raises ValueError naming what is
-    wrong with the shape (an ERCOT error envelope, a missing field, an entry without docId or postDatetime)."""
+def api_json_object(body: bytes, what: str, redact: Callable[[str], str] = lambda text: text) -> dict[str, Any]:
+    """The JSON object of a Public Reports API reply (a data page or an archive listing). Raises ValueError naming
+    the problem: not JSON, not an object, or ERCOT's error envelope (answered with 200 at times). ``redact`` hides
+    secrets in the quoted text."""
     try:
         document = json.loads(body)
     except ValueError:
-        raise ValueError(f"archive listing is not JSON (starts {body[:60]!r})") from None
+        raise ValueError(f"{what} is not JSON (starts {redact(body[:80].decode('utf-8', 'replace'))!r})") from None
     if not isinstance(document, dict):
-        raise ValueError("archive listing JSON is not an object")
+        raise ValueError(f"{what} JSON is not an object")
     if document.keys() >= _ERROR_ENVELOPE_KEYS and "_meta" not in document:
         raise ValueError(
             f"ERCOT error envelope: code={document.get('code')!r} status={document.get('status')!r} "
-            f"message={str(document.get('message'))[:200]!r}"
+            f"message={redact(str(document.get('message'))[:200])!r}"
         )
+    return document
+
+
+def parse_archive_listing(body: bytes) -> tuple[list[ArchivedDocument], int]:
+    """The documents of one archive listing page and its ``_meta.totalPages``. Raises ValueError naming what is
+    wrong with the shape (an ERCOT error envelope, a missing field, an entry without docId or postDatetime)."""
+    document = api_json_object(body, "archive listing")
     meta = document.get("_meta")
     try:
         total_pages = int(meta["totalPages"]) if isinstance(meta, dict) else -1
