@@ -2,8 +2,9 @@
 (SIGINT, as Ctrl-C does) or kill (SIGKILL) it exactly there, never after a fixed sleep.
 
 The child is ``python -c`` running :data:`_CHILD`: it patches one function of the package (the point), then runs
-``energylake.local.cli.main``. At the point, the patched function does part of the real work, touches the marker
-file, and keeps working on something long (a DuckDB query, or a sleep) until the signal arrives.
+the command's entry point (``energylake.local.entry.main``, as the installed ``energylake`` does). At the point, the
+patched function does part of the real work, touches the marker file, and keeps working on something long (a DuckDB
+query, or a sleep) until the signal arrives.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from typing import Literal
 # curate-temp: curation has written a quality report's temp file (".tmp-*"), and not renamed it yet.
 # spark-write: Spark gold (its session up, the rules planned) starts writing its first table.
 # load-table: the warehouse load has upserted its first table (inside its one transaction), then a long query runs.
-Point = Literal["gold-copies", "curate-temp", "spark-write", "load-table"]
+# start-up: the command is still importing its modules (the CLI's import waits), before the CLI's own handlers.
+Point = Literal["gold-copies", "curate-temp", "spark-write", "load-table", "start-up"]
 
 _CHILD = r"""
 import os, sys, time
@@ -78,7 +80,19 @@ elif point == "load-table":
         return written
 
     warehouse._load_table = paused
-from energylake.local.cli import main
+elif point == "start-up":
+    import importlib.abc
+
+    class Paused(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            if name == "energylake.local.cli":
+                marker.write_text(str(os.getpid()))
+                while True:
+                    time.sleep(0.05)
+            return None
+
+    sys.meta_path.insert(0, Paused())
+from energylake.local.entry import main
 raise SystemExit(main(argv))
 """
 

@@ -100,6 +100,22 @@ def test_ctrl_c_during_load_exits_130_and_leaves_the_warehouse_as_it_was(lake: P
     assert warehouse_rows(lake / "warehouse.duckdb") == before
 
 
+def test_ctrl_c_while_the_command_is_still_starting_exits_130_in_one_line(lake: Path, tmp_path: Path) -> None:
+    # GIVEN `energylake run` still importing its libraries (before the CLI's own Ctrl-C handling is in place)
+    before = snapshot(lake)
+    marker = tmp_path / "at-point"
+    child = start_paused("start-up", marker, ["run", "--source", "sample", *DAY, *DATASETS, "--lake", str(lake)])
+    wait_for(marker, child)
+    # WHEN Ctrl-C arrives
+    code, _, stderr = interrupt(child)
+    # THEN exit 130 and one line saying nothing was done (no KeyboardInterrupt traceback), the lake untouched
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert code == 130, stderr
+    assert lines == ["energylake: interrupted while starting; nothing was done (rerun the command)"], stderr
+    assert snapshot(lake) == before
+    assert not (lake / ".energylake.lock").exists()
+
+
 def spark_chatter(line: str) -> bool:
     """Spark's start-up lines (every Spark run prints them): not the interrupt's output."""
     return bool(re.match(r"\d\d/\d\d/\d\d \d\d:\d\d:\d\d WARN ", line)) or line.startswith(

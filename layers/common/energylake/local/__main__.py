@@ -1,3 +1,3 @@
-from energylake.local.cli import main
+from energylake.local.entry import main
 
 raise SystemExit(main())
