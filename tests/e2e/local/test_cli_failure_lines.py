@@ -236,6 +236,22 @@ def test_a_damaged_silver_file_is_named_with_what_to_do_about_it(lake: Path, dam
     assert "Java" not in line
 
 
+@pytest.mark.skipif(shutil.which("java") is None and not os.environ.get("JAVA_HOME"), reason="Spark needs Java 17")
+def test_spark_gold_on_a_damaged_file_is_one_line_and_its_java_trace_goes_to_the_lake_log(lake: Path) -> None:
+    # GIVEN a truncated silver file
+    [damaged] = (lake / "silver" / "dataset=weather" / "date=2024-11-05").glob("*.parquet")
+    damaged.write_bytes(damaged.read_bytes()[:300])
+    # WHEN gold runs on local Spark
+    done = energylake("gold", "--engine", "spark", *DAY, "--lake", str(lake))
+    # THEN stderr is the one line naming the file (Spark's start-up warnings and its Java trace are not printed),
+    # and the trace is in the lake's Spark log for whoever wants it
+    assert done.returncode == 1
+    line = one_line(done)
+    assert str(damaged) in line and "not valid Parquet" in line, line
+    spark_log = (lake / "logs" / "spark.log").read_text()
+    assert "ERROR" in spark_log and f"{damaged} is not a Parquet file" in spark_log
+
+
 def test_a_full_disk_during_fetch_says_so_not_network(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -16,6 +16,7 @@ import datetime as dt
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -53,6 +54,7 @@ __all__ = [
     "spark_type",
 ]
 
+LOG4J_CONFIG = "log4j2-local.properties"  # next to this module (package data)
 _UTC_NAMES = frozenset({"UTC", "Etc/UTC", "GMT", "Z", "+00:00", "Etc/GMT"})
 
 
@@ -103,24 +105,44 @@ def configure_session(spark: SparkSession) -> None:
     spark.conf.set("spark.sql.sources.partitionOverwriteMode", "dynamic")
 
 
-def local_spark_session(master: str | None = None, *, app_name: str = "energylake-gold") -> SparkSession:
+def local_spark_session(
+    master: str | None = None, *, app_name: str = "energylake-gold", log_file: Path | None = None
+) -> SparkSession:
     """A SparkSession for runs on one machine (the CLI, the Glue entry outside Glue), configured for gold.
 
     ``master`` defaults to ``ENERGYLAKE_SPARK_MASTER`` (``local[*]``); shuffle partitions are twice the cores (the
     gold inputs are small per day; adaptive execution coalesces further). An existing session is reused.
+    ``log_file``: Spark's own logging (its start-up warnings, the Java traces of a failure) goes there from the JVM's
+    first line, not to the terminal; it takes effect only when this call starts the JVM.
     """
     cores = os.cpu_count() or 2
-    spark = (
+    builder = (
         SparkSession.builder.master(master or get_settings().spark_master)
         .appName(app_name)
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.shuffle.partitions", str(max(4, 2 * cores)))
         .config("spark.ui.showConsoleProgress", "false")
-        .getOrCreate()
     )
-    spark.sparkContext.setLogLevel("ERROR")  # Spark's INFO/WARN chatter would bury the CLI's own output
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        builder = builder.config("spark.driver.extraJavaOptions", _log_options(log_file))
+    spark = builder.getOrCreate()
+    if log_file is None:
+        spark.sparkContext.setLogLevel("ERROR")  # Spark's INFO/WARN chatter would bury the CLI's own output
     configure_session(spark)
     return spark
+
+
+def _log_options(log_file: Path) -> str:
+    """JVM options that point log4j2 at the package's file-only configuration, writing to ``log_file``."""
+    config = Path(__file__).with_name(LOG4J_CONFIG)
+    return f"{_java_option('log4j2.configurationFile', config)} {_java_option('energylake.spark.log', log_file)}"
+
+
+def _java_option(name: str, value: object) -> str:
+    """``-Dname=value`` quoted as Spark's launcher parses option strings (a lake path may hold spaces or quotes)."""
+    escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"-D{name}={escaped}"'
 
 
 def _require_utc_session(spark: SparkSession) -> None:

@@ -37,6 +37,7 @@ MANIFEST_DIR = "_manifests"
 MANIFEST_SUFFIX = ".manifest.json"
 PARTITION_COLUMN = "date"  # the Hive partition of every zone
 LOG_FILE = "logs/energylake.log"  # a local lake's JSON-lines log (relative to the lake folder)
+SPARK_LOG_FILE = "logs/spark.log"  # local Spark's own log (its warnings and Java traces), same folder
 
 _PARTITION_DATE = re.compile(rf"(?:^|/){PARTITION_COLUMN}=(\d{{4}}-\d{{2}}-\d{{2}})/")
 

@@ -25,8 +25,8 @@ from energylake.contracts.datasets import in_catalog_order
 from energylake.curate import CurateResult, new_run_id, reprocess
 from energylake.errors import EnergylakeError, StageError
 from energylake.fetch import Connection, FetchResult, fetch
-from energylake.lake.layout import parse_manifest_key
-from energylake.lake.storage import Storage
+from energylake.lake.layout import SPARK_LOG_FILE, parse_manifest_key
+from energylake.lake.storage import LocalStorage, Storage
 from energylake.window import Window
 
 if TYPE_CHECKING:
@@ -215,7 +215,8 @@ def _build_gold(window: Window, lake: Storage, engine: GoldEngine, interrupts: _
             from energylake.gold.spark import local_spark_session
 
             check_engine(engine)
-            local_spark_session()  # started here (build_gold reuses it) to take SIGINT back from pyspark
+            # Started here (build_gold reuses it) to take SIGINT back from pyspark; its log goes to the lake's logs.
+            local_spark_session(log_file=lake.root / SPARK_LOG_FILE if isinstance(lake, LocalStorage) else None)
             interrupts.reclaim()
         return build_gold(window, lake, engine=engine)
     except Exception as exc:  # DuckDB, Spark and py4j raise their own types: name the stage whatever failed
