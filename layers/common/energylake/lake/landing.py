@@ -157,7 +157,8 @@ def land_group(storage: Storage, replies: list[RawReply]) -> LandedGroup:
         raise ValueError("a group has at least one reply")
     first = replies[0]
     group = group_key(first)
-    members = [land_raw(storage, reply) for reply in replies]
+    with storage.synced_together():  # every member durable before the manifest that commits them
+        members = [land_raw(storage, reply) for reply in replies]
     member_hash = _member_hash([m.key for m in members])
     folder = layout.manifest_prefix(first.source, first.dataset, first.day, group)
     if not any(member.repaired for member in members):

@@ -1,0 +1,143 @@
+"""Listing by prefix means the same on a local folder and on S3, and a group's members are durable before the
+manifest that commits them (issue 16: landing a year of archive documents without an fsync and a folder walk each).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+from pathlib import Path
+
+import pytest
+
+from energylake.contracts.raw import RawReply
+from energylake.lake import layout
+from energylake.lake.landing import land_group
+from energylake.lake.storage import LocalStorage, Storage
+
+KEYS = [
+    "raw/ercot/spp_rt/date=2024-11-03/aaa111/one.json",
+    "raw/ercot/spp_rt/date=2024-11-03/aaa222/two.json",
+    "raw/ercot/spp_rt/date=2024-11-03/bbb333/three.json",
+    "raw/ercot/spp_rt/date=2024-11-04/aaa111/four.json",
+    "silver/dataset=spp_rt/date=2024-11-03/part.parquet",
+    "silver/dataset=spp_rtx/date=2024-11-03/part.parquet",
+]
+
+
+@pytest.fixture
+def filled(lake: Storage) -> Storage:
+    for key in KEYS:
+        lake.put(key, b"x", {})
+    return lake
+
+
+@pytest.mark.parametrize(
+    ("prefix", "expected"),
+    [
+        ("raw/ercot/spp_rt/date=2024-11-03/", KEYS[:3]),
+        ("raw/ercot/spp_rt/date=2024-11-03/aaa", KEYS[:2]),  # ends mid-name: a string prefix, as on S3
+        ("raw/ercot/spp_rt/date=2024-11-03/aaa111/", KEYS[:1]),
+        ("raw/ercot/spp_rt/date=2024-11-03/ccc999/", []),  # a request folder not landed yet: nothing
+        ("silver/dataset=spp_rt", KEYS[4:6]),  # the string prefix also matches the sibling "spp_rtx"
+        ("silver/dataset=spp_rt/", KEYS[4:5]),
+        ("", KEYS),
+        ("nothing/here/", []),
+    ],
+)
+def test_a_prefix_lists_the_same_keys_on_both_backends(filled: Storage, prefix: str, expected: list[str]) -> None:
+    # GIVEN objects in neighbouring folders WHEN listing a prefix THEN exactly the keys starting with it, sorted
+    assert list(filled.list(prefix)) == sorted(expected)
+
+
+def test_local_listing_skips_temp_files_and_sidecars(tmp_path: Path) -> None:
+    # GIVEN a local lake with an object, its metadata sidecar and a writer's temp file next to it
+    lake = LocalStorage(tmp_path / "lake")
+    lake.put("raw/a/b.json", b"{}", {"k": "v"})
+    (tmp_path / "lake" / "raw" / "a" / ".tmp-abc").write_bytes(b"half")
+    # WHEN listing everything THEN only the object
+    assert list(lake.list("")) == ["raw/a/b.json"]
+    assert list(lake.list("raw/a/")) == ["raw/a/b.json"]
+
+
+def reply(page: int) -> RawReply:
+    return RawReply(
+        source="ercot",
+        dataset="spp_rt",
+        day=dt.date(2024, 11, 3),
+        origin="ercot-archive",
+        origin_reason="older than the data endpoints",
+        method="GET",
+        url="https://api.ercot.com/api/public-reports/archive/np6-905-cd",
+        params={"download": str(page)},
+        status_code=200,
+        body=f"document {page}".encode(),
+        extension="csv",
+        fetched_at=dt.datetime(2024, 11, 4, 12, 0, tzinfo=dt.UTC),
+        extra={},
+    )
+
+
+def test_a_groups_members_are_synced_once_before_its_manifest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a local lake that records every fsync, sync and object written
+    lake = LocalStorage(tmp_path / "lake")
+    events: list[str] = []
+    monkeypatch.setattr(os, "fsync", lambda fd: events.append("fsync"))
+    monkeypatch.setattr(os, "sync", lambda: events.append("sync"))
+    real_put_new = lake.put_new
+
+    def recorded(key: str, data: bytes, metadata: dict[str, str]) -> bool:
+        events.append("manifest" if layout.is_manifest_key(key) else "member")
+        return real_put_new(key, data, metadata)
+
+    monkeypatch.setattr(lake, "put_new", recorded)
+    # WHEN a group of 50 documents lands
+    landed = land_group(lake, [reply(page) for page in range(50)])
+    # THEN the 50 members were written without an fsync each, made durable by one sync, and only then the
+    # manifest was written (with its own fsyncs: it is the commit point)
+    assert landed.manifest_written
+    first_manifest = events.index("manifest")
+    assert events[:first_manifest] == ["member"] * 50 + ["sync"]
+    assert "fsync" in events[first_manifest:]
+
+
+def test_landing_the_same_group_again_syncs_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN a group already landed
+    lake = LocalStorage(tmp_path / "lake")
+    land_group(lake, [reply(page) for page in range(3)])
+    syncs: list[str] = []
+    monkeypatch.setattr(os, "sync", lambda: syncs.append("sync"))
+    # WHEN the same replies land again THEN nothing is written, so nothing is synced
+    again = land_group(lake, [dataclasses.replace(reply(page)) for page in range(3)])
+    assert not again.manifest_written and syncs == []
+
+
+def test_a_failure_inside_the_group_syncs_nothing_and_writes_no_manifest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a lake whose third member write fails
+    lake = LocalStorage(tmp_path / "lake")
+    syncs: list[str] = []
+    monkeypatch.setattr(os, "sync", lambda: syncs.append("sync"))
+    real_put_new, calls = lake.put_new, [0]
+
+    def failing(key: str, data: bytes, metadata: dict[str, str]) -> bool:
+        calls[0] += 1
+        if calls[0] == 3:
+            raise OSError("disk gone")
+        return real_put_new(key, data, metadata)
+
+    monkeypatch.setattr(lake, "put_new", failing)
+    # WHEN the group lands THEN the error comes through, no manifest commits the group, and the next write is
+    # durable on its own again (fsync per file outside a group)
+    with pytest.raises(OSError, match="disk gone"):
+        land_group(lake, [reply(page) for page in range(5)])
+    assert not any(layout.is_manifest_key(key) for key in lake.list("raw/"))
+    assert syncs == []
+    fsyncs: list[int] = []
+    monkeypatch.setattr(os, "fsync", fsyncs.append)
+    lake.put("raw/after.json", b"{}")
+    assert fsyncs
