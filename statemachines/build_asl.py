@@ -207,15 +207,21 @@ def fetch_states(next_state: str, on_error: str) -> States:
                 "attempt.$": "$.Payload.attempt",
                 "groups.$": "$.Payload.groups",
                 "passed.$": "$.Payload.passed",
+                "quarantined.$": "$.Payload.quarantined",
+                "summary.$": "$.Payload.summary",
             },
             result_path="$.gate",
             next_state="QualityDecision",
             on_error=on_error,
-            comment="Has every landed group a quality report for its newest manifest? Fails the run if any failed.",
+            comment="Has every landed group a quality report for its newest manifest? Quarantined groups do not stop "
+            "the run (gold and the warehouse take what passed, as the CLI does); the run ends naming them.",
         ),
         "QualityDecision": {
             "Type": "Choice",
-            "Choices": [{"Variable": "$.gate.status", "StringEquals": "passed", "Next": next_state}],
+            "Choices": [
+                {"Variable": "$.gate.status", "StringEquals": "passed", "Next": next_state},
+                {"Variable": "$.gate.status", "StringEquals": "quarantined", "Next": next_state},
+            ],
             "Default": "WaitForCuration",
         },
         "WaitForCuration": {
@@ -412,6 +418,49 @@ def warehouse_states(next_state: str, on_error: str) -> States:
     }
 
 
+SNS_RETRY = retry(
+    ["SNS.ThrottledException", "SNS.InternalErrorException", "SNS.SdkClientException"],
+    interval=2,
+    attempts=4,
+    max_delay=30,
+)
+
+
+def quarantine_states(subject: str) -> States:
+    """After the load: a run with quarantined groups alerts, then ends FAILED with ``GroupsQuarantined`` naming them
+    (the CLI's exit 3: finished, with what passed loaded); a clean run succeeds."""
+    return {
+        "QuarantineDecision": {
+            "Type": "Choice",
+            "Choices": [{"Variable": "$.quality.status", "StringEquals": "quarantined", "Next": "NotifyQuarantine"}],
+            "Default": "Succeeded",
+        },
+        "NotifyQuarantine": {
+            "Type": "Task",
+            "Comment": "Tell the alert topic which groups were quarantined (what passed is loaded), then end the run "
+            "with GroupsQuarantined.",
+            "Resource": "arn:aws:states:::sns:publish",
+            "Parameters": {
+                "TopicArn": "${AlertTopicArn}",
+                "Subject": subject,
+                "Message.$": "States.Format('Execution {} of {} finished with quarantined groups: {}', "
+                "$$.Execution.Id, $$.StateMachine.Name, $.quality.summary)",
+            },
+            "ResultPath": None,
+            "Retry": [SNS_RETRY],
+            "Catch": catch("Quarantined", result_path="$.alert_error"),
+            "Next": "Quarantined",
+        },
+        "Quarantined": {
+            "Type": "Fail",
+            "Comment": "Finished, with quarantined groups (the CLI's exit 3): gold and the warehouse hold what passed.",
+            "Error": "GroupsQuarantined",
+            "CausePath": "$.quality.summary",
+        },
+        "Succeeded": {"Type": "Succeed"},
+    }
+
+
 def alert_states(subject: str) -> States:
     return {
         "NotifyFailure": {
@@ -425,14 +474,7 @@ def alert_states(subject: str) -> States:
                 "$$.Execution.Id, $$.StateMachine.Name, $.error.Error, $.error.Cause)",
             },
             "ResultPath": None,
-            "Retry": [
-                retry(
-                    ["SNS.ThrottledException", "SNS.InternalErrorException", "SNS.SdkClientException"],
-                    interval=2,
-                    attempts=4,
-                    max_delay=30,
-                )
-            ],
+            "Retry": [SNS_RETRY],
             # An undeliverable alert must not hide the original error: fail with it anyway.
             "Catch": catch("Failed", result_path="$.alert_error"),
             "Next": "Failed",
@@ -469,8 +511,9 @@ def pipeline() -> State:
                 "gold.$": "$.gold",
                 "warehouse.$": "$.loaded",
             },
-            "End": True,
+            "Next": "QuarantineDecision",
         },
+        **quarantine_states("energylake pipeline finished with quarantined groups"),
         **alert_states("energylake pipeline failed"),
     }
     return {
@@ -485,7 +528,15 @@ def pipeline() -> State:
 
 def backfill() -> State:
     chunk_states: States = {
-        **fetch_states("ChunkDone", "ChunkFailed"),
+        **fetch_states("ChunkQualityDecision", "ChunkFailed"),
+        "ChunkQualityDecision": {
+            "Type": "Choice",
+            "Choices": [{"Variable": "$.gate.status", "StringEquals": "quarantined", "Next": "ChunkQuarantined"}],
+            "Default": "ChunkDone",
+        },
+        # The chunk's passed groups are in the lake (gold and the load after the map take them); the chunk itself
+        # fails with GroupsQuarantined, named in the map's results and counted against its tolerated failures.
+        "ChunkQuarantined": {"Type": "Fail", "Error": "GroupsQuarantined", "CausePath": "$.gate.summary"},
         "ChunkDone": {
             "Type": "Pass",
             "Parameters": {

@@ -1,11 +1,11 @@
 """The state machines EXECUTED on moto, driving the real handlers (see tests/support/sfn_stack.py for what stands in).
 
-(a) happy path over a window with a DST day (three days: gold in Glue); (b) ERCOT keeps failing; (c) a quality
-failure stops the run before Glue; (d) the same input twice gives the same warehouse rows; (e) a bad input fails at
-the first state; (f) the backfill machine over a multi-day window; (g) a backfill whose chunks reach different
-datasets (archives that start within the window) fetches per chunk only those; (h) a one-day window builds gold in
-BuildGoldFunction, never in Glue; (i) a load that stops early is resumed where it stopped; (j) a loader that stops
-without moving on fails the run instead of looping.
+(a) happy path over a window with a DST day (three days: gold in Glue); (b) ERCOT keeps failing; (c) a quarantined
+group is left out, the rest loaded, and the run ends GroupsQuarantined (the CLI's exit 3); (d) the same input twice
+gives the same warehouse rows; (e) a bad input fails at the first state; (f) the backfill machine over a multi-day
+window; (g) a backfill whose chunks reach different datasets (archives that start within the window) fetches per
+chunk only those; (h) a one-day window builds gold in BuildGoldFunction, never in Glue; (i) a load that stops early
+is resumed where it stopped; (j) a loader that stops without moving on fails the run instead of looping.
 """
 
 from __future__ import annotations
@@ -140,10 +140,12 @@ def test_b_ercot_failing_retries_then_alerts_and_fails_with_nothing_loaded(monke
         assert stack.glue.get_job_runs(JobName="energylake-test-gold")["JobRuns"] == []
 
 
-def test_c_a_quality_failure_stops_the_run_before_glue(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_c_a_quarantined_group_is_left_out_the_rest_is_loaded_and_the_run_ends_groups_quarantined(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     with moto_stack(monkeypatch) as stack:
         # GIVEN ERCOT real-time prices that are all impossible (a sentinel far beyond the 10,000 USD/MWh cap): too
-        # many bad rows to reject one by one, so the group fails
+        # many bad rows to reject one by one, so the spp_rt group fails; the other datasets are fine
         def bad_price(request: httpx.Request, response: httpx.Response) -> httpx.Response:
             if "spp_node_zone_hub" not in request.url.path or response.status_code != 200:
                 return response
@@ -155,20 +157,27 @@ def test_c_a_quality_failure_stops_the_run_before_glue(monkeypatch: pytest.Monke
 
         stack.reply_hook = bad_price
 
-        # WHEN the pipeline runs
-        execution = stack.execute("pipeline", {**DST_WINDOW, "datasets": ["spp_rt"]}, name="bad-prices")
+        # WHEN the pipeline runs over one day (gold in the Lambda)
+        window = {"start": "2024-11-03", "end": "2024-11-03", "datasets": GOLD_INPUTS}
+        execution = stack.execute("pipeline", window, name="bad-prices")
 
-        # THEN the quality gate failed the run, naming the quarantined group and the check
+        # THEN, as the CLI (exit 3): gold and the warehouse were built from the groups that passed ...
+        entered = stack.entered_states(execution["executionArn"])
+        stages = ["CheckQuality", "BuildGold", "LoadWarehouse", "Summarize", "NotifyQuarantine", "Quarantined"]
+        assert list(dict.fromkeys(state for state in entered if state in stages)) == stages
+        assert list(stack.lake.list("quarantine/dataset=spp_rt/"))
+        markets = dict(stack.query("SELECT market, count(*) FROM ercot_spp GROUP BY market"))
+        assert markets.get("DAM", 0) > 0 and "RT15" not in markets
+        assert stack.warehouse_rows("weather_hourly") and stack.warehouse_rows("energy_weather_hourly")
+        # ... then the run ended FAILED with GroupsQuarantined, naming the group and the check, one line each
         assert execution["status"] == "FAILED"
         error, cause = _error(execution)
-        assert error == "QualityGateFailedError"
-        assert "dataset=spp_rt" in cause and "quarantined" in cause
-        assert list(stack.lake.list("quarantine/dataset=spp_rt/"))
-        # ... before Glue: no job run, no gold, no warehouse; the alert went out
-        assert stack.calls("TriggerGlueFunction") == []
-        assert stack.glue.get_job_runs(JobName="energylake-test-gold")["JobRuns"] == []
-        assert not stack.warehouse_path.exists()
-        assert [alert["Subject"] for alert in stack.alerts()] == ["energylake pipeline failed"]
+        assert error == "GroupsQuarantined"
+        assert "quarantined spp_rt " in cause and "dataset=spp_rt" in cause and "settlementPointPrice" not in cause
+        # ... and the alert said so (not "failed": what passed is loaded)
+        [alert] = stack.alerts()
+        assert alert["Subject"] == "energylake pipeline finished with quarantined groups"
+        assert "quarantined spp_rt" in alert["Message"]
 
 
 @pytest.mark.parametrize(

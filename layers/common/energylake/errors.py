@@ -108,10 +108,6 @@ class GlueJobBusyError(EnergylakeError):
     (the state machine's Retry on this error name does)."""
 
 
-class QualityGateFailedError(EnergylakeError):
-    """At least one landed group failed its quality checks: its data is quarantined, so the run stops before gold."""
-
-
 class QualityGateTimeoutError(EnergylakeError):
     """Some groups still had no quality report after the poll budget: curation is stuck or failing (see the
     validate queue's dead-letter queue)."""

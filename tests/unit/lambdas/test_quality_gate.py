@@ -8,14 +8,13 @@ by the real curation, so "pending", "passed" and "failed" are the states a deplo
 from __future__ import annotations
 
 import datetime as dt
-import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from energylake.curate import curate
-from energylake.errors import InvalidRequestError, QualityGateFailedError, QualityGateTimeoutError, StorageError
+from energylake.errors import InvalidRequestError, QualityGateTimeoutError, StorageError
 from energylake.fetch import fetch
 from energylake.lake.layout import quality_report_key
 from energylake.lake.storage import LocalStorage, Storage, open_storage
@@ -73,7 +72,15 @@ def test_groups_not_yet_curated_are_pending_and_the_attempt_counts_up(lake: Stor
     first = quality_gate(gate_event({"spp_rt": spp_rt}, weather), lake)
     second = quality_gate(gate_event({"spp_rt": spp_rt}, weather, attempt=first["attempt"]), lake)
     # THEN both are pending, listed, and the next check's number goes up by one each time
-    assert first == {"status": "pending", "attempt": 1, "groups": 2, "passed": 0, "pending": sorted(spp_rt + weather)}
+    assert first == {
+        "status": "pending",
+        "attempt": 1,
+        "groups": 2,
+        "passed": 0,
+        "pending": sorted(spp_rt + weather),
+        "quarantined": [],
+        "summary": "0 of 2 landed groups passed, 2 pending, 0 quarantined",
+    }
     assert second["status"] == "pending"
     assert second["attempt"] == 2
 
@@ -90,7 +97,15 @@ def test_once_every_group_is_curated_the_gate_passes(lake: Storage) -> None:
         assert curate(key, lake).status == "passed"
     result = quality_gate(event, lake)
     # THEN the gate passes with every group counted
-    assert result == {"status": "passed", "attempt": 1, "groups": 3, "passed": 3, "pending": []}
+    assert result == {
+        "status": "passed",
+        "attempt": 1,
+        "groups": 3,
+        "passed": 3,
+        "pending": [],
+        "quarantined": [],
+        "summary": "3 of 3 landed groups passed, 0 pending, 0 quarantined",
+    }
 
 
 def test_a_report_for_an_older_manifest_of_the_group_does_not_count(lake: Storage) -> None:
@@ -105,7 +120,7 @@ def test_a_report_for_an_older_manifest_of_the_group_does_not_count(lake: Storag
         assert (result["status"], result["pending"]) == ("pending", [key])
 
 
-def test_a_quarantined_group_fails_the_gate_naming_the_manifest_and_the_reason(lake: Storage) -> None:
+def test_a_quarantined_group_is_named_and_the_run_goes_on_with_what_passed(lake: Storage) -> None:
     # GIVEN a passed spp_rt group, and a spp_dam group whose newest version failed curation (quarantined)
     [spp_rt] = land(lake, "spp_rt")
     curate(spp_rt, lake)
@@ -114,21 +129,30 @@ def test_a_quarantined_group_fails_the_gate_naming_the_manifest_and_the_reason(l
     newer = land_newer_broken_version(lake, old)
     assert curate(newer, lake).status == "failed"
     # WHEN the gate checks them
-    # THEN it raises: the run must stop before Glue, and the error says which group and why
-    with pytest.raises(QualityGateFailedError, match=r"1 of 2 landed groups failed") as caught:
-        quality_gate(gate_event({"spp_rt": [spp_rt], "spp_dam": [newer]}), lake)
-    assert newer in str(caught.value)
-    assert "parse failed" in str(caught.value)
-    assert spp_rt not in str(caught.value)
+    result = quality_gate(gate_event({"spp_rt": [spp_rt], "spp_dam": [newer]}), lake)
+    # THEN "quarantined", not an error: the machine goes on to gold and the load with what passed (as the CLI
+    # does), and names the group, its manifest and why, one line each, as the CLI does (`quarantined <dataset>
+    # <group>: ...`); the passed group is counted, not named
+    assert (result["status"], result["groups"], result["passed"]) == ("quarantined", 2, 1)
+    [line] = result["quarantined"]
+    assert line.startswith("quarantined spp_dam ") and newer in line and "parse failed" in line
+    assert result["summary"].startswith("1 of 2 landed groups passed, 0 pending, 1 quarantined")
+    assert newer in result["summary"] and spp_rt not in result["summary"]
 
 
-def test_a_failed_group_stops_the_gate_even_while_others_are_pending(lake: Storage) -> None:
+def test_a_failed_group_waits_for_the_others_before_the_gate_decides(lake: Storage) -> None:
+    # GIVEN a failed group, and one still being curated
     [pending] = land(lake, "spp_rt")
     [old] = land(lake, "spp_dam")
     newer = land_newer_broken_version(lake, old)
     curate(newer, lake)
-    with pytest.raises(QualityGateFailedError, match=re.escape(newer)):
-        quality_gate(gate_event({"spp_rt": [pending], "spp_dam": [newer]}), lake)
+    # WHEN the gate checks THEN it waits (the passed share is not known yet), naming the failed one already
+    result = quality_gate(gate_event({"spp_rt": [pending], "spp_dam": [newer]}), lake)
+    assert (result["status"], result["pending"]) == ("pending", [pending])
+    assert newer in result["quarantined"][0]
+    # AND once the other group is curated, the decision is "quarantined"
+    curate(pending, lake)
+    assert quality_gate(gate_event({"spp_rt": [pending], "spp_dam": [newer]}), lake)["status"] == "quarantined"
 
 
 def test_the_last_allowed_check_with_groups_still_pending_times_out(lake: Storage) -> None:
@@ -151,7 +175,8 @@ def test_an_empty_fetch_passes_at_once(lake: Storage) -> None:
     # GIVEN fetch steps that landed no group (nothing available yet), and no weather asked for
     event = gate_event({"spp_rt": []})
     # THEN there is nothing to wait for
-    assert quality_gate(event, lake) == {"status": "passed", "attempt": 1, "groups": 0, "passed": 0, "pending": []}
+    result = quality_gate(event, lake)
+    assert (result["status"], result["groups"], result["pending"], result["quarantined"]) == ("passed", 0, [], [])
 
 
 def test_a_manifest_landed_by_two_steps_is_checked_once(lake: Storage) -> None:

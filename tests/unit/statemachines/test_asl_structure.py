@@ -417,7 +417,7 @@ def _reaches_alert(body: dict[str, Any], start: str) -> bool:
 def test_every_caught_error_of_the_machine_is_published_to_the_alert_topic(machine: tuple[str, dict[str, Any]]) -> None:
     name, body = machine
     alerts = [s for s in body["States"].values() if s.get("Resource") == "arn:aws:states:::sns:publish"]
-    assert [alert["Parameters"]["TopicArn"] for alert in alerts] == ["${AlertTopicArn}"]
+    assert {alert["Parameters"]["TopicArn"] for alert in alerts} == {"${AlertTopicArn}"}
     for state_name, state in body["States"].items():
         if state in alerts:
             continue
@@ -426,6 +426,47 @@ def test_every_caught_error_of_the_machine_is_published_to_the_alert_topic(machi
     # Failures found without an exception (a Glue run that FAILED or never ended, a load that stopped moving) alert too.
     for state_name in ("GoldFailed", "GoldTimedOut", "LoadStalled"):
         assert _reaches_alert(body, state_name), f"{name}/{state_name}"
+
+
+def test_a_run_with_quarantined_groups_loads_what_passed_then_alerts_and_ends_groups_quarantined() -> None:
+    # The CLI's rule (exit 3: finished, gold and the warehouse built from what passed, the groups named): the gate's
+    # "quarantined" goes on to gold like "passed"; after the load the run alerts and fails with GroupsQuarantined.
+    states = load_definition("pipeline.asl.json")["States"]
+    decision = states["QualityDecision"]["Choices"]
+    assert {(c["StringEquals"], c["Next"]) for c in decision} == {
+        ("passed", "ChooseGoldEngine"),
+        ("quarantined", "ChooseGoldEngine"),
+    }
+    assert states["Summarize"]["Next"] == "QuarantineDecision"
+    [choice] = states["QuarantineDecision"]["Choices"]
+    assert (choice["Variable"], choice["StringEquals"], choice["Next"]) == (
+        "$.quality.status",
+        "quarantined",
+        "NotifyQuarantine",
+    )
+    assert states[states["QuarantineDecision"]["Default"]]["Type"] == "Succeed"
+    assert states["NotifyQuarantine"]["Next"] == "Quarantined"
+    assert [c["Next"] for c in states["NotifyQuarantine"]["Catch"]] == ["Quarantined"]  # no alert: end anyway
+    assert states["Quarantined"] == {
+        "Type": "Fail",
+        "Comment": states["Quarantined"]["Comment"],
+        "Error": "GroupsQuarantined",
+        "CausePath": "$.quality.summary",
+    }
+
+
+def test_a_backfill_chunk_with_quarantined_groups_fails_as_groups_quarantined() -> None:
+    chunk = load_definition("backfill.asl.json")["States"]["FetchChunks"]["ItemProcessor"]["States"]
+    [choice] = chunk["ChunkQualityDecision"]["Choices"]
+    assert (choice["StringEquals"], choice["Next"], chunk["ChunkQualityDecision"]["Default"]) == (
+        "quarantined",
+        "ChunkQuarantined",
+        "ChunkDone",
+    )
+    assert (chunk["ChunkQuarantined"]["Error"], chunk["ChunkQuarantined"]["CausePath"]) == (
+        "GroupsQuarantined",
+        "$.gate.summary",
+    )
 
 
 def test_the_first_state_plans_the_run_from_the_execution_input(machine: tuple[str, dict[str, Any]]) -> None:

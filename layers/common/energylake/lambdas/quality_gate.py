@@ -1,9 +1,11 @@
 """QualityGateFunction: has every group the run landed been curated, and did all pass? (the machines poll it).
 
 :func:`quality_gate` checks that every group the fetch steps landed has a quality report for its newest manifest:
-``passed`` when all did and all passed, ``pending`` while some are still being curated;
-:class:`~energylake.errors.QualityGateFailedError` when any failed,
-:class:`~energylake.errors.QualityGateTimeoutError` when the poll budget is spent.
+``pending`` while some are still being curated; then ``passed`` when all passed, or ``quarantined`` when some failed
+(named one line each, as the CLI names them); :class:`~energylake.errors.QualityGateTimeoutError` when the poll
+budget is spent. A quarantined group does not stop the run: as in the CLI, gold and the warehouse are built from the
+groups that passed (a failed group writes no silver, and the loaders read only silver a passed report lists), and the
+machine then ends with the error ``GroupsQuarantined`` (the CLI's exit 3), naming them, after alerting.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any, Final, Literal, TypedDict
 from pydantic import BaseModel, ConfigDict, Field
 
 from energylake.contracts.datasets import DatasetName
-from energylake.errors import QualityGateFailedError, QualityGateTimeoutError, StorageError
+from energylake.errors import QualityGateTimeoutError, StorageError
 from energylake.lake.layout import parse_manifest_key, quality_report_key
 from energylake.lake.storage import Storage
 from energylake.lambdas._aws import lake
@@ -53,11 +55,13 @@ class QualityGateEvent(BaseModel):
 
 
 class GateResult(TypedDict):
-    status: Literal["passed", "pending"]
+    status: Literal["passed", "quarantined", "pending"]
     attempt: int  # the next check's number
     groups: int
     passed: int
     pending: list[str]  # manifests still waiting for their report (at most 20 listed)
+    quarantined: list[str]  # "quarantined <dataset> <group> (<manifest>): <why>", at most 20
+    summary: str  # one line: the counts, and the quarantined groups when there are any
 
 
 _LISTED: Final = 20
@@ -84,32 +88,40 @@ def quality_gate(request: QualityGateEvent, storage: Storage) -> GateResult:
     """Check the groups ``request`` lists (see the module docstring)."""
     manifests = request.manifests()
     pending: list[str] = []
-    failed: list[str] = []
+    quarantined: list[str] = []
     for manifest_key in manifests:
         report = _report_for(storage, manifest_key)
         if report is None:
             pending.append(manifest_key)
         elif report.get("status") != "passed":
             reasons = "; ".join(str(reason) for reason in report.get("failed_because", [])) or "quality checks failed"
-            failed.append(f"{manifest_key}: {reasons}")
-    if failed:
-        raise QualityGateFailedError(
-            f"{len(failed)} of {len(manifests)} landed groups failed quality checks (quarantined): "
-            + " | ".join(failed[:_LISTED])
-        )
+            manifest = parse_manifest_key(manifest_key)
+            quarantined.append(f"quarantined {manifest.dataset} {manifest.group} ({manifest_key}): {reasons}")
     attempt = request.attempt + 1
     if pending and attempt >= request.max_polls:
         raise QualityGateTimeoutError(
             f"{len(pending)} of {len(manifests)} landed groups still have no quality report after {attempt} checks: "
             + ", ".join(pending[:_LISTED])
         )
-    logger.info("quality gate check %d: %d passed, %d pending", attempt, len(manifests) - len(pending), len(pending))
+    passed = len(manifests) - len(pending) - len(quarantined)
+    status: Literal["passed", "quarantined", "pending"] = (
+        "pending" if pending else "quarantined" if quarantined else "passed"
+    )
+    summary = f"{passed} of {len(manifests)} landed groups passed, {len(pending)} pending"
+    summary += f", {len(quarantined)} quarantined"
+    if quarantined:
+        summary += " (gold and the warehouse are built from the groups that passed): " + " | ".join(
+            quarantined[:_LISTED]
+        )
+    logger.info("quality gate check %d: %s", attempt, summary)
     return GateResult(
-        status="pending" if pending else "passed",
+        status=status,
         attempt=attempt,
         groups=len(manifests),
-        passed=len(manifests) - len(pending),
+        passed=passed,
         pending=pending[:_LISTED],
+        quarantined=quarantined[:_LISTED],
+        summary=summary,
     )
 
 
