@@ -114,6 +114,7 @@ demo: $(LOCAL_STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/cli_startup_bench.py
 	$(BIN)/python benchmarks/parse_bench.py
 	$(BIN)/python benchmarks/warehouse_bench.py
 	$(BIN)/python benchmarks/spark_bench.py
@@ -122,6 +123,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/archive_bench.py
 	$(BIN)/python benchmarks/cost_bench.py
 	$(BIN)/python benchmarks/soak_bench.py
+	$(BIN)/python benchmarks/year_bench.py --days 7,31,92
 
 clean:
 	rm -rf $(VENV) .tools .aws-sam lake .mypy_cache .ruff_cache
