@@ -291,6 +291,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=15, help="seed of the random choices (default 15)")
     parser.add_argument("--max-stderr-lines", type=int, default=3, help="most stderr lines a run may print (3)")
     args = parser.parse_args(argv)
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        # Started in the background by a shell (`cmd &`), which ignores SIGINT: the runs would inherit that and
+        # shrug off every Ctrl-C the soak sends. A handler (not SIG_IGN) is reset to the default in each child.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="soak-") as folder:
         tally, reference_seconds = soak(args.runs, args.seed, Path(folder), max_stderr_lines=args.max_stderr_lines)

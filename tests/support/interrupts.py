@@ -104,6 +104,10 @@ def start_paused(
     env = dict(os.environ)
     if tmpdir is not None:
         env["TMPDIR"] = str(tmpdir)  # where DuckDB gold's scratch folder goes
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        # Tests run in a background job, whose shell ignores SIGINT: the child would inherit that and never see the
+        # Ctrl-C. A handler (not SIG_IGN) is reset to the default in the child.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     return subprocess.Popen(
         [sys.executable, "-c", _CHILD, point, str(marker), *args],
         stdout=subprocess.PIPE,
