@@ -55,7 +55,9 @@ class FakeDataApiClient:
     * ``version``: what ``SELECT MAX(version)`` returns; None: the version table does not exist (the query fails).
     * ``freshness``: (dataset, minutes) rows of the freshness query; ``freshness_error`` fails it instead.
     * ``fail(sqls)``: the error a batch or statement FAILS with (None: it finishes). Called once per submission, so a
-      stateful callable can fail the first attempts only.
+      stateful callable can fail the first attempts only. ``fails_at(sql)``: which statement of a failing batch
+      reports the error (the first it is true for); by default the first whose kind (COPY, MERGE...) the error
+      names, else the first statement.
     * ``throttle``: per operation name, how many calls raise ThrottlingException before one succeeds.
     * ``polls``: describes that report a batch STARTED before its final state (``query_polls`` for single
       statements). ``hang(sqls)``: never finishes.
@@ -66,6 +68,7 @@ class FakeDataApiClient:
     freshness: list[tuple[str, int | None]] = field(default_factory=lambda: [("spp_rt", 21), ("weather", None)])
     freshness_error: str | None = None
     fail: Callable[[list[str]], str | None] = lambda sqls: None
+    fails_at: Callable[[str], bool] | None = None
     throttle: dict[str, int] = field(default_factory=dict)
     polls: int = 1
     query_polls: int = 1
@@ -176,6 +179,8 @@ class FakeDataApiClient:
         return statement_id
 
     def _failing_index(self, statement: Statement) -> int:
+        if self.fails_at is not None:
+            return next((number for number, sql in enumerate(statement.sqls) if self.fails_at(sql)), 0)
         # A COPY/MERGE error is reported by that statement; anything else by the first statement.
         for number, sql in enumerate(statement.sqls):
             if statement.error and sql.split(None, 1)[0].upper() in statement.error.upper():

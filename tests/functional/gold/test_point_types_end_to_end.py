@@ -185,10 +185,16 @@ def test_the_redshift_load_statements_keep_both_series(built: Path) -> None:
         con.execute(
             warehouse.create_table_sql(WAREHOUSE.table(name)).replace(f"EXISTS {name} (", f"EXISTS energylake.{name} (")
         )
-    # WHEN the generated load statements run (stage, dedupe per natural key, MERGE on it), twice
+    # WHEN the generated load statements run (stage, dedupe per natural key, MERGE on it), twice, each time as the
+    # chunk's one batch does: both tables in one transaction of a session of its own (its temp tables end with it)
     for _ in range(2):
+        session = con.cursor()
+        session.execute("SET TimeZone = 'UTC'")
+        session.execute("BEGIN TRANSACTION")
         for name in ("ercot_spp", "ercot_spp_hourly"):
-            run_redshift_load(con, built, name)
+            run_redshift_load(session, built, name)
+        session.execute("COMMIT")
+        session.close()
     # THEN both series of every zone survive the dedupe and the MERGE, once each
     rt = con.sql("SELECT * FROM energylake.ercot_spp WHERE market = 'RT15'").to_arrow_table().to_pylist()
     silver = read(built, "silver/dataset=spp_rt").to_pylist()

@@ -18,7 +18,7 @@ import pytest
 from moto import mock_aws
 
 from energylake.contracts.datasets import WAREHOUSE_TABLES
-from energylake.errors import ConfigurationError, InvalidRequestError
+from energylake.errors import ConfigurationError, InvalidRequestError, WarehouseLoadError
 from energylake.lake.storage import S3Storage, open_storage
 from energylake.lambdas import _shared, load_redshift
 from energylake.lambdas._shared import parse_event
@@ -109,6 +109,23 @@ def test_the_handler_stops_within_the_invocations_time(s3: Any, monkeypatch: pyt
 
     # THEN it loaded the first day and says where to resume
     assert (result["done"], result["loaded_end"], result["next_start"]) == (False, "2024-11-01", "2024-11-02")
+
+
+def test_a_failed_load_of_one_table_names_it_and_says_it_was_rolled_back(s3: Any) -> None:
+    # GIVEN Redshift fails the COPY of the event's only table (a truncated Parquet file, say)
+    error = "ERROR: Load into table 'stage_ercot_spp' failed. Check 'sys_load_error_detail' for details."
+    fake = FakeDataApiClient(fail=lambda sqls: error if any(s.startswith("COPY ") for s in sqls) else None)
+
+    # WHEN the handler loads it
+    with pytest.raises(WarehouseLoadError) as caught:
+        handle({"start": "2024-11-01", "end": "2024-11-07", "tables": ["ercot_spp"]}, api=fake_data_api(fake))
+
+    # THEN the error (what the state machine retries on) names the table, the chunk and Redshift's error in one line
+    message = str(caught.value)
+    assert (caught.value.table, str(caught.value.window)) == ("ercot_spp", "2024-11-01..2024-11-07")
+    assert message.startswith("load of energylake.ercot_spp for window 2024-11-01..2024-11-07 (operating days) failed")
+    assert error in message and "rolled back: the whole chunk, every table unchanged for it: ercot_spp" in message
+    assert "\n" not in message
 
 
 def test_provisioned_clusters_sign_in_as_the_db_user() -> None:
@@ -262,12 +279,14 @@ def test_a_real_serverless_load_migrates_once_and_is_idempotent(monkeypatch: pyt
     try:
         lake = open_storage(REAL["lake_uri"])
         kwargs: dict[str, Any] = {"data_api": api, "iam_role_arn": REAL["copy_role_arn"], "schema_name": schema}
-        first = load_window(window, lake, tables=["ercot_load_by_weather_zone"], **kwargs)
+        # two tables: one chunk is ONE batch holding both, their temp tables in the batch's own session
+        tables = ["ercot_load_by_weather_zone", "weather_hourly"]
+        first = load_window(window, lake, tables=tables, **kwargs)
         assert first["migrated"] and first["tables"][0]["status"] == "loaded"
         count = f"SELECT COUNT(*) FROM {schema}.ercot_load_by_weather_zone"  # noqa: S608 (our schema name)
         rows = api.query(count, kind="freshness read")[0][0]
         assert rows > 0
-        second = load_window(window, lake, tables=["ercot_load_by_weather_zone"], **kwargs)
+        second = load_window(window, lake, tables=tables, **kwargs)
         assert not second["migrated"]
         assert api.query(count, kind="freshness read")[0][0] == rows
     finally:

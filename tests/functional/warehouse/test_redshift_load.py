@@ -1,5 +1,6 @@
-"""The Redshift load through the Data API: which batches it sends, in which order, with which COPY manifest, how it
-migrates only when behind, chunks a long window within the invocation's time, and fails. The lake is moto S3; the
+"""The Redshift load through the Data API: which batches it sends (ONE per chunk of days, holding every table: all
+merged or none, issue 15 defect 3), in which order, with which COPY manifest, how it migrates only when behind, chunks
+a long window within the invocation's time, and fails. The lake is moto S3; the
 Data API is tests/support/redshift.py's fake (moto's redshift-data never finishes a statement).
 
 The handler, its settings and a credential-gated real-Redshift test are in test_redshift_handler.py.
@@ -7,6 +8,7 @@ The handler, its settings and a credential-gated real-Redshift test are in test_
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from collections.abc import Iterator
@@ -16,7 +18,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from energylake.errors import ConfigurationError, WarehouseLoadError
+from energylake.errors import ConfigurationError, InvalidRequestError, WarehouseLoadError
 from energylake.lake.storage import LocalStorage, S3Storage
 from energylake.warehouse.model import WAREHOUSE
 from energylake.warehouse.redshift import sql as redshift
@@ -93,10 +95,15 @@ def _manifest_key(table: str, window: Window = WEEK) -> str:
     return f"{MANIFESTS}{table}/{window.start}_{window.end}/{LOAD_ID}.json"
 
 
-def _expected_load(table: str, window: Window = WEEK) -> list[str]:
-    return redshift.load_statements(
-        table, manifest_uri=f"{LAKE}/{_manifest_key(table, window)}", iam_role_arn=ROLE, window=window
-    )
+def _expected_load(*tables: str, window: Window = WEEK) -> list[str]:
+    """One chunk's batch: every table's load statements, in the order given."""
+    return [
+        statement
+        for table in tables
+        for statement in redshift.load_statements(
+            table, manifest_uri=f"{LAKE}/{_manifest_key(table, window)}", iam_role_arn=ROLE, window=window
+        )
+    ]
 
 
 VERSION_READ = [redshift.schema_version_sql("energylake")]
@@ -108,19 +115,19 @@ FRESHNESS_READ = [freshness_sql("energylake")]
 # --------------------------------------------------------------------------------------------------------------------
 
 
-def test_a_load_on_a_current_schema_runs_no_ddl_and_one_batch_per_table(s3: Any) -> None:
+def test_a_load_on_a_current_schema_runs_no_ddl_and_one_batch_for_all_tables(s3: Any) -> None:
     # GIVEN a warehouse whose recorded schema version is the code's
     client = FakeDataApiClient(version=WAREHOUSE.version)
 
     # WHEN two tables are loaded
     result = _load(client, s3, ["ercot_load_by_weather_zone", "energy_weather_hourly"])
 
-    # THEN: the version read, one batch per table exactly as the warehouse module writes it, the freshness read;
-    # no migration (no CREATE TABLE/VIEW, no LOCK: nothing that conflicts with a concurrent load)
+    # THEN: the version read, ONE batch (one transaction) holding both tables exactly as the warehouse module writes
+    # them, in the order asked, the freshness read; no migration (no CREATE TABLE/VIEW, no LOCK: nothing that
+    # conflicts with a concurrent load)
     assert client.submitted == [
         VERSION_READ,
-        _expected_load("ercot_load_by_weather_zone"),
-        _expected_load("energy_weather_hourly"),
+        _expected_load("ercot_load_by_weather_zone", "energy_weather_hourly"),
         FRESHNESS_READ,
     ]
     ddl = [s for s in client.sql if s.startswith(("CREATE TABLE", "CREATE OR REPLACE", "LOCK", "GRANT", "ALTER"))]
@@ -132,6 +139,24 @@ def test_a_load_on_a_current_schema_runs_no_ddl_and_one_batch_per_table(s3: Any)
         None,
     )
     assert [entry["status"] for entry in result["tables"]] == ["loaded", "loaded"]
+
+
+def test_the_stage_tables_end_with_the_batchs_own_session(s3: Any) -> None:
+    # GIVEN every table of the model in the lake for the week (but the fuel mix)
+    client = FakeDataApiClient()
+
+    # WHEN all of them are loaded
+    _load(client, s3, list(WAREHOUSE.table_names))
+
+    # THEN one batch of 4 statements a table within the Data API's 40, with no DROP of its temp tables: the batch is
+    # sent without SessionKeepAliveSeconds or SessionId, so its session (and its temp tables) end with it
+    [batch] = client.batches
+    loaded = [name for name in WAREHOUSE.table_names if name != "ercot_fuel_mix"]
+    assert batch == _expected_load(*loaded)
+    assert len(batch) == 4 * len(loaded) <= redshift.MAX_BATCH_STATEMENTS
+    assert not [statement for statement in batch if statement.startswith("DROP")]
+    [request] = [params for name, params in client.calls if name == "BatchExecuteStatement"]
+    assert not {"SessionKeepAliveSeconds", "SessionId"} & set(request)
 
 
 def test_each_table_is_one_copy_of_a_manifest_listing_every_file_of_the_window(s3: Any) -> None:
@@ -175,23 +200,41 @@ def test_each_table_is_one_copy_of_a_manifest_listing_every_file_of_the_window(s
     assert list(lake.list(MANIFESTS)) == []
 
 
+class RowsPerTable(FakeDataApiClient):
+    """Reports each COPY and MERGE's rows by its table: COPY ``<stage>`` and MERGE ``INTO <schema>.<table>``."""
+
+    def _rows(self, sql: str) -> int:
+        rows = {"COPY stage_ercot_spp ": 150, "MERGE INTO energylake.ercot_spp ": 42,
+                "COPY stage_weather_hourly ": 64, "MERGE INTO energylake.weather_hourly ": 5}  # fmt: skip
+        return next((count for start, count in rows.items() if sql.startswith(start)), 0)
+
+
 def test_the_result_counts_files_bytes_and_rows_per_table(s3: Any) -> None:
-    client = FakeDataApiClient(rows={"COPY": 150, "MERGE": 42})
-    result = _load(client, s3, ["ercot_spp"])
-    assert result["tables"] == [
-        {"table": "ercot_spp", "status": "loaded", "files": 15, "bytes": 15 * SIZE, "rows": {"COPY": 150, "MERGE": 42}}
-    ]
+    # GIVEN Redshift reporting different rows for each table's COPY and MERGE
+    client = RowsPerTable()
+    # WHEN two tables load in one batch
+    result = _load(client, s3, ["ercot_spp", "weather_hourly"])
+    # THEN each table gets its own statements' rows, files and bytes (spp: 2 datasets x 8 UTC dates but one missing)
+    spp, weather = result["tables"]
+    assert spp == {"table": "ercot_spp", "status": "loaded", "files": 15, "bytes": 15 * SIZE,
+                   "rows": {"COPY": 150, "MERGE": 42}}  # fmt: skip
+    assert weather == {"table": "weather_hourly", "status": "loaded", "files": 8, "bytes": 8 * SIZE,
+                       "rows": {"COPY": 64, "MERGE": 5}}  # fmt: skip
     assert (result["chunks"], result["loaded_end"]) == (1, "2024-11-07")
     json.dumps(result)
 
 
-def test_a_table_with_nothing_in_the_window_is_skipped(s3: Any) -> None:
+def test_a_table_with_nothing_in_the_window_is_left_out_of_the_batch(s3: Any) -> None:
     # GIVEN no fuel mix in the lake at all
     client = FakeDataApiClient()
-    result = _load(client, s3, ["ercot_fuel_mix"])
-    # THEN no batch and no manifest for it
-    assert client.batches == []
-    assert result["tables"] == [{"table": "ercot_fuel_mix", "status": "no_data", "files": 0, "bytes": 0, "rows": {}}]
+    result = _load(client, s3, ["ercot_fuel_mix", "weather_hourly"])
+    # THEN the chunk's batch holds only weather, and no manifest was written for the fuel mix
+    assert client.batches == [_expected_load("weather_hourly")]
+    assert result["tables"][0] == {"table": "ercot_fuel_mix", "status": "no_data", "files": 0, "bytes": 0, "rows": {}}
+    # AND alone, it sends no batch at all
+    alone = FakeDataApiClient()
+    _load(alone, s3, ["ercot_fuel_mix"])
+    assert alone.batches == []
 
 
 def test_loading_twice_issues_the_same_statements(s3: Any) -> None:
@@ -285,7 +328,7 @@ def test_a_long_window_loads_in_chunks_of_days_one_copy_per_table_and_chunk(s3: 
         "2024-10-26..2024-11-01",
         "2024-11-02..2024-11-07",
     ]
-    assert client.batches == [_expected_load("ercot_load_by_weather_zone", chunk) for chunk in chunks]
+    assert client.batches == [_expected_load("ercot_load_by_weather_zone", window=chunk) for chunk in chunks]
     assert (result["chunks"], result["done"], result["loaded_end"]) == (3, True, "2024-11-07")
 
 
@@ -302,7 +345,24 @@ def test_two_years_are_a_bounded_number_of_batches_not_one_copy_per_day(s3: Any)
     # THEN one batch with one COPY per 31-day chunk (every chunk holds a 15th): 24, where the old loader sent one
     # listing and one COPY per dataset and UTC date (732 of each), all inside one 900 s invocation
     assert len(client.batches) == len(list(window.chunks(31))) == 24
-    assert all(len(batch) == 6 and sum(s.startswith("COPY") for s in batch) == 1 for batch in client.batches)
+    assert all(len(batch) == 4 and sum(s.startswith("COPY") for s in batch) == 1 for batch in client.batches)
+
+
+def test_a_two_chunk_window_sends_exactly_two_load_batches_each_holding_every_table(s3: Any) -> None:
+    # GIVEN two tables with data for 14 days, and 7-day chunks
+    window = Window(dt.date(2024, 10, 25), dt.date(2024, 11, 7))
+    tables = ["ercot_load_by_weather_zone", "weather_hourly"]
+    for table in tables:
+        _put_window(s3, table, window)
+    client = FakeDataApiClient()
+
+    # WHEN the window is loaded
+    result = _load(client, s3, tables, window, chunk_days=7)
+
+    # THEN exactly two load batches, one per chunk, each holding both tables (one transaction per chunk)
+    first, second = window.chunks(7)
+    assert client.batches == [_expected_load(*tables, window=first), _expected_load(*tables, window=second)]
+    assert (result["chunks"], result["done"]) == (2, True)
 
 
 def test_the_load_stops_between_chunks_when_the_invocation_runs_out_of_time(s3: Any) -> None:
@@ -340,12 +400,19 @@ def test_a_chunk_that_outlives_the_invocation_is_cancelled_and_reported(s3: Any)
     with pytest.raises(
         WarehouseLoadError, match=r"cancelled statement .* ENERGYLAKE_REDSHIFT_LOAD_CHUNK_DAYS"
     ) as caught:
-        _load(client, s3, ["weather_hourly"], clock=clock, time_left=lambda: ends_at - clock.now)
+        _load(client, s3, ["ercot_load_by_weather_zone", "weather_hourly"], clock=clock,
+              time_left=lambda: ends_at - clock.now)  # fmt: skip
 
     # THEN the statement was cancelled before the invocation's end, with time left to report it
     assert client.operations()[-1] == "CancelStatement"
     assert ends_at - clock.now >= 25
-    assert caught.value.table == "weather_hourly"
+    # ... and, no statement being to blame, the error names every table of the chunk, all rolled back
+    assert caught.value.table == "ercot_load_by_weather_zone, weather_hourly"
+    message = str(caught.value)
+    assert message.startswith(
+        "load of 2 tables (energylake.ercot_load_by_weather_zone, energylake.weather_hourly) for window 2024-11-01"
+    )
+    assert "rolled back: the whole chunk, every table unchanged for it" in message
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -353,30 +420,79 @@ def test_a_chunk_that_outlives_the_invocation_is_cancelled_and_reported(s3: Any)
 # --------------------------------------------------------------------------------------------------------------------
 
 
-def test_a_failing_batch_stops_the_load_naming_table_window_kind_and_redshift_error(s3: Any) -> None:
-    # GIVEN the MERGE of the second table fails
-    error = "ERROR: MERGE failed: multiple source rows matched"
+FOUR_TABLES = ["ercot_spp", "ercot_load_by_weather_zone", "weather_hourly", "energy_weather_hourly"]
+
+
+def test_a_copy_failing_at_the_third_table_rolls_back_the_whole_chunk_and_names_that_table(s3: Any) -> None:
+    # GIVEN Redshift fails the COPY of the third of four tables (a truncated Parquet file, say)
+    error = "ERROR: Load into table 'stage_weather_hourly' failed. Check 'sys_load_error_detail' for details."
     client = FakeDataApiClient(
-        fail=lambda sqls: error if any("MERGE INTO energylake.weather_hourly" in s for s in sqls) else None
+        fail=lambda sqls: error if any(s.startswith("COPY stage_weather_hourly ") for s in sqls) else None,
+        fails_at=lambda sql: sql.startswith("COPY stage_weather_hourly "),
     )
 
-    # WHEN three tables are loaded
+    # WHEN the four tables are loaded for the week (one chunk)
+    with pytest.raises(WarehouseLoadError) as caught:
+        _load(client, s3, FOUR_TABLES)
+
+    # THEN one batch was sent, holding all four tables, and nothing after it (no other batch, no freshness read)
+    assert client.batches == [_expected_load(*FOUR_TABLES)]
+    assert client.submitted[-1] == _expected_load(*FOUR_TABLES)
+    # ... the error names that table (statement 10 of 16 is its COPY), Redshift's error, and that the whole chunk
+    # was rolled back: the two tables before it are unchanged too
+    message = str(caught.value)
+    assert (caught.value.table, caught.value.window) == ("weather_hourly", WEEK)
+    assert message.startswith(
+        "load of energylake.weather_hourly (table 3 of 4 in the chunk's transaction) for window 2024-11-01..2024-11-07"
+    )
+    assert f"load FAILED: {error} [statement 10 of 16: COPY stage_weather_hourly FROM" in message
+    assert f"rolled back: the whole chunk, every table unchanged for it: {', '.join(FOUR_TABLES)}" in message
+    # ... and every table's manifest is kept for diagnosis, the failing one named
+    lake = S3Storage(BUCKET, client=s3)
+    assert sorted(lake.list(MANIFESTS)) == sorted(_manifest_key(table) for table in FOUR_TABLES)
+    assert _manifest_key("weather_hourly") in message
+
+
+def test_a_merge_failing_in_a_later_table_names_that_table_not_the_first(s3: Any) -> None:
+    # GIVEN the MERGE of the second of three tables fails (its message names no table)
+    error = "ERROR: Found multiple matches to update the same tuple."
+    client = FakeDataApiClient(
+        fail=lambda sqls: error if any("MERGE INTO energylake.weather_hourly" in s for s in sqls) else None,
+        fails_at=lambda sql: sql.startswith("MERGE INTO energylake.weather_hourly"),
+    )
+
     with pytest.raises(WarehouseLoadError) as caught:
         _load(client, s3, ["ercot_load_by_weather_zone", "weather_hourly", "energy_weather_hourly"])
 
-    # THEN the error names the table, the window, the statement kind and Redshift's message with the statement
-    message = str(caught.value)
-    assert (caught.value.table, caught.value.window) == ("weather_hourly", WEEK)
-    assert message.startswith("load of energylake.weather_hourly for window 2024-11-01..2024-11-07 (operating days)")
-    assert "load FAILED: ERROR: MERGE failed: multiple source rows matched [statement 4 of 6: MERGE INTO" in message
-    assert "rolled back" in message
-    # ... the first table committed, the third was not attempted, and the failed batch's manifest is kept
-    assert [batch[-1] for batch in client.batches] == ["DROP TABLE stage_ercot_load_by_weather_zone"] * 1 + [
-        "DROP TABLE stage_weather_hourly"
-    ]
-    lake = S3Storage(BUCKET, client=s3)
-    assert list(lake.list(MANIFESTS)) == [_manifest_key("weather_hourly")]
-    assert _manifest_key("weather_hourly") in message
+    # THEN the error names weather_hourly (statement 8 of 12 is its MERGE), not the first table or the chunk
+    assert caught.value.table == "weather_hourly"
+    assert f"{error} [statement 8 of 12: MERGE INTO energylake.weather_hourly" in str(caught.value)
+    assert len(client.batches) == 1
+
+
+def test_a_failure_in_the_second_chunk_keeps_the_first_chunk_and_reruns_merge_it_again(s3: Any) -> None:
+    # GIVEN two 7-day chunks of two tables, the second chunk's batch failing
+    window = Window(dt.date(2024, 10, 25), dt.date(2024, 11, 7))
+    tables = ["ercot_load_by_weather_zone", "weather_hourly"]
+    for table in tables:
+        _put_window(s3, table, window)
+    first, second = window.chunks(7)
+    days = f"/{second.start}_{second.end}/"  # in the second chunk's manifest keys only
+    failing = FakeDataApiClient(fail=lambda sqls: "ERROR: disk full" if any(days in s for s in sqls) else None)
+
+    # WHEN the window is loaded
+    with pytest.raises(WarehouseLoadError) as caught:
+        _load(failing, s3, tables, window, chunk_days=7)
+
+    # THEN the first chunk's batch had committed (both tables) and the error is the second chunk's only: chunks are
+    # atomic, a window of several is not
+    assert failing.batches == [_expected_load(*tables, window=first), _expected_load(*tables, window=second)]
+    assert caught.value.window == second
+    # AND the rerun (what the state machine's retry does) sends the first chunk's statements again, merged on the
+    # natural key to the same rows
+    rerun = FakeDataApiClient()
+    _load(rerun, s3, tables, window, chunk_days=7)
+    assert rerun.batches == failing.batches
 
 
 def test_a_denied_manifest_write_is_a_load_error(s3: Any) -> None:
@@ -390,6 +506,38 @@ def test_a_denied_manifest_write_is_a_load_error(s3: Any) -> None:
     with pytest.raises(WarehouseLoadError, match=r"writing the COPY manifest of energylake\.ercot_spp .* AccessDenied"):
         load_window(WEEK, lake, tables=["ercot_spp"], data_api=data_api(client), iam_role_arn=ROLE)
     assert client.batches == []
+
+
+def test_a_failed_manifest_write_sends_nothing_and_leaves_no_manifest_of_the_chunk(s3: Any) -> None:
+    # GIVEN the lake refuses the third table's manifest (the first two were written)
+    client = FakeDataApiClient()
+    lake = S3Storage(BUCKET, client=s3)
+    put = lake.put
+
+    def refuse_weather(key: str, data: bytes, metadata: dict[str, str] | None = None) -> None:
+        if "/weather_hourly/" in key:
+            raise PermissionError("AccessDenied")
+        put(key, data, metadata)
+
+    lake.put = refuse_weather  # type: ignore[method-assign]
+    # WHEN four tables are loaded
+    with pytest.raises(WarehouseLoadError, match=r"writing the COPY manifest of energylake\.weather_hourly"):
+        load_window(WEEK, lake, tables=FOUR_TABLES, data_api=data_api(client), iam_role_arn=ROLE, load_id=LOAD_ID)
+    # THEN no load batch was sent, and the manifests written before the failure are gone again
+    assert client.batches == []
+    assert list(lake.list(MANIFESTS)) == []
+
+
+def test_tables_that_would_not_fit_one_batch_are_refused_before_any_sql(s3: Any) -> None:
+    # GIVEN a model grown to 11 tables (44 statements a chunk, over the Data API's 40 per batch)
+    extra = tuple(dataclasses.replace(WAREHOUSE.table("weather_hourly"), name=f"weather_copy_{n}") for n in (1, 2))
+    model = dataclasses.replace(WAREHOUSE, tables=(*WAREHOUSE.tables, *extra))
+    client = FakeDataApiClient()
+
+    # WHEN all of them are loaded THEN the load is refused naming the count, before any call to the Data API
+    with pytest.raises(InvalidRequestError, match=r"loading 11 tables in one transaction is 44 statements .* over"):
+        _load(client, s3, list(model.table_names), model=model)
+    assert client.calls == []
 
 
 def test_a_local_lake_is_refused_before_any_statement(tmp_path: Any) -> None:

@@ -56,8 +56,6 @@ MERGE INTO energylake.ercot_spp USING stage_ercot_spp_latest AS s
 ON energylake.ercot_spp.market = s.market AND energylake.ercot_spp.settlement_point = s.settlement_point AND energylake.ercot_spp.settlement_point_type = s.settlement_point_type AND energylake.ercot_spp.interval_start_utc = s.interval_start_utc
 WHEN MATCHED THEN UPDATE SET interval_end_utc = s.interval_end_utc, price_usd_mwh = s.price_usd_mwh, source_dataset = s.source_dataset, raw_key = s.raw_key, run_id = s.run_id, fetched_at_utc = s.fetched_at_utc, loaded_at_utc = GETDATE()
 WHEN NOT MATCHED THEN INSERT (market, settlement_point, settlement_point_type, interval_start_utc, interval_end_utc, price_usd_mwh, source_dataset, raw_key, run_id, fetched_at_utc, loaded_at_utc) VALUES (s.market, s.settlement_point, s.settlement_point_type, s.interval_start_utc, s.interval_end_utc, s.price_usd_mwh, s.source_dataset, s.raw_key, s.run_id, s.fetched_at_utc, GETDATE());
-DROP TABLE stage_ercot_spp_latest;
-DROP TABLE stage_ercot_spp;
 """  # noqa: E501
 
 # The DDL each schema version creates (sql.ddl_fingerprint). A change to a table, a procedure or a view changes the
@@ -113,6 +111,42 @@ def test_every_generated_statement_parses_in_the_redshift_dialect() -> None:
 def test_golden_load_statements_for_ercot_spp() -> None:
     expected = [s.strip() for s in GOLDEN_ERCOT_SPP.strip().rstrip(";").split(";\n")]
     assert _load("ercot_spp") == expected
+    assert len(expected) == redshift.LOAD_STATEMENTS_PER_TABLE  # no DROP: the temp tables end with the batch's session
+
+
+def _manifest(table: str) -> str:
+    return f"{LAKE}/artifacts/redshift/copy-manifests/{table}/2024-11-03_2024-11-03/L.json"
+
+
+def test_every_table_of_the_model_fits_one_chunk_batch() -> None:
+    # GIVEN every table of the current model with data in a chunk
+    manifests = [(table, _manifest(table)) for table in WAREHOUSE.table_names]
+    # WHEN the chunk's batch is written
+    groups = redshift.chunk_load_statements(manifests, iam_role_arn=ROLE, window=NOV_3)
+    # THEN each table's load statements in the model's order, all of them within one Data API batch (one transaction)
+    assert [table for table, _ in groups] == list(WAREHOUSE.table_names)
+    assert all(group == _load(table, manifest_uri=_manifest(table)) for table, group in groups)
+    count = sum(len(group) for _, group in groups)
+    assert count == redshift.LOAD_STATEMENTS_PER_TABLE * len(WAREHOUSE.tables) <= redshift.MAX_BATCH_STATEMENTS
+    # ... and no two tables share a temp table name (one session, one namespace for its temp tables)
+    temps = [s.split()[3] for _, group in groups for s in group if s.startswith("CREATE TEMP TABLE")]
+    assert len(temps) == len(set(temps)) == 2 * len(WAREHOUSE.tables)
+
+
+def test_a_chunk_batch_over_the_data_apis_limit_is_refused_naming_the_count_never_split() -> None:
+    # GIVEN a model grown to 11 tables
+    spp = WAREHOUSE.table("ercot_spp")
+    grown = dataclasses.replace(
+        WAREHOUSE, tables=(*WAREHOUSE.tables, *(dataclasses.replace(spp, name=f"spp_copy_{n}") for n in (1, 2)))
+    )
+    manifests = [(table, _manifest(table)) for table in grown.table_names]
+    # WHEN its chunk batch is asked for THEN it is refused with the count, not cut into two transactions
+    with pytest.raises(InvalidRequestError, match=r"loading 11 tables in one transaction is 44 statements .* 40 per"):
+        redshift.chunk_load_statements(manifests, iam_role_arn=ROLE, window=NOV_3, model=grown)
+    # ... and so is a table named twice (its temp tables would collide)
+    with pytest.raises(InvalidRequestError, match="names ercot_spp more than once"):
+        redshift.check_load_batch(["ercot_spp", "weather_hourly", "ercot_spp"])
+    redshift.check_load_batch(list(WAREHOUSE.table_names))  # the model itself fits
 
 
 @pytest.mark.parametrize("table", WAREHOUSE.tables, ids=lambda t: t.name)

@@ -1,5 +1,5 @@
 """The Redshift load: a window of silver/gold Parquet into Redshift through the Redshift Data API, one transaction per
-table and chunk of days, migrating first only when the schema is behind the code.
+chunk of days holding every table, migrating first only when the schema is behind the code.
 
 LoadRedshiftFunction (:mod:`energylake.lambdas.load_redshift`) calls :func:`load_window`. What one load does, for a
 window of operating days and a list of tables (in the model's order: silver-fed tables first, then gold):
@@ -9,16 +9,20 @@ window of operating days and a list of tables (in the model's order: silver-fed 
    (:func:`~energylake.warehouse.redshift.sql.migration_statements`: tables, guarded changes, views, the reader role's
    grant, the version rows; serialized by a ``LOCK`` on the version table). Current: no DDL at all, so overlapping
    loads never conflict over catalog changes. Newer than the code: refuse (deploy the newer code).
-2. **Load in chunks** of at most ``chunk_days`` operating days (:meth:`Window.chunks`). Per chunk and table: list the
-   chunk's Parquet objects with their sizes (every source dataset, every UTC date partition the chunk touches; of
-   silver, only the objects a passed quality report lists, as the DuckDB loader does: anything else in a silver folder
-   is named in a warning and never copied, see :mod:`energylake.lake.quality_listing`), write them to a COPY
-   manifest under ``artifacts/redshift/copy-manifests/`` of the lake (one key per load, so concurrent loads never
-   share one), and run :func:`~energylake.warehouse.redshift.sql.load_statements` as ONE batch: stage,
-   one ``COPY ... MANIFEST``, dedupe to the chunk's ``[start_utc, end_utc)``, ``MERGE`` on the natural key. The
-   manifest is deleted after its batch succeeded (kept after a failure, for diagnosis). A table with no object in a
-   chunk is skipped for that chunk; a partly covered window loads what exists (rerun it when the rest has landed:
-   loads are idempotent).
+2. **Load in chunks** of at most ``chunk_days`` operating days (:meth:`Window.chunks`), each chunk ONE transaction
+   holding every table. Per chunk: for each table, list the chunk's Parquet objects with their sizes (every source
+   dataset, every UTC date partition the chunk touches; of silver, only the objects a passed quality report lists,
+   as the DuckDB loader does: anything else in a silver folder is named in a warning and never copied, see
+   :mod:`energylake.lake.quality_listing`) and write them to a COPY manifest under
+   ``artifacts/redshift/copy-manifests/`` of the lake (one key per table and load, so concurrent loads never share
+   one); then run every table's :func:`~energylake.warehouse.redshift.sql.load_statements` (stage, one
+   ``COPY ... MANIFEST``, dedupe to the chunk's ``[start_utc, end_utc)``, ``MERGE`` on the natural key), in the
+   model's order, as ONE batch (:func:`~energylake.warehouse.redshift.sql.chunk_load_statements`: 4 statements a
+   table, 36 for the model's 9, within the Data API's 40; more is refused before any SQL, never split). Either every
+   table of the chunk is merged or none is. The manifests are deleted after the batch succeeded (kept after a
+   failure, for diagnosis). A table with no object in a chunk is left out of that chunk's batch (a chunk with none
+   at all sends none); a partly covered window loads what exists (rerun it when the rest has landed: loads are
+   idempotent).
 3. **Stay inside the invocation.** With ``time_left`` (the Lambda's remaining time), a chunk starts only while there
    is time for it: at least ``reserve_s`` seconds and one and a half times the slowest chunk so far, plus a safety
    margin. Otherwise the load stops between chunks and returns ``done: false`` with ``next_start`` (the first day not
@@ -28,18 +32,20 @@ window of operating days and a list of tables (in the model's order: silver-fed 
 4. **Report freshness** (best effort): per dataset, minutes since its newest interval (``v_data_freshness``), the
    figure the DataFreshnessMinutes metric and its alarm watch.
 
-Failure: the first batch that fails was rolled back whole (the target table is untouched) and raises
-:class:`WarehouseLoadError` naming the table, the window (the chunk's), the statement kind and Redshift's error; the
-tables and chunks after it are NOT attempted, so the state machine sees one failure with one cause and retries the
-whole load. That is safe because a load is idempotent: what committed before the failure is merged again to the same
-rows (``MERGE`` on the natural key). Serialization conflicts and API throttling were already retried
-(:mod:`.data_api`).
+Failure: a chunk's batch that fails was rolled back whole, so every table is unchanged for that chunk, and raises
+:class:`WarehouseLoadError` naming the chunk, the statement kind, Redshift's error and, when the Data API reports
+which statement failed, the table it belongs to (``WarehouseLoadError.table``; else every table of the chunk); the
+chunks after it are NOT attempted, so the state machine sees one failure with one cause and retries the whole load.
+What is atomic is a chunk, not a window: the chunks of a multi-chunk window commit one after another, so a failure
+keeps the chunks before it. That is safe because a load is idempotent: a rerun merges them again to the same rows
+(``MERGE`` on the natural key). Serialization conflicts and API throttling were already retried (:mod:`.data_api`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Final, Literal, TypedDict
@@ -174,6 +180,7 @@ def load_window(
 ) -> LoadResult:
     """Migrate when behind, then load ``tables`` for ``window`` chunk by chunk (see the module docstring)."""
     lake.location.s3_root("loading Redshift")  # a folder lake cannot be COPYed from: say so before any SQL
+    sql.check_load_batch(tables)  # every chunk's tables must fit ONE batch: refuse before any SQL, never split
     load_id = load_id or new_load_id()
     result = empty_result(window, schema_name)
     loads = {table: TableLoad(table=table, status="no_data", files=0, bytes=0, rows={}) for table in tables}
@@ -199,18 +206,17 @@ def load_window(
             result["done"], result["next_start"] = False, chunk.start.isoformat()
             break
         started = data_api.clock()
-        for table in tables:
-            _load_table_chunk(
-                data_api,
-                lake,
-                loads[table],
-                chunk,
-                load_id=load_id,
-                iam_role_arn=iam_role_arn,
-                schema_name=schema_name,
-                model=model,
-                deadline=deadline(),
-            )
+        _load_chunk(
+            data_api,
+            lake,
+            [loads[table] for table in tables],
+            chunk,
+            load_id=load_id,
+            iam_role_arn=iam_role_arn,
+            schema_name=schema_name,
+            model=model,
+            deadline=deadline(),
+        )
         slowest = max(slowest, data_api.clock() - started)
         result["chunks"] += 1
         result["loaded_end"] = chunk.end.isoformat()
@@ -273,10 +279,10 @@ def _schema_version(data_api: DataApi, window: Window, schema_name: str, deadlin
     return int(value) if value is not None else 0
 
 
-def _load_table_chunk(
+def _load_chunk(
     data_api: DataApi,
     lake: Storage,
-    load: TableLoad,
+    loads: Sequence[TableLoad],
     chunk: Window,
     *,
     load_id: str,
@@ -285,54 +291,138 @@ def _load_table_chunk(
     model: WarehouseModel,
     deadline: float | None,
 ) -> None:
-    table = load["table"]
+    """Load ``chunk`` of every table in ``loads`` (the model's order) as ONE batch: all merged, or none."""
+    copied: list[tuple[TableLoad, list[tuple[str, int]], str]] = []  # (table, its objects, its manifest key)
+    for load in loads:
+        objects = _chunk_objects(lake, load["table"], chunk, schema_name=schema_name, model=model)
+        if objects:
+            copied.append((load, objects, redshift_copy_manifest_key(load["table"], chunk.start, chunk.end, load_id)))
+        else:
+            logger.info("%s: nothing in the lake for %s", load["table"], chunk)
+    if not copied:
+        return
+    groups = sql.chunk_load_statements(
+        [(load["table"], lake.location.object_uri(key)) for load, _, key in copied],
+        iam_role_arn=iam_role_arn,
+        window=chunk,
+        schema_name=schema_name,
+        model=model,
+    )
+    _write_manifests(lake, copied, chunk, load_id=load_id, schema_name=schema_name)
+    statements = [statement for _, group in groups for statement in group]
+    try:
+        batch = data_api.batch(statements, kind="load", deadline=deadline)
+    except WarehouseError as exc:
+        raise _chunk_load_error(exc, groups, chunk, load_id=load_id, schema_name=schema_name) from exc
+    offset = 0
+    for (load, objects, key), (_, group) in zip(copied, groups, strict=True):
+        _discard(lake, key)
+        load["status"] = "loaded"
+        load["files"] += len(objects)
+        load["bytes"] += sum(size for _, size in objects)
+        # The batch reports rows per statement, in the order sent: this table's are its group's slice.
+        for statement, rows in zip(group, batch.rows[offset : offset + len(group)], strict=False):
+            kind = statement.split(None, 1)[0].upper()
+            if kind in _COUNTED and rows is not None:
+                load["rows"][kind] = load["rows"].get(kind, 0) + rows
+        offset += len(group)
+    logger.info(
+        "loaded %s in one transaction (%d attempts): %s",
+        chunk,
+        batch.attempts,
+        "; ".join(f"{load['table']} {len(objects)} files, rows {load['rows']}" for load, objects, _ in copied),
+    )
+
+
+def _chunk_objects(
+    lake: Storage, table: str, chunk: Window, *, schema_name: str, model: WarehouseModel
+) -> list[tuple[str, int]]:
+    """The ``(s3:// URL, size)`` of every object ``table`` copies for ``chunk``: listed, passed quality only."""
     try:
         listing = [
             (key, size)
             for prefix in sql.table_prefixes(table, chunk, model=model)
             for key, size in lake.list_sizes(prefix)
         ]
-        objects = [(lake.location.object_uri(key), size) for key, size in _passed_quality(lake, table, listing)]
+        return [(lake.location.object_uri(key), size) for key, size in _passed_quality(lake, table, listing)]
     except Exception as exc:
         raise _load_error("listing the lake", f"{schema_name}.{table}", table, chunk, exc) from exc
-    if not objects:
-        logger.info("%s: nothing in the lake for %s", table, chunk)
-        return
-    manifest_key = redshift_copy_manifest_key(table, chunk.start, chunk.end, load_id)
-    try:
-        lake.put(manifest_key, sql.copy_manifest(objects), {"energylake-table": table, "energylake-load": load_id})
-    except Exception as exc:
-        raise _load_error("writing the COPY manifest", f"{schema_name}.{table}", table, chunk, exc) from exc
-    statements = sql.load_statements(
+
+
+def _write_manifests(
+    lake: Storage,
+    copied: Sequence[tuple[TableLoad, list[tuple[str, int]], str]],
+    chunk: Window,
+    *,
+    load_id: str,
+    schema_name: str,
+) -> None:
+    """One COPY manifest per table of the chunk. A failed write leaves nothing of the chunk behind: the manifests
+    written before it were never used, so they are deleted again (and nothing was sent to Redshift)."""
+    written: list[str] = []
+    for load, objects, key in copied:
+        table = load["table"]
+        try:
+            lake.put(key, sql.copy_manifest(objects), {"energylake-table": table, "energylake-load": load_id})
+        except Exception as exc:
+            for used in written:
+                _discard(lake, used)
+            raise _load_error("writing the COPY manifest", f"{schema_name}.{table}", table, chunk, exc) from exc
+        written.append(key)
+
+
+# "... [statement 10 of 36: COPY stage_weather_hourly ...]": how the Data API client (data_api._failure) names the
+# failing statement of a batch when DescribeStatement's SubStatements say which one failed.
+_FAILED_STATEMENT = re.compile(r"\[statement (\d+) of (\d+): ")
+
+
+def _chunk_load_error(
+    exc: WarehouseError,
+    groups: Sequence[tuple[str, Sequence[str]]],
+    chunk: Window,
+    *,
+    load_id: str,
+    schema_name: str,
+) -> WarehouseLoadError:
+    """The failed chunk's error: which table's statement failed (when the Data API said which statement), that the
+    whole chunk was rolled back, and where the manifests stay."""
+    tables = [table for table, _ in groups]
+    failing = tables[0] if len(tables) == 1 else _failing_table(str(exc), groups)
+    if failing is None:
+        what = f"{len(tables)} tables ({', '.join(f'{schema_name}.{t}' for t in tables)})"
+        table = ", ".join(tables)
+    elif len(tables) == 1:
+        what, table = f"{schema_name}.{failing}", failing
+    else:
+        position = f"table {tables.index(failing) + 1} of {len(tables)} in the chunk's transaction"
+        what = f"{schema_name}.{failing} ({position})"
+        table = failing
+    manifest = redshift_copy_manifest_key(failing or tables[0], chunk.start, chunk.end, load_id)
+    return _load_error(
+        "load",
+        what,
         table,
-        manifest_uri=lake.location.object_uri(manifest_key),
-        iam_role_arn=iam_role_arn,
-        window=chunk,
-        schema_name=schema_name,
-        model=model,
+        chunk,
+        exc,
+        hint=(
+            f" (rolled back: the whole chunk, every table unchanged for it: {', '.join(tables)}; "
+            f"its COPY manifests stay for diagnosis, e.g. {manifest})"
+        ),
     )
-    try:
-        batch = data_api.batch(statements, kind="load", deadline=deadline)
-    except WarehouseError as exc:
-        raise _load_error(
-            "load",
-            f"{schema_name}.{table}",
-            table,
-            chunk,
-            exc,
-            hint=f" (rolled back: the table is unchanged; its COPY manifest stays at {manifest_key})",
-        ) from exc
-    _discard(lake, manifest_key)
-    load["status"] = "loaded"
-    load["files"] += len(objects)
-    load["bytes"] += sum(size for _, size in objects)
-    for statement, rows in zip(statements, batch.rows, strict=False):
-        kind = statement.split(None, 1)[0].upper()
-        if kind in _COUNTED and rows is not None:
-            load["rows"][kind] = load["rows"].get(kind, 0) + rows
-    logger.info(
-        "loaded %s for %s: %d files, rows %s (%d attempts)", table, chunk, len(objects), load["rows"], batch.attempts
-    )
+
+
+def _failing_table(error: str, groups: Sequence[tuple[str, Sequence[str]]]) -> str | None:
+    """The table whose statement failed, from the statement number the error names (None: not named)."""
+    match = _FAILED_STATEMENT.search(error)
+    total = sum(len(group) for _, group in groups)
+    if match is None or int(match.group(2)) != total:
+        return None
+    number = int(match.group(1))
+    for table, group in groups:
+        if number <= len(group):
+            return table
+        number -= len(group)
+    return None
 
 
 def _passed_quality(lake: Storage, table: str, listing: Sequence[tuple[str, int]]) -> list[tuple[str, int]]:

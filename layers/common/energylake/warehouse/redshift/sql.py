@@ -33,24 +33,29 @@ Views (:func:`view_statements`) are the model's DuckDB text transpiled by sqlglo
 module, imported lazily) with every table qualified by the schema. Redshift's ``CREATE OR REPLACE VIEW`` keeps the
 old column names and types, so a migration drops every view first and creates it anew.
 
-**One load** of a table for a window (:func:`load_statements`) is one Data API batch (one transaction: the Data API
-runs a batch's statements in order and rolls all of them back when one fails)::
+**One load** of a chunk of days (:func:`chunk_load_statements`) is ONE Data API batch (one transaction: the Data
+API runs a batch's statements in order and rolls all of them back when one fails) holding every table of the chunk
+that has objects, in the model's order, four statements each (:func:`load_statements`)::
 
     CREATE TEMP TABLE stage_<t> (<the Parquet columns, in file order>)
     COPY stage_<t> FROM 's3://<lake>/artifacts/redshift/copy-manifests/...json'
-        IAM_ROLE '<arn>' FORMAT AS PARQUET MANIFEST                  -- ONE COPY, every file of the window
-    CREATE TEMP TABLE stage_<t>_latest AS <the window's rows, latest fetched_at_utc per natural key>
+        IAM_ROLE '<arn>' FORMAT AS PARQUET MANIFEST                  -- ONE COPY, every file of the chunk
+    CREATE TEMP TABLE stage_<t>_latest AS <the chunk's rows, latest fetched_at_utc per natural key>
     MERGE INTO <schema>.<t> USING stage_<t>_latest AS s ON <natural key equalities>
         WHEN MATCHED THEN UPDATE SET ... WHEN NOT MATCHED THEN INSERT ...
-    DROP TABLE stage_<t>_latest; DROP TABLE stage_<t>
+    ... the same four for the next table ...
+
+Either every table of the chunk is merged or none is. The Data API takes at most :data:`MAX_BATCH_STATEMENTS` (40)
+statements a batch: the model's 9 tables are 36, and a chunk needing more is refused with the count
+(:func:`check_load_batch`), never split into several transactions.
 
 Design notes (Redshift restrictions that shaped it; see the COPY "columnar data" and MERGE usage notes):
 
 * Columnar ``COPY`` maps Parquet columns to table columns **by position and the counts must match**, so the stage
   declares exactly the lake file's columns in the contract's order; it cannot be ``(LIKE target)``, which also has
   ``loaded_at_utc``.
-* One ``COPY`` per table and window: the loader lists the window's Parquet objects (every source dataset, every UTC
-  date partition the window touches, :func:`table_prefixes`) and writes them to a COPY manifest
+* One ``COPY`` per table and chunk: the loader lists the chunk's Parquet objects (every source dataset, every UTC
+  date partition the chunk touches, :func:`table_prefixes`) and writes them to a COPY manifest
   (:func:`copy_manifest`: ``entries`` of ``url``, ``mandatory: true`` and ``meta.content_length``, which COPY requires
   for Parquet). A day with no object simply has no entry (a prefix ``COPY`` fails on an empty prefix; a manifest
   does not care), and a listed file that vanished before the COPY fails it (``mandatory``) rather than loading less.
@@ -60,8 +65,15 @@ Design notes (Redshift restrictions that shaped it; see the COPY "columnar data"
   target row, allows only equality ``ON`` predicates, and has no ``WHEN MATCHED AND <condition>``: hence the
   deduplicated ``_latest`` temp table, and every matched row is rewritten (its ``loaded_at_utc`` refreshed), unlike
   DuckDB, which rewrites only changed rows.
-* No ``BEGIN``/``END``: the batch is the transaction. Temp tables are dropped explicitly anyway (a session may be
-  reused).
+* No ``BEGIN``/``END``: the batch is the transaction. No ``DROP`` of the temp tables either (two more a table: 54
+  statements for the model, over the 40): a batch sent without ``SessionKeepAliveSeconds`` or ``SessionId`` (as
+  :mod:`.data_api` sends it) has a session of its own that ends with the batch, and a Redshift temp table is
+  dropped at the end of its session (https://docs.aws.amazon.com/redshift/latest/dg/r_CREATE_TABLE_NEW.html). The
+  Data API reference has ``SessionKeepAliveSeconds`` as "the number of seconds to keep the session alive after the
+  query finishes" (https://docs.aws.amazon.com/redshift-data/latest/APIReference/API_BatchExecuteStatement.html),
+  and AWS introduced it so that temporary tables could be used across calls
+  (https://aws.amazon.com/blogs/big-data/accelerate-your-data-workflows-with-amazon-redshift-data-api-persistent-sessions/).
+  Within one batch the names never collide: one pair per table, each table once (:func:`check_load_batch`).
 """
 
 from __future__ import annotations
@@ -90,7 +102,10 @@ from energylake.window import Window
 
 __all__ = [
     "DICTIONARY_SINCE_VERSION",
+    "LOAD_STATEMENTS_PER_TABLE",
     "MAX_BATCH_STATEMENTS",
+    "check_load_batch",
+    "chunk_load_statements",
     "comment_statements",
     "copy_manifest",
     "create_table_sql",
@@ -105,6 +120,9 @@ __all__ = [
 
 # BatchExecuteStatement takes at most 40 SQL statements (the Data API's Sqls limit).
 MAX_BATCH_STATEMENTS = 40
+# What load_statements returns per table: stage, COPY, dedupe, MERGE. A chunk's tables share one batch, so the model
+# may have at most MAX_BATCH_STATEMENTS // 4 = 10 tables (check_load_batch).
+LOAD_STATEMENTS_PER_TABLE = 4
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,126}$")
 _FORBIDDEN = re.compile(r"['\"\\;\x00-\x1f\x7f]")
@@ -431,8 +449,9 @@ def load_statements(
     schema_name: str = "energylake",
     model: WarehouseModel = WAREHOUSE,
 ) -> list[str]:
-    """One batch (one transaction) loading ``table`` for the window's ``[start_utc, end_utc)`` from the Parquet
-    files the COPY manifest at ``manifest_uri`` lists."""
+    """The statements loading ``table`` for the window's ``[start_utc, end_utc)`` from the Parquet files the COPY
+    manifest at ``manifest_uri`` lists: :data:`LOAD_STATEMENTS_PER_TABLE` of them, one part of a chunk's batch
+    (:func:`chunk_load_statements`). Its temp tables are not dropped: they end with the batch's session."""
     schema_name = _identifier(schema_name, "schema_name")
     target = model.table(table)
     if not _ROLE_ARN.match(iam_role_arn):
@@ -468,6 +487,49 @@ def load_statements(
         f"WHEN MATCHED THEN UPDATE SET {', '.join([*(f'{v} = s.{v}' for v in values), f'{LOADED_AT} = GETDATE()'])}\n"
         f"WHEN NOT MATCHED THEN INSERT ({', '.join([*names, LOADED_AT])}) "
         f"VALUES ({', '.join([*(f's.{n}' for n in names), 'GETDATE()'])})",
-        f"DROP TABLE {latest}",
-        f"DROP TABLE {stage}",
+    ]
+
+
+def check_load_batch(tables: Sequence[str]) -> None:
+    """Refuse a chunk load that cannot be ONE batch: more tables than the Data API's statements per batch allow
+    (say how many statements), or a table twice (its temp tables would collide). Never split into several
+    transactions: a failure would then leave part of the chunk merged."""
+    repeated = sorted({table for table in tables if list(tables).count(table) > 1})
+    if repeated:
+        raise InvalidRequestError(f"a chunk load names {', '.join(repeated)} more than once: name each table once")
+    count = len(tables) * LOAD_STATEMENTS_PER_TABLE
+    if count > MAX_BATCH_STATEMENTS:
+        raise InvalidRequestError(
+            f"loading {len(tables)} tables in one transaction is {count} statements ({LOAD_STATEMENTS_PER_TABLE} a "
+            f"table), over the Data API's {MAX_BATCH_STATEMENTS} per batch: a chunk's tables are never split over "
+            "several transactions (a failure would leave part of them merged); load fewer tables per load"
+        )
+
+
+def chunk_load_statements(
+    manifests: Sequence[tuple[str, str]],
+    *,
+    iam_role_arn: str,
+    window: Window,
+    schema_name: str = "energylake",
+    model: WarehouseModel = WAREHOUSE,
+) -> list[tuple[str, list[str]]]:
+    """ONE batch (one transaction) loading a chunk: per ``(table, manifest_uri)`` in the given order (the model's),
+    the table and its :func:`load_statements`. The caller sends every table's statements, flattened, as one batch and
+    maps the batch's per-statement results back to the tables by these groups. Refused (:func:`check_load_batch`)
+    when they would not fit one batch."""
+    check_load_batch([table for table, _ in manifests])
+    return [
+        (
+            table,
+            load_statements(
+                table,
+                manifest_uri=manifest_uri,
+                iam_role_arn=iam_role_arn,
+                window=window,
+                schema_name=schema_name,
+                model=model,
+            ),
+        )
+        for table, manifest_uri in manifests
     ]
