@@ -236,6 +236,7 @@ def run_once(
             tally.breaches.append(f"{scenario}: exit {code} is not documented: {last_line(stderr)}")
         if lines > max_stderr_lines:
             tally.breaches.append(f"{scenario}: {lines} lines on stderr (exit {code}): {last_line(stderr)}")
+            print(f"stderr of a {scenario} run (exit {code}):\n{stderr[-4000:]}", file=sys.stderr, flush=True)
     return [code for code, _ in results]
 
 

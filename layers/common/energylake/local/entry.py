@@ -7,6 +7,7 @@ in a ``KeyboardInterrupt`` traceback. Here it ends like a Ctrl-C anywhere else: 
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 
@@ -16,8 +17,18 @@ EXIT_INTERRUPTED = 130
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         from energylake.local.cli import main as cli_main
-
-        return cli_main(argv)
-    except KeyboardInterrupt:  # before the CLI's own handler is in place (imports, argument parsing)
+    except KeyboardInterrupt:
         print("energylake: interrupted while starting; nothing was done (rerun the command)", file=sys.stderr)
+        # Nothing ran yet, so nothing needs a clean-up; leaving at once keeps the exit code 130 (an interrupt caught
+        # inside an import can still make the interpreter end itself by SIGINT on the way out).
+        sys.stderr.flush()
+        sys.stdout.flush()
+        os._exit(EXIT_INTERRUPTED)
+    try:
+        return cli_main(argv)
+    except KeyboardInterrupt:  # outside the CLI's own handler: while parsing arguments, or during its clean-up
+        print(
+            "energylake: interrupted; rerun the same command to resume (completed work is kept, reruns are safe)",
+            file=sys.stderr,
+        )
         return EXIT_INTERRUPTED
