@@ -51,6 +51,10 @@ EXIT_CODES = frozenset({0, 1, 2, 3, 130, -signal.SIGKILL})  # ok, failed, refuse
 # A Ctrl-C in the first milliseconds, before the interpreter installs its SIGINT handler, ends the process by the
 # signal itself: silent, and before any of our code ran. Allowed only with an empty stderr.
 SILENT_EXIT_CODES = frozenset({-signal.SIGINT})
+# A Ctrl-C a little later, while the interpreter imports its own start-up modules (`site`), is a fatal error of
+# CPython's ("init_import_site"), exit 1 with its traceback: still before any of our code ran (nothing written).
+# Counted apart (``interpreter_start_interrupts``), not a breach: no package can handle it.
+INTERPRETER_START_FAILURE = "Fatal Python error: init_import_site"
 # When a row was loaded, and which fetch run brought it (a wiped lake fetches again under a new run id): lineage,
 # not what the row says.
 IGNORED_COLUMNS = frozenset({"loaded_at_utc", "run_id"})
@@ -164,6 +168,7 @@ class Tally:
     reader_failures: int = 0  # runs that gave up on the reader in one line
     wipes: int = 0
     max_stderr_lines: int = 0
+    interpreter_start_interrupts: int = 0  # Ctrl-C inside CPython's own start-up, before our code
     violations: list[str] = field(default_factory=list)  # the warehouse neither the reference nor unchanged
     breaches: list[str] = field(default_factory=list)  # an exit code, a stderr or a race outside the contract
     seconds: list[float] = field(default_factory=list)
@@ -229,15 +234,24 @@ def run_once(
         else:
             tally.reader_failures += 1
     for code, stderr in results:
-        lines = len(stderr.splitlines())
-        tally.max_stderr_lines = max(tally.max_stderr_lines, lines)
-        tally.exits[code] += 1
-        if code not in EXIT_CODES and not (code in SILENT_EXIT_CODES and not stderr.strip()):
-            tally.breaches.append(f"{scenario}: exit {code} is not documented: {last_line(stderr)}")
-        if lines > max_stderr_lines:
-            tally.breaches.append(f"{scenario}: {lines} lines on stderr (exit {code}): {last_line(stderr)}")
-            print(f"stderr of a {scenario} run (exit {code}):\n{stderr[-4000:]}", file=sys.stderr, flush=True)
+        judge(scenario, code, stderr, tally, max_stderr_lines=max_stderr_lines)
     return [code for code, _ in results]
+
+
+def judge(scenario: str, code: int, stderr: str, tally: Tally, *, max_stderr_lines: int) -> None:
+    """Count one run's exit and check it against the contract: a documented exit code, at most
+    ``max_stderr_lines`` lines (else a breach, its whole stderr printed)."""
+    tally.exits[code] += 1
+    if stderr.startswith(INTERPRETER_START_FAILURE) and stderr.rstrip().endswith("KeyboardInterrupt"):
+        tally.interpreter_start_interrupts += 1
+        return
+    lines = len(stderr.splitlines())
+    tally.max_stderr_lines = max(tally.max_stderr_lines, lines)
+    if code not in EXIT_CODES and not (code in SILENT_EXIT_CODES and not stderr.strip()):
+        tally.breaches.append(f"{scenario}: exit {code} is not documented: {last_line(stderr)}")
+    if lines > max_stderr_lines:
+        tally.breaches.append(f"{scenario}: {lines} lines on stderr (exit {code}): {last_line(stderr)}")
+        print(f"stderr of a {scenario} run (exit {code}):\n{stderr[-4000:]}", file=sys.stderr, flush=True)
 
 
 def soak(runs: int, seed: int, folder: Path, *, max_stderr_lines: int) -> tuple[Tally, float]:
@@ -312,6 +326,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "exits": {str(code): count for code, count in sorted(tally.exits.items())},
         "outcomes": {name: tally.outcomes.get(name, 0) for name in ("reference", "unchanged", "VIOLATION")},
         "max_stderr_lines": tally.max_stderr_lines,
+        "interpreter_start_interrupts": tally.interpreter_start_interrupts,
         "violations": len(tally.violations),
         "breaches": len(tally.breaches),
         "wall_s": round(wall, 1),

@@ -3,9 +3,10 @@ soak cannot call a partial load "unchanged" or miss a changed row. The soak itse
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
-from benchmarks.soak_bench import digest_tables, table_digest, verdict, warehouse_digest
+from benchmarks.soak_bench import Tally, digest_tables, judge, table_digest, verdict, warehouse_digest
 
 PRICES = [("HB_NORTH", "2024-11-02 05:00:00+00", 31.25), ("HB_WEST", "2024-11-02 05:00:00+00", 28.5)]
 LOADS = [("COAST", 11_000.0), ("EAST", 1_500.0)]
@@ -97,3 +98,39 @@ def test_a_duckdb_warehouse_digests_without_load_times_or_run_ids(tmp_path: Path
     assert digests[0]["ercot_spp"].rows == 2
     # AND a warehouse file that does not exist digests as empty
     assert warehouse_digest(tmp_path / "missing.duckdb") == {}
+
+
+STARTUP_FATAL = (
+    "Fatal Python error: init_import_site: Failed to import the site module\nPython runtime state: initialized\n"
+    'Traceback (most recent call last):\n  File "<frozen site>", line 73, in <module>\nKeyboardInterrupt\n'
+)
+
+
+def test_the_contract_allows_the_documented_exits_and_ctrl_c_before_our_code() -> None:
+    # GIVEN runs ending 130 in one line, by SIGINT silently (before Python's handler), and with CPython's own
+    # fatal start-up error (Ctrl-C while it imports `site`, before any of our code)
+    tally = Tally()
+    judge(
+        "kill",
+        130,
+        "energylake: run interrupted after 1 s; rerun the same command to resume\n",
+        tally,
+        max_stderr_lines=3,
+    )
+    judge("kill", -signal.SIGINT, "", tally, max_stderr_lines=3)
+    judge("kill", 1, STARTUP_FATAL, tally, max_stderr_lines=3)
+    # THEN none is a breach; the start-up one is counted apart
+    assert tally.breaches == []
+    assert tally.interpreter_start_interrupts == 1
+    assert tally.exits == {130: 1, -signal.SIGINT: 1, 1: 1}
+
+
+def test_a_traceback_or_an_undocumented_exit_is_a_breach() -> None:
+    # GIVEN a run that printed our traceback, and one that died by SIGINT after printing a line
+    tally = Tally()
+    traceback = 'Traceback (most recent call last):\n  File "x.py", line 1\n  File "y.py", line 2\nKeyboardInterrupt\n'
+    judge("kill", 1, traceback, tally, max_stderr_lines=3)
+    judge("kill", -signal.SIGINT, "energylake: interrupted while starting\n", tally, max_stderr_lines=3)
+    # THEN both are breaches, each naming what broke
+    assert len(tally.breaches) == 2
+    assert "4 lines on stderr" in tally.breaches[0] and "is not documented" in tally.breaches[1]
