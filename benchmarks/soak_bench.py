@@ -27,6 +27,7 @@ import argparse
 import hashlib
 import json
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -51,10 +52,12 @@ EXIT_CODES = frozenset({0, 1, 2, 3, 130, -signal.SIGKILL})  # ok, failed, refuse
 # A Ctrl-C in the first milliseconds, before the interpreter installs its SIGINT handler, ends the process by the
 # signal itself: silent, and before any of our code ran. Allowed only with an empty stderr.
 SILENT_EXIT_CODES = frozenset({-signal.SIGINT})
-# A Ctrl-C a little later, while the interpreter imports its own start-up modules (`site`), is a fatal error of
-# CPython's ("init_import_site"), exit 1 with its traceback: still before any of our code ran (nothing written).
-# Counted apart (``interpreter_start_interrupts``), not a breach: no package can handle it.
-INTERPRETER_START_FAILURE = "Fatal Python error: init_import_site"
+# A Ctrl-C a little later, while the interpreter imports its own start-up modules (`site`: CPython's fatal
+# "init_import_site" error, exit 1) or runpy imports the package's `__init__` files on the way to the entry point
+# (energylake.local.entry, whose first act is to catch it), ends in a KeyboardInterrupt traceback whose frames are
+# none of ours but `__init__.py`: still before any of our code ran (nothing written). Counted apart
+# (``interrupts_before_entry``), not a breach: no code of the package can run earlier.
+_FRAME = re.compile(r'File "([^"]+)"')
 # When a row was loaded, and which fetch run brought it (a wiped lake fetches again under a new run id): lineage,
 # not what the row says.
 IGNORED_COLUMNS = frozenset({"loaded_at_utc", "run_id"})
@@ -168,7 +171,7 @@ class Tally:
     reader_failures: int = 0  # runs that gave up on the reader in one line
     wipes: int = 0
     max_stderr_lines: int = 0
-    interpreter_start_interrupts: int = 0  # Ctrl-C inside CPython's own start-up, before our code
+    interrupts_before_entry: int = 0  # Ctrl-C inside CPython's start-up or runpy, before our entry point ran
     violations: list[str] = field(default_factory=list)  # the warehouse neither the reference nor unchanged
     breaches: list[str] = field(default_factory=list)  # an exit code, a stderr or a race outside the contract
     seconds: list[float] = field(default_factory=list)
@@ -238,12 +241,20 @@ def run_once(
     return [code for code, _ in results]
 
 
+def interrupted_before_entry(stderr: str) -> bool:
+    """Whether ``stderr`` is a KeyboardInterrupt raised before the entry point ran (see :data:`_FRAME`)."""
+    if not stderr.rstrip().endswith("KeyboardInterrupt"):
+        return False
+    frames = _FRAME.findall(stderr)
+    return not any("/energylake/" in frame and not frame.endswith("__init__.py") for frame in frames)
+
+
 def judge(scenario: str, code: int, stderr: str, tally: Tally, *, max_stderr_lines: int) -> None:
     """Count one run's exit and check it against the contract: a documented exit code, at most
     ``max_stderr_lines`` lines (else a breach, its whole stderr printed)."""
     tally.exits[code] += 1
-    if stderr.startswith(INTERPRETER_START_FAILURE) and stderr.rstrip().endswith("KeyboardInterrupt"):
-        tally.interpreter_start_interrupts += 1
+    if interrupted_before_entry(stderr):
+        tally.interrupts_before_entry += 1
         return
     lines = len(stderr.splitlines())
     tally.max_stderr_lines = max(tally.max_stderr_lines, lines)
@@ -326,7 +337,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "exits": {str(code): count for code, count in sorted(tally.exits.items())},
         "outcomes": {name: tally.outcomes.get(name, 0) for name in ("reference", "unchanged", "VIOLATION")},
         "max_stderr_lines": tally.max_stderr_lines,
-        "interpreter_start_interrupts": tally.interpreter_start_interrupts,
+        "interrupts_before_entry": tally.interrupts_before_entry,
         "violations": len(tally.violations),
         "breaches": len(tally.breaches),
         "wall_s": round(wall, 1),

@@ -13,9 +13,14 @@ dependencies (pyarrow, pyspark, duckdb) load only inside the modules that need t
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
 
+# Not `typing.TYPE_CHECKING`: importing typing (re, enum) is the first thing every `energylake` process would do, a
+# window in which a Ctrl-C cannot yet be caught by the entry point (energylake.local.entry). Type checkers treat a
+# name TYPE_CHECKING as true wherever it comes from.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from energylake.contracts.datasets import ALL_DATASETS, ERCOT_DATASETS, DatasetName
     from energylake.curate import CurateResult, curate, reprocess
     from energylake.errors import (

@@ -121,14 +121,32 @@ def test_the_contract_allows_the_documented_exits_and_ctrl_c_before_our_code() -
     judge("kill", 1, STARTUP_FATAL, tally, max_stderr_lines=3)
     # THEN none is a breach; the start-up one is counted apart
     assert tally.breaches == []
-    assert tally.interpreter_start_interrupts == 1
+    assert tally.interrupts_before_entry == 1
     assert tally.exits == {130: 1, -signal.SIGINT: 1, 1: 1}
+
+
+def test_an_interrupt_while_runpy_imports_the_package_init_is_before_our_entry_point() -> None:
+    # GIVEN Ctrl-C while `python -m energylake.local` imports energylake/__init__.py (typing, enum ...)
+    stderr = (
+        'Traceback (most recent call last):\n  File "<frozen runpy>", line 189, in _run_module_as_main\n'
+        '  File "/repo/layers/common/energylake/__init__.py", line 16, in <module>\n'
+        '  File "/usr/lib/python3.11/enum.py", line 399, in __setitem__\nKeyboardInterrupt\n'
+    )
+    tally = Tally()
+    judge("kill", -signal.SIGINT, stderr, tally, max_stderr_lines=3)
+    # THEN counted apart, not a breach; one raised inside our modules would be
+    assert (tally.breaches, tally.interrupts_before_entry) == ([], 1)
+    judge("kill", 1, stderr.replace("energylake/__init__.py", "energylake/local/cli.py"), tally, max_stderr_lines=3)
+    assert len(tally.breaches) == 1
 
 
 def test_a_traceback_or_an_undocumented_exit_is_a_breach() -> None:
     # GIVEN a run that printed our traceback, and one that died by SIGINT after printing a line
     tally = Tally()
-    traceback = 'Traceback (most recent call last):\n  File "x.py", line 1\n  File "y.py", line 2\nKeyboardInterrupt\n'
+    traceback = (
+        'Traceback (most recent call last):\n  File "/repo/energylake/local/cli.py", line 1\n  File "y.py", line 2\n'
+        "KeyboardInterrupt\n"
+    )
     judge("kill", 1, traceback, tally, max_stderr_lines=3)
     judge("kill", -signal.SIGINT, "energylake: interrupted while starting\n", tally, max_stderr_lines=3)
     # THEN both are breaches, each naming what broke
