@@ -26,7 +26,9 @@ Figures, for each window and stage (and the whole run):
   at the smallest window (above 1 the stage's memory grows with the window); extra field ``max_rss_mib``, the
   kernel's accounting of the child (``wait4`` max RSS: the high-water mark of its largest single process, which a
   spike shorter than the sampling interval cannot hide from) as a cross-check, and ``processes``, how many processes
-  the tree held.
+  the tree held. The cross-check is an upper bound: Linux keeps the launching process's high-water mark across the
+  child's exec, so it reads at least the benchmark's own resident memory (tens of MiB here; gigabytes when the
+  launcher is a long test session).
 
 It ends with a table (days x stage: seconds, their ratio to linear growth, and MiB) to paste into a closing note.
 Each window runs once (the chain of stages needs the lake the stage before wrote); on a shared 2-core machine read

@@ -34,10 +34,12 @@ def test_the_sampler_sees_the_memory_a_child_holds() -> None:
     # GIVEN a Python child holding a 200 MiB bytearray for 0.6 s
     # WHEN it runs under the sampler
     result = run_sampled([sys.executable, "-c", HOLD.format(mib=200)])
-    # THEN the sampled peak and the kernel's max RSS both hold the 200 MiB, plus no more than an interpreter's worth
+    # THEN the sampled peak holds the 200 MiB plus no more than an interpreter's worth; the kernel's max RSS holds
+    # them too (it is only a lower-bounded cross-check: Linux carries this process's own high-water mark across
+    # the child's exec, gigabytes inside a long test session)
     assert result.returncode == 0
     assert 200 <= result.peak_tree_mib < 200 + INTERPRETER_SLACK_MIB
-    assert 200 <= result.max_rss_mib < 200 + INTERPRETER_SLACK_MIB
+    assert result.max_rss_mib >= 200
     assert result.samples >= 5 and result.processes == 1
     assert result.wall_s >= 0.6
 
@@ -46,10 +48,11 @@ def test_the_sampler_sums_the_whole_process_tree_not_its_largest_process() -> No
     # GIVEN a child holding 100 MiB that runs a grandchild holding 200 MiB at the same time
     # WHEN it runs under the sampler
     result = run_sampled([sys.executable, "-c", HOLD_AND_SPAWN])
-    # THEN the peak is the sum of both (300 MiB and more), while the kernel's max RSS is the largest single process
+    # THEN the peak is the sum of both (300 MiB and more), while the kernel's max RSS is at least the largest
+    # single process (200 MiB)
     assert result.returncode == 0
     assert result.peak_tree_mib >= 300
-    assert 200 <= result.max_rss_mib < 300
+    assert result.max_rss_mib >= 200
     assert result.processes == 2
 
 
