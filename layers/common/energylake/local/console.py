@@ -18,7 +18,7 @@ from energylake.errors import EnergylakeError, StageError, WarehouseBusyError, l
 from energylake.lake.layout import LOG_FILE
 from energylake.lake.storage import Storage
 from energylake.local.options import Plan
-from energylake.local.runner import PipelineReport, timed
+from energylake.local.runner import PipelineReport, interrupt_aware, timed
 from energylake.plan import OPEN_METEO_FREE_CALLS_PER_DAY, OPEN_METEO_FREE_CALLS_PER_HOUR, FetchPlan
 from energylake.window import Window
 
@@ -410,7 +410,7 @@ def write_dashboard(plan: Plan, report: PipelineReport | None = None, *, synthet
     from energylake.local.dashboard import write_dashboard as write
 
     Path(plan.dashboard).parent.mkdir(parents=True, exist_ok=True)
-    with timed(report, "dashboard") if report is not None else nullcontext():
+    with timed(report, "dashboard") if report is not None else nullcontext(), interrupt_aware():
         try:
             return write(plan.warehouse, plan.dashboard, synthetic=synthetic)
         except Exception as exc:

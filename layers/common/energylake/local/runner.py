@@ -195,6 +195,15 @@ def _as_interrupt(interrupts: _Interrupts, *, spark: bool = False) -> Iterator[N
 
 
 @contextmanager
+def interrupt_aware() -> Iterator[None]:
+    """For a stage outside :func:`run_pipeline` (the dashboard): a failure that a Ctrl-C caused (DuckDB's "Query
+    interrupted") is re-raised as the interrupt it is, so the command exits 130, not 1."""
+    interrupts = _Interrupts()
+    with interrupts.noted(), _as_interrupt(interrupts):
+        yield
+
+
+@contextmanager
 def timed(report: PipelineReport, stage: str) -> Iterator[None]:
     started = time.perf_counter()
     logger.info("stage %s started", stage, extra={"stage": stage})
