@@ -20,10 +20,12 @@ posting time, as ERCOT's do, and downloads need no server-side memory.
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import functools
 import io
 import json
+import threading
 import zipfile
 from typing import TYPE_CHECKING, Any
 
@@ -35,10 +37,12 @@ from energylake.sample.ercot_reports import (
     REPORT_ORDER,
     REPORTS,
     SampleReport,
+    Table,
     posting_records,
     postings,
     to_central,
     unit,
+    vintage_tables,
 )
 from energylake.timeconv import CENTRAL, UTC, local_day_bounds_utc
 
@@ -114,8 +118,10 @@ def friendly_name(spec: SampleReport, posted: dt.datetime, correction: bool) -> 
 def document_zip(spec: SampleReport, seed: int, posted: dt.datetime, correction: bool) -> bytes:
     """One document's zip: the CSV of its posting under ERCOT's ``cdr.<rtid>.<duns>.<local stamp>.<name>.csv``."""
     if spec.kind == "vintage":
-        return _forecast_document_zip(spec, seed, posted, correction)
-    return _document_zip(spec, seed, posted, correction)
+        return _FORECAST_ZIPS.get(spec, seed, [(posted, correction)])[0]
+    return _document_zip(
+        spec, seed, posted, correction, posting_records(seed, spec, original_posting(spec, posted, correction))
+    )
 
 
 # A backfill's chunks each download the forecast postings of the days before and after their span (7 before, 2 after:
@@ -123,19 +129,48 @@ def document_zip(spec: SampleReport, seed: int, posted: dt.datetime, correction:
 # dearest documents (576 rows each for the load forecast). Kept: three reports x 24 days x 24 postings, more than a
 # chunk's 14 to 16 days of each, so the three reports' turns do not evict each other (~13 kB each: ~25 MB).
 _FORECAST_DOCUMENTS_KEPT = 3 * 24 * 24
+_FORECAST_BATCH = 96  # postings generated in one go (a bulk download asks for up to 1,000)
 
 
-@functools.lru_cache(maxsize=_FORECAST_DOCUMENTS_KEPT)
-def _forecast_document_zip(spec: SampleReport, seed: int, posted: dt.datetime, correction: bool) -> bytes:
-    return _document_zip(spec, seed, posted, correction)
+class _ForecastZips:
+    """The forecast documents' zips, least recently used out, generated a batch of postings at a time (one array
+    computation for many postings rather than one per posting)."""
+
+    def __init__(self, kept: int) -> None:
+        self._kept = kept
+        self._zips: collections.OrderedDict[tuple[str, int, dt.datetime, bool], bytes] = collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, spec: SampleReport, seed: int, wanted: list[tuple[dt.datetime, bool]]) -> list[bytes]:
+        """The zips of ``wanted`` (posting instant, is a correction), in order."""
+        keys = [(spec.dataset, seed, posted, correction) for posted, correction in wanted]
+        with self._lock:
+            missing = list(dict.fromkeys(key for key in keys if key not in self._zips))
+        made: dict[tuple[str, int, dt.datetime, bool], bytes] = {}
+        for start in range(0, len(missing), _FORECAST_BATCH):
+            batch = missing[start : start + _FORECAST_BATCH]
+            originals = [original_posting(spec, posted, correction) for _, _, posted, correction in batch]
+            for key, table in zip(batch, vintage_tables(seed, spec.dataset, originals), strict=True):
+                made[key] = _document_zip(spec, seed, key[2], key[3], table)
+        with self._lock:
+            zips = [made[key] if key in made else self._zips[key] for key in keys]
+            for key in keys:
+                if key in made:
+                    self._zips[key] = made[key]
+                self._zips.move_to_end(key)
+            while len(self._zips) > self._kept:
+                self._zips.popitem(last=False)
+        return zips
 
 
-def _document_zip(spec: SampleReport, seed: int, posted: dt.datetime, correction: bool) -> bytes:
-    records = posting_records(seed, spec, original_posting(spec, posted, correction))
+_FORECAST_ZIPS = _ForecastZips(_FORECAST_DOCUMENTS_KEPT)
+
+
+def _document_zip(spec: SampleReport, seed: int, posted: dt.datetime, correction: bool, table: Table) -> bytes:
     local = to_central(posted)
     stem = friendly_name(spec, posted, correction).removesuffix("_csv")
     member = f"cdr.{spec.report.mis_report_type_id:08d}.0000000000000000.{local:%Y%m%d.%H%M%S}.{stem}.csv"
-    return _zip_bytes(member, _csv_bytes(spec, records), local.replace(tzinfo=None))
+    return _zip_bytes(member, _csv_bytes(spec, table), local.replace(tzinfo=None))
 
 
 @functools.lru_cache(maxsize=16)
@@ -286,6 +321,9 @@ def _bulk_download(request: httpx.Request, context: SampleContext, spec: SampleR
     unknown = [str(value) for value, posting in found.items() if posting is None]
     if unknown:
         return _error_envelope(context, 404, "NOT_FOUND", f"Document(s) not found: {', '.join(unknown[:10])}")
+    postings_found = [posting for posting in found.values() if posting is not None]
+    if spec.kind == "vintage":  # every posting's numbers at once, not one posting per document
+        _FORECAST_ZIPS.get(spec, context.seed, postings_found)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as bulk:
         for value, posting in found.items():

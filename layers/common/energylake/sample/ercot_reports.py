@@ -34,6 +34,7 @@ import datetime as dt
 import functools
 import hashlib
 import itertools
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -43,7 +44,12 @@ from energylake.sample import world
 from energylake.timeconv import CENTRAL, UTC, local_day_bounds_utc
 
 if TYPE_CHECKING:
-    import pyarrow as pa
+    from typing import TypeAlias
+
+    import numpy as np
+    import numpy.typing as npt
+
+    Values: TypeAlias = list[Any] | npt.NDArray[np.float64]  # numbers as float arrays: NaN is an empty cell
 
 HUBS = ("HB_BUSAVG", "HB_HOUSTON", "HB_HUBAVG", "HB_NORTH", "HB_PAN", "HB_SOUTH", "HB_WEST")
 LOAD_ZONES = ("LZ_AEN", "LZ_CPS", "LZ_HOUSTON", "LZ_LCRA", "LZ_NORTH", "LZ_RAYBN", "LZ_SOUTH", "LZ_WEST")
@@ -311,8 +317,8 @@ def unit(seed: int, *parts: object) -> float:
 
 
 def units(seed: int, count: int, *parts: object) -> list[float]:
-    """``count`` (<= 16) deterministic numbers in [0, 1) for (seed, parts), from one hash (fast enough for
-    the ~15,000 forecast rows of a day)."""
+    """``count`` (<= 16) deterministic numbers in [0, 1) for (seed, parts), from one hash (for documents' and
+    listings' details, one at a time; the world's numbers come from :mod:`energylake.sample.noise`)."""
     digest = hashlib.blake2b(repr((seed, *parts)).encode(), digest_size=4 * count).digest()
     return [int.from_bytes(digest[4 * i : 4 * i + 4], "big") / 2**32 for i in range(count)]
 
@@ -333,10 +339,60 @@ def _local_wall(local_day: dt.date, hour: int, minute: int) -> dt.datetime:
 Record = dict[str, Any]
 
 
-def _price(seed: int, dataset: str, point: str, slot: Slot) -> float:
-    if dataset == "spp_rt":
-        return world.rt_price(seed, point, slot.start_utc)
-    return world.dam_price(seed, point, slot.start_utc)
+@dataclass(frozen=True)
+class Table:
+    """A reply's rows as columns: API field name -> one value per row (what a :data:`Record` holds for that field;
+    the forecasts' numbers as float arrays, NaN for None). Shared by caches: never mutated."""
+
+    columns: dict[str, Values]
+
+    @classmethod
+    def of(cls, spec: SampleReport, records: list[Record]) -> Table:
+        return cls({column.api_name: [record[column.api_name] for record in records] for column in spec.columns})
+
+    @classmethod
+    def empty(cls, spec: SampleReport) -> Table:
+        return cls.of(spec, [])
+
+    def __len__(self) -> int:
+        return len(next(iter(self.columns.values()), []))
+
+    def values(self, name: str) -> list[Any]:
+        """A column's values as a record holds them (None for NaN)."""
+        column = self.columns[name]
+        if isinstance(column, list):
+            return column
+        import numpy as np
+
+        values: list[Any] = column.tolist()
+        if np.isnan(column).any():
+            return [None if math.isnan(value) else value for value in values]
+        return values
+
+    def slice(self, start: int, stop: int) -> Table:
+        return Table({name: values[start:stop] for name, values in self.columns.items()})
+
+    def records(self) -> list[Record]:
+        names = list(self.columns)
+        columns = [self.values(name) for name in names]
+        return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+
+    @classmethod
+    def concat(cls, spec: SampleReport, tables: list[Table]) -> Table:
+        if len(tables) == 1:
+            return tables[0]
+        import numpy as np
+
+        columns: dict[str, Values] = {}
+        for column in spec.columns:
+            parts = [table.columns[column.api_name] for table in tables if len(table)]
+            if parts and all(not isinstance(part, list) for part in parts):
+                columns[column.api_name] = np.concatenate(parts)
+            else:
+                columns[column.api_name] = [
+                    value for table in tables if len(table) for value in table.values(column.api_name)
+                ]
+        return cls(columns)
 
 
 def _point_type(point: str) -> str:
@@ -349,49 +405,86 @@ def _point_type(point: str) -> str:
     return "RN"
 
 
-def _energy_weighted_price(seed: int, point: str, interval: Slot, zone_price: float) -> float:
-    """The LZEW price of a load zone: its zone price re-weighted by metered energy, a few cents to a dollar away
-    (never equal, so a mixed series is visible), within the offer floor and cap like every sample price."""
-    offset = round(0.01 + 0.99 * unit(seed, "lzew", point, interval.start_utc.timestamp()), 2)
-    sign = 1.0 if unit(seed, "lzew-sign", point, interval.start_utc.timestamp()) < 0.5 else -1.0
-    return round(min(5000.0, max(-250.0, zone_price + sign * offset)), 2)
+_RT_POINTS = (*HUBS, *LOAD_ZONES, *RESOURCE_NODES)
+# One interval's rows as ERCOT lists them: every point once, and every load zone twice under the same name, type LZ
+# then type LZEW (energy weighted) at a different price: (point, type, position in _RT_POINTS, energy weighted).
+_RT_ROWS = tuple(
+    row
+    for position, point in enumerate(_RT_POINTS)
+    for row in (
+        ((point, _point_type(point), position, False), (point, "LZEW", position, True))
+        if point in LOAD_ZONES
+        else ((point, _point_type(point), position, False),)
+    )
+)
 
 
-def _rt_records(seed: int, interval: Slot) -> list[Record]:
-    """One interval of NP6-905: every point once, and every load zone twice under the same name, as ERCOT lists
-    them: type LZ, then type LZEW (energy weighted) at a different price."""
-    head = {"deliveryDate": interval.day, "deliveryHour": interval.hour_ending, "deliveryInterval": interval.interval}
-    records: list[Record] = []
-    for point in (*HUBS, *LOAD_ZONES, *RESOURCE_NODES):
-        price = _price(seed, "spp_rt", point, interval)
-        typed = [(_point_type(point), price)]
-        if point in LOAD_ZONES:
-            typed.append(("LZEW", _energy_weighted_price(seed, point, interval, price)))
-        for point_type, point_price in typed:
-            records.append(
-                {
-                    **head,
-                    "settlementPoint": point,
-                    "settlementPointType": point_type,
-                    "settlementPointPrice": point_price,
-                    "DSTFlag": interval.dst_flag,
-                }
-            )
-    return records
+@functools.lru_cache(maxsize=8)
+def _rt_day(seed: int, day: dt.date) -> tuple[list[Slot], npt.NDArray[np.float64]]:
+    """The quarter hours of operating day ``day`` and their NP6-905 prices, one row per interval and one column per
+    :data:`_RT_ROWS` entry."""
+    import numpy as np
+
+    from energylake.sample import noise
+
+    slots = day_slots(day, quarter=True)
+    minutes = np.array([world.utc_minutes(slot.start_utc) for slot in slots], np.int64)
+    prices = world.rt_prices(seed, minutes, _RT_POINTS)
+    columns: list[Any] = []
+    for point, _, position, energy_weighted in _RT_ROWS:
+        if not energy_weighted:
+            columns.append(prices[:, position])
+            continue
+        # The LZEW price: the zone's re-weighted by metered energy, a few cents to a dollar away (never equal, so a
+        # mixed series is visible), within the offer floor and cap like every sample price.
+        offset = np.round(0.01 + 0.99 * noise.uniform(noise.key(seed, "lzew", point), minutes), 2)
+        sign = np.where(noise.uniform(noise.key(seed, "lzew-sign", point), minutes) < 0.5, 1.0, -1.0)
+        columns.append(np.round(np.clip(prices[:, position] + sign * offset, -250.0, 5000.0), 2) + 0.0)
+    return slots, np.column_stack(columns)
 
 
-def _dam_records(seed: int, day: dt.date) -> list[Record]:
-    return [
+def _rt_table(seed: int, day: dt.date, first: int, stop: int) -> Table:
+    """Intervals ``first`` to ``stop - 1`` of operating day ``day`` of NP6-905, interval after interval."""
+    slots, prices = _rt_day(seed, day)
+    chosen = slots[first:stop]
+    per_interval = len(_RT_ROWS)
+    return Table(
         {
-            "deliveryDate": slot.day,
-            "hourEnding": slot.hour_ending,
-            "settlementPoint": point,
-            "settlementPointPrice": _price(seed, "spp_dam", point, slot),
-            "DSTFlag": slot.dst_flag,
+            "deliveryDate": _each([slot.day for slot in chosen], per_interval),
+            "deliveryHour": _each([slot.hour_ending for slot in chosen], per_interval),
+            "deliveryInterval": _each([slot.interval for slot in chosen], per_interval),
+            "settlementPoint": [point for point, _, _, _ in _RT_ROWS] * len(chosen),
+            "settlementPointType": [point_type for _, point_type, _, _ in _RT_ROWS] * len(chosen),
+            "settlementPointPrice": prices[first:stop].ravel(),
+            "DSTFlag": _each([slot.dst_flag for slot in chosen], per_interval),
         }
-        for slot in day_slots(day, quarter=False)
-        for point in (*HUBS, *LOAD_ZONES, *RESOURCE_NODES)
-    ]
+    )
+
+
+def _rt_interval_table(seed: int, interval: Slot) -> Table:
+    """One interval of NP6-905 (the rows of one real-time document)."""
+    day_start, _ = local_day_bounds_utc(interval.day)
+    position = int((interval.start_utc - day_start).total_seconds()) // 900
+    return _rt_table(seed, interval.day, position, position + 1)
+
+
+def _dam_table(seed: int, day: dt.date) -> Table:
+    """NP4-190 for operating day ``day``: every point, hour after hour."""
+    import numpy as np
+
+    slots = day_slots(day, quarter=False)
+    hours = np.array([world.utc_hours(slot.start_utc) for slot in slots], np.int64)
+    prices = world.dam_prices(seed, hours, _RT_POINTS)
+    points = len(_RT_POINTS)
+    return Table(
+        {
+            "deliveryDate": _each([slot.day for slot in slots], points),
+            "hourEnding": _each([slot.hour_ending for slot in slots], points),
+            "settlementPoint": list(_RT_POINTS) * len(slots),
+            "settlementPointPrice": prices.ravel(),
+            "DSTFlag": _each([slot.dst_flag for slot in slots], points),
+        }
+    )
 
 
 def _zone_loads(seed: int, slot: Slot) -> dict[str, float]:
@@ -420,9 +513,9 @@ _HOUR = dt.timedelta(hours=1)
 
 
 @functools.lru_cache(maxsize=16384)
-def _hour_slot(start_utc: dt.datetime) -> Slot:
-    """The hour slot of a UTC hour (forecast postings share their delivery hours: ~10 postings a day for a week)."""
-    return slot_at(start_utc, quarter=False)
+def _hour_slot(hour: int) -> Slot:
+    """The slot of UTC hour ``hour`` (hours since the epoch): forecast postings share their delivery hours."""
+    return slot_at(dt.datetime.fromtimestamp(hour * 3600, UTC), quarter=False)
 
 
 def _vintage_hours(dataset: ErcotDatasetName, posted: dt.datetime, day: dt.date | None = None) -> list[Slot]:
@@ -438,7 +531,8 @@ def _vintage_hours(dataset: ErcotDatasetName, posted: dt.datetime, day: dt.date 
         day_start, day_end = local_day_bounds_utc(day)
         start, end = max(start, day_start), min(end, day_end)
     hours = max(0, -(-(end - start) // _HOUR))  # every hour that starts before ``end``
-    return [_hour_slot(start + index * _HOUR) for index in range(hours)]
+    first = world.utc_hours(start)
+    return [_hour_slot(hour) for hour in range(first, first + hours)]
 
 
 _ZONE_INDEX = tuple(WEATHER_ZONES.index(zone) for zone in WEATHER_ZONE_FIELDS.values())
@@ -451,114 +545,123 @@ _FORECAST_FROM_ACTUAL = tuple(
 )
 
 
-def _vintage_records(seed: int, dataset: ErcotDatasetName, posted: dt.datetime, day: dt.date | None) -> list[Record]:
+def _vintage_table(seed: int, dataset: ErcotDatasetName, posted: dt.datetime, day: dt.date | None) -> Table:
     """The rows of the posting at ``posted`` (UTC), restricted to operating day ``day`` when given."""
-    return _postings_records(seed, dataset, [(posted, _vintage_hours(dataset, posted, day))])
+    return _postings_table(seed, dataset, [(posted, _vintage_hours(dataset, posted, day))])
+
+
+def vintage_tables(seed: int, dataset: ErcotDatasetName, posteds: list[dt.datetime]) -> list[Table]:
+    """The rows of each posting at ``posteds`` (UTC) of a forecast report, worked out together."""
+    covered = [(posted, _vintage_hours(dataset, posted)) for posted in posteds]
+    table = _postings_table(seed, dataset, covered)
+    rows_per_hour = len(FORECAST_MODELS) if dataset == "load_forecast" else 1
+    tables, start = [], 0
+    for _, slots in covered:
+        stop = start + rows_per_hour * len(slots)
+        tables.append(table.slice(start, stop))
+        start = stop
+    return tables
 
 
 Covered = list[tuple[dt.datetime, list[Slot]]]  # postings (UTC) and the delivery hours of each to write
 
 
-def _postings_records(seed: int, dataset: ErcotDatasetName, covered: Covered) -> list[Record]:
+@dataclass(frozen=True)
+class _Rows:
+    """The (posting, delivery hour) pairs of several postings, posting after posting, hour after hour."""
+
+    posted_minutes: npt.NDArray[np.int64]  # UTC minutes since the epoch
+    delivery_hours: npt.NDArray[np.int64]  # UTC hours since the epoch
+    slots: list[Slot]
+    posted_texts: list[str]
+
+    @classmethod
+    def of(cls, covered: Covered) -> _Rows:
+        import numpy as np
+
+        counts = [len(slots) for _, slots in covered]
+        posted_minutes = np.repeat(np.array([world.utc_minutes(posted) for posted, _ in covered], np.int64), counts)
+        firsts = [world.utc_hours(slots[0].start_utc) for _, slots in covered]
+        # A posting's delivery hours are consecutive: each row's hour is its posting's first plus its position.
+        offsets = np.arange(sum(counts), dtype=np.int64) - np.repeat(np.cumsum([0, *counts[:-1]]), counts)
+        delivery_hours = np.repeat(np.array(firsts, np.int64), counts) + offsets
+        texts = [_posted_text(posted) for posted, _ in covered]
+        return cls(
+            posted_minutes,
+            delivery_hours,
+            [slot for _, slots in covered for slot in slots],
+            [text for text, count in zip(texts, counts, strict=True) for _ in range(count)],
+        )
+
+    def actual_over(self) -> npt.NDArray[np.bool_]:
+        """Whether each delivery hour is over at its posting (only those have actuals)."""
+        over: npt.NDArray[np.bool_] = (self.delivery_hours + 1) * 60 <= self.posted_minutes
+        return over
+
+    def grid(self, seed: int) -> world.GridSeries:
+        return world.grid_series(seed, int(self.delivery_hours.min()), int(self.delivery_hours.max()))
+
+
+def _postings_table(seed: int, dataset: ErcotDatasetName, covered: Covered) -> Table:
     """The rows of several postings of a forecast report, posting after posting, hour after hour.
 
-    The hot path of every forecast fetch (a year is ~10^7 rows): the numbers of all the postings are worked out a
-    column at a time (:mod:`energylake.sample.columns`), equal bit for bit to the per-row arithmetic of
-    :func:`world.load_forecast_factor` / :func:`world.renewable_forecast_factor` and the reports' rounding."""
+    The hot path of every forecast fetch (a year is ~10^7 rows): every posting's numbers are worked out at once, as
+    arrays (:func:`world.load_forecast_factors`, :func:`world.renewable_forecast_factors`)."""
     covered = [(posted, slots) for posted, slots in covered if slots]
     if not covered:
-        return []
+        return Table.empty(REPORTS[dataset])
+    rows = _Rows.of(covered)
     if dataset == "load_forecast":
-        return _load_forecast_records(seed, covered)
-    return (_solar_records if dataset == "solar" else _wind_records)(seed, covered)
+        return _load_forecast_table(seed, rows)
+    return (_solar_table if dataset == "solar" else _wind_table)(seed, rows)
 
 
 def _posted_text(posted: dt.datetime) -> str:
     return to_central(posted).replace(tzinfo=None).isoformat(timespec="seconds")
 
 
-def _load_forecast_records(seed: int, covered: Covered) -> list[Record]:
-    import pyarrow as pa
-    import pyarrow.compute as pc
+def _masked(values: npt.NDArray[np.float64], present: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
+    """``values`` where ``present``, else NaN (an empty cell)."""
+    import numpy as np
 
-    from energylake.sample.columns import add_in_order, blocks, forecast_factors, round_cents
+    masked: npt.NDArray[np.float64] = np.where(present, values, np.nan)
+    return masked
+
+
+def _load_forecast_table(seed: int, rows: _Rows) -> Table:
+    import numpy as np
+
+    from energylake.sample.columns import add_in_order, round_cents
 
     zones = len(WEATHER_ZONE_FIELDS)
-    deliveries = [[slot.start_utc for slot in slots] for _, slots in covered]
-    zone_loads = [world.grid_at(seed, start).zone_load for starts in deliveries for start in starts]
-    # Zone by zone (WEATHER_ZONE_FIELDS order), every row of every posting in each block.
-    actual = pa.array([loads[index] for index in _ZONE_INDEX for loads in zone_loads], pa.float64())
+    grid = rows.grid(seed)
+    # Zones in WEATHER_ZONE_FIELDS order (the factors' order), one row per (posting, delivery hour).
+    actual = grid.zone_load[rows.delivery_hours - grid.first_hour][:, list(_ZONE_INDEX)]
     by_model = []
     for model in FORECAST_MODELS:
-        words: list[int] = []
-        sigmas: list[float] = []
-        shared: list[float] = []
-        for (posted, _), starts in zip(covered, deliveries, strict=True):
-            draws = world.load_forecast_draws(seed, model, posted, starts, zones)
-            words += draws.words
-            sigmas += draws.sigmas
-            shared += draws.shared
-        factors = forecast_factors(
-            words,
-            zones,
-            base=world.load_forecast_base(model),
-            sigmas=sigmas,
-            shared=shared,
-            weight=world.LOAD_FORECAST_NOISE,
-            floor_at_zero=False,
-        )
-        loads = blocks(round_cents(pc.multiply(actual, factors)), zones)
-        total = round_cents(add_in_order(loads)).to_pylist()
-        zone_columns = [loads[index].to_pylist() for index in _FORECAST_FROM_ACTUAL]
-        in_use = "Y" if model == IN_USE_MODEL else "N"
-        by_model.append(zip(*zone_columns, total, itertools.repeat(model), itertools.repeat(in_use), strict=False))
-    heads = [
-        (posted_text, slot.day, slot.hour_ending)
-        for posted_text, slots in ((_posted_text(posted), slots) for posted, slots in covered)
-        for slot in slots
-    ]
-    flags = [(slot.dst_flag,) for _, slots in covered for slot in slots]
-    # Hour after hour, the models' rows of each hour in FORECAST_MODELS order (zip stops with the hours).
-    return [
-        dict(zip(_LOAD_FORECAST_KEYS, head + values + flag, strict=True))
-        for head, flag, *models in zip(heads, flags, *by_model, strict=False)
-        for values in models
-    ]
+        factors = world.load_forecast_factors(seed, model, rows.posted_minutes, rows.delivery_hours, zones)
+        loads = round_cents(actual * factors)
+        total = round_cents(add_in_order(loads))
+        by_model.append(np.column_stack([loads[:, list(_FORECAST_FROM_ACTUAL)], total]))
+    # Hour after hour, the models' rows of each hour in FORECAST_MODELS order.
+    values = np.stack(by_model, axis=1).reshape(len(rows.slots) * len(FORECAST_MODELS), zones + 1)
+    models = len(FORECAST_MODELS)
+    columns: dict[str, Values] = {
+        "postedDatetime": _each(rows.posted_texts, models),
+        "deliveryDate": _each([slot.day for slot in rows.slots], models),
+        "hourEnding": _each([slot.hour_ending for slot in rows.slots], models),
+    }
+    for position, field in enumerate((*_LOAD_FORECAST_FIELDS, "systemTotal")):
+        columns[field] = values[:, position].copy()
+    columns["model"] = list(FORECAST_MODELS) * len(rows.slots)
+    columns["inUseFlag"] = ["Y" if model == IN_USE_MODEL else "N" for model in FORECAST_MODELS] * len(rows.slots)
+    columns["DSTFlag"] = _each([slot.dst_flag for slot in rows.slots], models)
+    return Table(columns)
 
 
-_LOAD_FORECAST_KEYS = (
-    "postedDatetime",
-    "deliveryDate",
-    "hourEnding",
-    *_LOAD_FORECAST_FIELDS,
-    "systemTotal",
-    "model",
-    "inUseFlag",
-    "DSTFlag",
-)
-
-
-def _renewable_factors(seed: int, kind: str, covered: Covered, count: int) -> pa.DoubleArray:
-    """The forecast factors of every row of ``covered``: ``count`` blocks (solar flavours, wind regions)."""
-    from energylake.sample.columns import forecast_factors
-
-    words: list[int] = []
-    sigmas: list[float] = []
-    shared: list[float] = []
-    for posted, slots in covered:
-        draws = world.renewable_forecast_draws(seed, kind, posted, [slot.start_utc for slot in slots], count)
-        words += draws.words
-        sigmas += draws.sigmas
-        shared += draws.shared
-    return forecast_factors(
-        words,
-        count,
-        base=1.0,
-        sigmas=sigmas,
-        shared=shared,
-        weight=world.RENEWABLE_FORECAST_NOISE,
-        floor_at_zero=True,
-    )
+def _each(values: list[Any], times: int) -> list[Any]:
+    """Every value ``times`` times in a row."""
+    return list(itertools.chain.from_iterable(zip(*[values] * times, strict=True)))
 
 
 _FORECAST_PREFIXES = ("COPHSL", "STWPF", "WGRPP")
@@ -570,109 +673,67 @@ _WIND_REGION_NAMES = tuple(world.WIND_REGIONS)
 _WIND_INSTALLED = tuple(installed for installed, _ in world.WIND_REGIONS.values())
 
 
-def _solar_records(seed: int, covered: Covered) -> list[Record]:
+def _solar_table(seed: int, rows: _Rows) -> Table:
     """Solar rows: each flavour is ``round(min(installed, solar * scale * factor), 2)`` (None = the empty cell of
     an actual not over yet)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
+    import numpy as np
 
-    from energylake.sample.columns import blocks, round_cents
+    from energylake.sample.columns import round_cents
 
-    flavours = len(_SOLAR_PREFIXES)
-    factors = blocks(_renewable_factors(seed, "solar", covered, flavours), flavours)
-    hours = [world.grid_at(seed, slot.start_utc) for _, slots in covered for slot in slots]
-    solar = pa.array([hour.solar for hour in hours], pa.float64())
-    products = [
-        pc.min_element_wise(pc.multiply(pc.multiply(solar, _FORECAST_SCALES[prefix]), factor), world.SOLAR_INSTALLED_MW)
-        for prefix, factor in zip(_SOLAR_PREFIXES, factors, strict=True)
-    ]
-    cop, stppf, pvgrpp = (column.to_pylist() for column in blocks(round_cents(pa.concat_arrays(products)), flavours))
-    records: list[Record] = []
-    position = 0
-    for posted, slots in covered:
-        posted_text = _posted_text(posted)
-        for slot in slots:
-            hour = hours[position]
-            actual = slot.start_utc + _HOUR <= posted  # actuals exist only for hours already over
-            records.append(
-                {
-                    "postedDatetime": posted_text,
-                    "deliveryDate": slot.day,
-                    "hourEnding": slot.hour_ending,
-                    "genSystemWide": hour.solar if actual else None,
-                    "COPHSLSystemWide": cop[position],
-                    "STPPFSystemWide": stppf[position],
-                    "PVGRPPSystemWide": pvgrpp[position],
-                    "HSLSystemWide": round(hour.solar * 1.05, 2) if actual else None,
-                    "DSTFlag": slot.dst_flag,
-                }
-            )
-            position += 1
-    return records
+    factors = world.renewable_forecast_factors(
+        seed, "solar", rows.posted_minutes, rows.delivery_hours, len(_SOLAR_PREFIXES)
+    )
+    grid = rows.grid(seed)
+    solar = grid.solar[rows.delivery_hours - grid.first_hour]
+    scales = np.array([_FORECAST_SCALES[prefix] for prefix in _SOLAR_PREFIXES])
+    flavours = round_cents(np.minimum(solar[:, None] * scales * factors, world.SOLAR_INSTALLED_MW))
+    over = rows.actual_over()
+    return Table(
+        {
+            "postedDatetime": rows.posted_texts,
+            "deliveryDate": [slot.day for slot in rows.slots],
+            "hourEnding": [slot.hour_ending for slot in rows.slots],
+            "genSystemWide": _masked(solar, over),
+            **{f"{prefix}SystemWide": flavours[:, index].copy() for index, prefix in enumerate(_SOLAR_PREFIXES)},
+            "HSLSystemWide": _masked(round_cents(solar * 1.05), over),
+            "DSTFlag": [slot.dst_flag for slot in rows.slots],
+        }
+    )
 
 
-def _wind_records(seed: int, covered: Covered) -> list[Record]:
+def _wind_table(seed: int, rows: _Rows) -> Table:
     """Wind rows: per region and flavour ``round(min(installed, generation * factor * scale), 2)``; system-wide
     the rounded sum of the regions' rounded values (None = the empty cell of an actual not over yet)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
+    import numpy as np
 
-    from energylake.sample.columns import add_in_order, blocks, round_cents
+    from energylake.sample.columns import add_in_order, round_cents
 
     regions = len(_WIND_REGION_NAMES)
-    factors = _renewable_factors(seed, "wind", covered, regions)  # region by region
-    hours = [world.grid_at(seed, slot.start_utc) for _, slots in covered for slot in slots]
-    rows = len(hours)
-    generation = pa.array([hour.wind_region[index] for index in range(regions) for hour in hours], pa.float64())
-    installed = pa.array([mw for mw in _WIND_INSTALLED for _ in range(rows)], pa.float64())
-    by_flavour = [
-        pc.min_element_wise(pc.multiply(pc.multiply(generation, factors), _FORECAST_SCALES[prefix]), installed)
+    factors = world.renewable_forecast_factors(seed, "wind", rows.posted_minutes, rows.delivery_hours, regions)
+    grid = rows.grid(seed)
+    generation = grid.wind_region[rows.delivery_hours - grid.first_hour]  # (rows, regions)
+    installed = np.array(_WIND_INSTALLED)
+    system_generation = round_cents(add_in_order(generation))
+    over = rows.actual_over()
+    columns: dict[str, Values] = {
+        "postedDatetime": rows.posted_texts,
+        "deliveryDate": [slot.day for slot in rows.slots],
+        "hourEnding": [slot.hour_ending for slot in rows.slots],
+        "genSystemWide": _masked(system_generation, over),
+    }
+    by_flavour = {
+        prefix: round_cents(np.minimum(generation * factors * _FORECAST_SCALES[prefix], installed))
         for prefix in _FORECAST_PREFIXES
-    ]
-    # Flavour by flavour, region by region within each: block [flavour * regions + region].
-    rounded = blocks(round_cents(pa.concat_arrays(by_flavour)), len(_FORECAST_PREFIXES) * regions)
-    systems = [
-        add_in_order(rounded[flavour * regions : (flavour + 1) * regions]) for flavour in range(len(_FORECAST_PREFIXES))
-    ]
-    system = [column.to_pylist() for column in blocks(round_cents(pa.concat_arrays(systems)), len(systems))]
-    (cop_sh, cop_w, cop_n, stwpf_sh, stwpf_w, stwpf_n, wgrpp_sh, wgrpp_w, wgrpp_n) = (
-        column.to_pylist() for column in rounded
-    )
-    records: list[Record] = []
-    position = 0
-    for posted, slots in covered:
-        posted_text = _posted_text(posted)
-        for slot in slots:
-            south_houston, west, north = hours[position].wind_region
-            system_gen = round(south_houston + west + north, 2)
-            actual = slot.start_utc + _HOUR <= posted  # actuals exist only for hours already over
-            records.append(
-                {
-                    "postedDatetime": posted_text,
-                    "deliveryDate": slot.day,
-                    "hourEnding": slot.hour_ending,
-                    "genSystemWide": system_gen if actual else None,
-                    "COPHSLSystemWide": system[0][position],
-                    "STWPFSystemWide": system[1][position],
-                    "WGRPPSystemWide": system[2][position],
-                    "genLoadZoneSouthHouston": south_houston if actual else None,
-                    "COPHSLLoadZoneSouthHouston": cop_sh[position],
-                    "STWPFLoadZoneSouthHouston": stwpf_sh[position],
-                    "WGRPPLoadZoneSouthHouston": wgrpp_sh[position],
-                    "genLoadZoneWest": west if actual else None,
-                    "COPHSLLoadZoneWest": cop_w[position],
-                    "STWPFLoadZoneWest": stwpf_w[position],
-                    "WGRPPLoadZoneWest": wgrpp_w[position],
-                    "genLoadZoneNorth": north if actual else None,
-                    "COPHSLLoadZoneNorth": cop_n[position],
-                    "STWPFLoadZoneNorth": stwpf_n[position],
-                    "WGRPPLoadZoneNorth": wgrpp_n[position],
-                    "HSLSystemWide": round(system_gen * 1.05, 2) if actual else None,
-                    "DSTFlag": slot.dst_flag,
-                }
-            )
-            position += 1
-    return records
+    }
+    for prefix, values in by_flavour.items():
+        columns[f"{prefix}SystemWide"] = round_cents(add_in_order(values))
+    for index, region in enumerate(("SouthHouston", "West", "North")):
+        columns[f"genLoadZone{region}"] = _masked(generation[:, index], over)
+        for prefix, values in by_flavour.items():
+            columns[f"{prefix}LoadZone{region}"] = values[:, index].copy()
+    columns["HSLSystemWide"] = _masked(round_cents(system_generation * 1.05), over)
+    columns["DSTFlag"] = [slot.dst_flag for slot in rows.slots]
+    return Table(columns)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -712,37 +773,35 @@ def _daily_content_day(spec: SampleReport, posted: dt.datetime) -> dt.date:
     return to_central(posted).date() - dt.timedelta(days=spec.daily_posting[0])
 
 
-def posting_records(seed: int, spec: SampleReport, posted: dt.datetime) -> list[Record]:
+def posting_records(seed: int, spec: SampleReport, posted: dt.datetime) -> Table:
     """The rows of one MIS document."""
     if spec.kind == "rt":
         interval_start = posted - dt.timedelta(minutes=spec.posting_minute + 15)
-        return _rt_records(seed, slot_at(interval_start, quarter=True))
+        return _rt_interval_table(seed, slot_at(interval_start, quarter=True))
     if spec.kind == "daily":
         day = _daily_content_day(spec, posted)
-        return _dam_records(seed, day) if spec.dataset == "spp_dam" else _load_records(seed, day)
-    return _vintage_records(seed, spec.dataset, posted, None)
+        return _dam_table(seed, day) if spec.dataset == "spp_dam" else Table.of(spec, _load_records(seed, day))
+    return _vintage_table(seed, spec.dataset, posted, None)
 
 
 @functools.lru_cache(maxsize=32)
-def api_day_records(seed: int, dataset: ErcotDatasetName, day: dt.date, now: dt.datetime) -> tuple[Record, ...]:
+def api_day_records(seed: int, dataset: ErcotDatasetName, day: dt.date, now: dt.datetime) -> Table:
     """Every API row of ``dataset`` for operating day ``day`` that ERCOT would have posted by ``now``."""
     spec = REPORTS[dataset]
     if spec.kind == "rt":
         posted_by = now - dt.timedelta(minutes=spec.posting_minute)
-        records: list[Record] = []
-        for interval in day_slots(day, quarter=True):
-            if interval.start_utc + dt.timedelta(minutes=15) <= posted_by:
-                records += _rt_records(seed, interval)
-        return tuple(records)
+        slots, _ = _rt_day(seed, day)
+        over = sum(1 for interval in slots if interval.start_utc + dt.timedelta(minutes=15) <= posted_by)
+        return _rt_table(seed, day, 0, over)
     if spec.kind == "daily":
         assert spec.daily_posting is not None
         posted = _local_wall(day + dt.timedelta(days=spec.daily_posting[0]), spec.daily_posting[1], spec.posting_minute)
         if posted > now:
-            return ()
-        return tuple(_dam_records(seed, day) if dataset == "spp_dam" else _load_records(seed, day))
+            return Table.empty(spec)
+        return _dam_table(seed, day) if dataset == "spp_dam" else Table.of(spec, _load_records(seed, day))
     day_start, day_end = local_day_bounds_utc(day)
     # A posting covers its own day and 7 more (load forecast) or 48 h back to 168 h ahead (wind, solar).
     first = day_start - dt.timedelta(days=8)
     last = min(now, day_end + dt.timedelta(hours=49))
     covered = [(posted, _vintage_hours(dataset, posted, day)) for posted in postings(spec, first, last)]
-    return tuple(_postings_records(seed, dataset, covered))
+    return _postings_table(seed, dataset, covered)

@@ -2,13 +2,15 @@
 
 Everything is a pure function of ``seed`` and time (no global random state), so the same request always gets the
 same bytes, and the ERCOT sample's load, wind and solar are driven by exactly the weather the Open-Meteo sample
-reports for each weather zone's point (:data:`energylake.contracts.zones.ZONE_POINTS`).
+reports for each weather zone's point (:data:`energylake.contracts.zones.ZONE_POINTS`). The randomness is
+:mod:`energylake.sample.noise`, a counter-based generator keyed by (seed, stream) and indexed by integer time
+coordinates, so a whole day, every zone, or every hour of many forecast postings is drawn in one numpy call.
 
 Weather, per place and UTC hour (:func:`weather_at`):
 
 * temperature: a seasonal cycle by latitude (cooler north, drier and cooler west), a diurnal cycle peaking at about
-  15:00 local solar time (larger inland), and a smooth multi-day anomaly ("weather systems") from hashed daily
-  values of ``(seed, day)`` interpolated smoothly and reaching eastern places later (fronts move west to east);
+  15:00 local solar time (larger inland), and a smooth multi-day anomaly ("weather systems") from random values
+  every few days interpolated smoothly and reaching eastern places later (fronts move west to east);
 * dew point and humidity (humid coast, dry west; dry air behind fronts), cloud cover and occasional rain from a
   second anomaly channel;
 * shortwave radiation and DNI from solar geometry, zero at night, clear-sky scaled down by cloud; as in Open-Meteo the
@@ -25,8 +27,9 @@ Grid, per UTC hour (:func:`grid_at`):
   thousands near the top, slightly negative when wind floods a low-load night); settlement points differ by small
   congestion spreads; the day-ahead market is smoother than real time.
 
-Forecasts (:func:`load_forecast_factor`, :func:`renewable_forecast_factor`) are the actual times an error that grows
-with the lead time; the fuel mix (:func:`fuel_mix_at`) stacks nuclear, coal, wind, solar, storage and gas on the load.
+Forecasts (:func:`load_forecast_factors`, :func:`renewable_forecast_factors`, every hour of many postings at once)
+are the actual times an error that grows with the lead time; the fuel mix (:func:`fuel_mix_at`) stacks nuclear,
+coal, wind, solar, storage and gas on the load.
 """
 
 from __future__ import annotations
@@ -35,11 +38,15 @@ import datetime as dt
 import functools
 import hashlib
 import math
-import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 from energylake.contracts.zones import WEATHER_ZONES, ZONE_POINTS, WeatherZone
+from energylake.sample import noise
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _HOUR = dt.timedelta(hours=1)
@@ -67,20 +74,18 @@ def signed(*parts: object) -> float:
     return 2.0 * unit(*parts) - 1.0
 
 
-@functools.lru_cache(maxsize=65536)
-def _knot(seed: int, channel: int, period: int, index: int) -> float:
-    return signed(seed, "knot", channel, period, index)
-
-
-def smooth(seed: int, channel: int, days: float) -> float:
-    """A smooth signal in about [-1, 1]: hashed knots every few days, joined by smoothstep (value noise)."""
-    total = 0.0
+def smooth(seed: int, channel: int, days: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """A smooth signal in about [-1, 1] at each of ``days`` (days since the epoch): random knots every 2, 5 and 11
+    days, joined by smoothstep (value noise)."""
+    total = np.zeros(np.shape(days))
     for period, weight in ((2, 0.35), (5, 0.45), (11, 0.35)):
-        position = days / period
-        index = math.floor(position)
+        position = np.asarray(days) / period
+        index = np.floor(position)
         fraction = position - index
         blend = fraction * fraction * (3.0 - 2.0 * fraction)
-        low, high = _knot(seed, channel, period, index), _knot(seed, channel, period, index + 1)
+        knots = noise.key(seed, "knot", channel, period)
+        low = noise.signed(knots, index.astype(np.int64))
+        high = noise.signed(knots, index.astype(np.int64) + 1)
         total += weight * (low + (high - low) * blend)
     return total
 
@@ -107,88 +112,91 @@ class Weather:
     wind_direction_100m: float
 
 
-def vapour_pressure(celsius: float) -> float:
-    """Saturation vapour pressure in hPa (Magnus formula)."""
-    return 6.1094 * math.exp(17.625 * celsius / (243.04 + celsius))
+def vapour_pressure(celsius: Any) -> Any:
+    """Saturation vapour pressure in hPa (Magnus formula), of a value or an array."""
+    return 6.1094 * np.exp(17.625 * celsius / (243.04 + celsius))
 
 
-def sine_solar_elevation(latitude: float, longitude: float, moment: dt.datetime) -> float:
-    day_of_year = moment.timetuple().tm_yday
+def sine_solar_elevation(latitude: float, longitude: float, day_of_year: int, utc_hour: Any) -> Any:
+    """Sine of the sun's elevation at UTC hour of day ``utc_hour`` (fractional; a value or an array)."""
     declination = math.radians(23.44) * math.sin(2 * math.pi * (284 + day_of_year) / 365.0)
-    solar_hour = moment.hour + moment.minute / 60 + longitude / 15.0
-    hour_angle = math.radians(15.0 * (solar_hour - 12.0))
+    hour_angle = np.radians(15.0 * (utc_hour + longitude / 15.0 - 12.0))
     lat = math.radians(latitude)
-    return math.sin(lat) * math.sin(declination) + math.cos(lat) * math.cos(declination) * math.cos(hour_angle)
+    return math.sin(lat) * math.sin(declination) + math.cos(lat) * math.cos(declination) * np.cos(hour_angle)
 
 
-def _weather(seed: int, latitude: float, longitude: float, moment: dt.datetime) -> Weather:
-    days = (moment - _EPOCH).total_seconds() / 86400
-    day_of_year = moment.timetuple().tm_yday
+def _weather_arrays(seed: int, latitude: float, longitude: float, day: dt.date) -> list[npt.NDArray[np.float64]]:
+    """The 24 UTC hours of ``day`` at one place, a whole day at once: one array per :class:`Weather` field."""
+    hour_of_day = np.arange(24, dtype=np.float64)
+    epoch_hours = utc_hours(dt.datetime.combine(day, dt.time(0), tzinfo=dt.UTC)) + np.arange(24, dtype=np.int64)
+    days = epoch_hours / 24.0
+    day_of_year = day.timetuple().tm_yday
     dryness = min(8.0, max(0.0, -longitude - 95.0))  # 0 on the coast, ~7 in the Far West
     # Fronts reach the west first: the east sees the same systems about 12 h later.
     front_days = days - (longitude + 102.0) * 0.07
-    solar_hour = (moment.hour + moment.minute / 60 + longitude / 15.0) % 24
-    jitter = signed(seed, "wx", round(latitude, 2), round(longitude, 2), round(days * 24))
+    solar_hour = (hour_of_day + longitude / 15.0) % 24
+    jitter = noise.signed(noise.key(seed, "wx", round(latitude, 2), round(longitude, 2)), epoch_hours)
 
     # Temperature: warmer south, bigger seasonal and daily swings inland and north.
     annual_mean = 21.5 - 0.8 * (latitude - 29.5) - 0.12 * dryness
     seasonal = -(8.5 + 0.8 * (latitude - 29.5)) * math.cos(2 * math.pi * (day_of_year - 18) / 365.25)
     diurnal_amplitude = 4.0 + 0.6 * dryness
-    diurnal = diurnal_amplitude * math.cos(2 * math.pi * (solar_hour - 15.0) / 24)
+    diurnal = diurnal_amplitude * np.cos(2 * np.pi * (solar_hour - 15.0) / 24)
     summer = 0.5 + 0.5 * math.cos(2 * math.pi * (day_of_year - 200) / 365.25)  # 1 in July, 0 in January
-    anomaly = smooth(seed, 0, front_days) * (6.5 - 3.0 * summer)  # winter fronts swing harder
-    temperature = annual_mean + seasonal + diurnal + anomaly + 0.3 * jitter
+    systems = smooth(seed, 0, front_days)
+    temperature = annual_mean + seasonal + diurnal + systems * (6.5 - 3.0 * summer) + 0.3 * jitter  # winter fronts
 
     # Moisture, clouds, rain: a second channel ("wet" phases), drier west and behind cold fronts.
-    wet = smooth(seed, 1, front_days) - 0.07 * dryness + 0.25 * min(0.0, smooth(seed, 0, front_days))
-    depression = max(0.3, 2.5 + 1.5 * dryness + 0.55 * (diurnal + diurnal_amplitude) - 5.0 * wet)
+    wet = smooth(seed, 1, front_days) - 0.07 * dryness + 0.25 * np.minimum(0.0, systems)
+    depression = np.maximum(0.3, 2.5 + 1.5 * dryness + 0.55 * (diurnal + diurnal_amplitude) - 5.0 * wet)
     dew_point = temperature - depression
-    humidity = min(100.0, max(1.0, 100.0 * vapour_pressure(dew_point) / vapour_pressure(temperature)))
-    cloud = min(100.0, max(0.0, 40.0 + 70.0 * wet + 10.0 * signed(seed, "cloud", round(days * 24), round(latitude))))
-    rain_strength = wet - 0.45 + 0.25 * signed(seed, "rain", round(days * 24), round(longitude))
-    precipitation = round(min(40.0, 6.0 * rain_strength), 1) if cloud > 75.0 and rain_strength > 0 else 0.0
+    humidity = np.clip(100.0 * vapour_pressure(dew_point) / vapour_pressure(temperature), 1.0, 100.0)
+    cloud_noise = noise.signed(noise.key(seed, "cloud", round(latitude)), epoch_hours)
+    cloud = np.clip(40.0 + 70.0 * wet + 10.0 * cloud_noise, 0.0, 100.0)
+    rain_strength = wet - 0.45 + 0.25 * noise.signed(noise.key(seed, "rain", round(longitude)), epoch_hours)
+    raining = (cloud > 75.0) & (rain_strength > 0)
+    precipitation = np.where(raining, np.round(np.minimum(40.0, 6.0 * rain_strength), 1), 0.0)
 
     # Radiation of the hour [t, t+1h): the sun at t+30 min.
-    sine_elevation = sine_solar_elevation(latitude, longitude, moment + dt.timedelta(minutes=30))
-    if sine_elevation > 0.0:
-        cloud_factor = 1.0 - 0.75 * (cloud / 100.0) ** 3.0
-        shortwave = 1098.0 * sine_elevation * math.exp(-0.057 / max(sine_elevation, 0.01)) * cloud_factor
-        air_mass = 1.0 / max(sine_elevation, 0.05)
-        direct_normal = 1361.0 * 0.7 ** (air_mass**0.678) * (1.0 - cloud / 100.0) ** 1.5
-    else:
-        shortwave = direct_normal = 0.0
+    sine_elevation = sine_solar_elevation(latitude, longitude, day_of_year, hour_of_day + 0.5)
+    sun_up = sine_elevation > 0.0
+    cloud_factor = 1.0 - 0.75 * (cloud / 100.0) ** 3.0
+    clear_sky = 1098.0 * sine_elevation * np.exp(-0.057 / np.maximum(sine_elevation, 0.01))
+    shortwave = np.where(sun_up, clear_sky * cloud_factor, 0.0)
+    air_mass = 1.0 / np.maximum(sine_elevation, 0.05)
+    direct_normal = np.where(sun_up, 1361.0 * 0.7 ** (air_mass**0.678) * (1.0 - cloud / 100.0) ** 1.5, 0.0)
 
     # Wind: windier west and in fronts (|d anomaly| ~ pressure gradients), the sun mixes momentum down by day,
     # and a stable night decouples 100 m from the surface (low-level jet, strongest in the west).
-    front = abs(smooth(seed, 2, front_days))
-    daylight = max(0.0, min(1.0, 3.0 * sine_solar_elevation(latitude, longitude, moment)))
-    wind_10m = max(0.3, 2.0 + 0.2 * dryness + 4.0 * front + 0.8 * daylight + 0.4 * jitter)
+    front = np.abs(smooth(seed, 2, front_days))
+    daylight = np.clip(3.0 * sine_solar_elevation(latitude, longitude, day_of_year, hour_of_day), 0.0, 1.0)
+    wind_10m = np.maximum(0.3, 2.0 + 0.2 * dryness + 4.0 * front + 0.8 * daylight + 0.4 * jitter)
     shear = (1.3 + 0.02 * dryness) * daylight + (1.5 + 0.07 * dryness) * (1.0 - daylight)
-    wind_100m = wind_10m * shear
     direction = (170.0 + 120.0 * smooth(seed, 3, front_days) + 15.0 * jitter) % 360.0
 
     vapour = humidity / 100.0 * vapour_pressure(temperature)
     apparent = temperature + 0.33 * vapour - 0.7 * wind_10m - 4.0
-    return Weather(
-        temperature_2m=temperature,
-        relative_humidity_2m=humidity,
-        dew_point_2m=dew_point,
-        apparent_temperature=apparent,
-        cloud_cover=cloud,
-        precipitation=precipitation,
-        shortwave_radiation=shortwave,
-        direct_normal_irradiance=direct_normal,
-        wind_speed_10m=wind_10m,
-        wind_speed_100m=wind_100m,
-        wind_direction_100m=direction,
-    )
+    # In Weather's field order.
+    return [
+        temperature,
+        humidity,
+        dew_point,
+        apparent,
+        cloud,
+        precipitation,
+        shortwave,
+        direct_normal,
+        wind_10m,
+        wind_10m * shear,
+        direction,
+    ]
 
 
 @functools.lru_cache(maxsize=4096)
 def weather_day(seed: int, latitude: float, longitude: float, day: dt.date) -> tuple[Weather, ...]:
     """The 24 UTC hours of ``day`` at one place."""
-    start = dt.datetime.combine(day, dt.time(0), tzinfo=dt.UTC)
-    return tuple(_weather(seed, latitude, longitude, start + hour * _HOUR) for hour in range(24))
+    columns = [column.tolist() for column in _weather_arrays(seed, latitude, longitude, day)]
+    return tuple(Weather(*hour) for hour in zip(*columns, strict=True))
 
 
 def model_point(latitude: float, longitude: float) -> tuple[float, float]:
@@ -227,6 +235,7 @@ ZONE_LOAD: dict[WeatherZone, tuple[float, float, float]] = {
     "WEST": (1650.0, 0.95, 1.1),
 }
 BALANCE_POINT_C = 18.0
+COOLING_SATURATION_C = 16.0  # degrees above the balance point where cooling load stops growing fast
 # Wind regions as ERCOT's wind report splits them: installed MW and the zones whose 100 m wind drives them.
 WIND_REGIONS: dict[str, tuple[float, tuple[WeatherZone, ...]]] = {
     "SouthHouston": (9500.0, ("SOUTHERN", "COAST")),
@@ -269,8 +278,10 @@ def hour_shape(local_hour: float, weekday: int) -> float:
 
 
 def temperature_response(celsius: float, cooling: float, heating: float) -> float:
-    """1 + extra load share for cooling above / heating below the balance point (a U-shaped, convex curve)."""
+    """1 + extra load share for cooling above / heating below the balance point (a U-shaped, convex curve). Cooling
+    saturates in a heatwave (beyond ~34 °C every air conditioner already runs), so peaks stay near ERCOT's ~85 GW."""
     above = max(0.0, celsius - BALANCE_POINT_C)
+    above = min(above, COOLING_SATURATION_C) + 0.3 * max(0.0, above - COOLING_SATURATION_C)
     below = max(0.0, BALANCE_POINT_C - celsius)
     return 1.0 + cooling * (0.02 * above + 0.0009 * above * above) + heating * (0.026 * below + 0.0006 * below * below)
 
@@ -365,6 +376,51 @@ def grid_day(seed: int, day: dt.date) -> tuple[GridHour, ...]:
     return tuple(_grid_hour(seed, start + hour * _HOUR) for hour in range(24))
 
 
+@functools.lru_cache(maxsize=1024)
+def _grid_day_arrays(seed: int, day: dt.date) -> tuple[npt.NDArray[np.float64], ...]:
+    """(zone load (24, zones), wind by region (24, regions), solar, load, net load, price (24,)) of UTC ``day``,
+    read-only."""
+    hours = grid_day(seed, day)
+    arrays = (
+        np.array([hour.zone_load for hour in hours], dtype=np.float64),
+        np.array([hour.wind_region for hour in hours], dtype=np.float64),
+        np.array([hour.solar for hour in hours], dtype=np.float64),
+        np.array([hour.load for hour in hours], dtype=np.float64),
+        np.array([hour.net_load for hour in hours], dtype=np.float64),
+        np.array([hour.price for hour in hours], dtype=np.float64),
+        np.array([hour.wind for hour in hours], dtype=np.float64),
+    )
+    for array in arrays:
+        array.flags.writeable = False
+    return arrays
+
+
+@dataclass(frozen=True)
+class GridSeries:
+    """The grid's hours ``first_hour`` .. ``first_hour + len - 1`` (UTC hours since the epoch) as arrays."""
+
+    first_hour: int
+    zone_load: npt.NDArray[np.float64]  # (hours, zones), WEATHER_ZONES order
+    wind_region: npt.NDArray[np.float64]  # (hours, regions), WIND_REGIONS order
+    solar: npt.NDArray[np.float64]  # (hours,)
+    load: npt.NDArray[np.float64]  # (hours,)
+    net_load: npt.NDArray[np.float64]
+    price: npt.NDArray[np.float64]  # the hub's, before congestion and RT/DAM effects
+    wind: npt.NDArray[np.float64]
+
+
+def grid_series(seed: int, first_hour: int, last_hour: int) -> GridSeries:
+    """The grid hours from ``first_hour`` to ``last_hour`` (UTC hours since the epoch, both included)."""
+    first_day, last_day = first_hour // 24, last_hour // 24
+    days = [_grid_day_arrays(seed, _EPOCH_DAY + dt.timedelta(days=index)) for index in range(first_day, last_day + 1)]
+    cut = slice(first_hour - 24 * first_day, last_hour - 24 * first_day + 1)
+    parts = (np.concatenate([day[part] for day in days])[cut] for part in range(7))
+    return GridSeries(first_hour, *parts)
+
+
+_EPOCH_DAY = _EPOCH.date()
+
+
 def grid_at(seed: int, moment: dt.datetime) -> GridHour:
     """The grid hour containing ``moment``."""
     utc = moment.astimezone(dt.UTC)
@@ -400,44 +456,95 @@ _SPREADS: dict[str, tuple[float, float, float]] = {
 _HUB_AVERAGE = ("HB_HOUSTON", "HB_NORTH", "HB_SOUTH", "HB_WEST")
 
 
-def _spread(point: str, hour: GridHour, energy: float) -> float:
+def rt_prices(seed: int, interval_minutes: npt.NDArray[np.int64], points: Sequence[str]) -> npt.NDArray[np.float64]:
+    """Real-time settlement point prices (USD/MWh), one row per 15-minute interval (its start in UTC minutes since
+    the epoch) and one column per point: the hour's price with a system-wide shock and rare spikes shared by every
+    point, plus each point's congestion spread and a little noise of its own."""
+    minutes = np.asarray(interval_minutes, dtype=np.int64)
+    hours = minutes // 60
+    grid = grid_series(seed, int(hours.min()), int(hours.max())) if len(hours) else None
+    if grid is None:
+        return np.zeros((0, len(points)))
+    at = hours - grid.first_hour
+    price, net_load, load = grid.price[at], grid.net_load[at], grid.load[at]
+    west_share = grid.wind_region[at, 1] / WIND_REGIONS["West"][0]
+    energy = price * (1.0 + 0.12 * noise.signed(noise.key(seed, "rt-shock"), minutes))
+    spike = noise.uniform(noise.key(seed, "rt-spike"), minutes) < 0.004  # a spike's chance
+    spike_size = noise.uniform(noise.key(seed, "rt-spike-size"), minutes)
+    energy = energy + np.where(spike & (net_load > 0.6 * THERMAL_REFERENCE_MW), 150.0 + 850.0 * spike_size, 0.0)
+    stress = np.maximum(0.0, load - 60000.0) / 20000.0
+    level = 1.0 + np.abs(energy) / 400.0
+    prices: npt.NDArray[np.float64] = np.empty((len(minutes), len(points)))
+    for column, point in enumerate(points):
+        local = 0.4 * noise.signed(noise.key(seed, "rt", point), minutes)
+        prices[:, column] = energy + _spread_array(point, west_share, stress, level) + local
+    rounded: npt.NDArray[np.float64] = np.round(np.clip(prices, -250.0, 5000.0), 2).astype(np.float64) + 0.0
+    return rounded
+
+
+def _spread_array(
+    point: str, west_share: npt.NDArray[np.float64], stress: npt.NDArray[np.float64], level: npt.NDArray[np.float64]
+) -> Any:
+    """:func:`_spread` for arrays of hours (``level``: ``1 + |energy| / 400``)."""
     if point in ("HB_HUBAVG", "HB_BUSAVG"):
         extra = 0.05 if point == "HB_BUSAVG" else 0.0
-        return sum(_spread(hub, hour, energy) for hub in _HUB_AVERAGE) / len(_HUB_AVERAGE) + extra
+        hubs = sum(_spread_array(hub, west_share, stress, level) for hub in _HUB_AVERAGE)
+        return hubs / len(_HUB_AVERAGE) + extra
     static, wind_sensitivity, load_sensitivity = _SPREADS.get(point, (0.0, 0.0, 0.0))
-    west_share = hour.wind_region[1] / WIND_REGIONS["West"][0]
-    stress = max(0.0, hour.load - 60000.0) / 20000.0
-    # Congestion spreads scale a little with the price level (losses, shadow prices).
-    return (static + wind_sensitivity * west_share + load_sensitivity * stress) * (1.0 + abs(energy) / 400.0)
-
-
-@functools.lru_cache(maxsize=4096)
-def _rt_system_draws(seed: int, stamp: float) -> tuple[float, float, float]:
-    """A real-time interval's system-wide draws, shared by every settlement point (hashed once per interval, not
-    once per point): the price shock, the spike's chance and its size."""
-    return signed(seed, "rt", stamp), unit(seed, "rt-spike", stamp), unit(seed, "rt-spike-size", stamp)
+    return (static + wind_sensitivity * west_share + load_sensitivity * stress) * level
 
 
 def rt_price(seed: int, point: str, interval_start: dt.datetime) -> float:
     """Real-time settlement point price (USD/MWh) of the 15-minute interval starting at ``interval_start``."""
-    hour = grid_at(seed, interval_start)
-    shock, spike, spike_size = _rt_system_draws(seed, interval_start.timestamp())
-    energy = hour.price * (1.0 + 0.12 * shock)
-    if spike < 0.004 and hour.net_load > 0.6 * THERMAL_REFERENCE_MW:
-        energy += 150.0 + 850.0 * spike_size
-    local = 0.4 * signed(seed, "rt", point, interval_start.timestamp())
-    return round(min(5000.0, max(-250.0, energy + _spread(point, hour, energy) + local)), 2)
+    day, minute = divmod(utc_minutes(interval_start), 1440)
+    return _rt_day_column(seed, day, point)[minute // 15]
+
+
+@functools.lru_cache(maxsize=1024)
+def _rt_day_column(seed: int, day: int, point: str) -> tuple[float, ...]:
+    """:func:`rt_prices` of one point for the 96 quarter hours of UTC day ``day`` (days since the epoch)."""
+    minutes = day * 1440 + 15 * np.arange(96, dtype=np.int64)
+    return tuple(rt_prices(seed, minutes, (point,))[:, 0].tolist())
+
+
+def dam_prices(seed: int, hours: npt.NDArray[np.int64], points: Sequence[str]) -> npt.NDArray[np.float64]:
+    """Day-ahead settlement point prices, one row per hour (UTC hours since the epoch) and one column per point:
+    smoother than real time (the market clears on expectations: scarcity is priced at half its weight, no real-time
+    shocks)."""
+    hours = np.asarray(hours, dtype=np.int64)
+    if not len(hours):
+        return np.zeros((0, len(points)))
+    grid = grid_series(seed, int(hours.min()), int(hours.max()))
+    at = hours - grid.first_hour
+    load, net_load = grid.load[at], grid.net_load[at]
+    use = net_load / THERMAL_REFERENCE_MW
+    normal = 16.0 + 22.0 * use + 14.0 * np.exp(7.5 * (use - 0.6))
+    share = (grid.wind[at] + grid.solar[at]) / np.maximum(load, 1.0)
+    normal = normal - np.where(share > 0.45, 140.0 * (share - 0.45), 0.0)  # renewables flooding low load
+    scarcity = np.where(use > 0.88, 2600.0 * ((use - 0.88) / 0.12) ** 2, 0.0)  # the adder near the top
+    energy = (2.0 + normal + 0.5 * scarcity) * (1.0 + 0.03 * noise.signed(noise.key(seed, "dam"), hours))
+    west_share = grid.wind_region[at, 1] / WIND_REGIONS["West"][0]
+    stress = np.maximum(0.0, load - 60000.0) / 20000.0
+    level = 1.0 + np.abs(energy) / 400.0
+    prices: npt.NDArray[np.float64] = np.empty((len(hours), len(points)))
+    for column, point in enumerate(points):
+        local = 0.2 * noise.signed(noise.key(seed, "dam", point), hours)
+        prices[:, column] = energy + 0.8 * _spread_array(point, west_share, stress, level) + local
+    rounded: npt.NDArray[np.float64] = np.round(np.clip(prices, -250.0, 5000.0), 2).astype(np.float64) + 0.0
+    return rounded
 
 
 def dam_price(seed: int, point: str, hour_start: dt.datetime) -> float:
-    """Day-ahead settlement point price of the hour starting at ``hour_start``: smoother than real time (the market
-    clears on expectations: scarcity is priced at half its weight, no real-time shocks)."""
-    hour = grid_at(seed, hour_start)
-    normal, scarcity = _price_parts(hour.net_load, hour.load, hour.wind + hour.solar)
-    energy = 2.0 + normal + 0.5 * scarcity
-    energy *= 1.0 + 0.03 * signed(seed, "dam", hour_start.timestamp())
-    local = 0.2 * signed(seed, "dam", point, hour_start.timestamp())
-    return round(min(5000.0, max(-250.0, energy + 0.8 * _spread(point, hour, energy) + local)), 2)
+    """Day-ahead settlement point price of the hour starting at ``hour_start`` (:func:`dam_prices`)."""
+    day, hour = divmod(utc_hours(hour_start), 24)
+    return _dam_day_column(seed, day, point)[hour]
+
+
+@functools.lru_cache(maxsize=1024)
+def _dam_day_column(seed: int, day: int, point: str) -> tuple[float, ...]:
+    """:func:`dam_prices` of one point for the 24 hours of UTC day ``day`` (days since the epoch)."""
+    hours = day * 24 + np.arange(24, dtype=np.int64)
+    return tuple(dam_prices(seed, hours, (point,))[:, 0].tolist())
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -457,100 +564,90 @@ LOAD_FORECAST_NOISE = 0.6  # weight of the hour's own error in load_forecast_fac
 RENEWABLE_FORECAST_NOISE = 0.7  # and in renewable_forecast_factor
 
 
-def _row_prefix(*parts: object) -> str:
-    """``repr(parts + (last,))`` without its last element and closing parenthesis: the hashed text of a forecast
-    row is this prefix, ``repr(last)`` and ``")"``, exactly what :func:`units` hashes for the whole tuple."""
-    return repr(parts)[:-1] + ", "
+def load_forecast_factors(
+    seed: int, model: str, posted_minutes: npt.NDArray[np.int64], delivery_hours: npt.NDArray[np.int64], count: int
+) -> npt.NDArray[np.float64]:
+    """Multipliers turning actual load into the forecast of ``model``, one row per (posting, delivery hour) pair and
+    ``count`` columns (zones): ``posted_minutes`` are the postings' UTC minutes since the epoch, ``delivery_hours``
+    the delivery hours' UTC hours since the epoch. The error grows with the lead time (~1% a few hours ahead, ~5% a
+    week ahead) and is mostly shared by the hours of one UTC date of one posting (a missed front)."""
+    return _forecast_factors(
+        (seed, "lf", model),
+        posted_minutes,
+        delivery_hours,
+        count,
+        shape=_LOAD_FORECAST_SHAPE,
+        base=1.0 + _LOAD_FORECAST_BIAS.get(model, 0.0),
+        noise_weight=LOAD_FORECAST_NOISE,
+        floor_at_zero=False,
+    )
+
+
+def renewable_forecast_factors(
+    seed: int, kind: str, posted_minutes: npt.NDArray[np.int64], delivery_hours: npt.NDArray[np.int64], count: int
+) -> npt.NDArray[np.float64]:
+    """Multipliers for wind/solar forecasts (as :func:`load_forecast_factors`): ~3% error an hour ahead growing to
+    ~25% a week ahead, never below zero."""
+    return _forecast_factors(
+        (seed, kind),
+        posted_minutes,
+        delivery_hours,
+        count,
+        shape=_RENEWABLE_FORECAST_SHAPE,
+        base=1.0,
+        noise_weight=RENEWABLE_FORECAST_NOISE,
+        floor_at_zero=True,
+    )
+
+
+def _forecast_factors(
+    stream: tuple[object, ...],
+    posted_minutes: npt.NDArray[np.int64],
+    delivery_hours: npt.NDArray[np.int64],
+    count: int,
+    *,
+    shape: tuple[float, float, float],
+    base: float,
+    noise_weight: float,
+    floor_at_zero: bool,
+) -> npt.NDArray[np.float64]:
+    floor, growth, shared_weight = shape
+    posted = np.asarray(posted_minutes, dtype=np.int64)
+    delivery = np.asarray(delivery_hours, dtype=np.int64)
+    lead_hours = (delivery * 60 - posted) / 60.0
+    sigma = floor + growth * np.sqrt(np.maximum(lead_hours, 0.0))
+    shared = shared_weight * noise.signed(noise.key(*stream, "day"), posted, delivery // 24)
+    own = noise.signed(noise.key(*stream), posted[:, None], delivery[:, None], np.arange(count, dtype=np.int64))
+    factors: npt.NDArray[np.float64] = base + sigma[:, None] * (shared[:, None] + noise_weight * own)
+    return np.maximum(factors, 0.0) if floor_at_zero else factors
+
+
+def utc_minutes(moment: dt.datetime) -> int:
+    """Whole UTC minutes since the epoch (a posting's coordinate in the forecast noise)."""
+    return int(moment.timestamp()) // 60
+
+
+def utc_hours(moment: dt.datetime) -> int:
+    """Whole UTC hours since the epoch (a delivery hour's coordinate)."""
+    return int(moment.timestamp()) // 3600
 
 
 def load_forecast_factor(seed: int, model: str, posted: dt.datetime, delivery: dt.datetime, count: int) -> list[float]:
-    """Multipliers (one per zone, ``count`` of them) turning actual load into the forecast of ``model`` posted at
-    ``posted`` for the hour starting at ``delivery``: the error grows with the lead time (~1% a few hours ahead,
-    ~5% a week ahead) and is mostly shared by the hours of one posting's day (a missed front).
-
-    The definition: the sample's replies work a posting out a column at a time (:func:`load_forecast_draws`,
-    :mod:`energylake.sample.columns`), to the same bits (tests/unit/sample/test_columns.py)."""
-    lead = (delivery - posted).total_seconds() / 3600
-    sigma = _lead_sigma(lead, *_LOAD_FORECAST_SHAPE[:2])
-    bias = _LOAD_FORECAST_BIAS.get(model, 0.0)
-    shared = signed(seed, "lf-day", model, posted.timestamp(), delivery.date().isoformat())
-    row = units(count, seed, "lf", model, posted.timestamp(), delivery.timestamp())
-    shared_weight = _LOAD_FORECAST_SHAPE[2]
-    return [1.0 + bias + sigma * (shared_weight * shared + LOAD_FORECAST_NOISE * (2.0 * value - 1.0)) for value in row]
+    """:func:`load_forecast_factors` of one posting and one delivery hour."""
+    factors = load_forecast_factors(seed, model, _one(utc_minutes(posted)), _one(utc_hours(delivery)), count)
+    return [float(value) for value in factors[0]]
 
 
 def renewable_forecast_factor(
     seed: int, kind: str, posted: dt.datetime, delivery: dt.datetime, count: int
 ) -> list[float]:
-    """Multipliers for wind/solar forecasts: ~3% error an hour ahead growing to ~25% a week ahead (the definition;
-    the replies use :func:`renewable_forecast_draws`, to the same bits)."""
-    lead = (delivery - posted).total_seconds() / 3600
-    sigma = _lead_sigma(lead, *_RENEWABLE_FORECAST_SHAPE[:2])
-    shared = signed(seed, kind, "day", posted.timestamp(), delivery.date().isoformat())
-    row = units(count, seed, kind, posted.timestamp(), delivery.timestamp())
-    shared_weight = _RENEWABLE_FORECAST_SHAPE[2]
-    return [
-        max(0.0, 1.0 + sigma * (shared_weight * shared + RENEWABLE_FORECAST_NOISE * (2.0 * value - 1.0)))
-        for value in row
-    ]
+    """:func:`renewable_forecast_factors` of one posting and one delivery hour."""
+    factors = renewable_forecast_factors(seed, kind, _one(utc_minutes(posted)), _one(utc_hours(delivery)), count)
+    return [float(value) for value in factors[0]]
 
 
-@dataclass(frozen=True, slots=True)
-class ForecastDraws:
-    """One posting's random draws for its delivery hours, as the per-row functions above draw them: ``count`` hash
-    words per hour (hour after hour; ``word / 2**32`` is :func:`units`' number), the lead-time sigma and the
-    weighted error shared by the hours of one UTC date. :mod:`energylake.sample.columns` turns them into factors."""
-
-    words: list[int]
-    sigmas: list[float]
-    shared: list[float]
-
-
-def load_forecast_base(model: str) -> float:
-    """``1.0 + bias`` of a load forecast model (the factor's first term)."""
-    return 1.0 + _LOAD_FORECAST_BIAS.get(model, 0.0)
-
-
-def load_forecast_draws(
-    seed: int, model: str, posted: dt.datetime, deliveries: Sequence[dt.datetime], count: int
-) -> ForecastDraws:
-    """The draws behind :func:`load_forecast_factor` for every hour of ``deliveries`` of one posting and model."""
-    return _draws(seed, ("lf", model), ("lf-day", model), posted, deliveries, count, _LOAD_FORECAST_SHAPE)
-
-
-def renewable_forecast_draws(
-    seed: int, kind: str, posted: dt.datetime, deliveries: Sequence[dt.datetime], count: int
-) -> ForecastDraws:
-    """The draws behind :func:`renewable_forecast_factor` for every hour of ``deliveries`` of one posting."""
-    return _draws(seed, (kind,), (kind, "day"), posted, deliveries, count, _RENEWABLE_FORECAST_SHAPE)
-
-
-def _draws(  # noqa: PLR0917 - the hash heads and the error's shape, as the per-row functions spell them
-    seed: int,
-    row_head: tuple[str, ...],
-    day_head: tuple[str, ...],
-    posted: dt.datetime,
-    deliveries: Sequence[dt.datetime],
-    count: int,
-    shape: tuple[float, float, float],
-) -> ForecastDraws:
-    floor, growth, shared_weight = shape
-    posted_stamp = posted.timestamp()
-    prefix = _row_prefix(seed, *row_head, posted_stamp)
-    unpack = struct.Struct(f">{count}I").unpack
-    size = 4 * count
-    words: list[int] = []
-    sigmas, shared = [], []
-    by_date: dict[dt.date, float] = {}
-    for delivery in deliveries:
-        words += unpack(hashlib.blake2b(f"{prefix}{delivery.timestamp()!r})".encode(), digest_size=size).digest())
-        sigmas.append(_lead_sigma((delivery - posted).total_seconds() / 3600, floor, growth))
-        date = delivery.date()
-        value = by_date.get(date)
-        if value is None:
-            value = by_date[date] = shared_weight * signed(seed, *day_head, posted_stamp, date.isoformat())
-        shared.append(value)
-    return ForecastDraws(words, sigmas, shared)
+def _one(value: int) -> npt.NDArray[np.int64]:
+    return np.array([value], dtype=np.int64)
 
 
 # ---------------------------------------------------------------------------------------------------------------
