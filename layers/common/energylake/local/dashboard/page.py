@@ -62,6 +62,9 @@ class Narrowing:
         return " WHERE " + " AND ".join(terms) if terms else ""
 
 
+MEMORY_LIMIT = "512MB"  # DuckDB's share of the page's memory (the rest is the page's rows in Python)
+
+
 @dataclass
 class _Reader:
     """Reads the views from one read-only connection; a view missing from an older warehouse reads as absent."""
@@ -72,7 +75,9 @@ class _Reader:
     def __post_init__(self) -> None:
         import duckdb
 
-        self._con = duckdb.connect(self.warehouse_path, read_only=True)
+        # DuckDB's default is 80% of the machine's memory: the forecast views' joins over a year of vintages took
+        # 4.5 GB for the page. Bounded, they spill to a temp folder instead (92 days: 1.4 GB -> 0.6 GB, 5.7 -> 7.4 s).
+        self._con = duckdb.connect(self.warehouse_path, read_only=True, config={"memory_limit": MEMORY_LIMIT})
 
     def close(self) -> None:
         self._con.close()
