@@ -65,8 +65,13 @@ def create_table_sql(table: WarehouseTable) -> str:
     return f"CREATE TABLE IF NOT EXISTS {table.name} (\n" + ",\n".join(columns) + "\n)"
 
 
+# DuckDB's default is 80% of the machine's memory. Bounded, a load spills to the warehouse's temp folder instead: a
+# year's `energylake run` stays within 2 GB with everything else it holds.
+MEMORY_LIMIT = "1GB"
+
+
 def _connect(warehouse_path: str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(warehouse_path, read_only=read_only)
+    con = duckdb.connect(warehouse_path, read_only=read_only, config={"memory_limit": MEMORY_LIMIT})
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET preserve_insertion_order = false")  # bulk inserts: ~2x faster, row order is meaningless here
     con.execute("SET enable_progress_bar = false")  # a load's progress is the log's, not a bar on the terminal
