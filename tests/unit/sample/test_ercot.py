@@ -25,6 +25,7 @@ from energylake.sources.ercot import ErcotAuthenticationError, ErcotClient
 from energylake.sources.http import FetchStats
 from energylake.timeconv import local_day_hours
 from energylake.window import Window
+from tests.support.sample_auth import token_form
 
 SETTINGS = Settings(ercot_page_size=500, ercot_requests_per_minute=1e9)
 SAMPLE_CREDENTIALS = ErcotCredentials(SAMPLE_USERNAME, SecretStr(SAMPLE_PASSWORD), SecretStr(SAMPLE_SUBSCRIPTION_KEY))
@@ -332,17 +333,7 @@ def test_unknown_paths_are_404_json() -> None:
     server = SampleServer(SETTINGS, now=SAMPLE_NOW)
     with httpx.Client(transport=server.transport()) as http:
         web = http.get(f"{SETTINGS.ercot_web_url}/no/such/thing")
-        token = http.post(
-            SETTINGS.ercot_token_url,
-            data={
-                "grant_type": "password",
-                "username": SAMPLE_USERNAME,
-                "password": SAMPLE_PASSWORD,
-                "response_type": "id_token",
-                "scope": f"openid {SETTINGS.ercot_client_id} offline_access",
-                "client_id": SETTINGS.ercot_client_id,
-            },
-        )
+        token = http.post(SETTINGS.ercot_token_url, data=token_form(SETTINGS))
         id_token = token.json()["id_token"]
         api = http.get(
             f"{SETTINGS.ercot_api_url}/np9-999-cd/nothing",

@@ -31,6 +31,7 @@ from energylake.sources.ercot.postings import group_day, parse_post_datetime
 from energylake.timeconv import local_day_bounds_utc
 from energylake.window import Window
 from tests.support.dst_days import FALL
+from tests.support.sample_auth import signed_in_headers
 
 SETTINGS = Settings(ercot_requests_per_minute=1e9)
 API = SETTINGS.ercot_api_url
@@ -41,21 +42,7 @@ ARCHIVED: tuple[ErcotDatasetName, ...] = ("spp_rt", "spp_dam", "load_weather_zon
 
 
 def authorised(server: SampleServer) -> dict[str, str]:
-    token = server.handle(
-        httpx.Request(
-            "POST",
-            SETTINGS.ercot_token_url,
-            data={
-                "grant_type": "password",
-                "username": SAMPLE_USERNAME,
-                "password": SAMPLE_PASSWORD,
-                "response_type": "id_token",
-                "scope": f"openid {SETTINGS.ercot_client_id} offline_access",
-                "client_id": SETTINGS.ercot_client_id,
-            },
-        )
-    ).json()["id_token"]
-    return {**AUTH, "Authorization": f"Bearer {token}"}
+    return signed_in_headers(server, SETTINGS)
 
 
 def get(server: SampleServer, path: str, **params: str) -> httpx.Response:

@@ -15,11 +15,12 @@ import httpx
 import pytest
 
 from energylake.contracts.zones import zone_points
-from energylake.sample import SAMPLE_PASSWORD, SAMPLE_SUBSCRIPTION_KEY, SAMPLE_USERNAME, SampleServer
+from energylake.sample import SampleServer
 from energylake.sample.ercot_archive import REPORT_BY_EMIL
 from energylake.sample.ercot_reports import REPORTS
 from energylake.settings import Settings
 from energylake.timeconv import local_day_bounds_utc
+from tests.support.sample_auth import signed_in_headers
 
 SETTINGS = Settings()
 FALL_WEEK = [dt.date(2024, 11, day) for day in range(1, 8)]
@@ -45,16 +46,7 @@ def _server(now: dt.datetime = NOW) -> SampleServer:
 
 
 def _bearer(server: SampleServer) -> dict[str, str]:
-    form = {
-        "grant_type": "password",
-        "username": SAMPLE_USERNAME,
-        "password": SAMPLE_PASSWORD,
-        "response_type": "id_token",
-        "scope": f"openid {SETTINGS.ercot_client_id} offline_access",
-        "client_id": SETTINGS.ercot_client_id,
-    }
-    token = server.handle(httpx.Request("POST", SETTINGS.ercot_token_url, data=form)).json()["id_token"]
-    return {"Ocp-Apim-Subscription-Key": SAMPLE_SUBSCRIPTION_KEY, "Authorization": f"Bearer {token}"}
+    return signed_in_headers(server, SETTINGS)
 
 
 def _api_replies() -> Iterator[httpx.Response]:
