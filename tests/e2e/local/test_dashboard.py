@@ -115,6 +115,9 @@ def test_every_chart_embeds_exactly_the_rows_its_view_returns(demo: dict[str, An
         assert set(got["columns"]) == set(columns), spec.chart_id
         for column in columns:
             want = [as_page_value(column, r[column]) for r in rows]
+            if column == "minutes_behind":  # counted from now(): the view read here may be a minute past the page
+                assert all(0 <= w - g <= 1 for g, w in zip(got["columns"][column], want, strict=True)), spec.chart_id
+                continue
             assert same(got["columns"][column], want), (spec.chart_id, column)
 
 
