@@ -154,6 +154,40 @@ def test_a_waiting_taker_gets_the_lock_once_released_and_is_refused_naming_the_w
     assert not Path(lake).exists()  # the lake folder the lock created (nothing else in it) is gone with it
 
 
+def test_a_taker_arriving_while_the_holder_removes_the_lake_folder_leaves_no_folder_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a holder that created the lake folder, and a taker that arrives just after the holder unlinked its lock
+    # file and before it removed the emptied folder (the gap CI once hit: the taker's new lock file kept the folder)
+    lake = str(tmp_path / "lake")
+    taken: list[int] = []
+    unlink = Path.unlink
+    late_taker: list[threading.Thread] = []
+    holder_released = threading.Event()
+
+    def taker() -> None:
+        with lake_lock(lake, "energylake gold", wait_seconds=60) as me:
+            taken.append(me.pid)
+            holder_released.wait(timeout=60)  # still holding while the holder finishes its release
+
+    def unlink_then_let_a_taker_in(self: Path, missing_ok: bool = False) -> None:
+        unlink(self, missing_ok)
+        if self.name == ".energylake.lock" and not late_taker:
+            late_taker.append(threading.Thread(target=taker))
+            late_taker[0].start()
+            late_taker[0].join(timeout=1.0)  # the taker gets as far as it can inside the gap
+
+    monkeypatch.setattr(Path, "unlink", unlink_then_let_a_taker_in)
+    # WHEN the holder releases
+    with lake_lock(lake, "energylake run"):
+        pass
+    holder_released.set()
+    late_taker[0].join(timeout=90)
+    # THEN the taker got the lock after the release, and no emptied lake folder is left behind
+    assert taken == [os.getpid()]
+    assert not Path(lake).exists()
+
+
 def test_bad_input_to_a_writing_command_creates_no_lake(tmp_path: Path) -> None:
     # GIVEN no lake WHEN a writing command gets an impossible date
     done = energylake("gold", "--start", "2024-02-30", "--end", "2024-03-01", "--lake", str(tmp_path / "lake"))

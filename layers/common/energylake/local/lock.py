@@ -138,6 +138,41 @@ def _make_folders(folder: Path) -> list[Path]:
     return missing
 
 
+@contextlib.contextmanager
+def _folder_guard(folder: Path, operation: int) -> Iterator[None]:
+    """An ``flock`` on the lake folder itself: shared while a taker creates and tries the lock file, exclusive while
+    a releaser removes the lock file and the folder it created. Without it a taker could create its lock file in
+    the gap between the releaser's unlink and rmdir, and the emptied lake folder would outlive both. Held for
+    microseconds, never while a command runs. A folder that is gone, or a file system without ``flock`` on
+    folders, goes unguarded (the taker's open then finds no folder, and makes it)."""
+    try:
+        folder_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        folder_fd = None
+    try:
+        if folder_fd is not None:
+            with contextlib.suppress(OSError):
+                fcntl.flock(folder_fd, operation)
+        yield
+    finally:
+        if folder_fd is not None:
+            os.close(folder_fd)  # also releases the flock
+
+
+def _open_and_try(path: Path) -> int | None:
+    """Open (creating) the lock file and take its lock without waiting: the descriptor, or None when held."""
+    with _folder_guard(path.parent, fcntl.LOCK_SH):
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            os.close(fd)
+            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                return None
+            raise
+        return fd
+
+
 def _try_lock(path: Path, created: list[Path]) -> int | None:
     """An open descriptor holding ``path``'s lock, or None when another process holds it.
 
@@ -146,17 +181,12 @@ def _try_lock(path: Path, created: list[Path]) -> int | None:
     lake folder removes it when empty: made again here, and added to ``created``."""
     while True:
         try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = _open_and_try(path)
         except FileNotFoundError:
             created += _make_folders(path.parent)
             continue
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            os.close(fd)
-            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                return None
-            raise
+        if fd is None:
+            return None
         try:
             same = os.fstat(fd).st_ino == os.stat(path).st_ino
         except FileNotFoundError:
@@ -194,16 +224,18 @@ def lake_lock(lake_uri: str, command: str, *, wait_seconds: float = 0.0) -> Iter
         os.pwrite(fd, json.dumps(me.__dict__).encode(), 0)
         yield me
     finally:
-        # Removed while still locked: a waiter that opened the old file sees it gone and retries (_try_lock).
-        with contextlib.suppress(OSError):
-            path.unlink()
+        # Removed while still locked: a waiter that opened the old file sees it gone and retries (_try_lock). The
+        # folder guard keeps a taker from creating a new lock file before the emptied folders are gone.
+        with _folder_guard(path.parent, fcntl.LOCK_EX):
+            with contextlib.suppress(OSError):
+                path.unlink()
+            for folder in sorted(set(created), key=lambda p: len(p.parts), reverse=True):  # innermost first;
+                # stops at the first one the command wrote into
+                try:
+                    folder.rmdir()
+                except OSError:
+                    break
         os.close(fd)
-        for folder in sorted(set(created), key=lambda p: len(p.parts), reverse=True):  # innermost first; stops
-            # at the first one the command wrote into
-            try:
-                folder.rmdir()
-            except OSError:
-                break
 
 
 def _creatable(folder: Path) -> bool:
