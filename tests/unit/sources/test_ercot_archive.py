@@ -257,6 +257,14 @@ def corrupt_member(docs: list[Doc]) -> bytes:
     return bulk_zip([docs[0], Doc(docs[1].doc_id, docs[1].friendly_name, docs[1].posted, b"PK\x03\x04 broken")])
 
 
+def damaged_member(docs: list[Doc]) -> bytes:
+    """The bulk zip with one byte of the second document's zip changed in transit (the bulk's CRC no longer
+    matches)."""
+    body = bulk_zip(docs)
+    at = body.index(docs[1].body) + len(docs[1].body) // 2
+    return body[:at] + bytes([body[at] ^ 0xFF]) + body[at + 1 :]
+
+
 @pytest.mark.parametrize(
     ("bulk", "problem"),
     [
@@ -265,9 +273,10 @@ def corrupt_member(docs: list[Doc]) -> bytes:
         (lambda docs: b"<html>Gateway Timeout</html>", "bulk download of docIds {first}, .* is malformed"),
         (lambda docs: bulk_zip(docs[1:]), "lacks docId {first} "),
         (corrupt_member, "docId {second} in ERCOT's bulk download is malformed"),
+        (damaged_member, r"bulk download of docIds {first}, .* is malformed: zip member '{second}\..*' is corrupt"),
         (lambda docs: b'{"timestamp":"t","code":500,"status":"ERROR","message":"Report unavailable"}', "malformed"),
     ],
-    ids=["cut bulk zip", "not a zip", "missing document", "corrupt document zip", "error body"],
+    ids=["cut bulk zip", "not a zip", "missing document", "corrupt document zip", "damaged in transit", "error body"],
 )
 def test_a_malformed_bulk_download_names_the_document_and_lands_nothing_of_the_group(
     tmp_path: Path, bulk: Callable[[list[Doc]], bytes], problem: str

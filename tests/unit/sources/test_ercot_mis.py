@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from energylake.errors import FetchError, MalformedReplyError
+from energylake.sources.ercot.mis import ZipProblemError, check_zip, zip_problem
 from energylake.sources.http import FetchStats
 from energylake.window import Window
 from tests.support.fake_ercot import SETTINGS, WEB, FakeErcot, fetch_all, make_client, one_day
@@ -166,3 +167,43 @@ def test_mis_selection_rule_per_dataset(dataset: Any, day: str, expected_ids: li
     groups = fetch_all(client, dataset, Window.parse(day, day))
     # THEN exactly the _csv documents of the documented rule were downloaded, oldest first
     assert [reply.extra["doc-id"] for reply in groups[0]] == expected_ids
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def test_a_document_zip_is_checked_and_its_csv_rows_counted_in_one_pass() -> None:
+    # GIVEN a document zip: a CSV with a header, CRLF line ends, a blank and a whitespace-only line, and a note
+    body = _zip({"a.csv": b"Hour,Load\r\n01:00,1\r\n\r\n   \r\n02:00,2\r\n03:00,3", "readme.txt": b"x,y\n1,2\n"})
+    # WHEN checked
+    checked = check_zip(body)
+    # THEN its body is kept, and the rows are the CSV's data lines only (not the header, the blanks, the note)
+    assert checked.body == body
+    assert checked.csv_rows == 3
+    assert zip_problem(body) is None
+
+
+@pytest.mark.parametrize(
+    ("damage", "problem"),
+    [
+        (lambda body: body[: len(body) // 2], "not a readable zip"),
+        (lambda body: b"", "not a readable zip"),
+        (lambda body: _zip({}), "zip holds no files"),
+        # a bit of the CSV's compressed bytes flipped (the member's data starts after its 35-byte header): it
+        # inflates to something else (CRC) or not at all
+        (lambda body: body[:60] + bytes([body[60] ^ 0x01]) + body[61:], "is corrupt|not a readable zip"),
+    ],
+    ids=["cut", "empty reply", "no members", "flipped bit"],
+)
+def test_a_damaged_document_zip_is_named_and_never_counted(damage: Any, problem: str) -> None:
+    # GIVEN a document zip, damaged
+    body = damage(_zip({"a.csv": b"Hour,Load\n" + b"01:00,1\n" * 200}))
+    # WHEN checked THEN the problem is named
+    with pytest.raises(ZipProblemError, match=problem):
+        check_zip(body)
+    assert zip_problem(body) is not None

@@ -67,6 +67,8 @@ from energylake.sources.ercot.mis import (
     MIS_LISTING_PATH,
     SPP_RT_NEXT_DAY_GRACE,
     MisDocument,
+    ZipProblemError,
+    check_zip,
     mis_days_available,
     mis_days_served,
     mis_posting_instants,
@@ -519,14 +521,14 @@ class ErcotClient(HttpClientOwner):
             request = self._http.build_request("GET", url, params=params)
             response = self._send(request)
             self._require_ok(request, response, "ERCOT MIS download")
-            problem = zip_problem(response.content)
-            if problem is not None:
+            try:
+                rows += check_zip(response.content).csv_rows
+            except ZipProblemError as problem:
                 raise MalformedReplyError(
                     f"ERCOT MIS download of {doc.friendly_name} (DocID {doc.doc_id}) is malformed: {problem}",
                     request=describe_request(request),
                     status_code=response.status_code,
-                )
-            rows += zip_csv_rows(response.content)
+                ) from None
             replies.append(
                 self._reply(
                     request,

@@ -23,11 +23,9 @@ its documents passed its check.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import logging
 import re
-import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -35,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from energylake.contracts.datasets import Dataset, ErcotArchive, ErcotDatasetName
 from energylake.contracts.raw import RawReply
 from energylake.errors import InvalidRequestError, MalformedReplyError
-from energylake.sources.ercot.mis import zip_csv_rows, zip_problem
+from energylake.sources.ercot.mis import CheckedZip, ZipProblemError, check_zip, zip_members
 from energylake.sources.ercot.postings import (
     PostingRange,
     covered_days,
@@ -181,28 +179,27 @@ def bulk_member_doc_id(name: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def split_bulk_download(body: bytes, doc_ids: Sequence[int]) -> dict[int, bytes]:
-    """Each requested document's own zip out of a bulk download (a zip of per-document zips). Raises ValueError
-    naming the docId when the bulk zip is unreadable, a document is missing or twice there, or a document's zip is
-    not a readable zip; members nobody asked for are ignored."""
-    problem = zip_problem(body)
-    if problem is not None:
-        raise ValueError(f"ERCOT's bulk download of docIds {_id_list(doc_ids)} is malformed: {problem}")
+def split_bulk_download(body: bytes, doc_ids: Sequence[int]) -> dict[int, CheckedZip]:
+    """Each requested document's own zip out of a bulk download (a zip of per-document zips), checked. Raises
+    ValueError naming the docId when the bulk zip is unreadable, a document is missing or twice there, or a
+    document's zip is not a readable zip; members nobody asked for are ignored. Each zip is read once, outer and
+    inner: a year of archive documents is tens of thousands of them."""
     wanted = set(doc_ids)
-    found: dict[int, bytes] = {}
-    with zipfile.ZipFile(io.BytesIO(body)) as bulk:
-        for name in bulk.namelist():
+    found: dict[int, CheckedZip] = {}
+    try:
+        for name, content in zip_members(body, keep=lambda name: bulk_member_doc_id(name) in wanted):
             doc_id = bulk_member_doc_id(name)
-            if doc_id is None or doc_id not in wanted:
+            if content is None or doc_id is None:
                 logger.debug("ERCOT bulk download member %r was not asked for: ignored", name)
                 continue
             if doc_id in found:
                 raise ValueError(f"ERCOT's bulk download holds docId {doc_id} twice")
-            content = bulk.read(name)
-            inner = zip_problem(content)
-            if inner is not None:
-                raise ValueError(f"docId {doc_id} in ERCOT's bulk download is malformed: {inner}")
-            found[doc_id] = content
+            try:
+                found[doc_id] = check_zip(content)
+            except ZipProblemError as inner:
+                raise ValueError(f"docId {doc_id} in ERCOT's bulk download is malformed: {inner}") from None
+    except ZipProblemError as problem:
+        raise ValueError(f"ERCOT's bulk download of docIds {_id_list(doc_ids)} is malformed: {problem}") from None
     missing = [doc_id for doc_id in doc_ids if doc_id not in found]
     if missing:
         raise ValueError(f"ERCOT's bulk download lacks docId {_id_list(missing)} ({len(missing)} of {len(doc_ids)})")
@@ -259,7 +256,7 @@ class ArchiveDoor:
                     dataset,
                     archive,
                     item,
-                    body=bodies[item.document.doc_id],
+                    document=bodies[item.document.doc_id],
                     how=how,
                     batch_size=len(batch),
                     reason=reason,
@@ -298,16 +295,19 @@ class ArchiveDoor:
         )
         return documents
 
-    def _download(self, archive: ErcotArchive, doc_ids: list[int]) -> tuple[dict[int, bytes], str]:
+    def _download(self, archive: ErcotArchive, doc_ids: list[int]) -> tuple[dict[int, CheckedZip], str]:
         """The documents' own zips, checked, and how they came (one bulk request, or ``?download=`` for one)."""
         base = f"{self._client._settings.ercot_api_url}{archive_path(archive.emil_id)}"
         if len(doc_ids) == 1:
             (doc_id,) = doc_ids
             request, response = self._client._send_api("GET", base, {"download": str(doc_id)}, accept="*/*")
-            problem = zip_problem(response.content)
-            if problem is not None:
-                raise self._malformed(request, f"{archive.emil_id} archive: docId {doc_id} is malformed: {problem}")
-            return {doc_id: response.content}, describe_request(request)
+            try:
+                checked = check_zip(response.content)
+            except ZipProblemError as problem:
+                raise self._malformed(
+                    request, f"{archive.emil_id} archive: docId {doc_id} is malformed: {problem}"
+                ) from None
+            return {doc_id: checked}, describe_request(request)
         body = json.dumps({"docIds": doc_ids}, separators=(",", ":")).encode()
         request, response = self._client._send_api("POST", f"{base}/download", {}, body=body, accept="*/*")
         try:
@@ -325,7 +325,7 @@ class ArchiveDoor:
         archive: ErcotArchive,
         item: PlacedDocument,
         *,
-        body: bytes,
+        document: CheckedZip,
         how: str,
         batch_size: int,
         reason: str,
@@ -344,7 +344,7 @@ class ArchiveDoor:
         }
         if archive.posting == "vintage":
             extra["covered-days"] = ",".join(day.isoformat() for day in covered_days(archive, item.group))
-        self._client.stats.rows += zip_csv_rows(body)
+        self._client.stats.rows += document.csv_rows
         return RawReply(
             source="ercot",
             dataset=dataset,
@@ -355,7 +355,7 @@ class ArchiveDoor:
             url=url,
             params=public_params({}),
             status_code=200,
-            body=body,
+            body=document.body,
             extension="zip",
             fetched_at=self._client._now().astimezone(dt.UTC),
             # The one-document request that names this document: its key in the lake, whatever batch brought it.

@@ -11,8 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
 import zipfile
 import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -130,26 +132,74 @@ def mis_posting_instants(documents: list[MisDocument]) -> dict[str, str]:
     }
 
 
+# What reading a damaged zip raises: a bad header or CRC, a truncated stream, an encrypted member.
+_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, ValueError, RuntimeError)
+# A data line: one with something besides whitespace (each match runs to its line's end, so one per line).
+_NON_BLANK_LINE = re.compile(rb"[^ \t\n\r\x0b\x0c][^\n\r]*")
+_CHUNK = 1 << 20
+
+
+class ZipProblemError(ValueError):
+    """What is wrong with a zip reply, in words (the message)."""
+
+
+@dataclass(frozen=True)
+class CheckedZip:
+    """A zip reply that opened, with every member through its CRC check, and what its CSV members hold."""
+
+    body: bytes
+    csv_rows: int  # data lines (header excluded) across its CSV members
+
+
+def _is_csv(name: str) -> bool:
+    return name.lower().endswith(".csv")
+
+
+def zip_members(body: bytes, keep: Callable[[str], bool] = _is_csv) -> Iterator[tuple[str, bytes | None]]:
+    """Each member's name and, when ``keep`` says so (default: a CSV member), its content; every member read once
+    through its CRC check (the others in chunks, never whole: an xlsx's sheets are large). Raises
+    :class:`ZipProblemError` naming what is wrong."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(body)) as archive:
+            names = archive.namelist()
+            if not names:
+                raise ZipProblemError("zip holds no files")
+            for name in names:
+                try:
+                    with archive.open(name) as member:
+                        if keep(name):
+                            yield name, member.read()
+                            continue
+                        while member.read(_CHUNK):
+                            pass
+                except zipfile.BadZipFile:
+                    raise ZipProblemError(f"zip member {name!r} is corrupt") from None
+                yield name, None
+    except ZipProblemError:
+        raise
+    except _ZIP_ERRORS as exc:
+        raise ZipProblemError(f"not a readable zip ({type(exc).__name__}: {exc})") from None
+
+
+def check_zip(body: bytes) -> CheckedZip:
+    """``body`` checked in one pass (each member decompressed once); :class:`ZipProblemError` when it is not a
+    readable zip, holds no files, or a member fails its CRC check."""
+    rows = 0
+    for _, content in zip_members(body):
+        if content is not None:
+            rows += max(0, len(_NON_BLANK_LINE.findall(content)) - 1)
+    return CheckedZip(body, rows)
+
+
 def zip_problem(body: bytes) -> str | None:
     """What is wrong with a zip reply (None when it opens and every member passes its CRC check)."""
     try:
-        with zipfile.ZipFile(io.BytesIO(body)) as archive:
-            if not archive.namelist():
-                return "zip holds no files"
-            bad_member = archive.testzip()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, ValueError, RuntimeError) as exc:
-        return f"not a readable zip ({type(exc).__name__}: {exc})"
-    if bad_member is not None:
-        return f"zip member {bad_member!r} is corrupt"
+        check_zip(body)
+    except ZipProblemError as problem:
+        return str(problem)
     return None
 
 
 def zip_csv_rows(body: bytes) -> int:
     """Data lines (header excluded) across the CSV members of a zip that passed :func:`zip_problem`."""
-    rows = 0
-    with zipfile.ZipFile(io.BytesIO(body)) as archive:
-        for name in archive.namelist():
-            if name.lower().endswith(".csv"):
-                lines = [line for line in archive.read(name).splitlines() if line.strip()]
-                rows += max(0, len(lines) - 1)
-    return rows
+    return check_zip(body).csv_rows
