@@ -121,10 +121,12 @@ def completeness_days(manifest: Manifest) -> tuple[list[dt.date], list[dt.date]]
 def _with_lineage(result: ParseResult, raw: RawObject, run_id: str, fetched_at: dt.datetime) -> pa.Table:
     rows = result.table.num_rows
     table: pa.Table = result.table
-    table = table.append_column("source_dataset", pa.array([raw.dataset] * rows, pa.string()))
-    table = table.append_column("raw_key", pa.array([raw.key] * rows, pa.string()))
-    table = table.append_column("run_id", pa.array([run_id] * rows, pa.string()))
-    return table.append_column("fetched_at_utc", pa.array([fetched_at] * rows, UTC_TIMESTAMP))
+    # One value repeated by Arrow, not a Python list of it converted cell by cell (a year's curation converted
+    # millions of datetimes that way).
+    table = table.append_column("source_dataset", pa.repeat(pa.scalar(raw.dataset, pa.string()), rows))
+    table = table.append_column("raw_key", pa.repeat(pa.scalar(raw.key, pa.string()), rows))
+    table = table.append_column("run_id", pa.repeat(pa.scalar(run_id, pa.string()), rows))
+    return table.append_column("fetched_at_utc", pa.repeat(pa.scalar(fetched_at, UTC_TIMESTAMP), rows))
 
 
 def _fetched_at(metadata: dict[str, str], fallback: dt.datetime) -> dt.datetime:
