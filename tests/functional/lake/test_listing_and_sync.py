@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from energylake.contracts.raw import RawReply
+from energylake.errors import StorageError
 from energylake.lake import layout
 from energylake.lake.landing import land_group
 from energylake.lake.storage import LocalStorage, Storage
@@ -79,9 +80,7 @@ def reply(page: int) -> RawReply:
     )
 
 
-def test_a_groups_members_are_synced_once_before_its_manifest(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_groups_members_are_synced_once_before_its_manifest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # GIVEN a local lake that records every fsync, sync and object written
     lake = LocalStorage(tmp_path / "lake")
     events: list[str] = []
@@ -141,3 +140,30 @@ def test_a_failure_inside_the_group_syncs_nothing_and_writes_no_manifest(
     monkeypatch.setattr(os, "fsync", fsyncs.append)
     lake.put("raw/after.json", b"{}")
     assert fsyncs
+
+
+def test_a_sidecar_left_half_written_by_a_killed_landing_is_rewritten_by_the_next(tmp_path: Path) -> None:
+    # GIVEN a local lake where a killed landing left half of an object's sidecar and not the object itself
+    lake = LocalStorage(tmp_path / "lake")
+    key = "raw/source=ercot/dataset=spp_rt/date=2024-11-03/aaa111/one.zip"
+    sidecar = tmp_path / "lake" / ".meta" / f"{key}.json"
+    sidecar.parent.mkdir(parents=True)
+    sidecar.write_bytes(b'{"content-sha256": "0123')
+    # WHEN the object lands
+    assert lake.put_new(key, b"zip bytes", {"content-sha256": "abc", "http-status": "200"})
+    # THEN its metadata is the new one, whole, and no temp file is left beside it
+    assert lake.metadata(key) == {"content-sha256": "abc", "http-status": "200"}
+    assert sorted(path.name for path in sidecar.parent.iterdir()) == ["one.zip.json"]
+
+
+def test_a_sidecar_that_cannot_be_written_is_a_storage_error_and_the_object_is_not_landed(tmp_path: Path) -> None:
+    # GIVEN a local lake whose sidecar folder for the object is a file (a damaged or hand-edited lake)
+    lake = LocalStorage(tmp_path / "lake")
+    key = "raw/source=ercot/dataset=spp_rt/date=2024-11-03/aaa111/one.zip"
+    blocker = tmp_path / "lake" / ".meta" / "raw/source=ercot/dataset=spp_rt/date=2024-11-03/aaa111"
+    blocker.parent.mkdir(parents=True)
+    blocker.write_bytes(b"not a folder")
+    # WHEN the object lands THEN a StorageError names the sidecar, and the object is not in the lake
+    with pytest.raises(StorageError, match=r"cannot write .*one\.zip\.json"):
+        lake.put_new(key, b"zip bytes", {"content-sha256": "abc"})
+    assert not lake.exists(key)
