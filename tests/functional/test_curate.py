@@ -145,3 +145,28 @@ def test_an_unparseable_group_is_quarantined_and_its_old_silver_removed(lake: Lo
     assert report["status"] == "failed"
     assert any(key.endswith("report.json") for key in bad.quarantine_keys)
     assert list_manifests(lake, "ercot", "spp_dam", dt.date(2024, 11, 3)) == [bad_manifest]
+
+
+def test_a_groups_silver_is_synced_once_before_the_report_that_commits_it(
+    lake: LocalStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a load-forecast posting day (its silver spans several UTC dates) and a lake recording its syncs
+    manifest = fetch_sample(lake, "load_forecast", Window(dt.date(2024, 11, 2), dt.date(2024, 11, 2)))[0]
+    events: list[str] = []
+    monkeypatch.setattr("os.fsync", lambda fd: events.append("fsync"))
+    monkeypatch.setattr("os.sync", lambda: events.append("sync"))
+    real_put = lake.put
+
+    def recorded(key: str, data: bytes, metadata: dict[str, str] | None = None) -> None:
+        events.append("report" if key.startswith("quality/") else "silver" if key.startswith("silver/") else key)
+        real_put(key, data, metadata)
+
+    monkeypatch.setattr(lake, "put", recorded)
+    # WHEN the group is curated
+    result = curate(manifest, lake)
+    # THEN its silver files were written without an fsync each, made durable by one sync, and only then came the
+    # report (fsynced: it is the commit point)
+    assert result.status == "passed" and len(result.silver_keys) > 1
+    report = events.index("report")
+    assert events[:report] == ["silver"] * len(result.silver_keys) + ["sync"]
+    assert "fsync" in events[report:]

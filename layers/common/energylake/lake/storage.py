@@ -94,8 +94,9 @@ class LocalStorage:
     def synced_together(self) -> Iterator[None]:
         """One ``sync`` for every file written inside instead of an ``fsync`` each (a year of archive documents is
         tens of thousands of files, and each fsync is a journal commit). Until the block ends nothing it wrote is
-        known to be durable, so callers write their commit point (a manifest) after it; a crash inside leaves files
-        whose content curation checks against their recorded SHA-256 and a refetch repairs."""
+        known to be durable, so callers write their commit point after it (a group's manifest, a curated group's
+        quality report); a crash inside leaves files no commit point lists: raw objects curation checks against
+        their recorded SHA-256 and a refetch repairs, silver files the loader never reads and a rerun rewrites."""
         if self._sync_later:
             yield
             return
