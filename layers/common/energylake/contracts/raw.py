@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -68,3 +69,8 @@ class RawReply:
     @property
     def sha256(self) -> str:
         return hashlib.sha256(self.body).hexdigest()
+
+
+# The bytes a lake already holds for a reply's request, checked against the hash their name records, or None. A source
+# whose documents never change once posted (ERCOT's archive) asks it before downloading a document again.
+LandedBody = Callable[[RawReply], bytes | None]

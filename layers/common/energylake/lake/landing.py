@@ -114,6 +114,20 @@ def land_raw(storage: Storage, reply: RawReply) -> LandedObject:
     return LandedObject(key, written, digest, len(reply.body))
 
 
+def landed_body(storage: Storage, reply: RawReply) -> bytes | None:
+    """The bytes the lake holds for ``reply``'s request (its request folder; ``reply.body`` is not looked at), the
+    newest object whose content still matches the SHA-256 its name records; None when there is none (a changed
+    object is never handed out: the download goes ahead, and landing repairs the object)."""
+    request_folder = layout.raw_object_key(reply.source, reply.dataset, reply.day, reply.fingerprint, "")
+    for key in reversed(list(storage.list(request_folder))):  # names start with the fetch instant: newest last
+        if not key.endswith(f".{reply.extension}"):
+            continue
+        body = storage.get(key)
+        if key.endswith(f"-{hashlib.sha256(body).hexdigest()[:16]}.{reply.extension}"):
+            return body
+    return None
+
+
 def _repair(storage: Storage, key: str, reply: RawReply) -> LandedObject:
     """Write the true bytes of ``reply`` over ``key``, whose content no longer matches the hash in its name."""
     found = hashlib.sha256(storage.get(key)).hexdigest()

@@ -38,6 +38,7 @@ class FetchStats:
     bytes_received: int = 0
     rows: int = 0
     throttled: int = 0
+    reused: int = 0  # documents taken from the lake instead of downloaded again (they never change once posted)
 
 
 Clock = Callable[[], float]

@@ -50,7 +50,7 @@ from energylake.contracts.datasets import (
     ErcotDatasetName,
     ErcotDoor,
 )
-from energylake.contracts.raw import Extension, Origin, RawReply
+from energylake.contracts.raw import Extension, LandedBody, Origin, RawReply
 from energylake.errors import (
     ConfigurationError,
     ErcotAuthenticationError,
@@ -172,8 +172,10 @@ class ErcotClient(HttpClientOwner):
         rng: random.Random | None = None,
         stats: FetchStats | None = None,
         now: Callable[[], dt.datetime] | None = None,
+        landed: LandedBody | None = None,
     ) -> None:
         self._settings = settings
+        self._landed = landed  # what the lake already holds: archive documents are not downloaded twice
         self._credentials = credentials
         self._clock = clock
         self._now = now or utc_now

@@ -55,6 +55,7 @@ logger = logging.getLogger(__name__)
 
 ARCHIVE_PAGE_SIZE = 1000  # ERCOT's largest listing page
 DOWNLOAD_LIMIT = 1000  # ERCOT's most documents per bulk download
+REUSED = "none: already in the lake"  # the download-request recorded for a document taken from the lake
 ARCHIVE_REASON = (
     "ERCOT's data endpoints serve only recent days (about 90): older operating days come from the archive of "
     "posted documents"
@@ -250,16 +251,34 @@ class ArchiveDoor:
             )
         arrived: dict[dt.date, list[RawReply]] = {}
         for batch in _batches(placed):
-            bodies, how = self._download(archive, [item.document.doc_id for item in batch])
+            # A forecast's postings of the days before the window were most likely landed by the fetch of the
+            # window before (a backfill's previous chunk, yesterday's run): taken from the lake when there, as a
+            # posted document never changes. The window's own postings are always downloaded: fetching a window
+            # asks ERCOT for it.
+            reused = {
+                item.document.doc_id: body
+                for item in batch
+                if archive.posting == "vintage"
+                and item.group < window.start
+                and (body := self._landed_body(dataset, archive, item, reason)) is not None
+            }
+            wanted = [item.document.doc_id for item in batch if item.document.doc_id not in reused]
+            bodies, how = self._download(archive, wanted) if wanted else ({}, "")
+            self._client.stats.reused += len(reused)
             for item in batch:
-                reply = self._reply(
-                    dataset,
-                    archive,
-                    item,
-                    document=bodies[item.document.doc_id],
-                    how=how,
-                    batch_size=len(batch),
-                    reason=reason,
+                doc_id = item.document.doc_id
+                reply = (
+                    self._reply(dataset, archive, item, body=reused[doc_id], how=REUSED, batch_size=0, reason=reason)
+                    if doc_id in reused
+                    else self._reply(
+                        dataset,
+                        archive,
+                        item,
+                        body=bodies[doc_id].body,
+                        how=how,
+                        batch_size=len(wanted),
+                        reason=reason,
+                    )
                 )
                 arrived.setdefault(item.group, []).append(reply)
             for day in sorted(day for day, replies in arrived.items() if len(replies) == expected[day]):
@@ -307,6 +326,7 @@ class ArchiveDoor:
                 raise self._malformed(
                     request, f"{archive.emil_id} archive: docId {doc_id} is malformed: {problem}"
                 ) from None
+            self._client.stats.rows += checked.csv_rows
             return {doc_id: checked}, describe_request(request)
         body = json.dumps({"docIds": doc_ids}, separators=(",", ":")).encode()
         request, response = self._client._send_api("POST", f"{base}/download", {}, body=body, accept="*/*")
@@ -314,7 +334,18 @@ class ArchiveDoor:
             bodies = split_bulk_download(response.content, doc_ids)
         except ValueError as exc:
             raise self._malformed(request, f"{archive.emil_id} archive: {exc}") from None
+        self._client.stats.rows += sum(checked.csv_rows for checked in bodies.values())
         return bodies, describe_request(request)
+
+    def _landed_body(
+        self, dataset: ErcotDatasetName, archive: ErcotArchive, item: PlacedDocument, reason: str
+    ) -> bytes | None:
+        """The document's bytes when the lake already holds them (asked by the request that names it)."""
+        if self._client._landed is None:
+            return None
+        return self._client._landed(
+            self._reply(dataset, archive, item, body=b"", how=REUSED, batch_size=0, reason=reason)
+        )
 
     def _malformed(self, request: httpx.Request, message: str) -> MalformedReplyError:
         return MalformedReplyError(self._client._redact(message), request=describe_request(request), status_code=200)
@@ -325,7 +356,7 @@ class ArchiveDoor:
         archive: ErcotArchive,
         item: PlacedDocument,
         *,
-        document: CheckedZip,
+        body: bytes,
         how: str,
         batch_size: int,
         reason: str,
@@ -344,7 +375,6 @@ class ArchiveDoor:
         }
         if archive.posting == "vintage":
             extra["covered-days"] = ",".join(day.isoformat() for day in covered_days(archive, item.group))
-        self._client.stats.rows += document.csv_rows
         return RawReply(
             source="ercot",
             dataset=dataset,
@@ -355,7 +385,7 @@ class ArchiveDoor:
             url=url,
             params=public_params({}),
             status_code=200,
-            body=document.body,
+            body=body,
             extension="zip",
             fetched_at=self._client._now().astimezone(dt.UTC),
             # The one-document request that names this document: its key in the lake, whatever batch brought it.
