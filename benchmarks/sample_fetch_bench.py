@@ -75,20 +75,22 @@ def baseline_tree(commit: str, into: Path) -> Path:
     return into
 
 
-def fetch_seconds(start: str, end: str, pythonpath: Path | None, extra: dict[str, list[float]]) -> float:
-    """One fetch in a fresh process on a fresh lake: its wall time (its CPU seconds, and the sample's own wall and
-    CPU seconds, go to ``extra``)."""
+def fetch_seconds(start: str, end: str, pythonpath: Path | None, extra: dict[str, list[float]], lakes: Path) -> float:
+    """One fetch in a fresh process on a fresh lake under ``lakes``: its wall time (its CPU seconds, and the
+    sample's own wall and CPU seconds, go to ``extra``). The lakes are removed together at the end of the run:
+    removing a year's lake (a gigabyte of small files) right before the next case made that case pay for the
+    file system's clean-up (its system time varied 7 to 36 s from run to run)."""
     environment = dict(os.environ)
     if pythonpath is not None:
         environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(pythonpath), environment.get("PYTHONPATH")]))
-    with tempfile.TemporaryDirectory(prefix="energylake-sample-fetch-") as lake:
-        done = subprocess.run(
-            [sys.executable, "-c", CHILD, start, end, str(Path(lake) / "lake")],
-            env=environment,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+    lake = Path(tempfile.mkdtemp(prefix="lake-", dir=lakes))
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, start, end, str(lake / "lake")],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     last = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else ""
     if done.returncode != 0 or not last.startswith("{"):
         raise SystemExit(f"the fetch {start}..{end} failed ({done.returncode}): {done.stderr[-1500:]}")
@@ -108,14 +110,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     end = dt.date.fromisoformat(WINDOW_END)
     with tempfile.TemporaryDirectory(prefix="energylake-sample-baseline-") as folder:
-        old_tree = baseline_tree(args.baseline_commit, Path(folder))
+        old_tree = baseline_tree(args.baseline_commit, Path(folder) / "tree")
+        lakes = Path(folder) / "lakes"
+        lakes.mkdir()
         for days in (int(text) for text in args.days.split(",")):
             start = (end - dt.timedelta(days=days - 1)).isoformat()
             extra: dict[str, dict[str, list[float]]] = {"new": {}, "old": {}}
             timings = measure(
                 {
-                    "new": lambda s=start, e=extra["new"]: fetch_seconds(s, WINDOW_END, None, e),
-                    "old": lambda s=start, e=extra["old"]: fetch_seconds(s, WINDOW_END, old_tree, e),
+                    "new": lambda s=start, e=extra["new"]: fetch_seconds(s, WINDOW_END, None, e, lakes),
+                    "old": lambda s=start, e=extra["old"]: fetch_seconds(s, WINDOW_END, old_tree, e, lakes),
                 },
                 runs=args.runs,
                 warmup=0,
