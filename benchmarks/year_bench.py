@@ -235,20 +235,21 @@ def _measured(command: list[str], what: str) -> StageFigures:
     )
 
 
-def measure_window(days: int, *, whole_run: bool) -> dict[str, StageFigures]:
-    """The staged backfill (one process a stage) on a fresh lake, then a whole run on another fresh lake."""
+def measure_window(days: int, *, whole_run: bool, lakes: Path) -> dict[str, StageFigures]:
+    """The staged backfill (one process a stage) on a fresh lake, then a whole run on another fresh lake, both under
+    ``lakes``: removed together at the end of the benchmark, as removing a year's lake (a gigabyte of small files)
+    right before the next case made that case pay for the file system's clean-up."""
     start, end = window(days)
     row: dict[str, StageFigures] = {}
-    with tempfile.TemporaryDirectory(prefix="energylake-year-bench-") as folder:
-        lake = Path(folder) / "lake"
-        for stage in STAGES:
-            print(f"{days} days: {stage} ...", file=sys.stderr, flush=True)
-            row[stage] = _measured(_cli("backfill", start, end, lake, "--stages", stage), f"{stage} over {days} days")
+    lake = Path(tempfile.mkdtemp(prefix=f"staged-{days}-", dir=lakes)) / "lake"
+    for stage in STAGES:
+        print(f"{days} days: {stage} ...", file=sys.stderr, flush=True)
+        row[stage] = _measured(_cli("backfill", start, end, lake, "--stages", stage), f"{stage} over {days} days")
     row[BACKFILL] = backfill_total({stage: row[stage] for stage in STAGES})
     if whole_run:
-        with tempfile.TemporaryDirectory(prefix="energylake-year-bench-run-") as folder:
-            print(f"{days} days: whole run ...", file=sys.stderr, flush=True)
-            row[RUN] = _measured(_cli("run", start, end, Path(folder) / "lake"), f"run over {days} days")
+        print(f"{days} days: whole run ...", file=sys.stderr, flush=True)
+        run_lake = Path(tempfile.mkdtemp(prefix=f"run-{days}-", dir=lakes)) / "lake"
+        row[RUN] = _measured(_cli("run", start, end, run_lake), f"run over {days} days")
     return row
 
 
@@ -295,9 +296,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     columns = [*STAGES, BACKFILL] + ([] if args.no_run else [RUN])
     curve: dict[int, dict[str, StageFigures]] = {}
-    for days in args.days:  # increasing: the first is the base, and each window reports as soon as it is measured
-        curve[days] = measure_window(days, whole_run=not args.no_run)
-        report_window(days, curve[days], args.days[0], curve[args.days[0]])
+    with tempfile.TemporaryDirectory(prefix="energylake-year-bench-") as lakes:
+        for days in args.days:  # increasing: the first is the base, and each window reports as soon as measured
+            curve[days] = measure_window(days, whole_run=not args.no_run, lakes=Path(lakes))
+            report_window(days, curve[days], args.days[0], curve[args.days[0]])
     print()
     print(f"cost curve, sample source, windows ending {WINDOW_END} (wall seconds / peak MiB of the process tree):")
     print(cost_curve_table(curve, columns))
