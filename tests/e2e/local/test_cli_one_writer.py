@@ -7,6 +7,7 @@ folder) is reported by `status` and removed by the next writing command. Kills h
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -186,6 +187,31 @@ def test_a_taker_arriving_while_the_holder_removes_the_lake_folder_leaves_no_fol
     # THEN the taker got the lock after the release, and no emptied lake folder is left behind
     assert taken == [os.getpid()]
     assert not Path(lake).exists()
+
+
+def test_a_lake_folder_another_program_keeps_locked_does_not_hang_the_lock(tmp_path: Path) -> None:
+    # GIVEN a lake folder on which another program holds an exclusive flock (and never lets go)
+    lake = tmp_path / "lake"
+    lake.mkdir()
+    folder = os.open(lake, os.O_RDONLY | os.O_DIRECTORY)
+    fcntl.flock(folder, fcntl.LOCK_EX)
+    taken: list[int] = []
+
+    def take_and_release() -> None:
+        with lake_lock(str(lake), "energylake run") as me:
+            taken.append(me.pid)
+
+    # WHEN a command takes and releases the lake's lock
+    try:
+        worker = threading.Thread(target=take_and_release)
+        worker.start()
+        worker.join(timeout=60)
+        # THEN it got the lock and went on unguarded (no hang), leaving the folder it did not create
+        assert not worker.is_alive()
+        assert taken == [os.getpid()]
+        assert lake.is_dir() and not (lake / ".energylake.lock").exists()
+    finally:
+        os.close(folder)
 
 
 def test_bad_input_to_a_writing_command_creates_no_lake(tmp_path: Path) -> None:

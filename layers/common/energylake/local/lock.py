@@ -57,6 +57,7 @@ LOCK_FILE_NAME: Final = ".energylake.lock"
 # The commands that write the lake (or its warehouse); status, ls and dashboard only read them.
 WRITING_COMMANDS: Final = frozenset({"run", "backfill", "fetch", "reprocess", "gold", "load"})
 _POLL_SECONDS: Final = 0.2
+_GUARD_WAIT_SECONDS: Final = 2.0
 
 logger = logging.getLogger(__name__)
 
@@ -150,9 +151,19 @@ def _folder_guard(folder: Path, operation: int) -> Iterator[None]:
     except OSError:
         folder_fd = None
     try:
-        if folder_fd is not None:
-            with contextlib.suppress(OSError):
-                fcntl.flock(folder_fd, operation)
+        # Never waited on for long: a folder some other program keeps locked (the temp folder an S3 lake's lock
+        # lives in) must not hang a command, so after a bounded wait it goes unguarded.
+        deadline = time.monotonic() + _GUARD_WAIT_SECONDS
+        while folder_fd is not None:
+            try:
+                fcntl.flock(folder_fd, operation | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    break
+                time.sleep(0.001)
+            except OSError:
+                break
         yield
     finally:
         if folder_fd is not None:
@@ -226,7 +237,7 @@ def lake_lock(lake_uri: str, command: str, *, wait_seconds: float = 0.0) -> Iter
     finally:
         # Removed while still locked: a waiter that opened the old file sees it gone and retries (_try_lock). The
         # folder guard keeps a taker from creating a new lock file before the emptied folders are gone.
-        with _folder_guard(path.parent, fcntl.LOCK_EX):
+        with _folder_guard(path.parent, fcntl.LOCK_EX) if created else contextlib.nullcontext():
             with contextlib.suppress(OSError):
                 path.unlink()
             for folder in sorted(set(created), key=lambda p: len(p.parts), reverse=True):  # innermost first;
