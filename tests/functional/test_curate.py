@@ -170,3 +170,24 @@ def test_a_groups_silver_is_synced_once_before_the_report_that_commits_it(
     report = events.index("report")
     assert events[:report] == ["silver"] * len(result.silver_keys) + ["sync"]
     assert "fsync" in events[report:]
+
+
+def test_a_group_wider_than_a_chunk_is_curated_once_per_backfill_when_everything_is_curated_again(
+    lake: LocalStorage,
+) -> None:
+    # GIVEN two weeks of archived wind forecasts in the lake: each posting day's group covers ten operating days, so it
+    # meets both weekly chunks
+    first_week, second_week = Window.parse("2024-03-04", "2024-03-10"), Window.parse("2024-03-11", "2024-03-17")
+    fetch_sample(lake, "wind", Window.parse("2024-03-04", "2024-03-17"), now=dt.datetime(2024, 10, 31, tzinfo=dt.UTC))
+    # WHEN a backfill curates everything again, chunk by chunk, remembering what it curated
+    curated: set[str] = set()
+    first = reprocess(first_week, lake, ["wind"], curated_before=curated)
+    second = reprocess(second_week, lake, ["wind"], curated_before=curated)
+    # THEN the groups both chunks meet are curated in the first only, and skipped in the second, saying why
+    again = [result for result in second if result.manifest_key in {done.manifest_key for done in first}]
+    assert again and all(result.status == "skipped" for result in again)
+    assert {result.reason for result in again} == {"curated earlier in this run"}
+    assert all(result.status == "passed" for result in first)
+    assert all(result.status == "passed" for result in second if result not in again)
+    # AND without the memory (a plain reprocess of each week) they would have been curated twice
+    assert all(result.status == "passed" for result in reprocess(second_week, lake, ["wind"]))

@@ -59,7 +59,7 @@ from energylake.lake.landing import (
     rebuild_manifest,
     unmanifested_groups,
 )
-from energylake.lake.layout import quality_report_key, quarantine_prefix, silver_key
+from energylake.lake.layout import parse_manifest_key, quality_report_key, quarantine_prefix, silver_key
 from energylake.lake.storage import Storage
 from energylake.parse import ParseResult, RawObject, parse_raw
 from energylake.quality import QualityConfig, run_quality
@@ -506,6 +506,7 @@ def reprocess(
     run_id: str | None = None,
     on_manifest: Callable[[str], None] | None = None,
     skip_curated: bool = False,
+    curated_before: set[str] | None = None,
 ) -> list[CurateResult]:
     """Rebuild silver from raw for ``window`` without fetching: every group's newest manifest is curated again, one
     run id for all. ``on_manifest`` hears each manifest key before it is curated (progress, error reports).
@@ -513,7 +514,12 @@ def reprocess(
     ``skip_curated`` leaves alone a group whose quality report says it already passed from that same manifest
     (status ``skipped``): for a backfill's chunks, which each meet the groups that cover far more than the chunk (a
     yearly file covers its whole year) and would otherwise curate them again for every chunk of the year. A plain
-    reprocess (after a parser change, say) curates every group again."""
+    reprocess (after a parser change, say) curates every group again.
+
+    ``curated_before`` holds the manifests the caller curated already in this run (a backfill's earlier chunks):
+    those are left alone, and every manifest curated here is added. A group wider than a chunk (a forecast's posting
+    day covers ten operating days, a yearly file a year) is then curated once per backfill, not once per chunk it
+    meets, also when the backfill curates everything again."""
     run = run_id or new_run_id()
     results = []
     for name in in_catalog_order(datasets):
@@ -522,12 +528,20 @@ def reprocess(
                 "%s", describe_unmanifested(orphans, window), extra={"dataset": name, "objects": len(orphans.keys)}
             )
         for manifest_key in manifests_for(window, name, lake):
+            if curated_before is not None and manifest_key in curated_before:
+                group = parse_manifest_key(manifest_key).group
+                results.append(
+                    CurateResult(manifest_key, name, group, status="skipped", reason="curated earlier in this run")
+                )
+                continue
             if skip_curated and (done := _passed_from(lake, manifest_key)) is not None:
                 results.append(done)
                 continue
             if on_manifest is not None:
                 on_manifest(manifest_key)
             results.append(curate(manifest_key, lake, run_id=run))
+            if curated_before is not None:
+                curated_before.add(manifest_key)
     return results
 
 

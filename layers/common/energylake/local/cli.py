@@ -196,6 +196,7 @@ def _plan_backfill(args: argparse.Namespace, plan: Plan, stages: tuple[str, ...]
 def _run_backfill(plan: Plan, stages: tuple[str, ...], work: _BackfillWork) -> PipelineReport:
     """Run the pending chunks with a progress bar, recording each finished one (what a rerun resumes from)."""
     total = PipelineReport()
+    curated: set[str] = set()  # the manifests this backfill curated: each group once, whatever chunks it meets
     if work.skipped:
         print(f"resuming: {work.skipped} of {work.chunks} chunks already done ({work.state.key})", file=sys.stderr)
     with make_progress() as progress:
@@ -216,8 +217,10 @@ def _run_backfill(plan: Plan, stages: tuple[str, ...], work: _BackfillWork) -> P
                     on_step=step,
                     engine=plan.engine,
                     # A fetching backfill meets groups wider than its chunk (a yearly file covers the year): curate
-                    # each once. Without fetch the user asked to curate again (a parser change): every group then.
+                    # each once. Without fetch the user asked to curate again (a parser change): every group then,
+                    # but still once per backfill, not once per chunk it meets.
                     skip_curated="fetch" in stages,
+                    curated_before=curated,
                 )
             work.state.mark_done(chunk.window, report, chunk.datasets)
             logger.info(

@@ -246,12 +246,14 @@ def run_pipeline(
     on_step: StepCallback | None = None,
     engine: GoldEngine = "duckdb",
     skip_curated: bool = False,
+    curated_before: set[str] | None = None,
 ) -> PipelineReport:
     """Run ``stages`` (in pipeline order) for ``window``; raises :class:`StageError` on the first failure.
 
     ``engine`` builds gold: DuckDB in this process (the default), or a local Spark session. ``skip_curated`` leaves
     alone groups whose quality report already passed from their newest manifest (a backfill's chunks: a yearly file's
-    group would otherwise be curated again for every chunk of its year).
+    group would otherwise be curated again for every chunk of its year). ``curated_before``: the manifests curated
+    by the caller's earlier chunks, never curated again in its later ones (:func:`energylake.curate.reprocess`).
 
     A quality failure is not a pipeline failure: the group is quarantined, reported in the result, and the rest of
     the pipeline builds on what passed.
@@ -279,7 +281,13 @@ def run_pipeline(
                     current: list[str] = []
                     try:
                         report.curated += reprocess(
-                            window, lake, [name], run_id=run_id, on_manifest=current.append, skip_curated=skip_curated
+                            window,
+                            lake,
+                            [name],
+                            run_id=run_id,
+                            on_manifest=current.append,
+                            skip_curated=skip_curated,
+                            curated_before=curated_before,
                         )
                     except EnergylakeError as exc:
                         day = parse_manifest_key(current[-1]).day.isoformat() if current else str(window)
