@@ -6,7 +6,6 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from energylake.lambdas import fetch_ercot
 from energylake.lambdas._aws import tracer_patching
 
 logger = Logger()
@@ -19,4 +18,7 @@ copy_config_to_registered_loggers(source_logger=logger, include={"energylake"}) 
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, object], context: LambdaContext) -> dict[str, object]:
+    # Imported with the first event: its pydantic event model (~45 ms) is not part of the handler's import.
+    from energylake.lambdas import fetch_ercot
+
     return fetch_ercot.handle(event, metrics)

@@ -9,7 +9,6 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from energylake.lambdas import load_redshift
 from energylake.lambdas._aws import tracer_patching
 
 if TYPE_CHECKING:
@@ -25,5 +24,8 @@ copy_config_to_registered_loggers(source_logger=logger, include={"energylake"}) 
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, object], context: LambdaContext) -> LoadResult:
+    # Imported with the first event: its pydantic event model is not part of the handler's import.
+    from energylake.lambdas import load_redshift
+
     # The load stops between chunks of days while the invocation still has time (done: false, next_start).
     return load_redshift.handle(event, metrics=metrics, time_left=lambda: context.get_remaining_time_in_millis() / 1000)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from energylake.lambdas import trigger_glue
 from energylake.lambdas._aws import tracer_patching
-from energylake.lambdas.trigger_glue import TriggerResult
+
+if TYPE_CHECKING:
+    from energylake.lambdas.trigger_glue import TriggerResult
 
 logger = Logger()
 tracer = tracer_patching("botocore")  # Glue
@@ -18,4 +21,7 @@ copy_config_to_registered_loggers(source_logger=logger, include={"energylake"}) 
 @logger.inject_lambda_context(log_event=True)
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, object], context: LambdaContext) -> TriggerResult:
+    # Imported with the first event: its pydantic event model is not part of the handler's import.
+    from energylake.lambdas import trigger_glue
+
     return trigger_glue.handle(event)
