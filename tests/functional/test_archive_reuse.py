@@ -10,10 +10,14 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import boto3
 import httpx
+import pytest
+from moto import mock_aws
 
+from energylake import fetch as fetch_module
 from energylake.fetch import Connection, FetchResult, fetch
-from energylake.lake.storage import LocalStorage
+from energylake.lake.storage import LocalStorage, Storage, open_storage
 from energylake.timeconv import CENTRAL
 from energylake.window import Window
 from tests.support.archive_replies import Doc, FakeArchive, hourly_docs
@@ -31,7 +35,7 @@ def wind_postings() -> list[Doc]:
     return [doc for n in range(30) for doc in hourly_docs(dt.date(2024, 6, 1) + n * DAY, 3_000_000 + n * 100_000)]
 
 
-def fetched(window: Window, lake: LocalStorage, archive: FakeArchive) -> FetchResult:
+def fetched(window: Window, lake: Storage, archive: FakeArchive) -> FetchResult:
     transport = httpx.MockTransport(FakeErcot(api_default=archive.handle).handle)
     return fetch(window, "wind", lake, Connection(SETTINGS, CREDENTIALS, transport, FakeClock().sleep, lambda: LATER))
 
@@ -98,3 +102,25 @@ def test_a_look_back_posting_changed_in_the_lake_is_downloaded_again_and_repaire
     assert changed_doc.doc_id in downloaded_ids(archive)
     assert result.stats.reused == 7 * 24 - 1
     assert lake.get(changed_key) == changed_doc.body
+
+
+def test_an_s3_lake_is_never_asked_and_every_posting_is_downloaded(monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN an S3 lake (moto) holding the first week's fetch
+    docs = wind_postings()
+    with mock_aws():
+        boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="lake")
+        lake = open_storage("s3://lake/prefix", s3_client=boto3.client("s3", region_name="us-east-1"))
+        fetched(FIRST_CHUNK, lake, FakeArchive("NP4-732-CD", docs))
+        asked: list[str] = []
+        monkeypatch.setattr(fetch_module, "landed_body", lambda storage, reply: asked.append(reply.url))
+        # WHEN the next week is fetched
+        archive = FakeArchive("NP4-732-CD", docs)
+        result = fetched(NEXT_CHUNK, lake, archive)
+    # THEN the lake was never asked (a LIST and a GET per document cost more there than one bulk download): every
+    # posting the week needs is downloaded, and the look-back lands unchanged
+    assert asked == []
+    assert result.stats.reused == 0
+    assert downloaded_ids(archive) == {
+        doc.doc_id for doc in docs if dt.date(2024, 6, 10) <= posting_day(doc) <= dt.date(2024, 6, 25)
+    }
+    assert result.unchanged == 9 * 24

@@ -23,9 +23,9 @@ from energylake.sources.ercot import (
     parse_dashboard,
     parse_mis_listing,
     select_mis_documents,
-    zip_csv_rows,
     zip_problem,
 )
+from energylake.sources.ercot.mis import check_zip
 from energylake.window import Window
 from tests.support.paths import realdata_path
 
@@ -159,7 +159,7 @@ def test_other_real_listings_parse_and_select_csv_only(listing: str, dataset: Er
 def test_real_mis_zips_pass_the_zip_check_and_a_truncated_copy_fails(name: str, rows: int) -> None:
     body = realdata_path(MIS, name).read_bytes()
     assert zip_problem(body) is None
-    assert zip_csv_rows(body) == rows
+    assert check_zip(body).csv_rows == rows
     assert zip_problem(body[: len(body) // 2]) is not None
     assert zip_problem(body[:-30]) is not None
 

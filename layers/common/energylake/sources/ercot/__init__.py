@@ -74,7 +74,6 @@ from energylake.sources.ercot.mis import (
     mis_posting_instants,
     parse_mis_listing,
     select_mis_documents,
-    zip_csv_rows,
     zip_problem,
 )
 from energylake.sources.ercot.shared import ErcotShare, ercot_share
@@ -112,7 +111,6 @@ __all__ = [
     "parse_dashboard",
     "parse_mis_listing",
     "select_mis_documents",
-    "zip_csv_rows",
     "zip_problem",
 ]
 

@@ -198,8 +198,3 @@ def zip_problem(body: bytes) -> str | None:
     except ZipProblemError as problem:
         return str(problem)
     return None
-
-
-def zip_csv_rows(body: bytes) -> int:
-    """Data lines (header excluded) across the CSV members of a zip that passed :func:`zip_problem`."""
-    return check_zip(body).csv_rows
