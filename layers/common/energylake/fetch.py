@@ -21,7 +21,7 @@ import httpx
 
 from energylake.contracts.datasets import DatasetName, ErcotDatasetName, get_dataset, in_catalog_order
 from energylake.contracts.raw import LandedBody, RawReply
-from energylake.lake.landing import land_group, landed_body
+from energylake.lake.landing import LandedGroup, land_groups, landed_body
 from energylake.lake.storage import Storage
 from energylake.settings import ErcotCredentials, Settings, ercot_credentials
 from energylake.sources.http import FetchStats
@@ -30,6 +30,9 @@ from energylake.window import Window
 logger = logging.getLogger(__name__)
 
 SourceMode = Literal["live", "sample"]
+
+# Groups whose members one sync makes durable in a local lake, before their manifests are written.
+_GROUPS_PER_SYNC = 32
 
 
 @dataclass(frozen=True)
@@ -131,21 +134,25 @@ def fetch(window: Window, dataset: str, lake: Storage, connection: Connection) -
     # postings of the days before them, which the chunk before landed): a failed folder lookup costs microseconds
     # there. Not on S3, where a LIST and a GET per document cost more than ERCOT's one bulk download of them.
     in_lake = None if lake.location.is_s3 else functools.partial(landed_body, lake)
+
+    def record(group: list[RawReply], landed: LandedGroup) -> None:
+        result.manifests.append(landed.manifest_key)
+        for reply, member in zip(group, landed.members, strict=True):
+            result.keys.append(member.key)
+            if member.written:
+                result.written += 1
+                result.bytes_landed += member.size_bytes
+            else:
+                result.unchanged += 1
+            result.sources_used[reply.origin] = reply.origin_reason
+            uncovered = reply.extra.get("uncovered-days")
+            if uncovered:
+                result.notes.append(f"{name}: no data available for {uncovered} ({reply.origin_reason})")
+
     with _reply_groups(name, window, connection, result.stats, in_lake) as groups:
-        for group in groups:
-            landed = land_group(lake, group)
-            result.manifests.append(landed.manifest_key)
-            for reply, member in zip(group, landed.members, strict=True):
-                result.keys.append(member.key)
-                if member.written:
-                    result.written += 1
-                    result.bytes_landed += member.size_bytes
-                else:
-                    result.unchanged += 1
-                result.sources_used[reply.origin] = reply.origin_reason
-                uncovered = reply.extra.get("uncovered-days")
-                if uncovered:
-                    result.notes.append(f"{name}: no data available for {uncovered} ({reply.origin_reason})")
+        # A local lake syncs several groups' members at once (a year's archive is thousands of groups); an S3 PUT is
+        # durable when it returns, so there each group is sealed as soon as it landed.
+        land_groups(lake, groups, record, per_sync=1 if lake.location.is_s3 else _GROUPS_PER_SYNC)
     logger.info(
         "fetched %s %s: %d objects (%d new, %d unchanged) via %s",
         name,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ import pytest
 from energylake.contracts.raw import RawReply
 from energylake.errors import StorageError
 from energylake.lake import layout
-from energylake.lake.landing import land_group
+from energylake.lake.landing import LandedGroup, land_group, land_groups
 from energylake.lake.storage import LocalStorage, Storage
 
 KEYS = [
@@ -62,11 +63,11 @@ def test_local_listing_skips_temp_files_and_sidecars(tmp_path: Path) -> None:
     assert list(lake.list("raw/a/")) == ["raw/a/b.json"]
 
 
-def reply(page: int) -> RawReply:
+def reply(page: int, day: dt.date = dt.date(2024, 11, 3)) -> RawReply:
     return RawReply(
         source="ercot",
         dataset="spp_rt",
-        day=dt.date(2024, 11, 3),
+        day=day,
         origin="ercot-archive",
         origin_reason="older than the data endpoints",
         method="GET",
@@ -114,7 +115,7 @@ def test_landing_the_same_group_again_syncs_nothing(tmp_path: Path, monkeypatch:
     assert not again.manifest_written and syncs == []
 
 
-def test_a_failure_inside_the_group_syncs_nothing_and_writes_no_manifest(
+def test_a_failure_inside_the_group_writes_no_manifest(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # GIVEN a lake whose third member write fails
@@ -130,12 +131,14 @@ def test_a_failure_inside_the_group_syncs_nothing_and_writes_no_manifest(
         return real_put_new(key, data, metadata)
 
     monkeypatch.setattr(lake, "put_new", failing)
-    # WHEN the group lands THEN the error comes through, no manifest commits the group, and the next write is
-    # durable on its own again (fsync per file outside a group)
+    # WHEN the group lands THEN the error comes through, no manifest commits the group (the two members written
+    # before the failure are synced, whole, for a rerun to find), and the next write is durable on its own again
+    # (fsync per file outside a group)
     with pytest.raises(OSError, match="disk gone"):
         land_group(lake, [reply(page) for page in range(5)])
     assert not any(layout.is_manifest_key(key) for key in lake.list("raw/"))
-    assert syncs == []
+    assert len(list(lake.list("raw/"))) == 2
+    assert syncs == ["sync"]
     fsyncs: list[int] = []
     monkeypatch.setattr(os, "fsync", fsyncs.append)
     lake.put("raw/after.json", b"{}")
@@ -167,3 +170,56 @@ def test_a_sidecar_that_cannot_be_written_is_a_storage_error_and_the_object_is_n
     with pytest.raises(StorageError, match=r"cannot write .*one\.zip\.json"):
         lake.put_new(key, b"zip bytes", {"content-sha256": "abc"})
     assert not lake.exists(key)
+
+
+def day_groups(days: int, pages: int = 3) -> list[list[RawReply]]:
+    return [[reply(page, dt.date(2024, 11, 1) + dt.timedelta(days=n)) for page in range(pages)] for n in range(days)]
+
+
+def test_groups_landed_together_are_synced_once_per_batch_before_their_manifests(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a local lake that records its syncs and writes
+    lake = LocalStorage(tmp_path / "lake")
+    events: list[str] = []
+    monkeypatch.setattr(os, "sync", lambda: events.append("sync"))
+    real_put_new = lake.put_new
+
+    def recorded(key: str, data: bytes, metadata: dict[str, str]) -> bool:
+        events.append("manifest" if layout.is_manifest_key(key) else "member")
+        return real_put_new(key, data, metadata)
+
+    monkeypatch.setattr(lake, "put_new", recorded)
+    sealed: list[LandedGroup] = []
+    # WHEN 5 groups of 3 land, 2 groups per sync
+    land_groups(lake, day_groups(5), lambda _, group: sealed.append(group), per_sync=2)
+    # THEN each batch's members are synced by one sync, and only then are its manifests written, in group order
+    batch = ["member"] * 6 + ["sync", "manifest", "manifest"]
+    assert events == batch + batch + ["member"] * 3 + ["sync", "manifest"]
+    assert [group.members[0].key.split("date=")[1][:10] for group in sealed] == [
+        f"2024-11-0{day}" for day in range(1, 6)
+    ]
+    assert all(group.manifest_written for group in sealed)
+
+
+def test_a_group_failing_mid_batch_leaves_the_whole_groups_before_it_sealed(tmp_path: Path) -> None:
+    # GIVEN groups whose third fails to arrive (the source's error comes out of the iterator)
+    lake = LocalStorage(tmp_path / "lake")
+
+    def arriving() -> Iterator[list[RawReply]]:
+        groups = day_groups(4)
+        yield groups[0]
+        yield groups[1]
+        raise RuntimeError("ERCOT answered 500 for 2024-11-03")
+
+    sealed: list[LandedGroup] = []
+    # WHEN they land 32 groups per sync THEN the error comes through
+    with pytest.raises(RuntimeError, match="2024-11-03"):
+        land_groups(lake, arriving(), lambda _, group: sealed.append(group), per_sync=32)
+    # AND the two groups before it were sealed and reported, as landing them one by one would have
+    manifests = [key for key in lake.list("raw/") if layout.is_manifest_key(key)]
+    assert len(sealed) == 2 and sorted(group.manifest_key for group in sealed) == manifests
+    # AND a rerun of all four lands the missing two and finds the first two unchanged
+    again: list[LandedGroup] = []
+    land_groups(lake, day_groups(4), lambda _, group: again.append(group), per_sync=32)
+    assert [group.manifest_written for group in again] == [False, False, True, True]

@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from energylake.sample import csvtext, ercot, noise
-from energylake.sample.ercot_reports import REPORTS, posting_records, postings
+from energylake.sample.ercot_reports import REPORTS, posting_records, postings, vintage_tables
 
 SEED = 20241103
 
@@ -70,7 +70,7 @@ def test_cents_print_as_csv_writer_prints_them(cells: list[tuple[int, int, bool]
     first = np.array([cents / 100 for cents, _, _ in cells])
     second = np.array([math.nan if empty else cents / 100 for _, cents, empty in cells])
     # WHEN they are written a column block at a time
-    text = csvtext.document(["a", "b"], [csvtext.cents(np.column_stack([first, second]))])
+    text = csvtext.document(["a", "b"], csvtext.rows([csvtext.cents(np.column_stack([first, second]))]))
     # THEN the bytes are csv.writer's of the same floats (repr), an empty cell for NaN
     rows = [[a, "" if math.isnan(b) else b] for a, b in zip(first.tolist(), second.tolist(), strict=True)]
     assert text == b"a,b\n" + _csv_writer_text(rows)
@@ -84,7 +84,7 @@ def test_text_and_numbers_side_by_side_are_csv_writers_rows() -> None:
     # WHEN the document is laid out by columns
     fields = [csvtext.text(dates, str), csvtext.text(hours, lambda hour: f"{hour}:00"), csvtext.cents(loads)]
     assert all(field is not None for field in fields)
-    text = csvtext.document(["Date", "Hour", "Load"], [field for field in fields if field is not None])
+    text = csvtext.document(["Date", "Hour", "Load"], csvtext.rows([field for field in fields if field is not None]))
     # THEN it is what csv.writer writes for the same cells
     expected = [[date, f"{hour}:00", load] for date, hour, (load,) in zip(dates, hours, loads.tolist(), strict=True)]
     assert text == b"Date,Hour,Load\n" + _csv_writer_text(expected)
@@ -111,3 +111,17 @@ def test_a_documents_csv_by_columns_is_csv_writers_text_of_its_records(dataset: 
         [ercot._csv_value(spec, column, record[column.api_name]) for column in columns] for record in table.records()
     ]
     assert written == _csv_writer_text([[column.csv_name for column in columns], *expected])
+
+
+@pytest.mark.parametrize("dataset", ["load_forecast", "wind", "solar"])
+def test_postings_laid_out_together_are_each_postings_own_csv(dataset: str) -> None:
+    # GIVEN 30 hourly postings of a forecast report across the fall-back day (the repeated hour, actuals present in
+    # some rows only)
+    spec = REPORTS[dataset]
+    posteds = postings(spec, dt.datetime(2024, 11, 2, 20, tzinfo=dt.UTC), dt.datetime(2024, 11, 4, 2, tzinfo=dt.UTC))
+    table, bounds = vintage_tables(SEED, dataset, posteds)
+    assert len(bounds) == 30
+    # WHEN their CSVs are cut out of one layout of all their rows
+    together = ercot._csv_documents(spec, table, bounds)
+    # THEN each is byte for byte the CSV of that posting's rows written alone
+    assert together == [ercot._csv_bytes(spec, table.slice(start, stop)) for start, stop in bounds]

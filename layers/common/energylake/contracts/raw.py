@@ -7,6 +7,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 from energylake.contracts.datasets import DatasetName, SourceName
@@ -62,11 +63,12 @@ class RawReply:
     request_body: bytes = b""
     extra: dict[str, str] = field(default_factory=dict)  # e.g. page numbers, window end, document ids
 
-    @property
+    # Worked out once per reply (landing asks each several times; a year of archive documents is ~50,000 replies).
+    @cached_property
     def fingerprint(self) -> str:
         return request_fingerprint(self.method, self.url, self.params, self.request_body)
 
-    @property
+    @cached_property
     def sha256(self) -> str:
         return hashlib.sha256(self.body).hexdigest()
 

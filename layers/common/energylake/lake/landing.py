@@ -32,9 +32,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -169,10 +170,45 @@ def land_group(storage: Storage, replies: list[RawReply]) -> LandedGroup:
     the group for curation again."""
     if not replies:
         raise ValueError("a group has at least one reply")
-    first = replies[0]
-    group = group_key(first)
     with storage.synced_together():  # every member durable before the manifest that commits them
         members = [land_raw(storage, reply) for reply in replies]
+    return _seal(storage, replies, members)
+
+
+def land_groups(
+    storage: Storage,
+    groups: Iterable[list[RawReply]],
+    landed: Callable[[list[RawReply], LandedGroup], None],
+    *,
+    per_sync: int = 1,
+) -> None:
+    """:func:`land_group` for each group of ``groups``, ``per_sync`` groups' members made durable by one sync before
+    their manifests are written (a year's fetch is thousands of groups: one sync each was seconds of it), then
+    ``landed(replies, group)`` for each, in order. When a group fails (its fetch or its landing), the whole groups
+    before it are still sealed and reported, then the error goes on: they stay, and a rerun resumes after them."""
+    if per_sync < 1:
+        raise ValueError(f"per_sync is at least 1, got {per_sync}")
+    remaining = iter(groups)
+    while True:
+        whole: list[tuple[list[RawReply], list[LandedObject]]] = []
+        try:
+            with storage.synced_together():
+                for replies in itertools.islice(remaining, per_sync):
+                    if not replies:
+                        raise ValueError("a group has at least one reply")
+                    whole.append((replies, [land_raw(storage, reply) for reply in replies]))
+        finally:
+            for replies, members in whole:
+                landed(replies, _seal(storage, replies, members))
+        if len(whole) < per_sync:
+            return
+
+
+def _seal(storage: Storage, replies: list[RawReply], members: list[LandedObject]) -> LandedGroup:
+    """Write the manifest of a group whose members are in the lake, durable (unless the same members already
+    have one)."""
+    first = replies[0]
+    group = group_key(first)
     member_hash = _member_hash([m.key for m in members])
     folder = layout.manifest_prefix(first.source, first.dataset, first.day, group)
     if not any(member.repaired for member in members):

@@ -56,8 +56,9 @@ class Storage(Protocol):
         ...
 
     def synced_together(self) -> AbstractContextManager[None]:
-        """Writes inside are made durable together when the block ends without an error, not one by one (a group's
-        members before its manifest, the commit point); S3 objects are durable when their PUT returns."""
+        """Writes inside are made durable together when the block ends (also by an error: what was written before
+        it is whole), not one by one (a group's members before its manifest, the commit point); S3 objects are
+        durable when their PUT returns."""
         ...
 
 
@@ -104,9 +105,10 @@ class LocalStorage:
         try:
             yield
         finally:
+            # Also when the block failed: what it wrote before the failure is whole, and its caller may commit it.
             self._sync_later = False
-        if self._unsynced:
-            os.sync()
+            if self._unsynced:
+                os.sync()
 
     def _write_atomic(self, path: Path, data: bytes, *, replace: bool) -> bool:
         try:

@@ -82,15 +82,20 @@ def text(values: Sequence[Hashable], cell: Callable[[Any], str]) -> ByteMatrix |
     return matrix[positions]
 
 
-def document(header: Sequence[str], fields: Sequence[ByteMatrix]) -> bytes:
-    """The CSV (``\\n`` line ends) of ``header`` and the rows the ``fields`` hold side by side."""
-    rows = len(fields[0])
-    separator = np.full((rows, 1), _COMMA, dtype=np.uint8)
-    end = np.full((rows, 1), _NEWLINE, dtype=np.uint8)
+def rows(fields: Sequence[ByteMatrix]) -> ByteMatrix:
+    """The CSV rows the ``fields`` hold side by side, one matrix row per CSV row (commas and ``\\n`` in place,
+    still NUL-padded): several documents' rows can be laid out at once and each document cut out of them."""
+    count = len(fields[0])
+    separator = np.full((count, 1), _COMMA, dtype=np.uint8)
+    end = np.full((count, 1), _NEWLINE, dtype=np.uint8)
     pieces: list[ByteMatrix] = []
     for field in fields:
         pieces += [field, separator]
     pieces[-1] = end
-    flat = np.concatenate(pieces, axis=1).ravel()
-    body: bytes = flat[flat != _NUL].tobytes()
-    return (",".join(header) + "\n").encode() + body
+    return np.concatenate(pieces, axis=1)
+
+
+def document(header: Sequence[str], body: ByteMatrix) -> bytes:
+    """The CSV (``\\n`` line ends) of ``header`` and the rows of ``body`` (a slice of :func:`rows`)."""
+    flat = body.ravel()
+    return (",".join(header) + "\n").encode() + flat[flat != _NUL].tobytes()

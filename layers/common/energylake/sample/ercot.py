@@ -15,7 +15,7 @@ import hmac
 import io
 import json
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
@@ -45,6 +45,7 @@ from energylake.sample.ercot_reports import (
 from energylake.timeconv import UTC, local_day_bounds_utc
 
 if TYPE_CHECKING:
+    from energylake.sample import csvtext
     from energylake.sample.context import SampleContext
 
 MIS_LISTING_PATH = "/misapp/servlets/IceDocListJsonWS"
@@ -173,10 +174,12 @@ def _csv_bytes(spec: SampleReport, table: Table) -> bytes:
     """The MIS CSV of ``table``: the bytes :func:`_csv_value` gives cell by cell."""
     layout = _csv_layout(spec)
     # By columns for the large documents (a forecast posting: hundreds of rows); a few rows go faster row by row.
-    if len(table) >= _ROWS_BY_COLUMNS and any(not isinstance(table.columns[name], list) for name in layout.names):
-        fast = _csv_bytes_by_columns(layout, table)
-        if fast is not None:
-            return fast
+    if len(table) >= _ROWS_BY_COLUMNS:
+        body = _csv_rows(spec, table)
+        if body is not None:
+            from energylake.sample import csvtext
+
+            return csvtext.document(layout.header, body)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(layout.header)
@@ -187,9 +190,25 @@ def _csv_bytes(spec: SampleReport, table: Table) -> bytes:
 _ROWS_BY_COLUMNS = 200
 
 
-def _csv_bytes_by_columns(layout: _Layout, table: Table) -> bytes | None:
-    """The same CSV a column at a time (:mod:`energylake.sample.csvtext`): runs of number columns as one array, the
-    other columns' text as :func:`_csv_value` writes it; None when a text cell would need quoting."""
+def _csv_documents(spec: SampleReport, table: Table, bounds: Sequence[tuple[int, int]]) -> list[bytes]:
+    """The MIS CSV of each ``table[start:stop]`` of ``bounds`` (several postings' rows worked out together): the
+    rows' text is laid out once for the whole table, each document cut out of it."""
+    body = _csv_rows(spec, table) if len(table) >= _ROWS_BY_COLUMNS else None
+    if body is None:
+        return [_csv_bytes(spec, table.slice(start, stop)) for start, stop in bounds]
+    from energylake.sample import csvtext
+
+    header = _csv_layout(spec).header
+    return [csvtext.document(header, body[start:stop]) for start, stop in bounds]
+
+
+def _csv_rows(spec: SampleReport, table: Table) -> csvtext.ByteMatrix | None:
+    """The CSV rows of ``table`` a column at a time (:mod:`energylake.sample.csvtext`): runs of number columns as
+    one array, the other columns' text as :func:`_csv_value` writes it; None when the table has no number arrays
+    or a text cell would need quoting (the row-by-row writer then does it)."""
+    layout = _csv_layout(spec)
+    if all(isinstance(table.columns[name], list) for name in layout.names):
+        return None
     import numpy as np
 
     from energylake.sample import csvtext
@@ -212,7 +231,7 @@ def _csv_bytes_by_columns(layout: _Layout, table: Table) -> bytes | None:
         fields.append(field)
     if numbers:
         fields.append(csvtext.cents(np.column_stack(numbers)))
-    return csvtext.document(layout.header, fields)
+    return csvtext.rows(fields)
 
 
 def _csv_cell(value: Any) -> str:

@@ -32,7 +32,14 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from energylake.contracts.datasets import CATALOG, ErcotArchive, ErcotDatasetName
-from energylake.sample.ercot import _api_auth_problem, _csv_bytes, _error_envelope, _json_response, _zip_bytes
+from energylake.sample.ercot import (
+    _api_auth_problem,
+    _csv_bytes,
+    _csv_documents,
+    _error_envelope,
+    _json_response,
+    _zip_bytes,
+)
 from energylake.sample.ercot_reports import (
     REPORT_ORDER,
     REPORTS,
@@ -150,8 +157,9 @@ class _ForecastZips:
         for start in range(0, len(missing), _FORECAST_BATCH):
             batch = missing[start : start + _FORECAST_BATCH]
             originals = [original_posting(spec, posted, correction) for _, _, posted, correction in batch]
-            for key, table in zip(batch, vintage_tables(seed, spec.dataset, originals), strict=True):
-                made[key] = _document_zip(spec, seed, key[2], key[3], table)
+            table, bounds = vintage_tables(seed, spec.dataset, originals)
+            for key, content in zip(batch, _csv_documents(spec, table, bounds), strict=True):
+                made[key] = _document_zip_of(spec, key[2], key[3], content)
         with self._lock:
             zips = [made[key] if key in made else self._zips[key] for key in keys]
             for key in keys:
@@ -167,10 +175,14 @@ _FORECAST_ZIPS = _ForecastZips(_FORECAST_DOCUMENTS_KEPT)
 
 
 def _document_zip(spec: SampleReport, seed: int, posted: dt.datetime, correction: bool, table: Table) -> bytes:
+    return _document_zip_of(spec, posted, correction, _csv_bytes(spec, table))
+
+
+def _document_zip_of(spec: SampleReport, posted: dt.datetime, correction: bool, content: bytes) -> bytes:
     local = to_central(posted)
     stem = friendly_name(spec, posted, correction).removesuffix("_csv")
     member = f"cdr.{spec.report.mis_report_type_id:08d}.0000000000000000.{local:%Y%m%d.%H%M%S}.{stem}.csv"
-    return _zip_bytes(member, _csv_bytes(spec, table), local.replace(tzinfo=None))
+    return _zip_bytes(member, content, local.replace(tzinfo=None))
 
 
 @functools.lru_cache(maxsize=16)

@@ -550,17 +550,20 @@ def _vintage_table(seed: int, dataset: ErcotDatasetName, posted: dt.datetime, da
     return _postings_table(seed, dataset, [(posted, _vintage_hours(dataset, posted, day))])
 
 
-def vintage_tables(seed: int, dataset: ErcotDatasetName, posteds: list[dt.datetime]) -> list[Table]:
-    """The rows of each posting at ``posteds`` (UTC) of a forecast report, worked out together."""
+def vintage_tables(
+    seed: int, dataset: ErcotDatasetName, posteds: list[dt.datetime]
+) -> tuple[Table, list[tuple[int, int]]]:
+    """The rows of the postings at ``posteds`` (UTC) of a forecast report, worked out together: one table, posting
+    after posting, and each posting's (start, stop) rows in it."""
     covered = [(posted, _vintage_hours(dataset, posted)) for posted in posteds]
     table = _postings_table(seed, dataset, covered)
     rows_per_hour = len(FORECAST_MODELS) if dataset == "load_forecast" else 1
-    tables, start = [], 0
+    bounds, start = [], 0
     for _, slots in covered:
         stop = start + rows_per_hour * len(slots)
-        tables.append(table.slice(start, stop))
+        bounds.append((start, stop))
         start = stop
-    return tables
+    return table, bounds
 
 
 Covered = list[tuple[dt.datetime, list[Slot]]]  # postings (UTC) and the delivery hours of each to write
