@@ -24,7 +24,7 @@ from energylake.lake.landing import raw_metadata
 from energylake.parse import RawObject, parse_raw
 from energylake.sample import SAMPLE_PASSWORD, SAMPLE_SUBSCRIPTION_KEY, SAMPLE_USERNAME, SampleServer, ercot_archive
 from energylake.sample.ercot import _doc_id as mis_doc_id
-from energylake.sample.ercot_reports import REPORTS
+from energylake.sample.ercot_reports import REPORTS, posting_records
 from energylake.settings import ErcotCredentials, Settings
 from energylake.sources.ercot import ErcotClient
 from energylake.sources.ercot.postings import group_day, parse_post_datetime
@@ -38,6 +38,7 @@ API = SETTINGS.ercot_api_url
 CREDENTIALS = ErcotCredentials(SAMPLE_USERNAME, SecretStr(SAMPLE_PASSWORD), SecretStr(SAMPLE_SUBSCRIPTION_KEY))
 NOW = dt.datetime(2025, 6, 1, 12, tzinfo=dt.UTC)
 AUTH = {"Ocp-Apim-Subscription-Key": SAMPLE_SUBSCRIPTION_KEY}
+SEED = 20241103
 ARCHIVED: tuple[ErcotDatasetName, ...] = ("spp_rt", "spp_dam", "load_weather_zone", "load_forecast", "wind", "solar")
 
 
@@ -122,6 +123,27 @@ def test_a_document_is_the_same_zip_by_single_and_by_bulk_download_and_holds_the
         )
     )
     assert csv_of(mis.content)[1] == content
+
+
+@pytest.mark.parametrize("day", [FALL, dt.date(2024, 6, 12)])
+def test_each_real_time_document_holds_its_own_intervals_rows_and_the_mis_csv(day: dt.date) -> None:
+    # GIVEN every real-time posting of a day, corrections included (the fall-back day: 100 intervals, the repeated
+    # hour's labels)
+    spec = REPORTS["spp_rt"]
+    start, end = local_day_bounds_utc(day)
+    posted = ercot_archive._postings(SEED, "spp_rt", start, end + dt.timedelta(minutes=30))
+    # WHEN each document is generated (the day's CSVs laid out together)
+    documents = {doc_id: ercot_archive.document_zip(spec, SEED, at, correction=ercot_archive._is_correction(doc_id))
+                 for doc_id, at in posted}  # fmt: skip
+    # THEN each holds the CSV of its own posting's rows written alone, as the MIS download of that posting does
+    for doc_id, at in posted:
+        correction = ercot_archive._is_correction(doc_id)
+        original = ercot_archive.original_posting(spec, at, correction)
+        alone = ercot_archive._document_zip(spec, SEED, at, correction, posting_records(SEED, spec, original))
+        assert documents[doc_id] == alone, at
+    # AND the documents of different intervals differ (a correction holds its original's rows)
+    originals = {ercot_archive.original_posting(spec, at, ercot_archive._is_correction(d)) for d, at in posted}
+    assert len({csv_of(body)[1] for body in documents.values()}) == len(originals) >= (100 if day == FALL else 96)
 
 
 @pytest.mark.parametrize(

@@ -98,4 +98,5 @@ def rows(fields: Sequence[ByteMatrix]) -> ByteMatrix:
 def document(header: Sequence[str], body: ByteMatrix) -> bytes:
     """The CSV (``\\n`` line ends) of ``header`` and the rows of ``body`` (a slice of :func:`rows`)."""
     flat = body.ravel()
-    return (",".join(header) + "\n").encode() + flat[flat != _NUL].tobytes()
+    text: bytes = flat[flat != _NUL].tobytes()
+    return (",".join(header) + "\n").encode() + text

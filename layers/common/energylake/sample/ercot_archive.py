@@ -47,6 +47,9 @@ from energylake.sample.ercot_reports import (
     Table,
     posting_records,
     postings,
+    rt_day_table,
+    rt_interval_position,
+    rt_posting_interval,
     to_central,
     unit,
     vintage_tables,
@@ -126,9 +129,19 @@ def document_zip(spec: SampleReport, seed: int, posted: dt.datetime, correction:
     """One document's zip: the CSV of its posting under ERCOT's ``cdr.<rtid>.<duns>.<local stamp>.<name>.csv``."""
     if spec.kind == "vintage":
         return _FORECAST_ZIPS.get(spec, seed, [(posted, correction)])[0]
-    return _document_zip(
-        spec, seed, posted, correction, posting_records(seed, spec, original_posting(spec, posted, correction))
-    )
+    original = original_posting(spec, posted, correction)
+    if spec.kind == "rt":
+        day, position = rt_interval_position(rt_posting_interval(spec, original))
+        return _document_zip_of(spec, posted, correction, _rt_day_csvs(spec, seed, day)[position])
+    return _document_zip(spec, seed, posted, correction, posting_records(seed, spec, original))
+
+
+@functools.lru_cache(maxsize=4)
+def _rt_day_csvs(spec: SampleReport, seed: int, day: dt.date) -> tuple[bytes, ...]:
+    """The CSV of each real-time document of operating day ``day``, laid out together (a year's archive is ~35,000
+    of them, a few rows each: one layout per day rather than one table and one writer per document)."""
+    table, bounds = rt_day_table(seed, day)
+    return tuple(_csv_documents(spec, table, bounds))
 
 
 # A backfill's chunks each download the forecast postings of the days before and after their span (7 before, 2 after:

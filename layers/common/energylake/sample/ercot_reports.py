@@ -463,9 +463,26 @@ def _rt_table(seed: int, day: dt.date, first: int, stop: int) -> Table:
 
 def _rt_interval_table(seed: int, interval: Slot) -> Table:
     """One interval of NP6-905 (the rows of one real-time document)."""
+    day, position = rt_interval_position(interval)
+    return _rt_table(seed, day, position, position + 1)
+
+
+def rt_interval_position(interval: Slot) -> tuple[dt.date, int]:
+    """The operating day of a real-time interval and its position among the day's quarter hours."""
     day_start, _ = local_day_bounds_utc(interval.day)
-    position = int((interval.start_utc - day_start).total_seconds()) // 900
-    return _rt_table(seed, interval.day, position, position + 1)
+    return interval.day, int((interval.start_utc - day_start).total_seconds()) // 900
+
+
+def rt_day_table(seed: int, day: dt.date) -> tuple[Table, list[tuple[int, int]]]:
+    """Every interval of NP6-905 for operating day ``day`` in one table, and each interval's (start, stop) rows."""
+    slots, _ = _rt_day(seed, day)
+    per_interval = len(_RT_ROWS)
+    return _rt_table(seed, day, 0, len(slots)), [(n * per_interval, (n + 1) * per_interval) for n in range(len(slots))]
+
+
+def rt_posting_interval(spec: SampleReport, posted: dt.datetime) -> Slot:
+    """The interval a real-time document posted at ``posted`` (UTC) holds."""
+    return slot_at(posted - dt.timedelta(minutes=spec.posting_minute + 15), quarter=True)
 
 
 def _dam_table(seed: int, day: dt.date) -> Table:
@@ -779,8 +796,7 @@ def _daily_content_day(spec: SampleReport, posted: dt.datetime) -> dt.date:
 def posting_records(seed: int, spec: SampleReport, posted: dt.datetime) -> Table:
     """The rows of one MIS document."""
     if spec.kind == "rt":
-        interval_start = posted - dt.timedelta(minutes=spec.posting_minute + 15)
-        return _rt_interval_table(seed, slot_at(interval_start, quarter=True))
+        return _rt_interval_table(seed, rt_posting_interval(spec, posted))
     if spec.kind == "daily":
         day = _daily_content_day(spec, posted)
         return _dam_table(seed, day) if spec.dataset == "spp_dam" else Table.of(spec, _load_records(seed, day))
