@@ -81,6 +81,7 @@ class LocalStorage:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.uri = str(root)
+        self._root = os.fspath(root)  # the hot paths join strings: a year's fetch lands ~50,000 objects
         self.location = LakeUri(self.uri, "file", path=root)
         self._sync_later = False  # inside synced_together(): no fsync per file, one sync at the end
         self._unsynced = False  # something was written inside synced_together()
@@ -90,6 +91,12 @@ class LocalStorage:
 
     def _meta_path(self, key: str) -> Path:
         return self.root / _LOCAL_META_DIR / f"{_check_key(key)}.json"
+
+    def _file(self, key: str) -> str:
+        return f"{self._root}/{_check_key(key)}"
+
+    def _meta_file(self, key: str) -> str:
+        return f"{self._root}/{_LOCAL_META_DIR}/{_check_key(key)}.json"
 
     @contextmanager
     def synced_together(self) -> Iterator[None]:
@@ -110,10 +117,11 @@ class LocalStorage:
             if self._unsynced:
                 os.sync()
 
-    def _write_atomic(self, path: Path, data: bytes, *, replace: bool) -> bool:
+    def _write_atomic(self, path: str, data: bytes, *, replace: bool) -> bool:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+            folder = os.path.dirname(path)
+            os.makedirs(folder, exist_ok=True)
+            fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=".tmp-")
             try:
                 with os.fdopen(fd, "wb") as handle:
                     handle.write(data)
@@ -142,15 +150,15 @@ class LocalStorage:
         # Metadata first: a data object is never visible without its metadata. Written in place, not through a
         # temp file: until the data object appears nothing reads it (a crash's half-written sidecar is rewritten by
         # the next put_new of its key), and a year of archive documents is tens of thousands of sidecars.
-        self._write_in_place(self._meta_path(key), json.dumps(metadata, sort_keys=True).encode())
-        return self._write_atomic(self._path(key), data, replace=False)
+        self._write_in_place(self._meta_file(key), json.dumps(metadata, sort_keys=True).encode())
+        return self._write_atomic(self._file(key), data, replace=False)
 
-    def _write_in_place(self, path: Path, data: bytes) -> None:
+    def _write_in_place(self, path: str, data: bytes) -> None:
         try:
             try:
                 fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
             except FileNotFoundError:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                os.makedirs(os.path.dirname(path), exist_ok=True)
                 fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
@@ -164,8 +172,8 @@ class LocalStorage:
 
     def put(self, key: str, data: bytes, metadata: dict[str, str] | None = None) -> None:
         if metadata is not None:
-            self._write_atomic(self._meta_path(key), json.dumps(metadata, sort_keys=True).encode(), replace=True)
-        self._write_atomic(self._path(key), data, replace=True)
+            self._write_atomic(self._meta_file(key), json.dumps(metadata, sort_keys=True).encode(), replace=True)
+        self._write_atomic(self._file(key), data, replace=True)
 
     def delete(self, key: str) -> None:
         try:
@@ -176,7 +184,8 @@ class LocalStorage:
 
     def get(self, key: str) -> bytes:
         try:
-            return self._path(key).read_bytes()
+            with open(self._file(key), "rb") as handle:
+                return handle.read()
         except FileNotFoundError:
             raise StorageError(f"no object {key!r} in {self.uri}") from None
 
@@ -190,7 +199,7 @@ class LocalStorage:
         return loaded
 
     def exists(self, key: str) -> bool:
-        return self._path(key).is_file()
+        return os.path.isfile(self._file(key))
 
     def list(self, prefix: str) -> Iterator[str]:
         return iter(sorted(self._keys_under(prefix)))
@@ -217,7 +226,7 @@ class LocalStorage:
                 if entry.path != str(self.root / _LOCAL_META_DIR):
                     pending.extend(os.scandir(entry.path))
             elif entry.is_file() and not entry.name.startswith(".tmp-"):
-                keys.append(Path(entry.path).relative_to(self.root).as_posix())
+                keys.append(entry.path[len(self._root) + 1 :])
         return [key for key in keys if not key.startswith(f"{_LOCAL_META_DIR}/")]
 
     def list_sizes(self, prefix: str) -> Sequence[tuple[str, int]]:
