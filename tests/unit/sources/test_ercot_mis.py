@@ -4,13 +4,17 @@ the listing, which documents a day selects per dataset, and checked zips."""
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from energylake.errors import FetchError, MalformedReplyError
+from energylake.sources.ercot import mis
 from energylake.sources.ercot.mis import ZipProblemError, check_zip, zip_problem
 from energylake.sources.http import FetchStats
 from energylake.window import Window
@@ -207,3 +211,12 @@ def test_a_damaged_document_zip_is_named_and_never_counted(damage: Any, problem:
     with pytest.raises(ZipProblemError, match=problem):
         check_zip(body)
     assert zip_problem(body) is not None
+
+
+@given(st.lists(st.sampled_from([b" ", b"\t", b"\r", b"\n", b"\x0b", b"\x0c", b"a", b",", b"\xff"])).map(b"".join))
+def test_data_lines_are_the_lines_with_something_besides_whitespace(content: bytes) -> None:
+    # GIVEN any bytes of line ends (\n, \r, \r\n), ASCII whitespace and other characters
+    # WHEN the data lines are counted THEN the count is that of the lines holding a non-whitespace byte, the
+    # definition the row count has always had (a regular expression, one match per such line)
+    expected = len(re.findall(rb"[^ \t\n\r\x0b\x0c][^\n\r]*", content))
+    assert mis._data_lines(content) == expected

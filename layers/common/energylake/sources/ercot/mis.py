@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import re
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
@@ -134,8 +133,6 @@ def mis_posting_instants(documents: list[MisDocument]) -> dict[str, str]:
 
 # What reading a damaged zip raises: a bad header or CRC, a truncated stream, an encrypted member.
 _ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, ValueError, RuntimeError)
-# A data line: one with something besides whitespace (each match runs to its line's end, so one per line).
-_NON_BLANK_LINE = re.compile(rb"[^ \t\n\r\x0b\x0c][^\n\r]*")
 _CHUNK = 1 << 20
 
 
@@ -187,8 +184,14 @@ def check_zip(body: bytes) -> CheckedZip:
     rows = 0
     for _, content in zip_members(body):
         if content is not None:
-            rows += max(0, len(_NON_BLANK_LINE.findall(content)) - 1)
+            rows += max(0, _data_lines(content) - 1)
     return CheckedZip(body, rows)
+
+
+def _data_lines(content: bytes) -> int:
+    """The lines (``\\n``, ``\\r\\n`` or ``\\r`` ended) holding something besides ASCII whitespace: bytes' own
+    splitting and stripping, several times faster than a regular expression over a year's documents."""
+    return len(list(filter(None, map(bytes.strip, content.splitlines()))))
 
 
 def zip_problem(body: bytes) -> str | None:
