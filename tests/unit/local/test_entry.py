@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from energylake.local import cli, entry
+
+
+@pytest.fixture(autouse=True)
+def untuned(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The collector is the command process's own: in-process tests leave pytest's alone."""
+    monkeypatch.setattr(entry, "tune_collector", lambda: None)
 
 
 def test_an_interrupt_outside_the_clis_handler_is_one_line_and_130(
@@ -29,3 +38,14 @@ def test_the_clis_exit_code_passes_through(monkeypatch: pytest.MonkeyPatch) -> N
     # GIVEN a CLI that ends with its own code WHEN the command runs THEN that code is the command's
     monkeypatch.setattr(cli, "main", lambda argv=None: 3)
     assert entry.main(["run"]) == 3
+
+
+def test_the_commands_process_collects_young_garbage_less_often_with_its_imports_frozen() -> None:
+    # GIVEN the command's own process WHEN it runs a command THEN its collector has the command's thresholds and
+    # what it imported is frozen out of collections
+    probe = (
+        "import gc; from energylake.local import entry; code = entry.main(['--version']); "
+        "print(gc.get_threshold(), gc.get_freeze_count() > 1000, code)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120)
+    assert done.stdout.splitlines()[-1] == f"{entry.COLLECTOR_THRESHOLDS} True 0"

@@ -27,6 +27,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.flush()
         sys.stdout.flush()
         os._exit(EXIT_INTERRUPTED)
+    tune_collector()
     try:
         return cli_main(argv)
     except KeyboardInterrupt:  # outside the CLI's own handler: while parsing arguments, or during its clean-up
@@ -35,3 +36,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
+
+
+# A young collection every 10,000 net allocations instead of 700: a command is a batch job that makes millions of
+# short-lived objects, and the default's collections took ~13% of a year's fetch CPU (40.5 -> 34.7 s user, peak
+# memory 273 -> 285 MB). Cyclic garbage (httpx keeps each response in a cycle) is still collected young.
+COLLECTOR_THRESHOLDS = (10_000, 10, 10)
+
+
+def tune_collector() -> None:
+    """Set the command's garbage collector up: what was imported lives as long as the process, so it is frozen
+    out of every collection, and young collections come less often (:data:`COLLECTOR_THRESHOLDS`). Only for the
+    command's own process: called once, after the imports."""
+    import gc
+
+    gc.freeze()
+    gc.set_threshold(*COLLECTOR_THRESHOLDS)
