@@ -81,11 +81,10 @@ def reply(page: int, day: dt.date = dt.date(2024, 11, 3)) -> RawReply:
     )
 
 
-def test_a_groups_members_are_synced_once_before_its_manifest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # GIVEN a local lake that records every fsync, sync and object written
+def recording_lake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[LocalStorage, list[str]]:
+    """A local lake and the list its syncs ("sync") and writes ("member", "manifest") are recorded in, in order."""
     lake = LocalStorage(tmp_path / "lake")
     events: list[str] = []
-    monkeypatch.setattr(os, "fsync", lambda fd: events.append("fsync"))
     monkeypatch.setattr(os, "sync", lambda: events.append("sync"))
     real_put_new = lake.put_new
 
@@ -94,6 +93,13 @@ def test_a_groups_members_are_synced_once_before_its_manifest(tmp_path: Path, mo
         return real_put_new(key, data, metadata)
 
     monkeypatch.setattr(lake, "put_new", recorded)
+    return lake, events
+
+
+def test_a_groups_members_are_synced_once_before_its_manifest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN a local lake that records every fsync, sync and object written
+    lake, events = recording_lake(tmp_path, monkeypatch)
+    monkeypatch.setattr(os, "fsync", lambda fd: events.append("fsync"))
     # WHEN a group of 50 documents lands
     landed = land_group(lake, [reply(page) for page in range(50)])
     # THEN the 50 members were written without an fsync each, made durable by one sync, and only then the
@@ -180,16 +186,7 @@ def test_groups_landed_together_are_synced_once_per_batch_before_their_manifests
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # GIVEN a local lake that records its syncs and writes
-    lake = LocalStorage(tmp_path / "lake")
-    events: list[str] = []
-    monkeypatch.setattr(os, "sync", lambda: events.append("sync"))
-    real_put_new = lake.put_new
-
-    def recorded(key: str, data: bytes, metadata: dict[str, str]) -> bool:
-        events.append("manifest" if layout.is_manifest_key(key) else "member")
-        return real_put_new(key, data, metadata)
-
-    monkeypatch.setattr(lake, "put_new", recorded)
+    lake, events = recording_lake(tmp_path, monkeypatch)
     sealed: list[LandedGroup] = []
     # WHEN 5 groups of 3 land, 2 groups per sync
     land_groups(lake, day_groups(5), lambda _, group: sealed.append(group), per_sync=2)
