@@ -220,3 +220,17 @@ def test_a_group_failing_mid_batch_leaves_the_whole_groups_before_it_sealed(tmp_
     again: list[LandedGroup] = []
     land_groups(lake, day_groups(4), lambda _, group: again.append(group), per_sync=32)
     assert [group.manifest_written for group in again] == [False, False, True, True]
+
+
+@pytest.mark.parametrize(
+    ("groups", "per_sync", "problem"),
+    [([[]], 32, "a group has at least one reply"), ([], 0, "per_sync is at least 1, got 0")],
+)
+def test_land_groups_refuses_an_empty_group_or_batch_naming_it(
+    tmp_path: Path, groups: list[list[RawReply]], per_sync: int, problem: str
+) -> None:
+    # GIVEN an empty group, or no groups per sync WHEN landed THEN a ValueError names the problem, nothing landed
+    lake = LocalStorage(tmp_path / "lake")
+    with pytest.raises(ValueError, match=problem):
+        land_groups(lake, groups, lambda *_: None, per_sync=per_sync)
+    assert list(lake.list("")) == []
