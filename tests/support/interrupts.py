@@ -48,9 +48,10 @@ elif point == "curate-temp":
     real = storage.LocalStorage._write_atomic
 
     def paused(self, path, data, *, replace):
-        if "quality" in path.parts and ".meta" not in path.parts:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, _ = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        parts = Path(path).parts  # the lake's file path (a string)
+        if "quality" in parts and ".meta" not in parts:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            fd, _ = tempfile.mkstemp(dir=Path(path).parent, prefix=".tmp-")
             os.write(fd, data[: len(data) // 2])
             marker.write_text(str(os.getpid()))
             while True:
