@@ -168,11 +168,9 @@ def land_group(storage: Storage, replies: list[RawReply]) -> LandedGroup:
     """Land every reply of one group, then its manifest (only once all members are in the lake). A group with a
     repaired member gets a new manifest even when one already lists the same members: its creation is what queues
     the group for curation again."""
-    if not replies:
-        raise ValueError("a group has at least one reply")
-    with storage.synced_together():  # every member durable before the manifest that commits them
-        members = [land_raw(storage, reply) for reply in replies]
-    return _seal(storage, replies, members)
+    sealed: list[LandedGroup] = []
+    land_groups(storage, [replies], lambda _, landed: sealed.append(landed))
+    return sealed[0]
 
 
 def land_groups(

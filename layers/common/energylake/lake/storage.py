@@ -7,6 +7,7 @@ Objects are written whole or not at all (local: temp file + atomic rename; S3: o
 from __future__ import annotations
 
 import builtins
+import contextlib
 import json
 import os
 import tempfile
@@ -85,12 +86,6 @@ class LocalStorage:
         self.location = LakeUri(self.uri, "file", path=root)
         self._sync_later = False  # inside synced_together(): no fsync per file, one sync at the end
         self._unsynced = False  # something was written inside synced_together()
-
-    def _path(self, key: str) -> Path:
-        return self.root / _check_key(key)
-
-    def _meta_path(self, key: str) -> Path:
-        return self.root / _LOCAL_META_DIR / f"{_check_key(key)}.json"
 
     def _file(self, key: str) -> str:
         return f"{self._root}/{_check_key(key)}"
@@ -177,8 +172,9 @@ class LocalStorage:
 
     def delete(self, key: str) -> None:
         try:
-            self._path(key).unlink(missing_ok=True)
-            self._meta_path(key).unlink(missing_ok=True)
+            for path in (self._file(key), self._meta_file(key)):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(path)
         except OSError as exc:
             raise StorageError(f"cannot delete {key!r} in {self.uri}: {exc.strerror or exc}") from exc
 
@@ -193,7 +189,8 @@ class LocalStorage:
         if not self.exists(key):
             raise StorageError(f"no object {key!r} in {self.uri}")
         try:
-            loaded: dict[str, str] = json.loads(self._meta_path(key).read_bytes())
+            with open(self._meta_file(key), "rb") as handle:
+                loaded: dict[str, str] = json.loads(handle.read())
         except FileNotFoundError:
             return {}
         return loaded
@@ -230,7 +227,7 @@ class LocalStorage:
         return [key for key in keys if not key.startswith(f"{_LOCAL_META_DIR}/")]
 
     def list_sizes(self, prefix: str) -> Sequence[tuple[str, int]]:
-        return [(key, self._path(key).stat().st_size) for key in self.list(prefix)]
+        return [(key, os.stat(self._file(key)).st_size) for key in self.list(prefix)]
 
 
 class S3Storage:

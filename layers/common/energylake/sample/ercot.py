@@ -172,34 +172,31 @@ def _api_layout(spec: SampleReport) -> _Layout:
 
 def _csv_bytes(spec: SampleReport, table: Table) -> bytes:
     """The MIS CSV of ``table``: the bytes :func:`_csv_value` gives cell by cell."""
-    layout = _csv_layout(spec)
-    # By columns for the large documents (a forecast posting: hundreds of rows); a few rows go faster row by row.
-    if len(table) >= _ROWS_BY_COLUMNS:
-        body = _csv_rows(spec, table)
-        if body is not None:
-            from energylake.sample import csvtext
-
-            return csvtext.document(layout.header, body)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(layout.header)
-    writer.writerows(layout.rows(table))
-    return buffer.getvalue().encode()
+    (content,) = _csv_documents(spec, table, [(0, len(table))])
+    return content
 
 
 _ROWS_BY_COLUMNS = 200
 
 
 def _csv_documents(spec: SampleReport, table: Table, bounds: Sequence[tuple[int, int]]) -> list[bytes]:
-    """The MIS CSV of each ``table[start:stop]`` of ``bounds`` (several postings' rows worked out together): the
-    rows' text is laid out once for the whole table, each document cut out of it."""
+    """The MIS CSV of each ``table[start:stop]`` of ``bounds``. A large table (a forecast posting is hundreds of rows;
+    several postings' or a day's real-time documents are worked out together) is laid out once by columns and each
+    document cut out of it; a few rows go faster row by row."""
+    layout = _csv_layout(spec)
     body = _csv_rows(spec, table) if len(table) >= _ROWS_BY_COLUMNS else None
-    if body is None:
-        return [_csv_bytes(spec, table.slice(start, stop)) for start, stop in bounds]
-    from energylake.sample import csvtext
+    if body is not None:
+        from energylake.sample import csvtext
 
-    header = _csv_layout(spec).header
-    return [csvtext.document(header, body[start:stop]) for start, stop in bounds]
+        return [csvtext.document(layout.header, body[start:stop]) for start, stop in bounds]
+    documents = []
+    for start, stop in bounds:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(layout.header)
+        writer.writerows(layout.rows(table.slice(start, stop)))
+        documents.append(buffer.getvalue().encode())
+    return documents
 
 
 def _csv_rows(spec: SampleReport, table: Table) -> csvtext.ByteMatrix | None:

@@ -131,8 +131,9 @@ def document_zip(spec: SampleReport, seed: int, posted: dt.datetime, correction:
         return _FORECAST_ZIPS.get(spec, seed, [(posted, correction)])[0]
     original = original_posting(spec, posted, correction)
     if spec.kind == "rt":
-        day, position = rt_interval_position(rt_posting_interval(spec, original))
-        return _document_zip_of(spec, posted, correction, _rt_day_csvs(spec, seed, day)[position])
+        interval = rt_posting_interval(spec, original)
+        content = _rt_day_csvs(spec, seed, interval.day)[rt_interval_position(interval)]
+        return _document_zip_of(spec, posted, correction, content)
     return _document_zip(spec, seed, posted, correction, posting_records(seed, spec, original))
 
 

@@ -463,14 +463,14 @@ def _rt_table(seed: int, day: dt.date, first: int, stop: int) -> Table:
 
 def _rt_interval_table(seed: int, interval: Slot) -> Table:
     """One interval of NP6-905 (the rows of one real-time document)."""
-    day, position = rt_interval_position(interval)
-    return _rt_table(seed, day, position, position + 1)
+    position = rt_interval_position(interval)
+    return _rt_table(seed, interval.day, position, position + 1)
 
 
-def rt_interval_position(interval: Slot) -> tuple[dt.date, int]:
-    """The operating day of a real-time interval and its position among the day's quarter hours."""
+def rt_interval_position(interval: Slot) -> int:
+    """A real-time interval's position among the quarter hours of its operating day (``interval.day``)."""
     day_start, _ = local_day_bounds_utc(interval.day)
-    return interval.day, int((interval.start_utc - day_start).total_seconds()) // 900
+    return int((interval.start_utc - day_start).total_seconds()) // 900
 
 
 def rt_day_table(seed: int, day: dt.date) -> tuple[Table, list[tuple[int, int]]]:
